@@ -1,0 +1,26 @@
+//! Generates the protocol's wire types from `schema/wire/*.json` into `OUT_DIR/wire.rs`.
+
+use std::path::{Path, PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?);
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+    let schema_dir = manifest_dir.join("schema").join("wire");
+    let generated = lambda_durable_codegen::wire::generate(
+        &schema_dir,
+        &lambda_durable_codegen::wire::WireOptions::default(),
+    )?;
+    for input in &generated.inputs {
+        println!("cargo:rerun-if-changed={}", input.display());
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+    write_if_changed(&out_dir.join("wire.rs"), &generated.source)?;
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents)
+}

@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+
+/// A failure of code generation. Each variant names the file and, where it applies, the
+/// JSON pointer of the part of the schema that is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodegenError {
+    /// A schema file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A schema file is not valid JSON.
+    #[error("{path}: invalid JSON: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        source: serde_json::Error,
+    },
+    /// A schema file is valid JSON but breaks a rule of the schema layout.
+    #[error("{path}{}: {message}", pointer_suffix(pointer))]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// JSON pointer to the offending value (empty for the whole document).
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// typify could not turn the schemas into types.
+    #[error("{what}: type generation failed: {message}")]
+    Typify {
+        /// The folder or file being generated.
+        what: String,
+        /// typify's message.
+        message: String,
+    },
+    /// Generated tokens did not parse as Rust (a generator bug).
+    #[error("{what}: generated code does not parse: {message}")]
+    Render {
+        /// The generated unit.
+        what: String,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+fn pointer_suffix(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at {pointer}")
+    }
+}

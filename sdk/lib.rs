@@ -1,0 +1,2 @@
+//! lambda-durable
+pub mod wire;

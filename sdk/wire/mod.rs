@@ -1,0 +1,85 @@
+//! The protocol's wire types, generated at build time from the JSON Schemas in
+//! `schema/wire/`.
+//!
+//! Every struct and enum here mirrors one schema file; field names on the wire are the
+//! service's (PascalCase). Unknown fields are ignored, so newer service versions that add
+//! fields still parse.
+
+mod timestamp;
+
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::all,
+    clippy::pedantic,
+    rust_2018_idioms,
+    unused_qualifications
+)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/wire.rs"));
+}
+
+pub use generated::*;
+pub use timestamp::Timestamp;
+
+/// A wire document that does not match its schema. The message names the JSON path of the
+/// offending value and what is wrong with it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{what}: {path}: {message}")]
+pub struct WireError {
+    what: &'static str,
+    path: String,
+    message: String,
+}
+
+impl WireError {
+    /// The JSON path of the offending value, e.g. `InitialExecutionState.Operations[2].Status`
+    /// (`.` for the document itself).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Parses a wire document, naming the path of the first value that does not match.
+///
+/// ```
+/// use lambda_durable::wire::{self, Operation};
+///
+/// let err = wire::from_json::<Operation>(
+///     r#"{"Id":"a1","Type":"STEP","Status":"PAUSED"}"#,
+/// )
+/// .unwrap_err();
+/// assert_eq!(err.path(), "Status");
+/// assert!(err.to_string().contains("PAUSED"));
+/// ```
+///
+/// # Errors
+///
+/// [`WireError`] when the text is not JSON or does not match the type's schema.
+pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, WireError> {
+    let deserializer = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| WireError {
+        what: short_type_name::<T>(),
+        path: err.path().to_string(),
+        message: err.inner().to_string(),
+    })
+}
+
+/// Like [`from_json`], for an already parsed JSON value.
+///
+/// # Errors
+///
+/// [`WireError`] when the value does not match the type's schema.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, WireError> {
+    serde_path_to_error::deserialize(value).map_err(|err| WireError {
+        what: short_type_name::<T>(),
+        path: err.path().to_string(),
+        message: err.inner().to_string(),
+    })
+}
+
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    let base = name.split('<').next().unwrap_or(name);
+    base.rsplit("::").next().unwrap_or(base)
+}
