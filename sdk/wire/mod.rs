@@ -22,6 +22,34 @@ mod generated {
 pub use generated::*;
 pub use timestamp::Timestamp;
 
+macro_rules! display_as_str {
+    ($($ty:ident),*) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $ty {
+            /// The value as a string slice.
+            pub fn as_str(&self) -> &str {
+                std::ops::Deref::deref(self).as_str()
+            }
+        }
+    )*};
+}
+
+display_as_str!(
+    OperationId,
+    OperationName,
+    OperationSubType,
+    CheckpointToken,
+    ClientToken,
+    CallbackId,
+    DurableExecutionArn,
+    DurableExecutionName
+);
+
 /// A wire document that does not match its schema. The message names the JSON path of the
 /// offending value and what is wrong with it.
 #[derive(Debug, Clone, thiserror::Error)]

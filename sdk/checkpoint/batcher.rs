@@ -1,0 +1,368 @@
+//! The checkpoint batcher: one task per invocation that owns the checkpoint token and
+//! writes every update, in the order it was created.
+//!
+//! - Updates queued while a request is in flight are coalesced into the next request, within
+//!   the service's limits (250 updates, 750 KiB), never putting two updates for the same id
+//!   in one request unless the first is a STEP or CONTEXT START.
+//! - Every request carries a `ClientToken`, reused by each retry of that request, so a
+//!   request whose response was lost is recognised by the service as a repeat.
+//! - Throttling, 5xx, connection errors and invalid-token errors are retried with
+//!   exponential backoff; the first error that cannot be retried is latched and returned to
+//!   every waiter, and nothing more is sent.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{DurableService, ServiceError};
+use crate::error::Error;
+use crate::state::Operations;
+use crate::wire::{
+    CheckpointDurableExecutionRequest, CheckpointToken, ClientToken,
+    GetDurableExecutionStateRequest, OperationAction, OperationType, OperationUpdate,
+};
+
+/// Limits and retry settings of the batcher.
+#[derive(Debug, Clone)]
+pub(crate) struct BatcherConfig {
+    pub(crate) max_updates: usize,
+    pub(crate) max_bytes: usize,
+    pub(crate) max_attempts: u32,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+}
+
+impl Default for BatcherConfig {
+    fn default() -> Self {
+        Self {
+            max_updates: 250,
+            max_bytes: 750 * 1024,
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+type Ack = oneshot::Sender<Result<(), Error>>;
+
+enum Command {
+    Update(Box<OperationUpdate>, Option<Ack>),
+    Flush(Ack),
+}
+
+/// Counters of what the batcher sent, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub(crate) struct BatcherStats {
+    pub(crate) calls: AtomicU64,
+    pub(crate) updates: AtomicU64,
+}
+
+/// Handle to the batcher task of one invocation.
+#[derive(Clone)]
+pub(crate) struct Checkpointer {
+    tx: mpsc::UnboundedSender<Command>,
+    enqueued: Arc<AtomicU64>,
+}
+
+impl Checkpointer {
+    /// Starts the batcher task.
+    pub(crate) fn spawn(
+        service: Arc<dyn DurableService>,
+        arn: String,
+        token: String,
+        operations: Arc<Operations>,
+        config: BatcherConfig,
+        stats: Arc<BatcherStats>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = Batcher {
+            service,
+            arn,
+            token: Some(token),
+            operations,
+            config,
+            stats,
+            latched: None,
+            finished: false,
+            carry: None,
+        };
+        let handle = tokio::spawn(task.run(rx));
+        (
+            Self {
+                tx,
+                enqueued: Arc::new(AtomicU64::new(0)),
+            },
+            handle,
+        )
+    }
+
+    /// Queues an update without waiting for it to be written.
+    pub(crate) fn enqueue(&self, update: OperationUpdate) {
+        self.enqueued.fetch_add(1, Ordering::Relaxed);
+        // A closed channel means the batcher is gone; the invocation is ending anyway.
+        let _ = self.tx.send(Command::Update(Box::new(update), None));
+    }
+
+    /// Queues an update and waits until it is written and the response merged.
+    pub(crate) async fn checkpoint(&self, update: OperationUpdate) -> Result<(), Error> {
+        let (ack, done) = oneshot::channel();
+        self.enqueued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .send(Command::Update(Box::new(update), Some(ack)))
+            .map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+
+    /// Waits until everything queued so far is written.
+    pub(crate) async fn flush(&self) -> Result<(), Error> {
+        let (ack, done) = oneshot::channel();
+        self.tx.send(Command::Flush(ack)).map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+
+    /// How many updates were queued so far (to tell whether anything new was queued).
+    pub(crate) fn enqueued(&self) -> u64 {
+        self.enqueued.load(Ordering::Relaxed)
+    }
+}
+
+fn stopped() -> Error {
+    Error::Checkpoint {
+        message: "the checkpoint writer stopped".to_string(),
+        retryable: true,
+    }
+}
+
+struct Batcher {
+    service: Arc<dyn DurableService>,
+    arn: String,
+    token: Option<String>,
+    operations: Arc<Operations>,
+    config: BatcherConfig,
+    stats: Arc<BatcherStats>,
+    latched: Option<Error>,
+    finished: bool,
+    carry: Option<Command>,
+}
+
+impl Batcher {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let first = match self.carry.take() {
+                Some(command) => command,
+                None => match rx.recv().await {
+                    Some(command) => command,
+                    None => return,
+                },
+            };
+            let mut updates: Vec<OperationUpdate> = Vec::new();
+            let mut acks: Vec<Ack> = Vec::new();
+            let mut ids: HashMap<String, (OperationType, OperationAction, usize)> = HashMap::new();
+            let mut bytes = 0usize;
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Flush(ack) => acks.push(ack),
+                    Command::Update(update, ack) => {
+                        if !updates.is_empty() && !self.fits(&updates, &ids, bytes, &update) {
+                            self.carry = Some(Command::Update(update, ack));
+                            break;
+                        }
+                        bytes += estimate_size(&update);
+                        let entry = ids.entry(update.id.to_string()).or_insert((
+                            update.type_,
+                            update.action,
+                            0,
+                        ));
+                        entry.2 += 1;
+                        let ends_request = update.type_ == OperationType::Execution;
+                        updates.push(*update);
+                        if let Some(ack) = ack {
+                            acks.push(ack);
+                        }
+                        if ends_request {
+                            break;
+                        }
+                    }
+                }
+                next = rx.try_recv().ok();
+            }
+            let result = if updates.is_empty() {
+                self.latched.clone().map_or(Ok(()), Err)
+            } else {
+                self.write(updates).await
+            };
+            for ack in acks {
+                let _ = ack.send(result.clone());
+            }
+        }
+    }
+
+    /// Whether `update` may join the request being built.
+    fn fits(
+        &self,
+        updates: &[OperationUpdate],
+        ids: &HashMap<String, (OperationType, OperationAction, usize)>,
+        bytes: usize,
+        update: &OperationUpdate,
+    ) -> bool {
+        if updates.len() >= self.config.max_updates
+            || bytes + estimate_size(update) > self.config.max_bytes
+        {
+            return false;
+        }
+        match ids.get(update.id.as_str()) {
+            None => true,
+            // START then a non-START for the same STEP or CONTEXT may share a request.
+            Some((ty, action, count)) => {
+                *count == 1
+                    && *action == OperationAction::Start
+                    && matches!(ty, OperationType::Step | OperationType::Context)
+                    && update.action != OperationAction::Start
+            }
+        }
+    }
+
+    async fn write(&mut self, updates: Vec<OperationUpdate>) -> Result<(), Error> {
+        if let Some(err) = &self.latched {
+            return Err(err.clone());
+        }
+        if self.finished {
+            return Err(Error::Checkpoint {
+                message: "the execution already finished; no more checkpoints are accepted"
+                    .to_string(),
+                retryable: false,
+            });
+        }
+        let result = self.send(updates).await;
+        if let Err(err) = &result {
+            self.latched = Some(err.clone());
+        }
+        result
+    }
+
+    async fn send(&mut self, updates: Vec<OperationUpdate>) -> Result<(), Error> {
+        let token = self.current_token()?;
+        let client_token = ClientToken::try_from(uuid::Uuid::new_v4().simple().to_string())
+            .map_err(|err| internal(format!("client token: {err}")))?;
+        let update_count = updates.len() as u64;
+        let request = CheckpointDurableExecutionRequest {
+            checkpoint_token: token,
+            client_token: Some(client_token),
+            updates,
+        };
+        let mut attempt = 0u32;
+        let response = loop {
+            attempt += 1;
+            self.stats.calls.fetch_add(1, Ordering::Relaxed);
+            match self.service.checkpoint(&self.arn, &request).await {
+                Ok(response) => break response,
+                Err(err) => self.backoff_or_fail(err, attempt).await?,
+            }
+        };
+        self.stats.updates.fetch_add(update_count, Ordering::Relaxed);
+        let state = response.new_execution_state;
+        match response.checkpoint_token {
+            Some(token) => self.token = Some(token.to_string()),
+            None => {
+                // No token after updates: the request ended the execution.
+                self.token = None;
+                self.finished = true;
+                if let Some(state) = state {
+                    self.operations.merge(state.operations);
+                }
+                return Ok(());
+            }
+        }
+        if let Some(state) = state {
+            self.operations.merge(state.operations);
+            let mut marker = state.next_marker.filter(|marker| !marker.is_empty());
+            while let Some(current) = marker.take() {
+                marker = self.fetch_page(current).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fetch_page(&mut self, marker: String) -> Result<Option<String>, Error> {
+        let request = GetDurableExecutionStateRequest {
+            checkpoint_token: self.current_token()?,
+            marker: Some(marker),
+            max_items: Some(1000),
+        };
+        let mut attempt = 0u32;
+        let page = loop {
+            attempt += 1;
+            match self.service.get_state(&self.arn, &request).await {
+                Ok(page) => break page,
+                Err(err) => self.backoff_or_fail(err, attempt).await?,
+            }
+        };
+        self.operations.merge(page.operations);
+        Ok(page.next_marker.filter(|marker| !marker.is_empty()))
+    }
+
+    fn current_token(&self) -> Result<CheckpointToken, Error> {
+        let token = self.token.as_deref().ok_or_else(|| Error::Checkpoint {
+            message: "the execution already finished; no checkpoint token is left".to_string(),
+            retryable: false,
+        })?;
+        CheckpointToken::try_from(token).map_err(|err| Error::Checkpoint {
+            message: format!("the service returned an unusable checkpoint token: {err}"),
+            retryable: false,
+        })
+    }
+
+    /// Sleeps before the next attempt, or returns the error when it cannot be retried.
+    async fn backoff_or_fail(&self, err: ServiceError, attempt: u32) -> Result<(), Error> {
+        if !err.is_transient() {
+            return Err(Error::Checkpoint {
+                message: err.to_string(),
+                retryable: false,
+            });
+        }
+        if attempt >= self.config.max_attempts {
+            return Err(Error::Checkpoint {
+                message: format!("{err} (gave up after {attempt} attempts)"),
+                retryable: true,
+            });
+        }
+        let factor = 2u32.saturating_pow(attempt - 1);
+        let delay = self
+            .config
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.config.max_backoff);
+        tracing::debug!(attempt, ?delay, error = %err, "retrying checkpoint call");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
+fn internal(message: String) -> Error {
+    Error::Checkpoint {
+        message,
+        retryable: false,
+    }
+}
+
+/// A cheap upper estimate of the JSON size of an update.
+fn estimate_size(update: &OperationUpdate) -> usize {
+    let error = update.error.as_ref().map_or(0, |error| {
+        error.error_message.as_ref().map_or(0, String::len)
+            + error.error_type.as_ref().map_or(0, String::len)
+            + error.error_data.as_ref().map_or(0, String::len)
+            + error.stack_trace.iter().map(|line| line.len() + 4).sum::<usize>()
+            + 64
+    });
+    // Escaping can grow a payload; quotes and backslashes are the common case in JSON text.
+    let payload = update
+        .payload
+        .as_ref()
+        .map_or(0, |payload| payload.len() + payload.len() / 8);
+    256 + payload + error + update.name.as_ref().map_or(0, |name| name.len())
+}

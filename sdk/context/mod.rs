@@ -1,0 +1,247 @@
+//! [`DurableContext`]: the handle through which a handler runs durable operations.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, OperationRef};
+use crate::logger::Logger;
+use crate::replay::{self, Expected};
+use crate::state::ExecutionState;
+use crate::wire::{
+    Operation, OperationAction, OperationId, OperationName, OperationSubType, OperationType,
+    OperationUpdate,
+};
+
+mod step;
+mod wait;
+
+pub use step::{Step, StepContext};
+
+/// The name of a durable operation: a string, or none.
+///
+/// Operation methods take `impl Into<Name>`, so a `&str`, a `String` or an `Option` of
+/// either can be passed; `None` leaves the operation unnamed. Names are recorded in the
+/// execution history and checked on replay; they must be 1 to 256 printable ASCII
+/// characters (an empty name counts as none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Name(Option<String>);
+
+impl Name {
+    /// No name.
+    pub const NONE: Name = Name(None);
+
+    /// The name as a string, if any.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl From<&str> for Name {
+    fn from(name: &str) -> Self {
+        Name(Some(name.to_string()).filter(|name| !name.is_empty()))
+    }
+}
+
+impl From<String> for Name {
+    fn from(name: String) -> Self {
+        Name(Some(name).filter(|name| !name.is_empty()))
+    }
+}
+
+impl From<&String> for Name {
+    fn from(name: &String) -> Self {
+        Name::from(name.as_str())
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Name {
+    fn from(name: Option<&'a str>) -> Self {
+        name.map_or(Name::NONE, Name::from)
+    }
+}
+
+impl From<Option<String>> for Name {
+    fn from(name: Option<String>) -> Self {
+        name.map_or(Name::NONE, Name::from)
+    }
+}
+
+/// The handle a durable handler uses to run durable operations.
+///
+/// Each operation gets a deterministic id from its position: the `n`-th operation started
+/// in a context has the logical path `n` at the root, `<parent path>-n` in a child context,
+/// and its id is the SHA-256 of that path in hex. Operations must therefore be started in
+/// the same order on every invocation: derive control flow only from the event and from
+/// the results of earlier operations, never from the clock, randomness or outside state.
+///
+/// A `DurableContext` is cheap to clone; clones share the operation counter.
+#[derive(Clone)]
+pub struct DurableContext {
+    inner: Arc<ContextInner>,
+}
+
+struct ContextInner {
+    exec: Arc<ExecutionState>,
+    arn: Arc<str>,
+    /// Logical path of this context ("" at the root).
+    prefix: String,
+    parent_id: Option<OperationId>,
+    counter: AtomicU64,
+    replaying: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for DurableContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableContext")
+            .field("execution_arn", &self.inner.arn)
+            .field("path", &self.inner.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An operation's identity, reserved when the operation is created.
+pub(crate) struct Position {
+    pub(crate) id: OperationId,
+    pub(crate) name: Option<OperationName>,
+    pub(crate) parent_id: Option<OperationId>,
+    pub(crate) invalid_name: Option<String>,
+}
+
+impl Position {
+    pub(crate) fn name_str(&self) -> Option<&str> {
+        self.name.as_deref().map(String::as_str)
+    }
+
+    pub(crate) fn reference(&self, kind: &'static str) -> OperationRef {
+        OperationRef::new(kind, &self.id, self.name_str())
+    }
+
+    /// An update for this operation with the common fields filled in.
+    pub(crate) fn update(
+        &self,
+        ty: OperationType,
+        sub_type: &str,
+        action: OperationAction,
+    ) -> OperationUpdate {
+        OperationUpdate {
+            action,
+            callback_options: None,
+            chained_invoke_options: None,
+            context_options: None,
+            error: None,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            parent_id: self.parent_id.clone(),
+            payload: None,
+            step_options: None,
+            sub_type: OperationSubType::try_from(sub_type).ok(),
+            type_: ty,
+            wait_options: None,
+        }
+    }
+}
+
+impl DurableContext {
+    pub(crate) fn root(exec: Arc<ExecutionState>, replaying: bool) -> Self {
+        let arn: Arc<str> = exec.arn.as_str().into();
+        Self {
+            inner: Arc::new(ContextInner {
+                exec,
+                arn,
+                prefix: String::new(),
+                parent_id: None,
+                counter: AtomicU64::new(0),
+                replaying: Arc::new(AtomicBool::new(replaying)),
+            }),
+        }
+    }
+
+    /// The ARN of the durable execution this handler runs in.
+    pub fn execution_arn(&self) -> &str {
+        &self.inner.arn
+    }
+
+    /// A logger that drops records while this context is replaying.
+    pub fn logger(&self) -> Logger {
+        let replaying = if self.inner.exec.log_during_replay {
+            None
+        } else {
+            Some(Arc::clone(&self.inner.replaying))
+        };
+        Logger::for_context(Arc::clone(&self.inner.arn), replaying)
+    }
+
+    /// Whether this context is replaying operations recorded by an earlier invocation.
+    pub fn is_replaying(&self) -> bool {
+        self.inner.replaying.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn exec(&self) -> &Arc<ExecutionState> {
+        &self.inner.exec
+    }
+
+    pub(crate) fn arn(&self) -> &Arc<str> {
+        &self.inner.arn
+    }
+
+    /// Reserves the next operation id of this context. Called synchronously when an
+    /// operation is created, so ids follow program order.
+    pub(crate) fn reserve(&self, name: Name) -> Position {
+        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let path = if self.inner.prefix.is_empty() {
+            n.to_string()
+        } else {
+            format!("{}-{n}", self.inner.prefix)
+        };
+        let id = OperationId::try_from(replay::operation_id(&path))
+            .unwrap_or_else(|_| unreachable!("a SHA-256 hex digest is a valid operation id"));
+        let (name, invalid_name) = match name.0 {
+            None => (None, None),
+            Some(name) => match OperationName::try_from(name.as_str()) {
+                Ok(valid) => (Some(valid), None),
+                Err(err) => (None, Some(format!("operation name {name:?} is invalid: {err} (1 to 256 printable ASCII characters)"))),
+            },
+        };
+        Position {
+            id,
+            name,
+            parent_id: self.inner.parent_id.clone(),
+            invalid_name,
+        }
+    }
+
+    /// Looks up the recorded operation at `position`, checking that it is what the code
+    /// asks for. A mismatch is latched as fatal and parks the caller for good.
+    pub(crate) async fn recorded(
+        &self,
+        position: &Position,
+        expected: Expected<'_>,
+    ) -> Option<Operation> {
+        let recorded = self.inner.exec.operations.get(&position.id);
+        if let Some(op) = &recorded {
+            if let Err(err) = replay::check_identity(op, &expected) {
+                tracing::error!(error = %err, "non-deterministic execution");
+                self.inner.exec.fail(err);
+                self.inner.exec.park().await;
+            }
+        }
+        let terminal = recorded
+            .as_ref()
+            .is_some_and(|op| replay::is_terminal(op.status));
+        if !terminal {
+            self.inner.replaying.store(false, Ordering::Relaxed);
+        }
+        recorded
+    }
+
+    /// Fails with the invalid-name error reserved at `position`, if any.
+    pub(crate) fn check_name(&self, position: &Position, kind: &'static str) -> Result<(), Error> {
+        match &position.invalid_name {
+            Some(message) => Err(Error::InvalidArgument {
+                operation: position.reference(kind),
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

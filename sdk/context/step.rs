@@ -1,0 +1,314 @@
+//! `step`: run a piece of code once and checkpoint its result.
+
+use std::future::{Future, IntoFuture};
+use std::num::NonZeroU64;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tracing::Instrument;
+
+use super::{DurableContext, Name, Position};
+use crate::error::{error_object, user_error_object, Error};
+use crate::logger::Logger;
+use crate::replay::{step_decision, Expected, StepDecision, StepSemantics};
+use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
+use crate::serdes::{JsonSerdes, Serdes};
+use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
+
+const SUB_TYPE: &str = "Step";
+
+/// What a step body receives: the attempt number and a logger.
+#[derive(Debug, Clone)]
+pub struct StepContext {
+    attempt: u32,
+    operation_id: String,
+    logger: Logger,
+}
+
+impl StepContext {
+    /// The attempt that is running, counted from 1.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The step's operation id.
+    pub fn operation_id(&self) -> &str {
+        &self.operation_id
+    }
+
+    /// A logger whose records carry the step's id, name and attempt. Step bodies only run
+    /// for real, so it never suppresses records.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+}
+
+/// A step being configured; `.await` it to run it. Created by [`DurableContext::step`].
+///
+/// The step's operation id is reserved when the `Step` is created, so the order in which
+/// steps are *created* fixes their ids.
+#[must_use = "a step does nothing until it is awaited"]
+pub struct Step<'a, F, S = JsonSerdes> {
+    ctx: &'a DurableContext,
+    position: Position,
+    body: F,
+    retry: Option<Arc<dyn RetryStrategy>>,
+    semantics: StepSemantics,
+    serdes: S,
+}
+
+impl DurableContext {
+    /// Runs `body` as a durable step and returns its result.
+    ///
+    /// On the first run the body runs and its result is checkpointed; on replay the
+    /// recorded result is returned without running the body. A failed attempt is offered
+    /// to the retry strategy (by default 6 attempts with exponential backoff from 5 s): a
+    /// retry suspends the invocation until the service schedules the next attempt. When
+    /// the strategy gives up, the step fails with [`Error::StepFailed`], which carries the
+    /// error type and message of the last attempt, the same on every replay.
+    ///
+    /// The returned [`Step`] can be configured before it is awaited: [`Step::retry`],
+    /// [`Step::semantics`], [`Step::serdes`].
+    ///
+    /// A step body must not start durable operations (it gets a [`StepContext`], not a
+    /// `DurableContext`).
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    /// use lambda_durable::retry::presets;
+    ///
+    /// # #[derive(Debug, thiserror::Error)] #[error("declined")] struct Declined;
+    /// async fn charge(ctx: &DurableContext, cents: u64) -> Result<String, Error> {
+    ///     ctx.step("charge", |step| async move {
+    ///         step.logger().info(format_args!("attempt {}", step.attempt()));
+    ///         if cents == 0 {
+    ///             return Err(Declined);
+    ///         }
+    ///         Ok(format!("receipt-{cents}"))
+    ///     })
+    ///     .retry(presets::transient())
+    ///     .await
+    /// }
+    /// ```
+    pub fn step<F>(&self, name: impl Into<Name>, body: F) -> Step<'_, F> {
+        Step {
+            ctx: self,
+            position: self.reserve(name.into()),
+            body,
+            retry: None,
+            semantics: StepSemantics::default(),
+            serdes: JsonSerdes,
+        }
+    }
+}
+
+impl<'a, F, S> Step<'a, F, S> {
+    /// Sets the retry strategy (see [`crate::retry`]).
+    pub fn retry(mut self, strategy: impl RetryStrategy) -> Self {
+        self.retry = Some(Arc::new(strategy));
+        self
+    }
+
+    /// Sets the retry strategy from a shared one.
+    pub fn retry_shared(mut self, strategy: Arc<dyn RetryStrategy>) -> Self {
+        self.retry = Some(strategy);
+        self
+    }
+
+    /// Sets at-least-once (default) or at-most-once execution per attempt.
+    pub fn semantics(mut self, semantics: StepSemantics) -> Self {
+        self.semantics = semantics;
+        self
+    }
+
+    /// Uses another serializer for the step's result.
+    pub fn serdes<S2>(self, serdes: S2) -> Step<'a, F, S2> {
+        Step {
+            ctx: self.ctx,
+            position: self.position,
+            body: self.body,
+            retry: self.retry,
+            semantics: self.semantics,
+            serdes,
+        }
+    }
+}
+
+impl<'a, F, Fut, T, E, S> IntoFuture for Step<'a, F, S>
+where
+    F: FnOnce(StepContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    T: Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+    S: Serdes<T> + 'a,
+{
+    type Output = Result<T, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "step",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+            attempt = tracing::field::Empty,
+        );
+        Box::pin(self.run().instrument(span))
+    }
+}
+
+impl<'a, F, Fut, T, E, S> Step<'a, F, S>
+where
+    F: FnOnce(StepContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    T: Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+    S: Serdes<T> + 'a,
+{
+    async fn run(self) -> Result<T, Error> {
+        let ctx = self.ctx;
+        ctx.check_name(&self.position, "step")?;
+        let expected = Expected {
+            ty: OperationType::Step,
+            sub_type: SUB_TYPE,
+            name: self.position.name_str(),
+        };
+        let recorded = ctx.recorded(&self.position, expected).await;
+        match step_decision(recorded.as_ref(), self.semantics) {
+            StepDecision::Succeeded(result) => decode(
+                &self.serdes,
+                &self.position,
+                result.as_deref().unwrap_or("null"),
+            ),
+            StepDecision::Failed(error) => Err(Error::StepFailed {
+                operation: self.position.reference("step"),
+                error,
+            }),
+            StepDecision::Park => ctx.exec().park().await,
+            StepDecision::Run { attempt, start } => self.attempt(attempt, start).await,
+            StepDecision::Interrupted { attempt } => {
+                let error = error_object(
+                    "StepInterruptedError",
+                    &format!(
+                        "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
+                        self.position.id,
+                        self.position.name_str().unwrap_or("")
+                    ),
+                );
+                attempt_failed(self, error, attempt).await
+            }
+        }
+    }
+
+    async fn attempt(self, attempt: u32, start: bool) -> Result<T, Error> {
+        let exec = Arc::clone(self.ctx.exec());
+        tracing::Span::current().record("attempt", attempt);
+        if start {
+            let update =
+                self.position
+                    .update(OperationType::Step, SUB_TYPE, OperationAction::Start);
+            match self.semantics {
+                StepSemantics::AtMostOncePerRetry => exec.checkpoint(update).await?,
+                StepSemantics::AtLeastOncePerRetry => exec.checkpointer.enqueue(update),
+            }
+        }
+        let step_ctx = StepContext {
+            attempt,
+            operation_id: self.position.id.to_string(),
+            logger: Logger::for_step(
+                Arc::clone(self.ctx.arn()),
+                &self.position.id,
+                self.position.name_str(),
+                attempt,
+            ),
+        };
+        let Step {
+            ctx,
+            position,
+            body,
+            retry,
+            semantics,
+            serdes,
+        } = self;
+        let outcome = {
+            let _active = exec.active();
+            body(step_ctx).await.map_err(user_error_object)
+        };
+        let this = Step {
+            ctx,
+            position,
+            body: (),
+            retry,
+            semantics,
+            serdes,
+        };
+        match outcome {
+            Ok(value) => {
+                let payload = this.serdes.serialize(&value).map_err(|err| Error::Serialization {
+                    operation: this.position.reference("step"),
+                    action: "serialize",
+                    message: err.to_string(),
+                })?;
+                let mut update =
+                    this.position
+                        .update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
+                update.payload = Some(payload);
+                exec.checkpoint(update.clone()).await?;
+                // Return the stored copy, so the first run sees what every replay sees.
+                decode(&this.serdes, &this.position, update.payload.as_deref().unwrap_or("null"))
+            }
+            Err(error) => attempt_failed(this, error, attempt).await,
+        }
+    }
+}
+
+/// Asks the retry strategy about a failed attempt and checkpoints RETRY or FAIL.
+async fn attempt_failed<F, S, T>(
+this: Step<'_, F, S>,
+error: ErrorObject,
+attempt: u32,
+) -> Result<T, Error> {
+    let exec = Arc::clone(this.ctx.exec());
+    let strategy = this.retry.clone().unwrap_or_else(retry::default_strategy);
+    let failure = FailedAttempt::new(
+        error.error_type.as_deref().unwrap_or("Error"),
+        error.error_message.as_deref().unwrap_or(""),
+    );
+    match strategy.decide(&failure, attempt) {
+        RetryDecision::Retry { delay } => {
+            let seconds = retry::whole_delay_seconds(delay);
+            let mut update =
+                this.position
+                    .update(OperationType::Step, SUB_TYPE, OperationAction::Retry);
+            update.error = Some(error);
+            update.step_options = Some(StepOptions {
+                next_attempt_delay_seconds: Some(
+                    NonZeroU64::new(seconds).unwrap_or(NonZeroU64::MIN),
+                ),
+            });
+            exec.checkpoint(update).await?;
+            tracing::info!(attempt, delay_seconds = seconds, "step attempt failed; retry scheduled");
+            exec.park().await
+        }
+        RetryDecision::Stop => {
+            let mut update =
+                this.position
+                    .update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
+            update.error = Some(error.clone());
+            exec.checkpoint(update).await?;
+            Err(Error::StepFailed {
+                operation: this.position.reference("step"),
+                error,
+            })
+        }
+    }
+}
+
+fn decode<T, S: Serdes<T>>(serdes: &S, position: &Position, payload: &str) -> Result<T, Error> {
+    serdes
+        .deserialize(payload)
+        .map_err(|err| Error::Serialization {
+            operation: position.reference("step"),
+            action: "deserialize",
+            message: err.to_string(),
+        })
+}

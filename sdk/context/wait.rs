@@ -1,0 +1,118 @@
+//! `wait`: suspend the execution for a while without paying for it.
+
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use super::{DurableContext, Name};
+use crate::error::Error;
+use crate::replay::{wait_decision, Expected, WaitDecision};
+use crate::wire::{OperationAction, OperationType, WaitOptions};
+
+const SUB_TYPE: &str = "Wait";
+
+/// The longest wait the service accepts: 366 days.
+pub(crate) const MAX_WAIT_SECONDS: u64 = 31_622_400;
+
+impl DurableContext {
+    /// Waits for `duration` (whole seconds, at least 1 s, at most 366 days; a fraction of
+    /// a second is rounded up).
+    ///
+    /// The wait is a timer of the service: the invocation suspends and the function is
+    /// invoked again when the time is up, so nothing is billed while waiting. On replay a
+    /// finished wait returns at once.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn remind_tomorrow(ctx: &DurableContext) -> Result<(), Error> {
+    ///     ctx.wait("until tomorrow", Duration::from_secs(24 * 60 * 60)).await?;
+    ///     ctx.step("send reminder", |_| async { Ok::<_, std::io::Error>(()) }).await
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a duration under one second or over the maximum, or
+    /// an invalid name; [`Error::Checkpoint`] when the wait cannot be recorded.
+    pub fn wait(
+        &self,
+        name: impl Into<Name>,
+        duration: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let position = self.reserve(name.into());
+        let span = tracing::info_span!(
+            "wait",
+            operation_id = %position.id,
+            name = position.name_str(),
+        );
+        async move {
+            self.check_name(&position, "wait")?;
+            let seconds = wait_seconds(duration).map_err(|message| Error::InvalidArgument {
+                operation: position.reference("wait"),
+                message,
+            })?;
+            let expected = Expected {
+                ty: OperationType::Wait,
+                sub_type: SUB_TYPE,
+                name: position.name_str(),
+            };
+            let recorded = self.recorded(&position, expected).await;
+            match wait_decision(recorded.as_ref()) {
+                WaitDecision::Done => Ok(()),
+                WaitDecision::Park => self.exec().park().await,
+                WaitDecision::Start => {
+                    let mut update =
+                        position.update(OperationType::Wait, SUB_TYPE, OperationAction::Start);
+                    update.wait_options = Some(WaitOptions {
+                        wait_seconds: Some(seconds),
+                    });
+                    self.exec().checkpoint(update).await?;
+                    // The service may already report the wait as over.
+                    let now = self.exec().operations.get(&position.id);
+                    match wait_decision(now.as_ref()) {
+                        WaitDecision::Done => Ok(()),
+                        _ => self.exec().park().await,
+                    }
+                }
+            }
+        }
+        .instrument(span)
+    }
+}
+
+fn wait_seconds(duration: Duration) -> Result<NonZeroU64, String> {
+    let mut seconds = duration.as_secs();
+    if duration.subsec_nanos() > 0 {
+        seconds += 1;
+    }
+    if duration < Duration::from_secs(1) {
+        return Err(format!(
+            "wait duration must be at least 1 second, got {duration:?}"
+        ));
+    }
+    if seconds > MAX_WAIT_SECONDS {
+        return Err(format!(
+            "wait duration must be at most {MAX_WAIT_SECONDS} seconds, got {seconds}"
+        ));
+    }
+    NonZeroU64::new(seconds).ok_or_else(|| "wait duration must be positive".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_seconds_within_limits() {
+        assert_eq!(wait_seconds(Duration::from_secs(5)).map(NonZeroU64::get), Ok(5));
+        assert_eq!(wait_seconds(Duration::from_millis(1500)).map(NonZeroU64::get), Ok(2));
+        assert!(wait_seconds(Duration::from_millis(999)).is_err());
+        assert!(wait_seconds(Duration::ZERO).is_err());
+        assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS + 1)).is_err());
+        assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS)).is_ok());
+    }
+}

@@ -1,0 +1,229 @@
+//! Errors of durable operations and of the SDK itself.
+
+use std::fmt;
+
+use crate::wire::ErrorObject;
+
+/// Names one durable operation in error messages: its kind, its name if it has one, and
+/// its operation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRef {
+    kind: &'static str,
+    id: String,
+    name: Option<String>,
+}
+
+impl OperationRef {
+    pub(crate) fn new(kind: &'static str, id: &str, name: Option<&str>) -> Self {
+        Self {
+            kind,
+            id: id.to_string(),
+            name: name.map(str::to_string),
+        }
+    }
+
+    /// The operation id (as checkpointed).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The operation's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl fmt::Display for OperationRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{} {name:?} (id {})", self.kind, self.id),
+            None => write!(f, "{} (id {})", self.kind, self.id),
+        }
+    }
+}
+
+/// The failure of a durable operation, or of the SDK while running one.
+///
+/// Errors that come from a checkpointed failure (for example [`Error::StepFailed`]) are
+/// rebuilt from the recorded [`ErrorObject`], so the first run and every replay see the same
+/// error type and message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A step failed and its retry strategy gave up (or the failure was replayed).
+    #[error("{operation} failed: {}", describe(error))]
+    StepFailed {
+        /// The step.
+        operation: OperationRef,
+        /// The recorded error of the last attempt.
+        error: ErrorObject,
+    },
+    /// The code asked for a different operation than the one recorded at this position, so
+    /// the handler is not deterministic. The execution fails even if this error is caught.
+    #[error("non-deterministic execution: at operation id {id} the code asked for {expected} but the execution history has {found}")]
+    NonDeterministic {
+        /// The operation id at which the mismatch was found.
+        id: String,
+        /// What the code asked for (type, sub type and name).
+        expected: String,
+        /// What the history holds.
+        found: String,
+    },
+    /// A value could not be serialized or deserialized.
+    #[error("{operation}: cannot {action} the value: {message}")]
+    Serialization {
+        /// The operation whose value failed.
+        operation: OperationRef,
+        /// `serialize` or `deserialize`.
+        action: &'static str,
+        /// The serializer's message.
+        message: String,
+    },
+    /// An operation was called with an argument the service would reject.
+    #[error("{operation}: invalid argument: {message}")]
+    InvalidArgument {
+        /// The operation.
+        operation: OperationRef,
+        /// What is wrong.
+        message: String,
+    },
+    /// The durable-execution service failed and the SDK's own retries did not help.
+    #[error("checkpoint failed: {message}")]
+    Checkpoint {
+        /// What the service said.
+        message: String,
+        /// Whether a later invocation may succeed (the invocation then fails with a function
+        /// error, so that Lambda invokes it again, instead of failing the execution).
+        retryable: bool,
+    },
+    /// The invocation input could not be understood.
+    #[error("invalid invocation input: {0}")]
+    InvalidInput(String),
+}
+
+fn describe(error: &ErrorObject) -> String {
+    match (&error.error_type, &error.error_message) {
+        (Some(ty), Some(message)) => format!("{ty}: {message}"),
+        (Some(ty), None) => ty.clone(),
+        (None, Some(message)) => message.clone(),
+        (None, None) => "unknown error".to_string(),
+    }
+}
+
+impl Error {
+    /// The `ErrorType` this error has when it ends the execution (for example `StepError`).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::StepFailed { .. } => "StepError",
+            Error::NonDeterministic { .. } => "NonDeterministicExecutionError",
+            Error::Serialization { .. } => "SerdesError",
+            Error::InvalidArgument { .. } => "ValidationError",
+            Error::Checkpoint { .. } => "CheckpointError",
+            Error::InvalidInput(_) => "InvalidInputError",
+        }
+    }
+
+    /// The recorded error of the failed operation, for errors that carry one.
+    pub fn recorded(&self) -> Option<&ErrorObject> {
+        match self {
+            Error::StepFailed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The error as it is checkpointed or returned to the service.
+    pub fn to_error_object(&self) -> ErrorObject {
+        match self {
+            Error::StepFailed { error, .. } => ErrorObject {
+                error_type: Some(self.error_type().to_string()),
+                error_message: error.error_message.clone(),
+                error_data: error.error_data.clone(),
+                stack_trace: error.stack_trace.clone(),
+            },
+            _ => error_object(self.error_type(), &self.to_string()),
+        }
+    }
+
+    /// Whether this error must end the execution even when user code catches it.
+    pub(crate) fn is_fatal(&self) -> bool {
+        matches!(self, Error::NonDeterministic { .. } | Error::Checkpoint { .. })
+    }
+}
+
+/// Builds an [`ErrorObject`] with a type and a message.
+pub(crate) fn error_object(error_type: &str, message: &str) -> ErrorObject {
+    ErrorObject {
+        error_type: Some(error_type.to_string()),
+        error_message: Some(message.to_string()),
+        error_data: None,
+        stack_trace: Vec::new(),
+    }
+}
+
+/// The short name of a type, used as the `ErrorType` of a user error: the last path
+/// segment without generic arguments (`my_app::PaymentError` gives `PaymentError`).
+/// Type-erased errors (boxed trait objects, strings, `anyhow::Error`) give `Error`.
+pub(crate) fn short_type_name<E: ?Sized>() -> String {
+    let full = std::any::type_name::<E>();
+    let base = full.split('<').next().unwrap_or(full);
+    let short = base.rsplit("::").next().unwrap_or(base);
+    let erased = base.starts_with("alloc::boxed::Box")
+        || matches!(short, "String" | "str" | "&str" | "Error" | "")
+        || short.starts_with("dyn ")
+        || short.starts_with('&');
+    if erased {
+        "Error".to_string()
+    } else {
+        short.to_string()
+    }
+}
+
+/// Converts a user error into the [`ErrorObject`] that is checkpointed for it. An SDK
+/// [`Error`] keeps its own type (e.g. `StepError`); other errors use their type name.
+pub(crate) fn user_error_object<E>(error: E) -> ErrorObject
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let type_name = short_type_name::<E>();
+    let boxed: Box<dyn std::error::Error + Send + Sync> = error.into();
+    match boxed.downcast::<Error>() {
+        Ok(sdk_error) => sdk_error.to_error_object(),
+        Err(other) => error_object(&type_name, &other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("card declined")]
+    struct PaymentError;
+
+    #[test]
+    fn user_errors_keep_their_type_name() {
+        let obj = user_error_object(PaymentError);
+        assert_eq!(obj.error_type.as_deref(), Some("PaymentError"));
+        assert_eq!(obj.error_message.as_deref(), Some("card declined"));
+        let obj = user_error_object("plain text");
+        assert_eq!(obj.error_type.as_deref(), Some("Error"));
+        assert_eq!(obj.error_message.as_deref(), Some("plain text"));
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(PaymentError);
+        assert_eq!(user_error_object(boxed).error_type.as_deref(), Some("Error"));
+    }
+
+    #[test]
+    fn sdk_errors_keep_their_wrapper_type() {
+        let err = Error::StepFailed {
+            operation: OperationRef::new("step", "abc", Some("charge")),
+            error: error_object("PaymentError", "card declined"),
+        };
+        assert_eq!(
+            err.to_string(),
+            "step \"charge\" (id abc) failed: PaymentError: card declined"
+        );
+        let obj = user_error_object(err);
+        assert_eq!(obj.error_type.as_deref(), Some("StepError"));
+        assert_eq!(obj.error_message.as_deref(), Some("card declined"));
+    }
+}

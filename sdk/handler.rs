@@ -1,0 +1,470 @@
+//! The invocation driver: envelope in, handler run with replay, output out.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::checkpoint::batcher::{BatcherConfig, BatcherStats, Checkpointer};
+use crate::checkpoint::{BoxFuture, DurableService, ServiceError};
+use crate::context::DurableContext;
+use crate::error::{error_object, Error};
+use crate::state::{ExecutionState, Operations};
+use crate::wire::{
+    DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject,
+    GetDurableExecutionStateRequest, InvocationStatus, Operation, OperationAction, OperationId,
+    OperationStatus, OperationType, OperationUpdate,
+};
+
+/// The largest handler output Lambda returns: 6 MiB minus an allowance for the envelope.
+pub(crate) const RESPONSE_LIMIT: usize = 6 * 1024 * 1024 - 50;
+/// The largest payload a checkpoint accepts.
+pub(crate) const CHECKPOINT_PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
+
+/// How the handler ended, before it is turned into an invocation output.
+pub(crate) enum HandlerFailure {
+    /// An SDK error escaped the handler (it may be fatal).
+    Sdk(Error),
+    /// A user error, already converted.
+    User(ErrorObject),
+}
+
+/// A handler with its event and result types erased: it takes the event as JSON and
+/// returns the serialized result.
+pub(crate) type ErasedHandler = Arc<
+    dyn Fn(Value, &'static str, DurableContext) -> BoxFuture<'static, Result<String, HandlerFailure>>
+        + Send
+        + Sync,
+>;
+
+/// Erases the types of a user handler.
+pub(crate) fn erase<H, E, T, Err, Fut>(handler: H) -> ErasedHandler
+where
+    H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, Err>> + Send + 'static,
+    E: DeserializeOwned,
+    T: Serialize,
+    Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    Arc::new(move |event: Value, source: &'static str, ctx: DurableContext| {
+        let event = crate::wire::from_value::<E>(event).map_err(|err| {
+            HandlerFailure::Sdk(Error::InvalidInput(format!(
+                "the event from {source} does not match the handler's event type: {err}"
+            )))
+        });
+        let fut = event.map(|event| handler(event, ctx));
+        Box::pin(async move {
+            let result = fut?.await;
+            match result {
+                Ok(value) => serde_json::to_string(&value).map_err(|err| {
+                    HandlerFailure::Sdk(Error::InvalidInput(format!(
+                        "the handler's result cannot be serialized: {err}"
+                    )))
+                }),
+                Err(err) => {
+                    let boxed: Box<dyn std::error::Error + Send + Sync> = err.into();
+                    match boxed.downcast::<Error>() {
+                        Ok(sdk) => Err(HandlerFailure::Sdk(*sdk)),
+                        Err(other) => Err(HandlerFailure::User(user_error_object_named(
+                            crate::error::short_type_name::<Err>(),
+                            &other.to_string(),
+                        ))),
+                    }
+                }
+            }
+        })
+    })
+}
+
+fn user_error_object_named(error_type: String, message: &str) -> ErrorObject {
+    error_object(&error_type, message)
+}
+
+/// Settings of one invocation.
+#[derive(Clone)]
+pub(crate) struct InvocationOptions {
+    pub(crate) batcher: BatcherConfig,
+    pub(crate) log_during_replay: bool,
+    /// When the invocation must have returned (the Lambda deadline).
+    pub(crate) deadline: Option<tokio::time::Instant>,
+    /// How long before the deadline to stop and suspend.
+    pub(crate) deadline_margin: Duration,
+    /// How long to wait for queued checkpoints on the way out.
+    pub(crate) drain_timeout: Duration,
+    pub(crate) response_limit: usize,
+    pub(crate) stats: Arc<BatcherStats>,
+}
+
+impl Default for InvocationOptions {
+    fn default() -> Self {
+        Self {
+            batcher: BatcherConfig::default(),
+            log_during_replay: false,
+            deadline: None,
+            deadline_margin: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(10),
+            response_limit: RESPONSE_LIMIT,
+            stats: Arc::new(BatcherStats::default()),
+        }
+    }
+}
+
+/// An invocation that must end with a function error, so that Lambda invokes it again.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct InvocationError {
+    pub(crate) message: String,
+}
+
+enum Outcome {
+    Done(Result<String, HandlerFailure>),
+    Fatal(Error),
+    Quiescent,
+    Deadline,
+}
+
+/// Runs one invocation of a durable handler against `service`.
+pub(crate) async fn execute(
+    service: Arc<dyn DurableService>,
+    input: DurableExecutionInvocationInput,
+    handler: &ErasedHandler,
+    options: &InvocationOptions,
+) -> Result<DurableExecutionInvocationOutput, InvocationError> {
+    let arn = input.durable_execution_arn.to_string();
+    let token = input.checkpoint_token.to_string();
+    let mut operations = Vec::new();
+    let mut marker = None;
+    if let Some(state) = input.initial_execution_state {
+        operations = state.operations;
+        marker = state.next_marker.filter(|marker| !marker.is_empty());
+    }
+    while let Some(current) = marker.take() {
+        let page = load_page(&*service, &arn, &token, current, &options.batcher)
+            .await
+            .map_err(|err| match err {
+                Error::Checkpoint {
+                    retryable: false, ..
+                } => Ok(failed(err.to_error_object())),
+                other => Err(InvocationError {
+                    message: other.to_string(),
+                }),
+            });
+        match page {
+            Ok((ops, next)) => {
+                operations.extend(ops);
+                marker = next;
+            }
+            Err(Ok(output)) => return Ok(output),
+            Err(Err(err)) => return Err(err),
+        }
+    }
+
+    let (event, source) = match find_event(input.input, &operations) {
+        Ok(found) => found,
+        Err(err) => return Ok(failed(Error::InvalidInput(err).to_error_object())),
+    };
+    let execution_id = operations
+        .iter()
+        .find(|op| op.type_ == OperationType::Execution)
+        .map(|op| op.id.clone());
+    let replaying = operations
+        .iter()
+        .any(|op| op.type_ != OperationType::Execution);
+
+    let store = Arc::new(Operations::new(operations));
+    let (checkpointer, batcher_task) = Checkpointer::spawn(
+        service,
+        arn.clone(),
+        token,
+        Arc::clone(&store),
+        options.batcher.clone(),
+        Arc::clone(&options.stats),
+    );
+    let exec = Arc::new(ExecutionState::new(
+        arn.clone(),
+        store,
+        checkpointer.clone(),
+        options.log_during_replay,
+    ));
+    let ctx = DurableContext::root(Arc::clone(&exec), replaying);
+    let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
+
+    let mut fut = handler(event, source, ctx);
+    let mut deadline = options
+        .deadline
+        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline - options.deadline_margin)));
+
+    let result = loop {
+        let outcome = std::future::poll_fn(|cx| {
+            if let Some(err) = exec.fatal() {
+                return Poll::Ready(Outcome::Fatal(err));
+            }
+            if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(cx)) {
+                return Poll::Ready(match exec.fatal() {
+                    Some(err) => Outcome::Fatal(err),
+                    None => Outcome::Done(out),
+                });
+            }
+            if let Some(err) = exec.fatal() {
+                return Poll::Ready(Outcome::Fatal(err));
+            }
+            if exec.is_quiescent() {
+                return Poll::Ready(Outcome::Quiescent);
+            }
+            if let Some(deadline) = deadline.as_mut() {
+                if deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Outcome::Deadline);
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match outcome {
+            Outcome::Quiescent => {
+                // Everything queued must be durable before suspending.
+                match checkpointer.flush().await {
+                    Ok(()) => break Ok(pending()),
+                    Err(err) => break fatal_output(err),
+                }
+            }
+            Outcome::Fatal(err) => break fatal_output(err),
+            Outcome::Deadline => {
+                tracing::warn!("the invocation is about to time out; suspending");
+                let flushed =
+                    tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
+                let something_pending = exec.has_parked()
+                    || exec.operations.any(|op| {
+                        matches!(
+                            (op.type_, op.status),
+                            (OperationType::Step, OperationStatus::Pending)
+                                | (
+                                    OperationType::Wait
+                                        | OperationType::Callback
+                                        | OperationType::ChainedInvoke,
+                                    OperationStatus::Started
+                                )
+                        )
+                    });
+                break match flushed {
+                    Ok(Ok(())) if something_pending => Ok(pending()),
+                    Ok(Err(err)) => fatal_output(err),
+                    _ => Err(InvocationError {
+                        message: "the invocation reached its deadline while work was still running; it will be retried".to_string(),
+                    }),
+                };
+            }
+            Outcome::Done(result) => {
+                break complete(&exec, &checkpointer, execution_id.as_ref(), result, options)
+                    .await;
+            }
+        }
+    };
+    // Drop the handler (and any parked operation) before draining.
+    drop(fut);
+    let _ = tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
+    drop(checkpointer);
+    drop(exec);
+    if tokio::time::timeout(options.drain_timeout, batcher_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the checkpoint writer did not stop in time");
+    }
+    result
+}
+
+async fn load_page(
+    service: &dyn DurableService,
+    arn: &str,
+    token: &str,
+    marker: String,
+    config: &BatcherConfig,
+) -> Result<(Vec<Operation>, Option<String>), Error> {
+    let request = GetDurableExecutionStateRequest {
+        checkpoint_token: crate::wire::CheckpointToken::try_from(token).map_err(|err| {
+            Error::InvalidInput(format!("CheckpointToken: {err}"))
+        })?,
+        marker: Some(marker),
+        max_items: Some(1000),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match service.get_state(arn, &request).await {
+            Ok(page) => {
+                return Ok((
+                    page.operations,
+                    page.next_marker.filter(|marker| !marker.is_empty()),
+                ))
+            }
+            Err(err) => retry_or_fail(err, attempt, config).await?,
+        }
+    }
+}
+
+async fn retry_or_fail(err: ServiceError, attempt: u32, config: &BatcherConfig) -> Result<(), Error> {
+    if !err.is_transient() {
+        return Err(Error::Checkpoint {
+            message: format!("reading the execution state failed: {err}"),
+            retryable: false,
+        });
+    }
+    if attempt >= config.max_attempts {
+        return Err(Error::Checkpoint {
+            message: format!("reading the execution state failed: {err} (gave up after {attempt} attempts)"),
+            retryable: true,
+        });
+    }
+    let delay = config
+        .initial_backoff
+        .saturating_mul(2u32.saturating_pow(attempt - 1))
+        .min(config.max_backoff);
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+/// Finds the user's event: a top-level `Input`, else the EXECUTION operation's
+/// `InputPayload`, else JSON null.
+fn find_event(input: Option<Value>, operations: &[Operation]) -> Result<(Value, &'static str), String> {
+    if let Some(input) = input {
+        return Ok((input, "the envelope's Input field"));
+    }
+    let execution = operations
+        .iter()
+        .find(|op| op.type_ == OperationType::Execution)
+        .or_else(|| operations.first());
+    let payload = execution
+        .and_then(|op| op.execution_details.as_ref())
+        .and_then(|details| details.input_payload.as_deref());
+    match payload {
+        Some(text) if !text.trim().is_empty() => serde_json::from_str(text)
+            .map(|value| (value, "the EXECUTION operation's InputPayload"))
+            .map_err(|err| {
+                format!("the EXECUTION operation's InputPayload is not valid JSON: {err}")
+            }),
+        _ => Ok((Value::Null, "the envelope (no input was given)")),
+    }
+}
+
+fn pending() -> DurableExecutionInvocationOutput {
+    DurableExecutionInvocationOutput {
+        status: InvocationStatus::Pending,
+        result: None,
+        error: None,
+    }
+}
+
+fn failed(error: ErrorObject) -> DurableExecutionInvocationOutput {
+    DurableExecutionInvocationOutput {
+        status: InvocationStatus::Failed,
+        result: None,
+        error: Some(error),
+    }
+}
+
+/// A fatal error: retryable service failures end the invocation with a function error (so
+/// Lambda invokes again); everything else fails the execution.
+fn fatal_output(err: Error) -> Result<DurableExecutionInvocationOutput, InvocationError> {
+    match err {
+        Error::Checkpoint {
+            retryable: true,
+            message,
+        } => Err(InvocationError { message }),
+        other => {
+            tracing::error!(error = %other, "the execution failed");
+            Ok(failed(other.to_error_object()))
+        }
+    }
+}
+
+async fn complete(
+    exec: &Arc<ExecutionState>,
+    checkpointer: &Checkpointer,
+    execution_id: Option<&OperationId>,
+    result: Result<String, HandlerFailure>,
+    options: &InvocationOptions,
+) -> Result<DurableExecutionInvocationOutput, InvocationError> {
+    let error = match result {
+        Ok(result) => {
+            if let Err(err) = checkpointer.flush().await {
+                return fatal_output(err);
+            }
+            if result.len() <= options.response_limit {
+                return Ok(DurableExecutionInvocationOutput {
+                    status: InvocationStatus::Succeeded,
+                    result: Some(result),
+                    error: None,
+                });
+            }
+            if result.len() > CHECKPOINT_PAYLOAD_LIMIT {
+                return Ok(failed(error_object(
+                    "ResultTooLargeError",
+                    &format!(
+                        "the handler's result is {} bytes; the service stores at most {CHECKPOINT_PAYLOAD_LIMIT}",
+                        result.len()
+                    ),
+                )));
+            }
+            let mut update = execution_update(execution_id, OperationAction::Succeed);
+            update.payload = Some(result);
+            return match exec.checkpoint(update).await {
+                Ok(()) => Ok(DurableExecutionInvocationOutput {
+                    status: InvocationStatus::Succeeded,
+                    result: Some(String::new()),
+                    error: None,
+                }),
+                Err(err) => fatal_output(err),
+            };
+        }
+        Err(HandlerFailure::Sdk(err)) if err.is_fatal() => return fatal_output(err),
+        Err(HandlerFailure::Sdk(err)) => err.to_error_object(),
+        Err(HandlerFailure::User(error)) => error,
+    };
+    if let Err(err) = checkpointer.flush().await {
+        return fatal_output(err);
+    }
+    let size = serde_json::to_string(&error).map_or(0, |json| json.len());
+    if size + 64 <= options.response_limit {
+        return Ok(failed(error));
+    }
+    let mut update = execution_update(execution_id, OperationAction::Fail);
+    update.error = Some(error);
+    match exec.checkpoint(update).await {
+        Ok(()) => Ok(DurableExecutionInvocationOutput {
+            status: InvocationStatus::Failed,
+            result: None,
+            error: None,
+        }),
+        Err(err) => fatal_output(err),
+    }
+}
+
+fn execution_update(execution_id: Option<&OperationId>, action: OperationAction) -> OperationUpdate {
+    let id = execution_id.cloned().unwrap_or_else(|| {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis());
+        OperationId::try_from(format!("execution-result-{millis}"))
+            .unwrap_or_else(|_| unreachable!("digits and dashes form a valid id"))
+    });
+    OperationUpdate {
+        action,
+        callback_options: None,
+        chained_invoke_options: None,
+        context_options: None,
+        error: None,
+        id,
+        name: None,
+        parent_id: None,
+        payload: None,
+        step_options: None,
+        sub_type: None,
+        type_: OperationType::Execution,
+        wait_options: None,
+    }
+}
+

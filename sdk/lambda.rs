@@ -1,0 +1,129 @@
+//! Running a durable handler on AWS Lambda.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::checkpoint::aws::AwsService;
+use crate::checkpoint::DurableService;
+use crate::context::DurableContext;
+use crate::error::Error;
+use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
+use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput, InvocationStatus};
+
+/// Serves a durable handler on AWS Lambda.
+///
+/// `handler` is an async function taking the user's event (any type that deserializes from
+/// the execution's input; `()` or `Option<T>` when there may be none) and a
+/// [`DurableContext`], and returning `Result<T, E>` for any serializable `T` and any error
+/// type `E`. Each invocation replays the handler from the start: operations already
+/// recorded return their recorded results, new ones run and are checkpointed.
+///
+/// The SDK talks to the durable-execution API through `aws-sdk-lambda`, configured from the
+/// environment by `aws-config` (so `AWS_ENDPOINT_URL_LAMBDA` points it at another endpoint).
+///
+/// ```no_run
+/// use lambda_durable::DurableContext;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order { id: String }
+///
+/// async fn handler(order: Order, ctx: DurableContext) -> Result<String, lambda_durable::Error> {
+///     let id = order.id.clone();
+///     ctx.step("reserve", |_| async move { Ok::<_, std::io::Error>(format!("reserved {id}")) })
+///         .await
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_runtime::Error> {
+///     lambda_durable::run(handler).await
+/// }
+/// ```
+///
+/// # Errors
+///
+/// The errors of [`lambda_runtime::run`] (the Lambda runtime API is unreachable).
+pub async fn run<H, E, T, Err, Fut>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, Err>> + Send + 'static,
+    E: DeserializeOwned,
+    T: Serialize,
+    Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let handler = erase(handler);
+    let service: Arc<dyn DurableService> = Arc::new(AwsService::from_env().await);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
+        let handler = Arc::clone(&handler);
+        let service = Arc::clone(&service);
+        async move { invoke(service, &handler, event).await }
+    }))
+    .await
+}
+
+async fn invoke(
+    service: Arc<dyn DurableService>,
+    handler: &ErasedHandler,
+    event: LambdaEvent<Value>,
+) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
+    let input = match parse_envelope(event.payload) {
+        Ok(input) => input,
+        Err(err) => {
+            tracing::error!(error = %err, "malformed durable invocation envelope");
+            return Ok(DurableExecutionInvocationOutput {
+                status: InvocationStatus::Failed,
+                result: None,
+                error: Some(err.to_error_object()),
+            });
+        }
+    };
+    let remaining = event
+        .context
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    let options = InvocationOptions {
+        deadline: Some(tokio::time::Instant::now() + remaining),
+        ..InvocationOptions::default()
+    };
+    execute(service, input, handler, &options)
+        .await
+        .map_err(|err| Diagnostic {
+            error_type: "DurableInvocationError".to_string(),
+            error_message: err.to_string(),
+        })
+}
+
+/// Parses the invocation envelope, naming what is wrong with a malformed one.
+pub(crate) fn parse_envelope(payload: Value) -> Result<DurableExecutionInvocationInput, Error> {
+    if !payload.is_object() {
+        return Err(Error::InvalidInput(format!(
+            "expected a durable execution envelope (a JSON object with DurableExecutionArn and CheckpointToken), got {}; is durable execution configured for this function?",
+            json_kind(&payload)
+        )));
+    }
+    crate::wire::from_value::<DurableExecutionInvocationInput>(payload).map_err(|err| {
+        let hint = if err.path() == "." {
+            "; is durable execution configured for this function?"
+        } else {
+            ""
+        };
+        Error::InvalidInput(format!("malformed durable execution envelope: {err}{hint}"))
+    })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
