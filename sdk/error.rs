@@ -56,7 +56,7 @@ pub enum Error {
         /// The step.
         operation: OperationRef,
         /// The recorded error of the last attempt.
-        error: ErrorObject,
+        error: Box<ErrorObject>,
     },
     /// The code asked for a different operation than the one recorded at this position, so
     /// the handler is not deterministic. The execution fails even if this error is caught.
@@ -126,7 +126,7 @@ impl Error {
     /// The recorded error of the failed operation, for errors that carry one.
     pub fn recorded(&self) -> Option<&ErrorObject> {
         match self {
-            Error::StepFailed { error, .. } => Some(error),
+            Error::StepFailed { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }
@@ -146,7 +146,10 @@ impl Error {
 
     /// Whether this error must end the execution even when user code catches it.
     pub(crate) fn is_fatal(&self) -> bool {
-        matches!(self, Error::NonDeterministic { .. } | Error::Checkpoint { .. })
+        matches!(
+            self,
+            Error::NonDeterministic { .. } | Error::Checkpoint { .. }
+        )
     }
 }
 
@@ -209,14 +212,17 @@ mod tests {
         assert_eq!(obj.error_type.as_deref(), Some("Error"));
         assert_eq!(obj.error_message.as_deref(), Some("plain text"));
         let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(PaymentError);
-        assert_eq!(user_error_object(boxed).error_type.as_deref(), Some("Error"));
+        assert_eq!(
+            user_error_object(boxed).error_type.as_deref(),
+            Some("Error")
+        );
     }
 
     #[test]
     fn sdk_errors_keep_their_wrapper_type() {
         let err = Error::StepFailed {
             operation: OperationRef::new("step", "abc", Some("charge")),
-            error: error_object("PaymentError", "card declined"),
+            error: Box::new(error_object("PaymentError", "card declined")),
         };
         assert_eq!(
             err.to_string(),

@@ -36,7 +36,11 @@ pub(crate) enum HandlerFailure {
 /// A handler with its event and result types erased: it takes the event as JSON and
 /// returns the serialized result.
 pub(crate) type ErasedHandler = Arc<
-    dyn Fn(Value, &'static str, DurableContext) -> BoxFuture<'static, Result<String, HandlerFailure>>
+    dyn Fn(
+            Value,
+            &'static str,
+            DurableContext,
+        ) -> BoxFuture<'static, Result<String, HandlerFailure>>
         + Send
         + Sync,
 >;
@@ -50,34 +54,36 @@ where
     T: Serialize,
     Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    Arc::new(move |event: Value, source: &'static str, ctx: DurableContext| {
-        let event = crate::wire::from_value::<E>(event).map_err(|err| {
-            HandlerFailure::Sdk(Error::InvalidInput(format!(
-                "the event from {source} does not match the handler's event type: {err}"
-            )))
-        });
-        let fut = event.map(|event| handler(event, ctx));
-        Box::pin(async move {
-            let result = fut?.await;
-            match result {
-                Ok(value) => serde_json::to_string(&value).map_err(|err| {
-                    HandlerFailure::Sdk(Error::InvalidInput(format!(
-                        "the handler's result cannot be serialized: {err}"
-                    )))
-                }),
-                Err(err) => {
-                    let boxed: Box<dyn std::error::Error + Send + Sync> = err.into();
-                    match boxed.downcast::<Error>() {
-                        Ok(sdk) => Err(HandlerFailure::Sdk(*sdk)),
-                        Err(other) => Err(HandlerFailure::User(user_error_object_named(
-                            crate::error::short_type_name::<Err>(),
-                            &other.to_string(),
-                        ))),
+    Arc::new(
+        move |event: Value, source: &'static str, ctx: DurableContext| {
+            let event = crate::wire::from_value::<E>(event).map_err(|err| {
+                HandlerFailure::Sdk(Error::InvalidInput(format!(
+                    "the event from {source} does not match the handler's event type: {err}"
+                )))
+            });
+            let fut = event.map(|event| handler(event, ctx));
+            Box::pin(async move {
+                let result = fut?.await;
+                match result {
+                    Ok(value) => serde_json::to_string(&value).map_err(|err| {
+                        HandlerFailure::Sdk(Error::InvalidInput(format!(
+                            "the handler's result cannot be serialized: {err}"
+                        )))
+                    }),
+                    Err(err) => {
+                        let boxed: Box<dyn std::error::Error + Send + Sync> = err.into();
+                        match boxed.downcast::<Error>() {
+                            Ok(sdk) => Err(HandlerFailure::Sdk(*sdk)),
+                            Err(other) => Err(HandlerFailure::User(user_error_object_named(
+                                crate::error::short_type_name::<Err>(),
+                                &other.to_string(),
+                            ))),
+                        }
                     }
                 }
-            }
-        })
-    })
+            })
+        },
+    )
 }
 
 fn user_error_object_named(error_type: String, message: &str) -> ErrorObject {
@@ -198,69 +204,65 @@ pub(crate) async fn execute(
         .deadline
         .map(|deadline| Box::pin(tokio::time::sleep_until(deadline - options.deadline_margin)));
 
-    let result = loop {
-        let outcome = std::future::poll_fn(|cx| {
-            if let Some(err) = exec.fatal() {
-                return Poll::Ready(Outcome::Fatal(err));
+    let outcome = std::future::poll_fn(|cx| {
+        if let Some(err) = exec.fatal() {
+            return Poll::Ready(Outcome::Fatal(err));
+        }
+        if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(cx)) {
+            return Poll::Ready(match exec.fatal() {
+                Some(err) => Outcome::Fatal(err),
+                None => Outcome::Done(out),
+            });
+        }
+        if let Some(err) = exec.fatal() {
+            return Poll::Ready(Outcome::Fatal(err));
+        }
+        if exec.is_quiescent() {
+            return Poll::Ready(Outcome::Quiescent);
+        }
+        if let Some(deadline) = deadline.as_mut() {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Outcome::Deadline);
             }
-            if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(cx)) {
-                return Poll::Ready(match exec.fatal() {
-                    Some(err) => Outcome::Fatal(err),
-                    None => Outcome::Done(out),
+        }
+        Poll::Pending
+    })
+    .await;
+    let result = match outcome {
+        Outcome::Quiescent => {
+            // Everything queued must be durable before suspending.
+            match checkpointer.flush().await {
+                Ok(()) => Ok(pending()),
+                Err(err) => fatal_output(err),
+            }
+        }
+        Outcome::Fatal(err) => fatal_output(err),
+        Outcome::Deadline => {
+            tracing::warn!("the invocation is about to time out; suspending");
+            let flushed = tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
+            let something_pending = exec.has_parked()
+                || exec.operations.any(|op| {
+                    matches!(
+                        (op.type_, op.status),
+                        (OperationType::Step, OperationStatus::Pending)
+                            | (
+                                OperationType::Wait
+                                    | OperationType::Callback
+                                    | OperationType::ChainedInvoke,
+                                OperationStatus::Started
+                            )
+                    )
                 });
+            match flushed {
+                Ok(Ok(())) if something_pending => Ok(pending()),
+                Ok(Err(err)) => fatal_output(err),
+                _ => Err(InvocationError {
+                    message: "the invocation reached its deadline while work was still running; it will be retried".to_string(),
+                }),
             }
-            if let Some(err) = exec.fatal() {
-                return Poll::Ready(Outcome::Fatal(err));
-            }
-            if exec.is_quiescent() {
-                return Poll::Ready(Outcome::Quiescent);
-            }
-            if let Some(deadline) = deadline.as_mut() {
-                if deadline.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Outcome::Deadline);
-                }
-            }
-            Poll::Pending
-        })
-        .await;
-        match outcome {
-            Outcome::Quiescent => {
-                // Everything queued must be durable before suspending.
-                match checkpointer.flush().await {
-                    Ok(()) => break Ok(pending()),
-                    Err(err) => break fatal_output(err),
-                }
-            }
-            Outcome::Fatal(err) => break fatal_output(err),
-            Outcome::Deadline => {
-                tracing::warn!("the invocation is about to time out; suspending");
-                let flushed =
-                    tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
-                let something_pending = exec.has_parked()
-                    || exec.operations.any(|op| {
-                        matches!(
-                            (op.type_, op.status),
-                            (OperationType::Step, OperationStatus::Pending)
-                                | (
-                                    OperationType::Wait
-                                        | OperationType::Callback
-                                        | OperationType::ChainedInvoke,
-                                    OperationStatus::Started
-                                )
-                        )
-                    });
-                break match flushed {
-                    Ok(Ok(())) if something_pending => Ok(pending()),
-                    Ok(Err(err)) => fatal_output(err),
-                    _ => Err(InvocationError {
-                        message: "the invocation reached its deadline while work was still running; it will be retried".to_string(),
-                    }),
-                };
-            }
-            Outcome::Done(result) => {
-                break complete(&exec, &checkpointer, execution_id.as_ref(), result, options)
-                    .await;
-            }
+        }
+        Outcome::Done(result) => {
+            complete(&exec, &checkpointer, execution_id.as_ref(), result, options).await
         }
     };
     // Drop the handler (and any parked operation) before draining.
@@ -285,9 +287,8 @@ async fn load_page(
     config: &BatcherConfig,
 ) -> Result<(Vec<Operation>, Option<String>), Error> {
     let request = GetDurableExecutionStateRequest {
-        checkpoint_token: crate::wire::CheckpointToken::try_from(token).map_err(|err| {
-            Error::InvalidInput(format!("CheckpointToken: {err}"))
-        })?,
+        checkpoint_token: crate::wire::CheckpointToken::try_from(token)
+            .map_err(|err| Error::InvalidInput(format!("CheckpointToken: {err}")))?,
         marker: Some(marker),
         max_items: Some(1000),
     };
@@ -306,7 +307,11 @@ async fn load_page(
     }
 }
 
-async fn retry_or_fail(err: ServiceError, attempt: u32, config: &BatcherConfig) -> Result<(), Error> {
+async fn retry_or_fail(
+    err: ServiceError,
+    attempt: u32,
+    config: &BatcherConfig,
+) -> Result<(), Error> {
     if !err.is_transient() {
         return Err(Error::Checkpoint {
             message: format!("reading the execution state failed: {err}"),
@@ -315,7 +320,9 @@ async fn retry_or_fail(err: ServiceError, attempt: u32, config: &BatcherConfig) 
     }
     if attempt >= config.max_attempts {
         return Err(Error::Checkpoint {
-            message: format!("reading the execution state failed: {err} (gave up after {attempt} attempts)"),
+            message: format!(
+                "reading the execution state failed: {err} (gave up after {attempt} attempts)"
+            ),
             retryable: true,
         });
     }
@@ -329,7 +336,10 @@ async fn retry_or_fail(err: ServiceError, attempt: u32, config: &BatcherConfig) 
 
 /// Finds the user's event: a top-level `Input`, else the EXECUTION operation's
 /// `InputPayload`, else JSON null.
-fn find_event(input: Option<Value>, operations: &[Operation]) -> Result<(Value, &'static str), String> {
+fn find_event(
+    input: Option<Value>,
+    operations: &[Operation],
+) -> Result<(Value, &'static str), String> {
     if let Some(input) = input {
         return Ok((input, "the envelope's Input field"));
     }
@@ -443,7 +453,10 @@ async fn complete(
     }
 }
 
-fn execution_update(execution_id: Option<&OperationId>, action: OperationAction) -> OperationUpdate {
+fn execution_update(
+    execution_id: Option<&OperationId>,
+    action: OperationAction,
+) -> OperationUpdate {
     let id = execution_id.cloned().unwrap_or_else(|| {
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -467,4 +480,3 @@ fn execution_update(execution_id: Option<&OperationId>, action: OperationAction)
         wait_options: None,
     }
 }
-

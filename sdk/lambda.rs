@@ -14,7 +14,9 @@ use crate::checkpoint::DurableService;
 use crate::context::DurableContext;
 use crate::error::Error;
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
-use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput, InvocationStatus};
+use crate::wire::{
+    DurableExecutionInvocationInput, DurableExecutionInvocationOutput, InvocationStatus,
+};
 
 /// Serves a durable handler on AWS Lambda.
 ///
@@ -58,11 +60,13 @@ where
 {
     let handler = erase(handler);
     let service: Arc<dyn DurableService> = Arc::new(AwsService::from_env().await);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
-        let handler = Arc::clone(&handler);
-        let service = Arc::clone(&service);
-        async move { invoke(service, &handler, event).await }
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<Value>| {
+            let handler = Arc::clone(&handler);
+            let service = Arc::clone(&service);
+            async move { invoke(service, &handler, event).await }
+        },
+    ))
     .await
 }
 

@@ -98,7 +98,9 @@ fn finished_attempts(op: &Operation) -> u32 {
     op.step_details
         .as_ref()
         .and_then(|details| details.attempt)
-        .map_or(0, |attempt| u32::try_from(attempt.max(0)).unwrap_or(u32::MAX))
+        .map_or(0, |attempt| {
+            u32::try_from(attempt.max(0)).unwrap_or(u32::MAX)
+        })
 }
 
 /// The replay decision table for steps.
@@ -222,7 +224,11 @@ mod tests {
 
     #[test]
     fn succeeded_step_returns_the_recorded_result() {
-        let op = op("STEP", "SUCCEEDED", serde_json::json!({"StepDetails": {"Result": "42", "Attempt": 1}}));
+        let op = op(
+            "STEP",
+            "SUCCEEDED",
+            serde_json::json!({"StepDetails": {"Result": "42", "Attempt": 1}}),
+        );
         assert_eq!(
             step_decision(Some(&op), StepSemantics::default()),
             StepDecision::Succeeded(Some("42".to_string()))
@@ -245,13 +251,24 @@ mod tests {
 
     #[test]
     fn pending_step_parks() {
-        let op = op("STEP", "PENDING", serde_json::json!({"StepDetails": {"Attempt": 1}}));
-        assert_eq!(step_decision(Some(&op), StepSemantics::default()), StepDecision::Park);
+        let op = op(
+            "STEP",
+            "PENDING",
+            serde_json::json!({"StepDetails": {"Attempt": 1}}),
+        );
+        assert_eq!(
+            step_decision(Some(&op), StepSemantics::default()),
+            StepDecision::Park
+        );
     }
 
     #[test]
     fn ready_step_starts_the_next_attempt() {
-        let op = op("STEP", "READY", serde_json::json!({"StepDetails": {"Attempt": 2}}));
+        let op = op(
+            "STEP",
+            "READY",
+            serde_json::json!({"StepDetails": {"Attempt": 2}}),
+        );
         assert_eq!(
             step_decision(Some(&op), StepSemantics::AtMostOncePerRetry),
             StepDecision::Run {

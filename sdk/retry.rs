@@ -80,7 +80,8 @@ impl RetryDecision {
 ///
 /// Implemented by the built-in strategies and by closures
 /// `Fn(&FailedAttempt<'_>, u32) -> RetryDecision + Send + Sync + 'static`
-/// (annotate the closure's first argument as `&FailedAttempt<'_>`).
+/// (annotate the closure's first argument as `&FailedAttempt<'_>`, or pass the closure
+/// through [`from_fn`]).
 pub trait RetryStrategy: Send + Sync + 'static {
     /// Decides what follows the failed attempt number `attempts_made` (1 after the
     /// first failure).
@@ -602,6 +603,30 @@ pub mod presets {
     pub fn fixed(interval: Duration) -> FixedDelay {
         FixedDelay::new(interval)
     }
+}
+
+/// A retry strategy from a function of the failed attempt and the number of attempts made.
+///
+/// Use it to pass a closure without annotating its argument types:
+///
+/// ```
+/// use std::time::Duration;
+/// use lambda_durable::retry::{self, RetryDecision};
+///
+/// let strategy = retry::from_fn(|failure, attempts| {
+///     if failure.error_type == "Throttled" && attempts < 10 {
+///         RetryDecision::retry_after(Duration::from_secs(u64::from(attempts) * 2))
+///     } else {
+///         RetryDecision::Stop
+///     }
+/// });
+/// # let _ = strategy;
+/// ```
+pub fn from_fn<F>(decide: F) -> F
+where
+    F: Fn(&FailedAttempt<'_>, u32) -> RetryDecision + Send + Sync + 'static,
+{
+    decide
 }
 
 /// The strategy used for a step that has none ([`presets::default`]).

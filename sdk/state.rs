@@ -25,7 +25,9 @@ impl Operations {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Operation>> {
         // A panic while holding the lock cannot leave the map half-updated (inserts are
         // atomic), so a poisoned lock is still usable.
-        self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Replaces the local copies of `operations`, keyed by id.
@@ -44,19 +46,9 @@ impl Operations {
         self.lock().get(id).cloned()
     }
 
-    /// Runs `f` on the operation with this id without copying it.
-    pub(crate) fn with<R>(&self, id: &str, f: impl FnOnce(Option<&Operation>) -> R) -> R {
-        f(self.lock().get(id))
-    }
-
     /// Whether any operation satisfies `f`.
     pub(crate) fn any(&self, f: impl Fn(&Operation) -> bool) -> bool {
         self.lock().values().any(f)
-    }
-
-    /// The number of operations in the log.
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
     }
 }
 

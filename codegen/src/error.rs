@@ -32,10 +32,12 @@ pub enum CodegenError {
         message: String,
     },
     /// typify could not turn the schemas into types.
-    #[error("{what}: type generation failed: {message}")]
+    #[error("{what}: type generation failed{}: {message}", definition.as_ref().map(|d| format!(" in definition {d}")).unwrap_or_default())]
     Typify {
         /// The folder or file being generated.
         what: String,
+        /// The definition typify rejected, when it could be found.
+        definition: Option<String>,
         /// typify's message.
         message: String,
     },

@@ -70,7 +70,20 @@ pub fn generate(dir: &Path, options: &WireOptions) -> Result<Generated, CodegenE
         }
         definitions.insert(stem.clone(), schema);
     }
-    let source = types_from_definitions(&dir.display().to_string(), definitions, options)?;
+    let source = types_from_definitions(&dir.display().to_string(), definitions, options).map_err(
+        |err| match err {
+            CodegenError::Typify {
+                definition: Some(definition),
+                message,
+                ..
+            } => CodegenError::Schema {
+                path: dir.join(format!("{definition}.json")),
+                pointer: String::new(),
+                message: format!("type generation failed: {message}"),
+            },
+            other => other,
+        },
+    )?;
     Ok(Generated {
         source,
         inputs: std::iter::once(dir.to_path_buf())
@@ -93,6 +106,7 @@ pub fn types_from_definitions(
 ) -> Result<String, CodegenError> {
     let typify_error = |message: String| CodegenError::Typify {
         what: what.to_string(),
+        definition: None,
         message,
     };
     let defs: BTreeMap<String, schemars::schema::Schema> = definitions
@@ -100,7 +114,11 @@ pub fn types_from_definitions(
         .map(|(name, schema)| {
             serde_json::from_value(schema)
                 .map(|schema| (name.clone(), schema))
-                .map_err(|err| typify_error(format!("definition {name}: {err}")))
+                .map_err(|err| CodegenError::Typify {
+                    what: what.to_string(),
+                    definition: Some(name.clone()),
+                    message: format!("not a valid JSON Schema: {err}"),
+                })
         })
         .collect::<Result<_, _>>()?;
 
@@ -116,11 +134,64 @@ pub fn types_from_definitions(
             std::iter::empty(),
         );
     }
-    let mut space = TypeSpace::new(&settings);
-    space
-        .add_ref_types(defs)
-        .map_err(|err| typify_error(err.to_string()))?;
-    crate::render(what, space.to_stream())
+    let generated = match run_typify(&settings, defs.clone()) {
+        Ok(generated) => generated,
+        Err(message) => {
+            return Err(CodegenError::Typify {
+                what: what.to_string(),
+                definition: find_culprit(&settings, &defs),
+                message,
+            })
+        }
+    };
+    crate::render(what, generated)
+}
+
+/// Runs typify, turning its panics (it reports some unsupported schemas that way) into
+/// errors instead of crashing the build script.
+fn run_typify(
+    settings: &TypeSpaceSettings,
+    defs: BTreeMap<String, schemars::schema::Schema>,
+) -> Result<proc_macro2::TokenStream, String> {
+    std::panic::catch_unwind(move || {
+        let mut space = TypeSpace::new(settings);
+        space
+            .add_ref_types(defs)
+            .map(|()| space.to_stream())
+            .map_err(|err| err.to_string())
+    })
+    .map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("typify panicked");
+        format!("unsupported schema: {message}")
+    })?
+}
+
+/// Finds the definition typify rejects: each one is tried with every other definition
+/// replaced by a permissive schema (so references still resolve). Only runs on failure.
+fn find_culprit(
+    settings: &TypeSpaceSettings,
+    defs: &BTreeMap<String, schemars::schema::Schema>,
+) -> Option<String> {
+    defs.keys().find_map(|suspect| {
+        let isolated = defs
+            .iter()
+            .map(|(name, schema)| {
+                let schema = if name == suspect {
+                    schema.clone()
+                } else {
+                    schemars::schema::Schema::Bool(true)
+                };
+                (name.clone(), schema)
+            })
+            .collect();
+        run_typify(settings, isolated)
+            .err()
+            .map(|_| suspect.clone())
+    })
 }
 
 fn schema_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, CodegenError> {

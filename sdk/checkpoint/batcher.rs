@@ -33,6 +33,8 @@ pub(crate) struct BatcherConfig {
     pub(crate) max_attempts: u32,
     pub(crate) initial_backoff: Duration,
     pub(crate) max_backoff: Duration,
+    /// How long updates that nobody waits for may wait for company before they are sent.
+    pub(crate) linger: Duration,
 }
 
 impl Default for BatcherConfig {
@@ -43,6 +45,7 @@ impl Default for BatcherConfig {
             max_attempts: 8,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
+            linger: Duration::from_millis(20),
         }
     }
 }
@@ -65,7 +68,6 @@ pub(crate) struct BatcherStats {
 #[derive(Clone)]
 pub(crate) struct Checkpointer {
     tx: mpsc::UnboundedSender<Command>,
-    enqueued: Arc<AtomicU64>,
 }
 
 impl Checkpointer {
@@ -91,18 +93,11 @@ impl Checkpointer {
             carry: None,
         };
         let handle = tokio::spawn(task.run(rx));
-        (
-            Self {
-                tx,
-                enqueued: Arc::new(AtomicU64::new(0)),
-            },
-            handle,
-        )
+        (Self { tx }, handle)
     }
 
     /// Queues an update without waiting for it to be written.
     pub(crate) fn enqueue(&self, update: OperationUpdate) {
-        self.enqueued.fetch_add(1, Ordering::Relaxed);
         // A closed channel means the batcher is gone; the invocation is ending anyway.
         let _ = self.tx.send(Command::Update(Box::new(update), None));
     }
@@ -110,7 +105,6 @@ impl Checkpointer {
     /// Queues an update and waits until it is written and the response merged.
     pub(crate) async fn checkpoint(&self, update: OperationUpdate) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
-        self.enqueued.fetch_add(1, Ordering::Relaxed);
         self.tx
             .send(Command::Update(Box::new(update), Some(ack)))
             .map_err(|_| stopped())?;
@@ -122,11 +116,6 @@ impl Checkpointer {
         let (ack, done) = oneshot::channel();
         self.tx.send(Command::Flush(ack)).map_err(|_| stopped())?;
         done.await.map_err(|_| stopped())?
-    }
-
-    /// How many updates were queued so far (to tell whether anything new was queued).
-    pub(crate) fn enqueued(&self) -> u64 {
-        self.enqueued.load(Ordering::Relaxed)
     }
 }
 
@@ -163,6 +152,7 @@ impl Batcher {
             let mut acks: Vec<Ack> = Vec::new();
             let mut ids: HashMap<String, (OperationType, OperationAction, usize)> = HashMap::new();
             let mut bytes = 0usize;
+            let mut linger_until = None;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
@@ -189,7 +179,21 @@ impl Batcher {
                         }
                     }
                 }
-                next = rx.try_recv().ok();
+                next = match rx.try_recv() {
+                    Ok(command) => Some(command),
+                    // Nobody waits for what is queued: linger briefly, so a START that is not
+                    // awaited can share a request with the update that follows it.
+                    Err(_) if acks.is_empty() && !self.config.linger.is_zero() => {
+                        let deadline = *linger_until.get_or_insert_with(|| {
+                            tokio::time::Instant::now() + self.config.linger
+                        });
+                        tokio::time::timeout_at(deadline, rx.recv())
+                            .await
+                            .ok()
+                            .flatten()
+                    }
+                    Err(_) => None,
+                };
             }
             let result = if updates.is_empty() {
                 self.latched.clone().map_or(Ok(()), Err)
@@ -264,7 +268,9 @@ impl Batcher {
                 Err(err) => self.backoff_or_fail(err, attempt).await?,
             }
         };
-        self.stats.updates.fetch_add(update_count, Ordering::Relaxed);
+        self.stats
+            .updates
+            .fetch_add(update_count, Ordering::Relaxed);
         let state = response.new_execution_state;
         match response.checkpoint_token {
             Some(token) => self.token = Some(token.to_string()),
@@ -356,7 +362,11 @@ fn estimate_size(update: &OperationUpdate) -> usize {
         error.error_message.as_ref().map_or(0, String::len)
             + error.error_type.as_ref().map_or(0, String::len)
             + error.error_data.as_ref().map_or(0, String::len)
-            + error.stack_trace.iter().map(|line| line.len() + 4).sum::<usize>()
+            + error
+                .stack_trace
+                .iter()
+                .map(|line| line.len() + 4)
+                .sum::<usize>()
             + 64
     });
     // Escaping can grow a payload; quotes and backslashes are the common case in JSON text.
@@ -365,4 +375,294 @@ fn estimate_size(update: &OperationUpdate) -> usize {
         .as_ref()
         .map_or(0, |payload| payload.len() + payload.len() / 8);
     256 + payload + error + update.name.as_ref().map_or(0, |name| name.len())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::checkpoint::{BoxFuture, ServiceErrorKind};
+    use crate::wire::{
+        CheckpointDurableExecutionResponse, CheckpointUpdatedExecutionState,
+        GetDurableExecutionStateResponse, Operation, OperationStatus,
+    };
+
+    /// Records requests; fails the first `failures` calls with the given error.
+    #[derive(Default)]
+    struct Recorder {
+        requests: Mutex<Vec<CheckpointDurableExecutionRequest>>,
+        failures: Mutex<Vec<ServiceError>>,
+        omit_token: bool,
+    }
+
+    impl DurableService for Recorder {
+        fn checkpoint<'a>(
+            &'a self,
+            _arn: &'a str,
+            request: &'a CheckpointDurableExecutionRequest,
+        ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
+            self.requests.lock().unwrap().push(request.clone());
+            let failure = self.failures.lock().unwrap().pop();
+            let n = self.requests.lock().unwrap().len();
+            let operations = request
+                .updates
+                .iter()
+                .map(|update| {
+                    serde_json::from_value::<Operation>(serde_json::json!({
+                        "Id": update.id.as_str(), "Type": update.type_, "Status": "STARTED"
+                    }))
+                    .unwrap()
+                })
+                .collect();
+            let omit = self.omit_token;
+            Box::pin(async move {
+                if let Some(err) = failure {
+                    return Err(err);
+                }
+                Ok(CheckpointDurableExecutionResponse {
+                    checkpoint_token: (!omit)
+                        .then(|| CheckpointToken::try_from(format!("token{n}")).unwrap()),
+                    new_execution_state: Some(CheckpointUpdatedExecutionState {
+                        operations,
+                        next_marker: None,
+                    }),
+                })
+            })
+        }
+
+        fn get_state<'a>(
+            &'a self,
+            _arn: &'a str,
+            _request: &'a GetDurableExecutionStateRequest,
+        ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
+            Box::pin(async {
+                Ok(GetDurableExecutionStateResponse {
+                    operations: Vec::new(),
+                    next_marker: None,
+                })
+            })
+        }
+    }
+
+    fn update(id: &str, ty: OperationType, action: OperationAction) -> OperationUpdate {
+        serde_json::from_value(serde_json::json!({"Id": id, "Type": ty, "Action": action})).unwrap()
+    }
+
+    fn start(
+        service: Arc<Recorder>,
+        config: BatcherConfig,
+    ) -> (Checkpointer, Arc<Operations>, tokio::task::JoinHandle<()>) {
+        let operations = Arc::new(Operations::default());
+        let (checkpointer, task) = Checkpointer::spawn(
+            service,
+            "arn".to_string(),
+            "token0".to_string(),
+            Arc::clone(&operations),
+            config,
+            Arc::new(BatcherStats::default()),
+        );
+        (checkpointer, operations, task)
+    }
+
+    fn fast() -> BatcherConfig {
+        BatcherConfig {
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..BatcherConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_start_shares_a_request_with_the_following_succeed() {
+        let service = Arc::new(Recorder::default());
+        let (checkpointer, operations, _task) = start(Arc::clone(&service), fast());
+        checkpointer.enqueue(update("a", OperationType::Step, OperationAction::Start));
+        checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap();
+        let requests = service.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].updates.len(), 2);
+        assert_eq!(requests[0].checkpoint_token.as_str(), "token0");
+        assert_eq!(
+            operations.get("a").unwrap().status,
+            OperationStatus::Started
+        );
+    }
+
+    #[tokio::test]
+    async fn duplicate_ids_and_execution_updates_split_requests_in_order() {
+        let service = Arc::new(Recorder::default());
+        let config = BatcherConfig {
+            linger: Duration::from_millis(50),
+            ..fast()
+        };
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), config);
+        checkpointer.enqueue(update("w", OperationType::Wait, OperationAction::Start));
+        checkpointer.enqueue(update("w", OperationType::Wait, OperationAction::Cancel));
+        checkpointer.enqueue(update(
+            "x",
+            OperationType::Execution,
+            OperationAction::Succeed,
+        ));
+        checkpointer.enqueue(update("s", OperationType::Step, OperationAction::Start));
+        checkpointer.flush().await.unwrap();
+        let requests = service.requests.lock().unwrap().clone();
+        let ids: Vec<Vec<String>> = requests
+            .iter()
+            .map(|r| r.updates.iter().map(|u| u.id.to_string()).collect())
+            .collect();
+        assert_eq!(ids, vec![vec!["w"], vec!["w", "x"], vec!["s"]]);
+        // Tokens chain from one response to the next request.
+        let tokens: Vec<&str> = requests
+            .iter()
+            .map(|r| r.checkpoint_token.as_str())
+            .collect();
+        assert_eq!(tokens, vec!["token0", "token1", "token2"]);
+    }
+
+    #[tokio::test]
+    async fn limits_split_large_batches() {
+        let service = Arc::new(Recorder::default());
+        let config = BatcherConfig {
+            max_updates: 3,
+            linger: Duration::from_millis(50),
+            ..fast()
+        };
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), config);
+        for i in 0..7 {
+            checkpointer.enqueue(update(
+                &format!("s{i}"),
+                OperationType::Step,
+                OperationAction::Start,
+            ));
+        }
+        checkpointer.flush().await.unwrap();
+        let sizes: Vec<usize> = service
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.updates.len())
+            .collect();
+        assert_eq!(sizes, vec![3, 3, 1]);
+    }
+
+    #[tokio::test]
+    async fn retries_reuse_the_client_token_and_the_checkpoint_token() {
+        let service = Arc::new(Recorder::default());
+        service.failures.lock().unwrap().extend([
+            ServiceError::new(ServiceErrorKind::Transport, "Dispatch", "connection reset"),
+            ServiceError::new(
+                ServiceErrorKind::Throttled,
+                "TooManyRequestsException",
+                "slow down",
+            ),
+        ]);
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), fast());
+        checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap();
+        let requests = service.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 3);
+        assert!(requests
+            .iter()
+            .all(|r| r.client_token == requests[0].client_token));
+        assert!(requests
+            .iter()
+            .all(|r| r.checkpoint_token.as_str() == "token0"));
+        assert!(requests[0].client_token.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_fatal_error_is_latched() {
+        let service = Arc::new(Recorder::default());
+        service.failures.lock().unwrap().push(ServiceError::new(
+            ServiceErrorKind::InvalidParameter,
+            "InvalidParameterValueException",
+            "Invalid parent operation id.",
+        ));
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), fast());
+        let err = checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Checkpoint {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("Invalid parent operation id."));
+        let again = checkpointer
+            .checkpoint(update("b", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap_err();
+        assert_eq!(again.to_string(), err.to_string());
+        assert_eq!(
+            service.requests.lock().unwrap().len(),
+            1,
+            "nothing more is sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn transient_errors_give_up_as_retryable() {
+        let service = Arc::new(Recorder::default());
+        service.failures.lock().unwrap().extend(
+            (0..10)
+                .map(|_| ServiceError::new(ServiceErrorKind::Server, "ServiceException", "boom")),
+        );
+        let config = BatcherConfig {
+            max_attempts: 3,
+            ..fast()
+        };
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), config);
+        let err = checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Checkpoint {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(service.requests.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_response_without_token_ends_checkpointing() {
+        let service = Arc::new(Recorder {
+            omit_token: true,
+            ..Recorder::default()
+        });
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), fast());
+        checkpointer
+            .checkpoint(update(
+                "x",
+                OperationType::Execution,
+                OperationAction::Succeed,
+            ))
+            .await
+            .unwrap();
+        let err = checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Start))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("already finished"), "{err}");
+        assert_eq!(service.requests.lock().unwrap().len(), 1);
+    }
 }

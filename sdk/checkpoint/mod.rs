@@ -117,6 +117,8 @@ mod tests {
         ] {
             assert!(ServiceError::new(kind, "x", "y").is_transient());
         }
-        assert!(!ServiceError::new(ServiceErrorKind::Other, "KMSDisabledException", "y").is_transient());
+        assert!(
+            !ServiceError::new(ServiceErrorKind::Other, "KMSDisabledException", "y").is_transient()
+        );
     }
 }

@@ -181,7 +181,7 @@ where
             ),
             StepDecision::Failed(error) => Err(Error::StepFailed {
                 operation: self.position.reference("step"),
-                error,
+                error: Box::new(error),
             }),
             StepDecision::Park => ctx.exec().park().await,
             StepDecision::Run { attempt, start } => self.attempt(attempt, start).await,
@@ -243,18 +243,25 @@ where
         };
         match outcome {
             Ok(value) => {
-                let payload = this.serdes.serialize(&value).map_err(|err| Error::Serialization {
-                    operation: this.position.reference("step"),
-                    action: "serialize",
-                    message: err.to_string(),
-                })?;
+                let payload =
+                    this.serdes
+                        .serialize(&value)
+                        .map_err(|err| Error::Serialization {
+                            operation: this.position.reference("step"),
+                            action: "serialize",
+                            message: err.to_string(),
+                        })?;
                 let mut update =
                     this.position
                         .update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
                 update.payload = Some(payload);
                 exec.checkpoint(update.clone()).await?;
                 // Return the stored copy, so the first run sees what every replay sees.
-                decode(&this.serdes, &this.position, update.payload.as_deref().unwrap_or("null"))
+                decode(
+                    &this.serdes,
+                    &this.position,
+                    update.payload.as_deref().unwrap_or("null"),
+                )
             }
             Err(error) => attempt_failed(this, error, attempt).await,
         }
@@ -263,9 +270,9 @@ where
 
 /// Asks the retry strategy about a failed attempt and checkpoints RETRY or FAIL.
 async fn attempt_failed<F, S, T>(
-this: Step<'_, F, S>,
-error: ErrorObject,
-attempt: u32,
+    this: Step<'_, F, S>,
+    error: ErrorObject,
+    attempt: u32,
 ) -> Result<T, Error> {
     let exec = Arc::clone(this.ctx.exec());
     let strategy = this.retry.clone().unwrap_or_else(retry::default_strategy);
@@ -286,7 +293,11 @@ attempt: u32,
                 ),
             });
             exec.checkpoint(update).await?;
-            tracing::info!(attempt, delay_seconds = seconds, "step attempt failed; retry scheduled");
+            tracing::info!(
+                attempt,
+                delay_seconds = seconds,
+                "step attempt failed; retry scheduled"
+            );
             exec.park().await
         }
         RetryDecision::Stop => {
@@ -297,7 +308,7 @@ attempt: u32,
             exec.checkpoint(update).await?;
             Err(Error::StepFailed {
                 operation: this.position.reference("step"),
-                error,
+                error: Box::new(error),
             })
         }
     }

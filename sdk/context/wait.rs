@@ -108,8 +108,14 @@ mod tests {
 
     #[test]
     fn durations_are_whole_seconds_within_limits() {
-        assert_eq!(wait_seconds(Duration::from_secs(5)).map(NonZeroU64::get), Ok(5));
-        assert_eq!(wait_seconds(Duration::from_millis(1500)).map(NonZeroU64::get), Ok(2));
+        assert_eq!(
+            wait_seconds(Duration::from_secs(5)).map(NonZeroU64::get),
+            Ok(5)
+        );
+        assert_eq!(
+            wait_seconds(Duration::from_millis(1500)).map(NonZeroU64::get),
+            Ok(2)
+        );
         assert!(wait_seconds(Duration::from_millis(999)).is_err());
         assert!(wait_seconds(Duration::ZERO).is_err());
         assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS + 1)).is_err());

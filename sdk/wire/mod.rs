@@ -12,6 +12,7 @@ mod timestamp;
     unreachable_pub,
     clippy::all,
     clippy::pedantic,
+    clippy::unwrap_used,
     rust_2018_idioms,
     unused_qualifications
 )]
@@ -98,7 +99,9 @@ pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, WireEr
 /// # Errors
 ///
 /// [`WireError`] when the value does not match the type's schema.
-pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, WireError> {
+pub fn from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, WireError> {
     serde_path_to_error::deserialize(value).map_err(|err| WireError {
         what: short_type_name::<T>(),
         path: err.path().to_string(),

@@ -77,14 +77,12 @@ impl Timestamp {
     }
 
     fn from_text(text: String) -> Result<Self, String> {
-        let parsed = aws_smithy_types::DateTime::from_str(
-            &text,
-            aws_smithy_types::date_time::Format::DateTime,
-        )
-        .map_err(|err| format!("timestamp {text:?} is not an ISO-8601 date-time: {err}"))?;
-        let millis = parsed
-            .to_millis()
-            .map_err(|err| format!("timestamp {text:?} is out of range: {err}"))?;
+        let parsed =
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .map_err(|err| format!("timestamp {text:?} is not an ISO-8601 date-time: {err}"))?;
+        let millis = parsed.unix_timestamp_nanos() / 1_000_000;
+        let millis =
+            i64::try_from(millis).map_err(|_| format!("timestamp {text:?} is out of range"))?;
         Ok(Self {
             millis,
             encoding: Encoding::Text(text),
@@ -151,7 +149,10 @@ mod tests {
         ] {
             assert_eq!(parse(json).unwrap().epoch_millis(), expected, "{json}");
         }
-        assert_eq!(parse("1767225601").unwrap().epoch_millis(), 1_767_225_601_000);
+        assert_eq!(
+            parse("1767225601").unwrap().epoch_millis(),
+            1_767_225_601_000
+        );
     }
 
     #[test]
@@ -172,7 +173,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&ts).unwrap(), "1767225601.123");
         let ts = Timestamp::from_epoch_millis(1_767_225_601_000);
         assert_eq!(serde_json::to_string(&ts).unwrap(), "1767225601");
-        assert_eq!(parse("1767225601.123").unwrap(), Timestamp::from_epoch_millis(1_767_225_601_123));
+        assert_eq!(
+            parse("1767225601.123").unwrap(),
+            Timestamp::from_epoch_millis(1_767_225_601_123)
+        );
     }
 
     #[test]
