@@ -1,4 +1,17 @@
 //! The durable-execution service over `aws-sdk-lambda`.
+//!
+//! The client is configured like the official SDKs' (5 s connect timeout, about 50 s per
+//! attempt) but with the AWS client's own retries **disabled**: the batcher retries,
+//! reusing the request's `ClientToken`, and needs to see every failure to do so.
+
+use std::time::Duration;
+
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::config::retry::RetryConfig;
+use aws_sdk_lambda::config::timeout::TimeoutConfig;
+use aws_sdk_lambda::error::{ErrorMetadata, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::checkpoint_durable_execution::CheckpointDurableExecutionError;
+use aws_sdk_lambda::operation::get_durable_execution_state::GetDurableExecutionStateError;
 
 use super::{BoxFuture, DurableService, ServiceError, ServiceErrorKind};
 use crate::wire::{
@@ -6,35 +19,233 @@ use crate::wire::{
     GetDurableExecutionStateRequest, GetDurableExecutionStateResponse,
 };
 
+mod convert;
+#[cfg(test)]
+mod tests;
+
+/// Time allowed to open a connection to the service.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed for one call, from sending the request to reading the whole response.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(50);
+
 /// Talks to the service with the AWS SDK client.
 pub(crate) struct AwsService {
-    #[allow(dead_code)]
     client: aws_sdk_lambda::Client,
 }
 
 impl AwsService {
+    /// A client configured from the environment (`AWS_REGION`, credentials,
+    /// `AWS_ENDPOINT_URL_LAMBDA`, ...), with our timeouts and without client-level retries.
     pub(crate) async fn from_env() -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self {
-            client: aws_sdk_lambda::Client::new(&config),
-        }
+        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_conf(configure(aws_sdk_lambda::config::Builder::from(&shared)).build())
     }
+
+    /// A service over a client built from `config`, used as given.
+    pub(crate) fn from_conf(config: aws_sdk_lambda::Config) -> Self {
+        Self::new(aws_sdk_lambda::Client::from_conf(config))
+    }
+
+    /// A service over `client`, used as given.
+    pub(crate) fn new(client: aws_sdk_lambda::Client) -> Self {
+        Self { client }
+    }
+
+    async fn call_checkpoint(
+        &self,
+        arn: &str,
+        request: &CheckpointDurableExecutionRequest,
+    ) -> Result<CheckpointDurableExecutionResponse, ServiceError> {
+        let updates = convert::updates(&request.updates)?;
+        let output = self
+            .client
+            .checkpoint_durable_execution()
+            .durable_execution_arn(arn)
+            .checkpoint_token(request.checkpoint_token.as_str())
+            // Set explicitly: otherwise the client invents a new token on every `send()`, and
+            // the service could not recognise the batcher's retries as repeats.
+            .set_client_token(
+                request
+                    .client_token
+                    .as_ref()
+                    .map(|token| token.as_str().to_owned()),
+            )
+            // Always sent, as `[]` when empty, like the official SDKs.
+            .set_updates(Some(updates))
+            .send()
+            .await
+            .map_err(service_error)?;
+        convert::checkpoint_response(output.checkpoint_token, output.new_execution_state)
+    }
+
+    async fn call_get_state(
+        &self,
+        arn: &str,
+        request: &GetDurableExecutionStateRequest,
+    ) -> Result<GetDurableExecutionStateResponse, ServiceError> {
+        let max_items = request
+            .max_items
+            .map(|items| convert::to_i32(items, || "MaxItems".to_owned()))
+            .transpose()?;
+        let output = self
+            .client
+            .get_durable_execution_state()
+            .durable_execution_arn(arn)
+            .checkpoint_token(request.checkpoint_token.as_str())
+            .set_marker(request.marker.clone())
+            .set_max_items(max_items)
+            .send()
+            .await
+            .map_err(service_error)?;
+        convert::state_response(output.operations, output.next_marker)
+    }
+}
+
+/// Our settings on top of the shared configuration: timeouts, and no client-level retries.
+fn configure(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::config::Builder {
+    builder
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        )
 }
 
 impl DurableService for AwsService {
     fn checkpoint<'a>(
         &'a self,
-        _arn: &'a str,
-        _request: &'a CheckpointDurableExecutionRequest,
+        arn: &'a str,
+        request: &'a CheckpointDurableExecutionRequest,
     ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
-        Box::pin(async { Err(ServiceError::new(ServiceErrorKind::Other, "Unimplemented", "todo")) })
+        Box::pin(self.call_checkpoint(arn, request))
     }
 
     fn get_state<'a>(
         &'a self,
-        _arn: &'a str,
-        _request: &'a GetDurableExecutionStateRequest,
+        arn: &'a str,
+        request: &'a GetDurableExecutionStateRequest,
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
-        Box::pin(async { Err(ServiceError::new(ServiceErrorKind::Other, "Unimplemented", "todo")) })
+        Box::pin(self.call_get_state(arn, request))
+    }
+}
+
+/// The modeled errors of an operation, classified.
+trait ModeledError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
+    /// The kind of a modeled error; `None` for an unmodeled (unhandled) one.
+    fn modeled_kind(&self) -> Option<ServiceErrorKind>;
+}
+
+macro_rules! modeled_errors {
+    ($($error:ty),*) => {$(
+        impl ModeledError for $error {
+            fn modeled_kind(&self) -> Option<ServiceErrorKind> {
+                Some(match self {
+                    Self::InvalidParameterValueException(_) => ServiceErrorKind::InvalidParameter,
+                    Self::TooManyRequestsException(_) => ServiceErrorKind::Throttled,
+                    Self::ServiceException(_) => ServiceErrorKind::Server,
+                    Self::KmsAccessDeniedException(_)
+                    | Self::KmsDisabledException(_)
+                    | Self::KmsInvalidStateException(_)
+                    | Self::KmsNotFoundException(_) => ServiceErrorKind::Other,
+                    _ => return None,
+                })
+            }
+        }
+    )*};
+}
+
+modeled_errors!(
+    CheckpointDurableExecutionError,
+    GetDurableExecutionStateError
+);
+
+/// Maps a failed call to a [`ServiceError`]. Messages come from the service's error
+/// metadata or the SDK's error chain; neither carries request or response payloads.
+fn service_error<E: ModeledError>(err: SdkError<E, HttpResponse>) -> ServiceError {
+    let (kind, code) = match &err {
+        SdkError::ServiceError(context) => {
+            let error = context.err();
+            let response = context.raw();
+            let status = response.status().as_u16();
+            // An error without a code is "unhandled", and the SDK then keeps the metadata it
+            // parsed (the message) only as the error's source.
+            let parsed = std::error::Error::source(error)
+                .and_then(|source| source.downcast_ref::<ErrorMetadata>());
+            let code = error
+                .code()
+                .or_else(|| parsed.and_then(ErrorMetadata::code))
+                // When the body is not JSON the SDK drops the code; the header still has it.
+                .or_else(|| {
+                    response
+                        .headers()
+                        .get("x-amzn-errortype")
+                        .map(sanitize_code)
+                })
+                .filter(|code| !code.is_empty())
+                .map(str::to_owned);
+            let kind = error
+                .modeled_kind()
+                .unwrap_or_else(|| unmodeled_kind(code.as_deref(), status));
+            let message = error
+                .message()
+                .or_else(|| parsed.and_then(ErrorMetadata::message))
+                .map_or_else(
+                    || format!("HTTP {status} without a message: {}", error_chain(error)),
+                    str::to_owned,
+                );
+            return ServiceError {
+                kind,
+                code: code.unwrap_or_else(|| format!("HTTP {status}")),
+                message,
+            };
+        }
+        SdkError::DispatchFailure(_) => (ServiceErrorKind::Transport, "DispatchFailure"),
+        SdkError::TimeoutError(_) => (ServiceErrorKind::Transport, "TimeoutError"),
+        SdkError::ResponseError(_) => (ServiceErrorKind::Transport, "ResponseError"),
+        SdkError::ConstructionFailure(_) => (ServiceErrorKind::Other, "ConstructionFailure"),
+        _ => (ServiceErrorKind::Other, "SdkError"),
+    };
+    ServiceError::new(kind, code, error_chain(&err))
+}
+
+/// An error code as restJson1 reads it: without a `:...` suffix or a `namespace#` prefix.
+fn sanitize_code(code: &str) -> &str {
+    let code = code.split(':').next().unwrap_or(code);
+    code.rsplit('#').next().unwrap_or(code)
+}
+
+/// An error and its sources, joined with `: `.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(err) = source {
+        chain.push_str(": ");
+        chain.push_str(&err.to_string());
+        source = err.source();
+    }
+    chain
+}
+
+/// The kind of an error the operation's model does not list: by its code when we know it
+/// (it may be modeled for other Lambda operations), else by the HTTP status.
+fn unmodeled_kind(code: Option<&str>, status: u16) -> ServiceErrorKind {
+    match code {
+        Some("InvalidParameterValueException") => ServiceErrorKind::InvalidParameter,
+        Some("TooManyRequestsException") => ServiceErrorKind::Throttled,
+        Some("ServiceException") => ServiceErrorKind::Server,
+        Some("ResourceNotFoundException") => ServiceErrorKind::NotFound,
+        Some(code) if code.starts_with("KMS") => ServiceErrorKind::Other,
+        _ => match status {
+            429 => ServiceErrorKind::Throttled,
+            500..=599 => ServiceErrorKind::Server,
+            // A 400 without a code we know: most likely an emulator's
+            // InvalidParameterValue (so an invalid-token message is still recognised).
+            400 => ServiceErrorKind::InvalidParameter,
+            404 => ServiceErrorKind::NotFound,
+            // Other 4xx, and a 2xx whose body could not be read.
+            _ => ServiceErrorKind::Other,
+        },
     }
 }
