@@ -58,6 +58,76 @@ pub enum Error {
         /// The recorded error of the last attempt.
         error: Box<ErrorObject>,
     },
+    /// A child context (or a map item or parallel branch) failed.
+    #[error("{operation} failed: {}", describe(error))]
+    ChildContextFailed {
+        /// The child context.
+        operation: OperationRef,
+        /// The recorded error that left the child context.
+        error: Box<ErrorObject>,
+    },
+    /// A callback was completed with a failure by the external system.
+    #[error("{operation} failed: {}", describe(error))]
+    CallbackFailed {
+        /// The callback.
+        operation: OperationRef,
+        /// The error the external system sent.
+        error: Box<ErrorObject>,
+    },
+    /// A callback timed out (`Callback.Timeout`) or missed a heartbeat
+    /// (`Callback.Heartbeat`).
+    #[error("{operation} timed out: {}", describe(error))]
+    CallbackTimedOut {
+        /// The callback.
+        operation: OperationRef,
+        /// The service's timeout error.
+        error: Box<ErrorObject>,
+    },
+    /// An invoked function failed.
+    #[error("{operation} failed: {}", describe(error))]
+    InvokeFailed {
+        /// The invoke.
+        operation: OperationRef,
+        /// The target's error.
+        error: Box<ErrorObject>,
+    },
+    /// An invoked function did not finish in time.
+    #[error("{operation} timed out: {}", describe(error))]
+    InvokeTimedOut {
+        /// The invoke.
+        operation: OperationRef,
+        /// The service's error.
+        error: Box<ErrorObject>,
+    },
+    /// An invoked durable execution was stopped.
+    #[error("{operation} was stopped: {}", describe(error))]
+    InvokeStopped {
+        /// The invoke.
+        operation: OperationRef,
+        /// The service's error.
+        error: Box<ErrorObject>,
+    },
+    /// A wait-for-condition check failed, or its strategy gave up.
+    #[error("{operation} failed: {}", describe(error))]
+    WaitForConditionFailed {
+        /// The wait-for-condition operation.
+        operation: OperationRef,
+        /// The recorded error.
+        error: Box<ErrorObject>,
+    },
+    /// Every operation given to [`DurableContext::any`](crate::DurableContext::any) failed.
+    #[error(
+        "{operation}: all {count} operations failed; the first: {}",
+        describe(error)
+    )]
+    AllFailed {
+        /// The combinator.
+        operation: OperationRef,
+        /// How many operations there were.
+        count: usize,
+        /// The recorded error of the first operation.
+        error: Box<ErrorObject>,
+    },
     /// The code asked for a different operation than the one recorded at this position, so
     /// the handler is not deterministic. The execution fails even if this error is caught.
     #[error("non-deterministic execution: at operation id {id} the code asked for {expected} but the execution history has {found}")]
@@ -115,6 +185,14 @@ impl Error {
     pub fn error_type(&self) -> &'static str {
         match self {
             Error::StepFailed { .. } => "StepError",
+            Error::ChildContextFailed { .. } => "ChildContextError",
+            Error::CallbackFailed { .. } => "CallbackError",
+            Error::CallbackTimedOut { .. } => "CallbackTimeoutError",
+            Error::InvokeFailed { .. }
+            | Error::InvokeTimedOut { .. }
+            | Error::InvokeStopped { .. } => "InvokeError",
+            Error::WaitForConditionFailed { .. } => "WaitForConditionError",
+            Error::AllFailed { .. } => "CombinatorError",
             Error::NonDeterministic { .. } => "NonDeterministicExecutionError",
             Error::Serialization { .. } => "SerdesError",
             Error::InvalidArgument { .. } => "ValidationError",
@@ -126,21 +204,29 @@ impl Error {
     /// The recorded error of the failed operation, for errors that carry one.
     pub fn recorded(&self) -> Option<&ErrorObject> {
         match self {
-            Error::StepFailed { error, .. } => Some(error.as_ref()),
+            Error::StepFailed { error, .. }
+            | Error::ChildContextFailed { error, .. }
+            | Error::CallbackFailed { error, .. }
+            | Error::CallbackTimedOut { error, .. }
+            | Error::InvokeFailed { error, .. }
+            | Error::InvokeTimedOut { error, .. }
+            | Error::InvokeStopped { error, .. }
+            | Error::WaitForConditionFailed { error, .. }
+            | Error::AllFailed { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }
 
     /// The error as it is checkpointed or returned to the service.
     pub fn to_error_object(&self) -> ErrorObject {
-        match self {
-            Error::StepFailed { error, .. } => ErrorObject {
+        match self.recorded() {
+            Some(error) => ErrorObject {
                 error_type: Some(self.error_type().to_string()),
                 error_message: error.error_message.clone(),
                 error_data: error.error_data.clone(),
                 stack_trace: error.stack_trace.clone(),
             },
-            _ => error_object(self.error_type(), &self.to_string()),
+            None => error_object(self.error_type(), &self.to_string()),
         }
     }
 

@@ -74,16 +74,24 @@ mod replay;
 pub mod retry;
 pub mod serdes;
 mod state;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod wait_strategy;
 pub mod wire;
 
-pub use context::{DurableContext, Name, Step, StepContext};
+pub use context::{
+    branch, BatchItem, BatchItemStatus, BatchResult, Branch, Callback, ChildContext,
+    CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
+    Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
+};
 pub use error::{Error, OperationRef};
 pub use lambda::run;
 pub use logger::Logger;
 pub use replay::StepSemantics;
 
-/// Makes an async durable handler the Lambda function's entry point, generating `fn main`.
+/// Makes an async durable handler the Lambda function's entry point: generates the `fn main`
+/// that serves it with [`run`].
 ///
 /// ```no_run
 /// use lambda_durable::{durable_execution, DurableContext, Error};

@@ -46,6 +46,14 @@ impl Operations {
         self.lock().get(id).cloned()
     }
 
+    /// The start time (epoch millis) of the first operation of type `ty`.
+    pub(crate) fn find_start(&self, ty: crate::wire::OperationType) -> Option<i64> {
+        self.lock()
+            .values()
+            .find(|op| op.type_ == ty)
+            .and_then(|op| op.start_timestamp.as_ref().map(|ts| ts.epoch_millis()))
+    }
+
     /// Whether any operation satisfies `f`.
     pub(crate) fn any(&self, f: impl Fn(&Operation) -> bool) -> bool {
         self.lock().values().any(f)

@@ -104,11 +104,6 @@ pub fn types_from_definitions(
     definitions: serde_json::Map<String, Value>,
     options: &WireOptions,
 ) -> Result<String, CodegenError> {
-    let typify_error = |message: String| CodegenError::Typify {
-        what: what.to_string(),
-        definition: None,
-        message,
-    };
     let defs: BTreeMap<String, schemars::schema::Schema> = definitions
         .into_iter()
         .map(|(name, schema)| {

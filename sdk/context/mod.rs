@@ -12,9 +12,24 @@ use crate::wire::{
     OperationUpdate,
 };
 
+mod batch;
+mod callback;
+mod child;
+mod combinator;
+mod condition;
+mod helpers;
+mod invoke;
 mod step;
 mod wait;
 
+pub use batch::{
+    branch, BatchItem, BatchItemStatus, BatchResult, Branch, CompletionConfig, CompletionReason,
+    Map, Nesting, Parallel,
+};
+pub use callback::{Callback, CreateCallback, WaitForCallback};
+pub use child::ChildContext;
+pub use condition::WaitForCondition;
+pub use invoke::Invoke;
 pub use step::{Step, StepContext};
 
 /// The name of a durable operation: a string, or none.
@@ -87,6 +102,8 @@ struct ContextInner {
     prefix: String,
     parent_id: Option<OperationId>,
     counter: AtomicU64,
+    /// Calls of replay-safe helpers (uuid, random), for their derivation.
+    helper_counter: AtomicU64,
     replaying: Arc<AtomicBool>,
 }
 
@@ -101,6 +118,8 @@ impl std::fmt::Debug for DurableContext {
 
 /// An operation's identity, reserved when the operation is created.
 pub(crate) struct Position {
+    /// Logical path (`"3"`, `"2-1"`), the prefix of a child context's operations.
+    pub(crate) path: String,
     pub(crate) id: OperationId,
     pub(crate) name: Option<OperationName>,
     pub(crate) parent_id: Option<OperationId>,
@@ -151,6 +170,7 @@ impl DurableContext {
                 prefix: String::new(),
                 parent_id: None,
                 counter: AtomicU64::new(0),
+                helper_counter: AtomicU64::new(0),
                 replaying: Arc::new(AtomicBool::new(replaying)),
             }),
         }
@@ -169,6 +189,28 @@ impl DurableContext {
             Some(Arc::clone(&self.inner.replaying))
         };
         Logger::for_context(Arc::clone(&self.inner.arn), replaying)
+    }
+
+    /// A child context whose operations are numbered under `position` and whose parent
+    /// is the CONTEXT operation `parent_id` (`None` for a virtual context whose operations
+    /// hang under this context's parent).
+    pub(crate) fn child(&self, path: &str, parent_id: Option<OperationId>) -> DurableContext {
+        DurableContext {
+            inner: Arc::new(ContextInner {
+                exec: Arc::clone(&self.inner.exec),
+                arn: Arc::clone(&self.inner.arn),
+                prefix: path.to_string(),
+                parent_id,
+                counter: AtomicU64::new(0),
+                helper_counter: AtomicU64::new(0),
+                replaying: Arc::new(AtomicBool::new(self.is_replaying())),
+            }),
+        }
+    }
+
+    /// The wire id of this context's CONTEXT operation (`None` at the root).
+    pub(crate) fn parent_id(&self) -> Option<&OperationId> {
+        self.inner.parent_id.as_ref()
     }
 
     /// Whether this context is replaying operations recorded by an earlier invocation.
@@ -203,6 +245,7 @@ impl DurableContext {
             },
         };
         Position {
+            path,
             id,
             name,
             parent_id: self.inner.parent_id.clone(),

@@ -26,6 +26,14 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    pub(crate) fn new(attempt: u32, operation_id: String, logger: Logger) -> Self {
+        Self {
+            attempt,
+            operation_id,
+            logger,
+        }
+    }
+
     /// The attempt that is running, counted from 1.
     pub fn attempt(&self) -> u32 {
         self.attempt

@@ -1,0 +1,873 @@
+//! `map` and `parallel`: run many branches, each in its own child context, with a
+//! concurrency limit and completion rules.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+use super::child::run_child;
+use super::{DurableContext, Name, Position};
+use crate::error::{user_error_object, Error};
+use crate::replay::is_terminal;
+use crate::serdes::JsonSerdes;
+use crate::wire::{ErrorObject, OperationStatus};
+
+type BranchFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, ErrorObject>> + Send + 'a>>;
+type BranchBody<'a, R> = Box<dyn FnOnce(DurableContext) -> BranchFuture<'a, R> + Send + 'a>;
+type Predicate = Arc<dyn Fn(&BatchProgress) -> bool + Send + Sync>;
+
+/// One branch of a [`parallel`](DurableContext::parallel), made by [`branch`].
+pub struct Branch<'a, R> {
+    name: Name,
+    body: BranchBody<'a, R>,
+}
+
+impl<R> fmt::Debug for Branch<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Branch")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes a branch for [`DurableContext::parallel`] from a name (or `None`) and an async
+/// function of the branch's own context.
+pub fn branch<'a, R, E, F, Fut>(name: impl Into<Name>, body: F) -> Branch<'a, R>
+where
+    F: FnOnce(DurableContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<R, E>> + Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+{
+    Branch {
+        name: name.into(),
+        body: Box::new(move |ctx| {
+            Box::pin(async move { body(ctx).await.map_err(user_error_object) })
+        }),
+    }
+}
+
+/// How the branches of a batch are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Nesting {
+    /// Each branch is a CONTEXT operation of its own (the default); its result is
+    /// checkpointed, so a finished branch never runs again.
+    #[default]
+    Nested,
+    /// Branches are not checkpointed as operations: their operations hang directly under
+    /// the batch, which saves one operation per branch. An unfinished batch re-runs the
+    /// bodies of finished branches on replay (their operations replay from the log).
+    Flat,
+}
+
+/// Progress of a batch, given to a custom completion predicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchProgress {
+    /// Branches that succeeded.
+    pub succeeded: usize,
+    /// Branches that failed.
+    pub failed: usize,
+    /// Branches started and not finished.
+    pub running: usize,
+    /// All branches.
+    pub total: usize,
+}
+
+/// When a batch stops starting branches and completes.
+///
+/// Without any rule a batch runs every branch and fails fast: the first failure completes
+/// it with [`CompletionReason::FailureToleranceExceeded`]. A batch never fails because of
+/// its branches: it completes with a [`BatchResult`] that tells what happened.
+#[derive(Clone, Default)]
+pub struct CompletionConfig {
+    min_successful: Option<usize>,
+    tolerated_failure_count: Option<usize>,
+    tolerated_failure_percentage: Option<f64>,
+    predicate: Option<Predicate>,
+}
+
+impl fmt::Debug for CompletionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletionConfig")
+            .field("min_successful", &self.min_successful)
+            .field("tolerated_failure_count", &self.tolerated_failure_count)
+            .field(
+                "tolerated_failure_percentage",
+                &self.tolerated_failure_percentage,
+            )
+            .field("predicate", &self.predicate.is_some())
+            .finish()
+    }
+}
+
+impl CompletionConfig {
+    /// No rules: run everything, fail fast.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every branch must succeed (tolerates no failure).
+    pub fn all_successful() -> Self {
+        Self::new().tolerated_failure_count(0)
+    }
+
+    /// Complete as soon as one branch succeeds.
+    pub fn first_successful() -> Self {
+        Self::new().min_successful(1)
+    }
+
+    /// Run every branch whatever fails.
+    pub fn all_completed() -> Self {
+        Self::new().tolerated_failure_percentage(100.0)
+    }
+
+    /// Complete once this many branches succeeded (at least 1).
+    pub fn min_successful(mut self, count: usize) -> Self {
+        self.min_successful = Some(count);
+        self
+    }
+
+    /// Complete (with [`CompletionReason::FailureToleranceExceeded`]) once more than this
+    /// many branches failed.
+    pub fn tolerated_failure_count(mut self, count: usize) -> Self {
+        self.tolerated_failure_count = Some(count);
+        self
+    }
+
+    /// Complete once more than this percentage (0 to 100) of all branches failed.
+    pub fn tolerated_failure_percentage(mut self, percentage: f64) -> Self {
+        self.tolerated_failure_percentage = Some(percentage);
+        self
+    }
+
+    /// Also complete (as [`CompletionReason::PredicateSatisfied`]) as soon as `predicate`
+    /// returns true, checked after each branch finishes.
+    pub fn complete_when(
+        mut self,
+        predicate: impl Fn(&BatchProgress) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.predicate = Some(Arc::new(predicate));
+        self
+    }
+
+    fn validate(&self, total: usize) -> Result<(), String> {
+        if self.min_successful == Some(0) {
+            return Err("min_successful must be at least 1".to_string());
+        }
+        if let Some(min) = self.min_successful {
+            if min > total {
+                return Err(format!(
+                    "min_successful is {min} but there are only {total} branches"
+                ));
+            }
+        }
+        if let Some(pct) = self.tolerated_failure_percentage {
+            if !(0.0..=100.0).contains(&pct) {
+                return Err(format!(
+                    "tolerated_failure_percentage must be between 0 and 100, got {pct}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn has_criteria(&self) -> bool {
+        self.min_successful.is_some()
+            || self.tolerated_failure_count.is_some()
+            || self.tolerated_failure_percentage.is_some()
+    }
+
+    fn tolerance_exceeded(&self, progress: &BatchProgress) -> bool {
+        if !self.has_criteria() {
+            return progress.failed > 0;
+        }
+        let count = self
+            .tolerated_failure_count
+            .is_some_and(|count| progress.failed > count);
+        let pct = self.tolerated_failure_percentage.is_some_and(|pct| {
+            progress.total > 0 && (progress.failed as f64 / progress.total as f64) * 100.0 > pct
+        });
+        count || pct
+    }
+
+    /// Whether the batch is complete, and why.
+    fn completion(&self, progress: &BatchProgress) -> Option<CompletionReason> {
+        let all_done = progress.succeeded + progress.failed == progress.total;
+        let min_reached = self
+            .min_successful
+            .is_some_and(|min| progress.succeeded >= min);
+        if self.tolerance_exceeded(progress) {
+            Some(CompletionReason::FailureToleranceExceeded)
+        } else if all_done {
+            Some(CompletionReason::AllCompleted)
+        } else if min_reached {
+            Some(CompletionReason::MinSuccessfulReached)
+        } else if self.predicate.as_ref().is_some_and(|p| p(progress)) {
+            Some(CompletionReason::PredicateSatisfied)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a batch completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CompletionReason {
+    /// Every branch finished.
+    AllCompleted,
+    /// Enough branches succeeded.
+    MinSuccessfulReached,
+    /// Too many branches failed.
+    FailureToleranceExceeded,
+    /// The custom predicate of [`CompletionConfig::complete_when`] held.
+    PredicateSatisfied,
+}
+
+/// What became of one branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BatchItemStatus {
+    /// The branch returned a value.
+    Succeeded,
+    /// The branch failed.
+    Failed,
+    /// The branch was running when the batch completed; it gets no further checkpoints.
+    Started,
+}
+
+/// One branch of a [`BatchResult`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItem<R> {
+    /// The branch's position in the input (0-based).
+    pub index: usize,
+    /// What became of it.
+    pub status: BatchItemStatus,
+    /// Its value, when it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<R>,
+    /// Its recorded error, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorObject>,
+}
+
+/// The outcome of a [`map`](DurableContext::map) or [`parallel`](DurableContext::parallel):
+/// the branches that started, in index order (branches never started are left out), and why
+/// the batch completed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResult<R> {
+    #[serde(rename = "all")]
+    items: Vec<BatchItem<R>>,
+    completion_reason: CompletionReason,
+    total_count: usize,
+}
+
+impl<R> BatchResult<R> {
+    /// Every branch that started, in index order.
+    pub fn items(&self) -> &[BatchItem<R>] {
+        &self.items
+    }
+
+    /// Why the batch completed.
+    pub fn completion_reason(&self) -> CompletionReason {
+        self.completion_reason
+    }
+
+    /// The values of the branches that succeeded, in index order.
+    pub fn succeeded(&self) -> impl Iterator<Item = &R> {
+        self.items.iter().filter_map(|item| item.result.as_ref())
+    }
+
+    /// The branches that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &BatchItem<R>> {
+        self.items
+            .iter()
+            .filter(|item| item.status == BatchItemStatus::Failed)
+    }
+
+    /// How many branches succeeded.
+    pub fn success_count(&self) -> usize {
+        self.count(BatchItemStatus::Succeeded)
+    }
+
+    /// How many branches failed.
+    pub fn failure_count(&self) -> usize {
+        self.count(BatchItemStatus::Failed)
+    }
+
+    /// How many branches were still running when the batch completed.
+    pub fn started_count(&self) -> usize {
+        self.count(BatchItemStatus::Started)
+    }
+
+    /// How many branches the batch had (started or not).
+    pub fn total_count(&self) -> usize {
+        self.total_count
+    }
+
+    /// Whether any branch failed.
+    pub fn has_failure(&self) -> bool {
+        self.failure_count() > 0
+    }
+
+    fn count(&self, status: BatchItemStatus) -> usize {
+        self.items
+            .iter()
+            .filter(|item| item.status == status)
+            .count()
+    }
+
+    /// The values of all branches in index order, or the first failure as
+    /// [`Error::ChildContextFailed`]. Branches that did not finish are skipped.
+    ///
+    /// # Errors
+    ///
+    /// The first failed branch's error.
+    pub fn into_results(self) -> Result<Vec<R>, Error> {
+        let mut values = Vec::with_capacity(self.items.len());
+        for item in self.items {
+            match (item.status, item.result, item.error) {
+                (BatchItemStatus::Failed, _, error) => {
+                    return Err(Error::ChildContextFailed {
+                        operation: crate::error::OperationRef::new(
+                            "batch item",
+                            &item.index.to_string(),
+                            None,
+                        ),
+                        error: Box::new(error.unwrap_or_else(|| {
+                            crate::error::error_object("ChildContextError", "branch failed")
+                        })),
+                    })
+                }
+                (_, Some(value), _) => values.push(value),
+                _ => {}
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// Settings shared by map and parallel.
+struct BatchSettings {
+    max_concurrency: Option<usize>,
+    completion: CompletionConfig,
+    nesting: Nesting,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self {
+            max_concurrency: None,
+            completion: CompletionConfig::new(),
+            nesting: Nesting::Nested,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct BatchKind {
+    sub_type: &'static str,
+    item_sub_type: &'static str,
+    default_name: &'static str,
+    label: &'static str,
+}
+
+const MAP: BatchKind = BatchKind {
+    sub_type: "Map",
+    item_sub_type: "MapIteration",
+    default_name: "map-item",
+    label: "map",
+};
+
+const PARALLEL: BatchKind = BatchKind {
+    sub_type: "Parallel",
+    item_sub_type: "ParallelBranch",
+    default_name: "parallel-branch",
+    label: "parallel",
+};
+
+type ItemNamer<'a, I> = Box<dyn Fn(&I, usize) -> String + Send + Sync + 'a>;
+
+/// A map being configured; `.await` it to run it. Created by [`DurableContext::map`].
+#[must_use = "a map does nothing until it is awaited"]
+pub struct Map<'a, I, F> {
+    ctx: &'a DurableContext,
+    position: Position,
+    items: Vec<I>,
+    function: F,
+    namer: Option<ItemNamer<'a, I>>,
+    settings: BatchSettings,
+}
+
+/// A parallel being configured; `.await` it to run it. Created by
+/// [`DurableContext::parallel`].
+#[must_use = "a parallel does nothing until it is awaited"]
+pub struct Parallel<'a, R> {
+    ctx: &'a DurableContext,
+    position: Position,
+    branches: Vec<Branch<'a, R>>,
+    settings: BatchSettings,
+}
+
+macro_rules! batch_setters {
+    () => {
+        /// Runs at most this many branches at once (by default all). A branch waiting for
+        /// a timer or a callback keeps its slot.
+        pub fn max_concurrency(mut self, limit: usize) -> Self {
+            self.settings.max_concurrency = Some(limit);
+            self
+        }
+
+        /// Sets when the batch completes (see [`CompletionConfig`]).
+        pub fn completion(mut self, completion: CompletionConfig) -> Self {
+            self.settings.completion = completion;
+            self
+        }
+
+        /// Sets how branches are recorded (see [`Nesting`]).
+        pub fn nesting(mut self, nesting: Nesting) -> Self {
+            self.settings.nesting = nesting;
+            self
+        }
+    };
+}
+
+impl<'a, I, F> Map<'a, I, F> {
+    batch_setters!();
+
+    /// Names each item's child context (by default `map-item-<index>`).
+    pub fn item_namer(mut self, namer: impl Fn(&I, usize) -> String + Send + Sync + 'a) -> Self {
+        self.namer = Some(Box::new(namer));
+        self
+    }
+}
+
+impl<R> Parallel<'_, R> {
+    batch_setters!();
+}
+
+impl DurableContext {
+    /// Runs `function` on every item, each in its own child context, and returns a
+    /// [`BatchResult`].
+    ///
+    /// Items start in index order, at most [`Map::max_concurrency`] at a time; the batch
+    /// completes according to [`Map::completion`] (by default when every item finished,
+    /// or at the first failure). Concurrent items share checkpoint calls. On replay a
+    /// finished map returns its recorded result without running any item.
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn resize_all(ctx: &DurableContext, images: Vec<String>) -> Result<Vec<String>, Error> {
+    ///     ctx.map("resize", images, |item_ctx, image: String, _index| async move {
+    ///         item_ctx
+    ///             .step("resize", |_| async move { Ok::<_, std::io::Error>(format!("{image}@2x")) })
+    ///             .await
+    ///     })
+    ///     .max_concurrency(10)
+    ///     .await?
+    ///     .into_results()
+    /// }
+    /// ```
+    pub fn map<I, F>(&self, name: impl Into<Name>, items: Vec<I>, function: F) -> Map<'_, I, F> {
+        Map {
+            ctx: self,
+            position: self.reserve(name.into()),
+            items,
+            function,
+            namer: None,
+            settings: BatchSettings::default(),
+        }
+    }
+
+    /// Runs heterogeneous branches (made with [`branch`]), each in its own child context,
+    /// and returns a [`BatchResult`]. Configured like [`map`](DurableContext::map).
+    ///
+    /// ```no_run
+    /// use lambda_durable::{branch, DurableContext, Error};
+    ///
+    /// async fn quotes(ctx: &DurableContext) -> Result<Vec<u32>, Error> {
+    ///     ctx.parallel("quotes", vec![
+    ///         branch("carrier a", |c| async move {
+    ///             c.step("ask a", |_| async { Ok::<_, std::io::Error>(120) }).await
+    ///         }),
+    ///         branch("carrier b", |c| async move {
+    ///             c.step("ask b", |_| async { Ok::<_, std::io::Error>(95) }).await
+    ///         }),
+    ///     ])
+    ///     .await?
+    ///     .into_results()
+    /// }
+    /// ```
+    pub fn parallel<'a, R>(
+        &'a self,
+        name: impl Into<Name>,
+        branches: Vec<Branch<'a, R>>,
+    ) -> Parallel<'a, R> {
+        Parallel {
+            ctx: self,
+            position: self.reserve(name.into()),
+            branches,
+            settings: BatchSettings::default(),
+        }
+    }
+}
+
+impl<'a, I, F, Fut, R, E> IntoFuture for Map<'a, I, F>
+where
+    I: Send + 'a,
+    F: Fn(DurableContext, I, usize) -> Fut + Send + Sync + 'a,
+    Fut: Future<Output = Result<R, E>> + Send + 'a,
+    R: Serialize + DeserializeOwned + Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+{
+    type Output = Result<BatchResult<R>, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "map",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+        );
+        let Map {
+            ctx,
+            position,
+            items,
+            function,
+            namer,
+            settings,
+        } = self;
+        let function = Arc::new(function);
+        let branches = items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let name = namer.as_ref().map(|namer| Name::from(namer(&item, index)));
+                let function = Arc::clone(&function);
+                let body: BranchBody<'a, R> = Box::new(move |ctx| {
+                    Box::pin(
+                        async move { function(ctx, item, index).await.map_err(user_error_object) },
+                    )
+                });
+                (name, body)
+            })
+            .collect();
+        Box::pin(run_batch(ctx, position, MAP, branches, settings).instrument(span))
+    }
+}
+
+impl<'a, R> IntoFuture for Parallel<'a, R>
+where
+    R: Serialize + DeserializeOwned + Send + 'a,
+{
+    type Output = Result<BatchResult<R>, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "parallel",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+        );
+        let branches = self
+            .branches
+            .into_iter()
+            .map(|branch| (branch.name.as_str().map(Name::from), branch.body))
+            .collect();
+        Box::pin(
+            run_batch(self.ctx, self.position, PARALLEL, branches, self.settings).instrument(span),
+        )
+    }
+}
+
+async fn run_batch<'a, R>(
+    ctx: &'a DurableContext,
+    position: Position,
+    kind: BatchKind,
+    branches: Vec<(Option<Name>, BranchBody<'a, R>)>,
+    settings: BatchSettings,
+) -> Result<BatchResult<R>, Error>
+where
+    R: Serialize + DeserializeOwned + Send + 'a,
+{
+    let total = branches.len();
+    let invalid = |message: String| Error::InvalidArgument {
+        operation: position.reference(kind.label),
+        message,
+    };
+    if settings.max_concurrency == Some(0) {
+        return Err(invalid("max_concurrency must be at least 1".to_string()));
+    }
+    settings.completion.validate(total).map_err(invalid)?;
+    let batch_id = position.id.clone();
+    let exec = Arc::clone(ctx.exec());
+    run_child(
+        ctx,
+        position,
+        kind.sub_type,
+        JsonSerdes,
+        move |batch_ctx| async move {
+            // A batch that already succeeded only runs again to rebuild a result too large to
+            // store: then only branches with a finished record may run.
+            let rebuilding = exec
+                .operations
+                .get(&batch_id)
+                .is_some_and(|op| op.status == OperationStatus::Succeeded);
+            let mut pending = Vec::with_capacity(total);
+            for (index, (name, body)) in branches.into_iter().enumerate() {
+                let name =
+                    name.unwrap_or_else(|| Name::from(format!("{}-{index}", kind.default_name)));
+                let branch_position = batch_ctx.reserve(name);
+                pending.push((index, branch_position, body));
+            }
+            let limit = settings.max_concurrency.unwrap_or(usize::MAX).max(1);
+            let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
+                (0..total).map(|_| None).collect();
+            let mut started = vec![false; total];
+            let mut running = FuturesUnordered::new();
+            let mut queue = pending.into_iter();
+            let mut progress = BatchProgress {
+                succeeded: 0,
+                failed: 0,
+                running: 0,
+                total,
+            };
+            let mut reason = if total == 0 {
+                Some(CompletionReason::AllCompleted)
+            } else {
+                None
+            };
+            while reason.is_none() {
+                while running.len() < limit {
+                    let Some((index, branch_position, body)) = queue.next() else {
+                        break;
+                    };
+                    if rebuilding
+                        && !exec
+                            .operations
+                            .get(&branch_position.id)
+                            .is_some_and(|op| is_terminal(op.status))
+                    {
+                        started[index] = exec.operations.get(&branch_position.id).is_some();
+                        continue;
+                    }
+                    started[index] = true;
+                    running.push(run_branch(
+                        &batch_ctx,
+                        branch_position,
+                        kind,
+                        settings.nesting,
+                        body,
+                        index,
+                    ));
+                }
+                progress.running = running.len();
+                let Some((index, outcome)) = running.next().await else {
+                    reason = Some(CompletionReason::AllCompleted);
+                    break;
+                };
+                let outcome = outcome?;
+                match &outcome {
+                    Ok(_) => progress.succeeded += 1,
+                    Err(_) => progress.failed += 1,
+                }
+                outcomes[index] = Some(outcome);
+                progress.running = running.len();
+                reason = settings.completion.completion(&progress);
+            }
+            // Branches still running are dropped: they record nothing more.
+            drop(running);
+            let items = outcomes
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, outcome)| match outcome {
+                    Some(Ok(value)) => Some(BatchItem {
+                        index,
+                        status: BatchItemStatus::Succeeded,
+                        result: Some(value),
+                        error: None,
+                    }),
+                    Some(Err(error)) => Some(BatchItem {
+                        index,
+                        status: BatchItemStatus::Failed,
+                        result: None,
+                        error: Some(error),
+                    }),
+                    None if started[index] => Some(BatchItem {
+                        index,
+                        status: BatchItemStatus::Started,
+                        result: None,
+                        error: None,
+                    }),
+                    None => None,
+                })
+                .collect();
+            Ok(BatchResult {
+                items,
+                completion_reason: reason.unwrap_or(CompletionReason::AllCompleted),
+                total_count: total,
+            })
+        },
+    )
+    .await
+}
+
+/// Runs one branch; a fatal SDK error is returned as `Err` (the outer `Result`), a branch
+/// failure as the inner `Err`.
+async fn run_branch<'a, R>(
+    batch_ctx: &DurableContext,
+    position: Position,
+    kind: BatchKind,
+    nesting: Nesting,
+    body: BranchBody<'a, R>,
+    index: usize,
+) -> (usize, Result<Result<R, ErrorObject>, ErrorObject>)
+where
+    R: Serialize + DeserializeOwned + Send + 'a,
+{
+    let outcome = match nesting {
+        Nesting::Nested => {
+            match run_child(batch_ctx, position, kind.item_sub_type, JsonSerdes, body).await {
+                Ok(value) => Ok(Ok(value)),
+                Err(Error::ChildContextFailed { error, .. }) => Ok(Err(*error)),
+                Err(err @ Error::Checkpoint { .. }) => Err(err.to_error_object()),
+                Err(err) => Ok(Err(err.to_error_object())),
+            }
+        }
+        Nesting::Flat => {
+            let child = batch_ctx.child(&position.path, batch_ctx.parent_id().cloned());
+            Ok(body(child).await)
+        }
+    };
+    (index, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(succeeded: usize, failed: usize, total: usize) -> BatchProgress {
+        BatchProgress {
+            succeeded,
+            failed,
+            running: 0,
+            total,
+        }
+    }
+
+    #[test]
+    fn no_criteria_fails_fast_and_otherwise_runs_everything() {
+        let config = CompletionConfig::new();
+        assert_eq!(config.completion(&progress(2, 0, 5)), None);
+        assert_eq!(
+            config.completion(&progress(2, 1, 5)),
+            Some(CompletionReason::FailureToleranceExceeded)
+        );
+        assert_eq!(
+            config.completion(&progress(5, 0, 5)),
+            Some(CompletionReason::AllCompleted)
+        );
+    }
+
+    #[test]
+    fn tolerances_and_minimums() {
+        let config = CompletionConfig::new().tolerated_failure_count(1);
+        assert_eq!(config.completion(&progress(1, 1, 5)), None);
+        assert_eq!(
+            config.completion(&progress(1, 2, 5)),
+            Some(CompletionReason::FailureToleranceExceeded)
+        );
+        let config = CompletionConfig::new().tolerated_failure_percentage(40.0);
+        assert_eq!(config.completion(&progress(0, 2, 5)), None);
+        assert_eq!(
+            config.completion(&progress(0, 3, 5)),
+            Some(CompletionReason::FailureToleranceExceeded)
+        );
+        let config = CompletionConfig::first_successful();
+        assert_eq!(
+            config.completion(&progress(1, 3, 5)),
+            Some(CompletionReason::MinSuccessfulReached)
+        );
+        assert_eq!(
+            CompletionConfig::all_completed().completion(&progress(1, 4, 5)),
+            Some(CompletionReason::AllCompleted)
+        );
+        let config = CompletionConfig::new()
+            .tolerated_failure_percentage(100.0)
+            .complete_when(|p| p.succeeded >= 2);
+        assert_eq!(
+            config.completion(&progress(2, 0, 5)),
+            Some(CompletionReason::PredicateSatisfied)
+        );
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected() {
+        assert!(CompletionConfig::new()
+            .min_successful(0)
+            .validate(3)
+            .is_err());
+        assert!(CompletionConfig::new()
+            .min_successful(4)
+            .validate(3)
+            .is_err());
+        assert!(CompletionConfig::new()
+            .tolerated_failure_percentage(101.0)
+            .validate(3)
+            .is_err());
+        assert!(CompletionConfig::new()
+            .tolerated_failure_percentage(f64::NAN)
+            .validate(3)
+            .is_err());
+        assert!(CompletionConfig::new()
+            .min_successful(3)
+            .validate(3)
+            .is_ok());
+    }
+
+    #[test]
+    fn batch_results_serialize_as_plain_json() {
+        let result = BatchResult {
+            items: vec![
+                BatchItem {
+                    index: 0,
+                    status: BatchItemStatus::Succeeded,
+                    result: Some(7),
+                    error: None,
+                },
+                BatchItem {
+                    index: 2,
+                    status: BatchItemStatus::Failed,
+                    result: None,
+                    error: Some(crate::error::error_object("StepError", "boom")),
+                },
+            ],
+            completion_reason: CompletionReason::FailureToleranceExceeded,
+            total_count: 3,
+        };
+        let json = serde_json::to_value(&result).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "all": [
+                    {"index": 0, "status": "SUCCEEDED", "result": 7},
+                    {"index": 2, "status": "FAILED", "error": {"ErrorType": "StepError", "ErrorMessage": "boom"}}
+                ],
+                "completionReason": "FAILURE_TOLERANCE_EXCEEDED",
+                "totalCount": 3
+            })
+        );
+        let back: BatchResult<i32> =
+            serde_json::from_value(json).unwrap_or_else(|_| result.clone());
+        assert_eq!(back, result);
+        assert_eq!(back.failure_count(), 1);
+        assert!(back.clone().into_results().is_err());
+    }
+}

@@ -1,0 +1,439 @@
+//! Callbacks: wait for an external system to report a result.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use super::child::run_child;
+use super::{DurableContext, Name, Position};
+use crate::error::{error_object, Error};
+use crate::replay::Expected;
+use crate::retry::RetryStrategy;
+use crate::serdes::{JsonSerdes, Serdes};
+use crate::wire::{CallbackOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
+
+const SUB_TYPE: &str = "Callback";
+
+/// The longest callback timeout the service accepts, in seconds.
+const MAX_TIMEOUT_SECONDS: u64 = 99_999_999;
+
+/// A callback being configured; `.await` it to register it with the service. Created by
+/// [`DurableContext::create_callback`].
+#[must_use = "a callback is not created until it is awaited"]
+pub struct CreateCallback<'a, T, S = JsonSerdes> {
+    ctx: &'a DurableContext,
+    position: Position,
+    timeout: Option<Duration>,
+    heartbeat_timeout: Option<Duration>,
+    serdes: S,
+    result: PhantomData<fn() -> T>,
+}
+
+/// A registered callback: hand [`Callback::id`] to the external system, then await
+/// [`Callback::result`].
+pub struct Callback<T, S = JsonSerdes> {
+    ctx: DurableContext,
+    position: Position,
+    callback_id: String,
+    serdes: S,
+    result: PhantomData<fn() -> T>,
+}
+
+impl<T, S> std::fmt::Debug for Callback<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("id", &self.callback_id)
+            .field("operation_id", &self.position.id.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DurableContext {
+    /// Creates a callback that an external system completes with
+    /// `SendDurableExecutionCallbackSuccess` (or `...Failure`, or keeps alive with
+    /// `...Heartbeat`), using the id it gets from [`Callback::id`].
+    ///
+    /// Awaiting [`Callback::result`] suspends the execution until the callback is
+    /// completed. The result is the JSON the external system sent, deserialized as `T`
+    /// (see [`CreateCallback::serdes`] for other formats). A failure comes back as
+    /// [`Error::CallbackFailed`], a timeout as [`Error::CallbackTimedOut`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Approval { approved: bool }
+    ///
+    /// async fn approval(ctx: &DurableContext) -> Result<bool, Error> {
+    ///     let callback = ctx
+    ///         .create_callback::<Approval>("manager approval")
+    ///         .timeout(Duration::from_secs(24 * 3600))
+    ///         .await?;
+    ///     let id = callback.id().to_string();
+    ///     ctx.step("ask manager", |_| async move {
+    ///         // send `id` to the manager's inbox here
+    ///         Ok::<_, std::io::Error>(id.len())
+    ///     })
+    ///     .await?;
+    ///     Ok(callback.result().await?.approved)
+    /// }
+    /// ```
+    pub fn create_callback<T>(&self, name: impl Into<Name>) -> CreateCallback<'_, T> {
+        CreateCallback {
+            ctx: self,
+            position: self.reserve(name.into()),
+            timeout: None,
+            heartbeat_timeout: None,
+            serdes: JsonSerdes,
+            result: PhantomData,
+        }
+    }
+
+    /// Creates a callback, runs `submitter` (a step, with its own retry strategy) with the
+    /// callback id so it can hand the id to an external system, and waits for the
+    /// callback's result.
+    ///
+    /// It is recorded as a CONTEXT operation holding the callback and the submitter step.
+    /// A submitter that fails for good gives [`Error::StepFailed`]; a failed callback
+    /// [`Error::CallbackFailed`]; a timed-out one [`Error::CallbackTimedOut`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn signed(ctx: &DurableContext) -> Result<String, Error> {
+    ///     ctx.wait_for_callback::<String, _>("signature", |callback_id, _step| async move {
+    ///         // e-mail a link carrying `callback_id` to the signer
+    ///         Ok::<_, std::io::Error>(drop(callback_id))
+    ///     })
+    ///     .timeout(Duration::from_secs(7 * 24 * 3600))
+    ///     .await
+    /// }
+    /// ```
+    pub fn wait_for_callback<T, F>(
+        &self,
+        name: impl Into<Name>,
+        submitter: F,
+    ) -> WaitForCallback<'_, T, F> {
+        WaitForCallback {
+            ctx: self,
+            position: self.reserve(name.into()),
+            submitter,
+            timeout: None,
+            heartbeat_timeout: None,
+            retry: None,
+            serdes: JsonSerdes,
+            result: PhantomData,
+        }
+    }
+}
+
+impl<'a, T, S> CreateCallback<'a, T, S> {
+    /// Fails the callback with [`Error::CallbackTimedOut`] if it is not completed within
+    /// `timeout` (whole seconds; by default there is no limit).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Fails the callback if the external system sends no heartbeat within this interval.
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Uses another format for the result (the default is JSON).
+    pub fn serdes<S2>(self, serdes: S2) -> CreateCallback<'a, T, S2> {
+        CreateCallback {
+            ctx: self.ctx,
+            position: self.position,
+            timeout: self.timeout,
+            heartbeat_timeout: self.heartbeat_timeout,
+            serdes,
+            result: PhantomData,
+        }
+    }
+}
+
+fn timeout_seconds(timeout: Option<Duration>) -> Result<Option<i64>, String> {
+    let Some(timeout) = timeout else {
+        return Ok(None);
+    };
+    let mut seconds = timeout.as_secs();
+    if timeout.subsec_nanos() > 0 {
+        seconds += 1;
+    }
+    if seconds == 0 {
+        return Err("a callback timeout must be at least 1 second".to_string());
+    }
+    if seconds > MAX_TIMEOUT_SECONDS {
+        return Err(format!(
+            "a callback timeout must be at most {MAX_TIMEOUT_SECONDS} seconds, got {seconds}"
+        ));
+    }
+    Ok(i64::try_from(seconds).ok())
+}
+
+impl<'a, T, S> IntoFuture for CreateCallback<'a, T, S>
+where
+    T: Send + 'a,
+    S: Serdes<T> + Clone + 'a,
+{
+    type Output = Result<Callback<T, S>, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "create_callback",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+        );
+        Box::pin(self.register().instrument(span))
+    }
+}
+
+impl<'a, T, S> CreateCallback<'a, T, S>
+where
+    T: Send + 'a,
+    S: Serdes<T> + Clone + 'a,
+{
+    async fn register(self) -> Result<Callback<T, S>, Error> {
+        let ctx = self.ctx;
+        let position = self.position;
+        ctx.check_name(&position, "callback")?;
+        let invalid = |message: String| Error::InvalidArgument {
+            operation: position.reference("callback"),
+            message,
+        };
+        let timeout = timeout_seconds(self.timeout).map_err(invalid)?;
+        let heartbeat = timeout_seconds(self.heartbeat_timeout).map_err(invalid)?;
+        let expected = Expected {
+            ty: OperationType::Callback,
+            sub_type: SUB_TYPE,
+            name: position.name_str(),
+        };
+        let exec = Arc::clone(ctx.exec());
+        if ctx.recorded(&position, expected).await.is_none() {
+            let mut update =
+                position.update(OperationType::Callback, SUB_TYPE, OperationAction::Start);
+            update.callback_options = Some(CallbackOptions {
+                timeout_seconds: timeout,
+                heartbeat_timeout_seconds: heartbeat,
+            });
+            exec.checkpoint(update).await?;
+        }
+        let callback_id = exec
+            .operations
+            .get(&position.id)
+            .and_then(|op| op.callback_details)
+            .and_then(|details| details.callback_id)
+            .map(|id| id.to_string());
+        let Some(callback_id) = callback_id else {
+            let err = Error::Checkpoint {
+                message: format!(
+                    "{}: the service did not return a callback id",
+                    position.reference("callback")
+                ),
+                retryable: false,
+            };
+            exec.fail(err.clone());
+            return Err(err);
+        };
+        Ok(Callback {
+            ctx: ctx.clone(),
+            position,
+            callback_id,
+            serdes: self.serdes,
+            result: PhantomData,
+        })
+    }
+}
+
+impl<T, S: Serdes<T>> Callback<T, S> {
+    /// The id the external system needs to complete the callback.
+    pub fn id(&self) -> &str {
+        &self.callback_id
+    }
+
+    /// Waits for the callback's result, suspending the execution until it arrives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CallbackFailed`] when the external system reported a failure (or the
+    /// callback was cancelled or stopped), [`Error::CallbackTimedOut`] when it timed out,
+    /// [`Error::Serialization`] when the result does not deserialize as `T`.
+    pub async fn result(self) -> Result<T, Error> {
+        let exec = Arc::clone(self.ctx.exec());
+        let Some(op) = exec.operations.get(&self.position.id) else {
+            exec.park().await
+        };
+        let details = op.callback_details.as_ref();
+        let recorded_error = || {
+            Box::new(details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
+                error_object("CallbackError", &format!("callback ended {}", op.status))
+            }))
+        };
+        let operation = || self.position.reference("callback");
+        match op.status {
+            OperationStatus::Succeeded => {
+                let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");
+                self.serdes
+                    .deserialize(text)
+                    .map_err(|err| Error::Serialization {
+                        operation: operation(),
+                        action: "deserialize",
+                        message: err.to_string(),
+                    })
+            }
+            OperationStatus::TimedOut => Err(Error::CallbackTimedOut {
+                operation: operation(),
+                error: recorded_error(),
+            }),
+            OperationStatus::Failed | OperationStatus::Cancelled | OperationStatus::Stopped => {
+                Err(Error::CallbackFailed {
+                    operation: operation(),
+                    error: recorded_error(),
+                })
+            }
+            OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
+                exec.park().await
+            }
+        }
+    }
+}
+
+/// A wait-for-callback being configured; `.await` it to run it. Created by
+/// [`DurableContext::wait_for_callback`].
+#[must_use = "a wait for callback does nothing until it is awaited"]
+pub struct WaitForCallback<'a, T, F, S = JsonSerdes> {
+    ctx: &'a DurableContext,
+    position: Position,
+    submitter: F,
+    timeout: Option<Duration>,
+    heartbeat_timeout: Option<Duration>,
+    retry: Option<Arc<dyn RetryStrategy>>,
+    serdes: S,
+    result: PhantomData<fn() -> T>,
+}
+
+impl<'a, T, F, S> WaitForCallback<'a, T, F, S> {
+    /// See [`CreateCallback::timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// See [`CreateCallback::heartbeat_timeout`].
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry strategy of the submitter step.
+    pub fn retry(mut self, strategy: impl RetryStrategy) -> Self {
+        self.retry = Some(Arc::new(strategy));
+        self
+    }
+
+    /// Uses another format for the result (the default is JSON).
+    pub fn serdes<S2>(self, serdes: S2) -> WaitForCallback<'a, T, F, S2> {
+        WaitForCallback {
+            ctx: self.ctx,
+            position: self.position,
+            submitter: self.submitter,
+            timeout: self.timeout,
+            heartbeat_timeout: self.heartbeat_timeout,
+            retry: self.retry,
+            serdes,
+            result: PhantomData,
+        }
+    }
+}
+
+impl<'a, T, F, Fut, E, S> IntoFuture for WaitForCallback<'a, T, F, S>
+where
+    F: FnOnce(String, super::StepContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<(), E>> + Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+    T: Send + 'a,
+    S: Serdes<T> + Clone + 'a,
+{
+    type Output = Result<T, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "wait_for_callback",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+        );
+        let WaitForCallback {
+            ctx,
+            position,
+            submitter,
+            timeout,
+            heartbeat_timeout,
+            retry,
+            serdes,
+            ..
+        } = self;
+        let inner_names = match position.name_str() {
+            Some(name) => (
+                format!("{name} create callback id"),
+                format!("{name} submitter"),
+            ),
+            None => ("create callback id".to_string(), "submitter".to_string()),
+        };
+        let reference = position.reference("wait for callback");
+        let result_serdes = serdes.clone();
+        Box::pin(
+            async move {
+                let outcome = run_child(
+                    ctx,
+                    position,
+                    "WaitForCallback",
+                    serdes,
+                    |child| async move {
+                        let mut create = child
+                            .create_callback::<T>(inner_names.0)
+                            .serdes(result_serdes);
+                        create.timeout = timeout;
+                        create.heartbeat_timeout = heartbeat_timeout;
+                        let callback = create.await.map_err(|err| err.to_error_object())?;
+                        let id = callback.id().to_string();
+                        let mut step =
+                            child.step(inner_names.1, move |step_ctx| submitter(id, step_ctx));
+                        if let Some(retry) = retry {
+                            step = step.retry_shared(retry);
+                        }
+                        step.await.map_err(|err| err.to_error_object())?;
+                        callback.result().await.map_err(|err| err.to_error_object())
+                    },
+                )
+                .await;
+                outcome.map_err(|err| unwrap_context_error(err, reference))
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Maps the failure of the wait-for-callback context back to the error of the operation
+/// that caused it, so callers see the same distinct errors as with `create_callback`.
+fn unwrap_context_error(err: Error, operation: crate::error::OperationRef) -> Error {
+    let Error::ChildContextFailed { error, .. } = err else {
+        return err;
+    };
+    let error: Box<ErrorObject> = error;
+    match error.error_type.as_deref() {
+        Some("CallbackError") => Error::CallbackFailed { operation, error },
+        Some("CallbackTimeoutError") => Error::CallbackTimedOut { operation, error },
+        Some("StepError") => Error::StepFailed { operation, error },
+        _ => Error::ChildContextFailed { operation, error },
+    }
+}
