@@ -475,7 +475,10 @@ impl DurableContext {
     ///     .into_results()
     /// }
     /// ```
-    pub fn map<I, F>(&self, name: impl Into<Name>, items: Vec<I>, function: F) -> Map<'_, I, F> {
+    pub fn map<I, F, Fut>(&self, name: impl Into<Name>, items: Vec<I>, function: F) -> Map<'_, I, F>
+    where
+        F: Fn(DurableContext, I, usize) -> Fut,
+    {
         Map {
             ctx: self,
             position: self.reserve(name.into()),

@@ -107,7 +107,7 @@ impl DurableContext {
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn signed(ctx: &DurableContext) -> Result<String, Error> {
-    ///     ctx.wait_for_callback::<String, _>("signature", |callback_id, _step| async move {
+    ///     ctx.wait_for_callback::<String, _, _>("signature", |callback_id, _step| async move {
     ///         // e-mail a link carrying `callback_id` to the signer
     ///         Ok::<_, std::io::Error>(drop(callback_id))
     ///     })
@@ -115,11 +115,14 @@ impl DurableContext {
     ///     .await
     /// }
     /// ```
-    pub fn wait_for_callback<T, F>(
+    pub fn wait_for_callback<T, F, Fut>(
         &self,
         name: impl Into<Name>,
         submitter: F,
-    ) -> WaitForCallback<'_, T, F> {
+    ) -> WaitForCallback<'_, T, F>
+    where
+        F: FnOnce(String, super::StepContext) -> Fut,
+    {
         WaitForCallback {
             ctx: self,
             position: self.reserve(name.into()),

@@ -57,7 +57,14 @@ impl DurableContext {
     ///     .await
     /// }
     /// ```
-    pub fn run_in_child_context<F>(&self, name: impl Into<Name>, body: F) -> ChildContext<'_, F> {
+    pub fn run_in_child_context<F, Fut>(
+        &self,
+        name: impl Into<Name>,
+        body: F,
+    ) -> ChildContext<'_, F>
+    where
+        F: FnOnce(DurableContext) -> Fut,
+    {
         ChildContext {
             ctx: self,
             position: self.reserve(name.into()),

@@ -57,12 +57,15 @@ impl DurableContext {
     ///     .await
     /// }
     /// ```
-    pub fn wait_for_condition<S, F>(
+    pub fn wait_for_condition<S, F, Fut>(
         &self,
         name: impl Into<Name>,
         initial: S,
         check: F,
-    ) -> WaitForCondition<'_, S, F> {
+    ) -> WaitForCondition<'_, S, F>
+    where
+        F: FnOnce(S, StepContext) -> Fut,
+    {
         WaitForCondition {
             ctx: self,
             position: self.reserve(name.into()),

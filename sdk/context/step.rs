@@ -98,7 +98,10 @@ impl DurableContext {
     ///     .await
     /// }
     /// ```
-    pub fn step<F>(&self, name: impl Into<Name>, body: F) -> Step<'_, F> {
+    pub fn step<F, Fut>(&self, name: impl Into<Name>, body: F) -> Step<'_, F>
+    where
+        F: FnOnce(StepContext) -> Fut,
+    {
         Step {
             ctx: self,
             position: self.reserve(name.into()),
