@@ -1,0 +1,702 @@
+//! Child contexts, wait-for-condition, map, parallel, combinators and replay-safe helpers
+//! on the local runner: happy paths, failure paths and replay.
+#![cfg(feature = "testing")]
+#![allow(clippy::unwrap_used)]
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lambda_durable::testing::{Fault, LocalRunner};
+use lambda_durable::wait_strategy::WaitStrategyConfig;
+use lambda_durable::wire::{EventType, ExecutionStatus, OperationStatus, OperationType};
+use lambda_durable::{
+    branch, BatchItemStatus, CompletionConfig, CompletionReason, DurableContext, Error, Nesting,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+#[error("boom: {0}")]
+struct Boom(String);
+
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+fn events(execution: &lambda_durable::testing::Execution, ty: EventType) -> usize {
+    execution
+        .history()
+        .iter()
+        .filter(|event| event.event_type == ty)
+        .count()
+}
+
+#[tokio::test]
+async fn child_context_runs_once_and_replays_its_result() {
+    let runs = counter();
+    let r = Arc::clone(&runs);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let runs = Arc::clone(&r);
+        async move {
+            let pair = ctx
+                .run_in_child_context("reserve", |child| async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    let a = child.step("hotel", |_| async { Ok::<_, Boom>(1) }).await?;
+                    let b = child.step("car", |_| async { Ok::<_, Boom>(2) }).await?;
+                    Ok::<_, Error>((a, b))
+                })
+                .await?;
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(pair)
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.result::<(u32, u32)>().unwrap(), (1, 2));
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the finished context is not re-run"
+    );
+    let context = execution.operation("reserve").unwrap();
+    assert_eq!(context.type_, OperationType::Context);
+    let hotel = execution.operation("hotel").unwrap();
+    assert_eq!(hotel.parent_id.as_ref(), Some(&context.id));
+    assert_eq!(events(&execution, EventType::ContextSucceeded), 1);
+}
+
+#[tokio::test]
+async fn child_context_failure_is_recorded_and_replayed() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let outcome = ctx
+            .run_in_child_context("risky", |child| async move {
+                child
+                    .step("explode", |_| async { Err::<(), _>(Boom("kaput".into())) })
+                    .retry(lambda_durable::retry::presets::none())
+                    .await
+            })
+            .await;
+        let err = outcome.unwrap_err();
+        assert!(matches!(err, Error::ChildContextFailed { .. }), "{err}");
+        ctx.wait("pause", Duration::from_secs(1)).await?;
+        Err::<(), _>(err)
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
+    let error = execution.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("ChildContextError"));
+    assert_eq!(error.error_message.as_deref(), Some("boom: kaput"));
+    assert_eq!(events(&execution, EventType::ContextFailed), 1);
+}
+
+#[tokio::test]
+async fn large_child_results_replay_their_children() {
+    let runs = counter();
+    let r = Arc::clone(&runs);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let runs = Arc::clone(&r);
+        async move {
+            let big = ctx
+                .run_in_child_context("big", |child| async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    let mut parts = Vec::new();
+                    for i in 0..3 {
+                        parts.push(
+                            child
+                                .step(format!("part {i}"), move |_| async move {
+                                    Ok::<_, Boom>("y".repeat(100 * 1024) + &i.to_string())
+                                })
+                                .await?,
+                        );
+                    }
+                    Ok::<_, Error>(parts)
+                })
+                .await?;
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(big.iter().map(String::len).sum::<usize>())
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.result::<usize>().unwrap(), 3 * (100 * 1024 + 1));
+    let context = execution.operation("big").unwrap();
+    let details = context.context_details.as_ref().unwrap();
+    assert_eq!(details.replay_children, Some(true));
+    assert_eq!(details.result.as_deref().unwrap_or(""), "");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        2,
+        "the body runs again to rebuild the value"
+    );
+    assert_eq!(
+        events(&execution, EventType::StepStarted),
+        3,
+        "but no step runs again"
+    );
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Poll {
+    polls: u32,
+    done: bool,
+}
+
+#[tokio::test]
+async fn wait_for_condition_polls_with_state_between_invocations() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait_for_condition(
+            "job done",
+            Poll {
+                polls: 0,
+                done: false,
+            },
+            |state, step| async move {
+                assert_eq!(step.attempt(), state.polls + 1);
+                let polls = state.polls + 1;
+                Ok::<_, Boom>(Poll {
+                    polls,
+                    done: polls == 3,
+                })
+            },
+        )
+        .strategy(
+            WaitStrategyConfig::new(|state: &Poll| !state.done)
+                .initial_delay(Duration::from_secs(2))
+                .jitter(lambda_durable::retry::Jitter::None),
+        )
+        .await
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.result::<Poll>().unwrap(),
+        Poll {
+            polls: 3,
+            done: true
+        }
+    );
+    assert_eq!(execution.invocations(), 3);
+    // 2 s, then 2 * 1.5 = 3 s.
+    assert_eq!(execution.elapsed(), Duration::from_secs(5));
+    let op = execution.operation("job done").unwrap();
+    assert_eq!(
+        op.sub_type.as_deref().map(|s| s.as_str()),
+        Some("WaitForCondition")
+    );
+}
+
+#[tokio::test]
+async fn wait_for_condition_failures() {
+    // The check fails.
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait_for_condition("check", 0u32, |_, _| async {
+            Err::<u32, _>(Boom("no".into()))
+        })
+        .await
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let error = execution.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("WaitForConditionError"));
+    assert_eq!(error.error_message.as_deref(), Some("boom: no"));
+    // The strategy gives up.
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait_for_condition("never", 0u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
+            .strategy(WaitStrategyConfig::new(|_: &u32| true).max_attempts(3))
+            .await
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
+    assert_eq!(execution.invocations(), 3);
+    assert!(execution
+        .error()
+        .unwrap()
+        .error_message
+        .as_deref()
+        .unwrap()
+        .contains("3 attempts"));
+}
+
+#[tokio::test]
+async fn map_runs_every_item_and_replays_without_running_any() {
+    let runs = counter();
+    let r = Arc::clone(&runs);
+    let runner = LocalRunner::new(move |items: Vec<u32>, ctx: DurableContext| {
+        let runs = Arc::clone(&r);
+        async move {
+            let result = ctx
+                .map("square", items, move |item_ctx, item, index| {
+                    let runs = Arc::clone(&runs);
+                    async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        item_ctx
+                            .step("compute", move |_| async move {
+                                Ok::<_, Boom>(item * item + index as u32 * 0)
+                            })
+                            .await
+                    }
+                })
+                .max_concurrency(2)
+                .await?;
+            assert_eq!(result.completion_reason(), CompletionReason::AllCompleted);
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            result.into_results()
+        }
+    });
+    let execution = runner.run(vec![1u32, 2, 3, 4, 5]).await.unwrap();
+    assert_eq!(
+        execution.result::<Vec<u32>>().unwrap(),
+        vec![1, 4, 9, 16, 25]
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        5,
+        "replay of the finished map runs nothing"
+    );
+    let iterations: Vec<_> = execution
+        .operations()
+        .iter()
+        .filter(|op| op.sub_type.as_deref().map(|s| s.as_str()) == Some("MapIteration"))
+        .collect();
+    assert_eq!(iterations.len(), 5);
+    assert_eq!(
+        iterations[0].name.as_deref().map(|n| n.as_str()),
+        Some("map-item-0")
+    );
+    let map = execution.operation("square").unwrap();
+    assert!(iterations
+        .iter()
+        .all(|op| op.parent_id.as_ref() == Some(&map.id)));
+}
+
+#[tokio::test]
+async fn map_completion_rules() {
+    // Fail fast by default.
+    let runner = LocalRunner::new(|items: Vec<u32>, ctx: DurableContext| async move {
+        let result = ctx
+            .map("check", items, |item_ctx, item, _| async move {
+                item_ctx
+                    .step("validate", move |_| async move {
+                        if item % 2 == 0 {
+                            Err(Boom(format!("{item} is even")))
+                        } else {
+                            Ok(item)
+                        }
+                    })
+                    .retry(lambda_durable::retry::presets::none())
+                    .await
+            })
+            .max_concurrency(1)
+            .await?;
+        Ok::<_, Error>((
+            result.completion_reason(),
+            result.success_count(),
+            result.failure_count(),
+            result.items().len(),
+        ))
+    });
+    let execution = runner.run(vec![1u32, 3, 4, 5, 7]).await.unwrap();
+    assert_eq!(
+        execution
+            .result::<(CompletionReason, usize, usize, usize)>()
+            .unwrap(),
+        (CompletionReason::FailureToleranceExceeded, 2, 1, 3),
+        "items after the failure never start"
+    );
+
+    // Tolerated failures and a minimum of successes.
+    let runner = LocalRunner::new(|items: Vec<u32>, ctx: DurableContext| async move {
+        let result = ctx
+            .map("check", items, |_item_ctx, item, _| async move {
+                if item % 2 == 0 {
+                    Err(Boom("even".into()))
+                } else {
+                    Ok(item)
+                }
+            })
+            .completion(
+                CompletionConfig::new()
+                    .tolerated_failure_count(5)
+                    .min_successful(2),
+            )
+            .max_concurrency(1)
+            .item_namer(|item, _| format!("item {item}"))
+            .await?;
+        let statuses: Vec<BatchItemStatus> = result.items().iter().map(|i| i.status).collect();
+        Ok::<_, Error>((result.completion_reason(), statuses))
+    });
+    let execution = runner.run(vec![2u32, 1, 4, 3, 5, 7]).await.unwrap();
+    let (reason, statuses) = execution
+        .result::<(CompletionReason, Vec<BatchItemStatus>)>()
+        .unwrap();
+    assert_eq!(reason, CompletionReason::MinSuccessfulReached);
+    assert_eq!(
+        statuses,
+        vec![
+            BatchItemStatus::Failed,
+            BatchItemStatus::Succeeded,
+            BatchItemStatus::Failed,
+            BatchItemStatus::Succeeded
+        ]
+    );
+    assert!(execution.operation("item 3").is_some());
+    assert!(execution.operation("item 5").is_none(), "never started");
+}
+
+#[tokio::test]
+async fn map_validates_its_configuration() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.map("m", vec![1, 2], |_, item: u32, _| async move {
+            Ok::<_, Boom>(item)
+        })
+        .completion(CompletionConfig::new().min_successful(3))
+        .await
+        .map(|_| ())
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let error = execution.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("ValidationError"));
+    assert!(error
+        .error_message
+        .as_deref()
+        .unwrap()
+        .contains("min_successful"));
+    assert!(execution
+        .operations()
+        .iter()
+        .all(|op| op.type_ == OperationType::Execution));
+}
+
+#[tokio::test]
+async fn empty_map_completes_at_once() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let result = ctx
+            .map("nothing", Vec::<u32>::new(), |_, item, _| async move {
+                Ok::<_, Boom>(item)
+            })
+            .await?;
+        Ok::<_, Error>((result.total_count(), result.completion_reason()))
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.result::<(usize, CompletionReason)>().unwrap(),
+        (0, CompletionReason::AllCompleted)
+    );
+    assert_eq!(events(&execution, EventType::ContextSucceeded), 1);
+}
+
+#[tokio::test]
+async fn suspended_branches_keep_their_slot_and_resume() {
+    let runner = LocalRunner::new(|items: Vec<u64>, ctx: DurableContext| async move {
+        ctx.map("staggered", items, |item_ctx, seconds, _| async move {
+            item_ctx.wait("sleep", Duration::from_secs(seconds)).await?;
+            item_ctx
+                .step("done", move |_| async move { Ok::<_, Boom>(seconds) })
+                .await
+        })
+        .max_concurrency(2)
+        .await?
+        .into_results()
+    });
+    let execution = runner.run(vec![3u64, 1, 2]).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(execution.result::<Vec<u64>>().unwrap(), vec![3, 1, 2]);
+    assert!(execution.invocations() >= 3);
+}
+
+#[tokio::test]
+async fn parallel_branches_share_checkpoint_calls() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let mut branches = Vec::new();
+        for i in 0..20u32 {
+            branches.push(branch(
+                format!("branch {i}"),
+                move |c: DurableContext| async move {
+                    let a = c
+                        .step("one", move |_| async move { Ok::<_, Boom>(i) })
+                        .await?;
+                    let b = c
+                        .step("two", move |_| async move { Ok::<_, Boom>(a * 2) })
+                        .await?;
+                    Ok::<_, Error>(b)
+                },
+            ));
+        }
+        ctx.parallel("fan out", branches).await?.into_results()
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let values = execution.result::<Vec<u32>>().unwrap();
+    assert_eq!(values, (0..20).map(|i| i * 2).collect::<Vec<_>>());
+    let stats = execution.stats();
+    assert!(
+        stats.checkpoint_calls < 20,
+        "concurrent branches share calls: {stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_flat_nesting_records_no_branch_contexts() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.parallel(
+            "flat",
+            vec![
+                branch("a", |c: DurableContext| async move {
+                    c.step("sa", |_| async { Ok::<_, Boom>(1) }).await
+                }),
+                branch(None::<&str>, |c: DurableContext| async move {
+                    c.step("sb", |_| async { Ok::<_, Boom>(2) }).await
+                }),
+            ],
+        )
+        .nesting(Nesting::Flat)
+        .await?
+        .into_results()
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.result::<Vec<u32>>().unwrap(), vec![1, 2]);
+    let parallel = execution.operation("flat").unwrap();
+    assert!(execution
+        .operations()
+        .iter()
+        .all(|op| op.sub_type.as_deref().map(|s| s.as_str()) != Some("ParallelBranch")));
+    let sa = execution.operation("sa").unwrap();
+    assert_eq!(sa.parent_id.as_ref(), Some(&parallel.id));
+}
+
+#[tokio::test]
+async fn first_successful_leaves_running_branches_started() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let result = ctx
+            .parallel(
+                "first",
+                vec![
+                    branch("slow", |c: DurableContext| async move {
+                        c.wait("long", Duration::from_secs(3600)).await?;
+                        Ok::<_, Error>("slow".to_string())
+                    }),
+                    branch("fast", |c: DurableContext| async move {
+                        c.step("now", |_| async { Ok::<_, Boom>("fast".to_string()) })
+                            .await
+                    }),
+                ],
+            )
+            .completion(CompletionConfig::first_successful())
+            .await?;
+        let statuses: Vec<_> = result.items().iter().map(|i| i.status).collect();
+        Ok::<_, Error>((
+            result.completion_reason(),
+            statuses,
+            result.succeeded().cloned().collect::<Vec<_>>(),
+        ))
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let (reason, statuses, values) = execution
+        .result::<(CompletionReason, Vec<BatchItemStatus>, Vec<String>)>()
+        .unwrap();
+    assert_eq!(reason, CompletionReason::MinSuccessfulReached);
+    assert_eq!(
+        statuses,
+        vec![BatchItemStatus::Started, BatchItemStatus::Succeeded]
+    );
+    assert_eq!(values, vec!["fast".to_string()]);
+}
+
+#[tokio::test]
+async fn race_and_any_record_the_winner() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let slow = ctx.step("slow", |_| async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok::<_, Boom>("slow".to_string())
+            });
+            let fast = ctx.step("fast", |_| async { Ok::<_, Boom>("fast".to_string()) });
+            let winner = ctx
+                .race("first", vec![slow.into_future(), fast.into_future()])
+                .await?;
+            let failing = ctx
+                .step("failing", |_| async { Err::<String, _>(Boom("x".into())) })
+                .retry(lambda_durable::retry::presets::none());
+            let fine = ctx.step("fine", |_| async { Ok::<_, Boom>("fine".to_string()) });
+            let any = ctx
+                .any("any", vec![failing.into_future(), fine.into_future()])
+                .await?;
+            seen.lock().unwrap().push((winner.clone(), any.clone()));
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            Ok::<_, Error>((winner, any))
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.result::<(String, String)>().unwrap(),
+        ("fast".to_string(), "fine".to_string())
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], seen[1], "the replay gives the recorded winners");
+}
+
+#[tokio::test]
+async fn all_and_all_settled() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let a = ctx.step("a", |_| async { Ok::<_, Boom>(1) });
+        let b = ctx.step("b", |_| async { Ok::<_, Boom>(2) });
+        let both = ctx
+            .all("both", vec![a.into_future(), b.into_future()])
+            .await?;
+        let c = ctx
+            .step("c", |_| async { Err::<u32, _>(Boom("c".into())) })
+            .retry(lambda_durable::retry::presets::none());
+        let d = ctx.step("d", |_| async { Ok::<_, Boom>(4) });
+        let settled = ctx
+            .all_settled("settled", vec![c.into_future(), d.into_future()])
+            .await;
+        let e = ctx
+            .step("e", |_| async { Err::<u32, _>(Boom("e".into())) })
+            .retry(lambda_durable::retry::presets::none());
+        let f = ctx.step("f", |_| async { Ok::<_, Boom>(6) });
+        let failed = ctx
+            .all("fails", vec![e.into_future(), f.into_future()])
+            .await;
+        Ok::<_, Error>((
+            both,
+            settled.iter().map(Result::is_ok).collect::<Vec<_>>(),
+            failed.unwrap_err().to_string(),
+        ))
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let (both, settled, failed) = execution.result::<(Vec<u32>, Vec<bool>, String)>().unwrap();
+    assert_eq!(both, vec![1, 2]);
+    assert_eq!(settled, vec![false, true]);
+    assert!(failed.contains("boom: e"), "{failed}");
+}
+
+#[tokio::test]
+async fn replay_safe_helpers_are_identical_on_every_replay() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let shared = Arc::clone(&seen);
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            ctx.step("first", |_| async { Ok::<_, Boom>(()) }).await?;
+            let values = (ctx.uuid(), ctx.random_u64(), ctx.now(), ctx.uuid());
+            seen.lock().unwrap().push(values);
+            ctx.wait("pause", Duration::from_secs(30)).await?;
+            Ok::<_, Error>(())
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    let first_run = seen.lock().unwrap().clone();
+    assert_eq!(first_run.len(), 2);
+    assert_eq!(first_run[0], first_run[1]);
+    let seen = first_run;
+    assert_ne!(seen[0].0, seen[0].3, "two calls give two uuids");
+    assert_eq!(seen[0].0.get_version_num(), 4);
+    let first = execution.operation("first").unwrap();
+    let end = first.end_timestamp.as_ref().unwrap().epoch_millis();
+    assert_eq!(
+        seen[0].2,
+        std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(end).unwrap())
+    );
+    // Another execution gets other values.
+    let other = runner.run(Value::Null).await.unwrap();
+    assert_eq!(other.status(), ExecutionStatus::Succeeded);
+    let all = shared.lock().unwrap().clone();
+    assert_eq!(all.len(), 4);
+    assert_ne!(all[2].0, all[0].0);
+    assert_ne!(all[2].1, all[0].1);
+}
+
+/// A workflow mixing the operations, crashed after every single checkpoint call, ends
+/// with the same result as an uninterrupted run.
+#[tokio::test]
+async fn crash_after_every_checkpoint_gives_the_same_result() {
+    async fn workflow(items: Vec<u32>, ctx: DurableContext) -> Result<Value, Error> {
+        let doubled = ctx
+            .map("double", items, |c, item, _| async move {
+                c.step("x2", move |_| async move { Ok::<_, Boom>(item * 2) })
+                    .await
+            })
+            .max_concurrency(2)
+            .await?
+            .into_results()?;
+        let sum = ctx
+            .run_in_child_context("sum", |child| async move {
+                let total: u32 = doubled.iter().sum();
+                child
+                    .step("add", move |_| async move { Ok::<_, Boom>(total) })
+                    .await
+            })
+            .await?;
+        ctx.wait("settle", Duration::from_secs(2)).await?;
+        let polled = ctx
+            .wait_for_condition("poll", 0u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
+            .strategy(
+                WaitStrategyConfig::new(|n: &u32| *n < 2).initial_delay(Duration::from_secs(1)),
+            )
+            .await?;
+        let parts = ctx
+            .parallel(
+                "parts",
+                vec![
+                    branch("p1", move |c: DurableContext| async move {
+                        c.step("s1", move |_| async move { Ok::<_, Boom>(sum + 1) })
+                            .await
+                    }),
+                    branch("p2", move |c: DurableContext| async move {
+                        c.step("s2", move |_| async move { Ok::<_, Boom>(sum + 2) })
+                            .await
+                    }),
+                ],
+            )
+            .await?
+            .into_results()?;
+        Ok(serde_json::json!({"sum": sum, "polled": polled, "parts": parts}))
+    }
+    let clean = LocalRunner::new(workflow)
+        .run(vec![1u32, 2, 3])
+        .await
+        .unwrap();
+    assert_eq!(
+        clean.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        clean.error()
+    );
+    let expected = clean.result::<Value>().unwrap();
+    assert_eq!(expected["sum"], 12);
+    let calls = clean.stats().checkpoint_calls;
+    assert!(calls > 5);
+    for k in 1..=calls {
+        let crashed = LocalRunner::new(workflow)
+            .fault(Fault::crash().at_call(k))
+            .run(vec![1u32, 2, 3])
+            .await
+            .unwrap();
+        assert_eq!(
+            crashed.status(),
+            ExecutionStatus::Succeeded,
+            "crash after call {k}: {:?}",
+            crashed.error()
+        );
+        assert_eq!(
+            crashed.result::<Value>().unwrap(),
+            expected,
+            "crash after call {k}"
+        );
+        assert!(
+            crashed
+                .operations()
+                .iter()
+                .all(|op| op.status != OperationStatus::Failed),
+            "crash after call {k}"
+        );
+    }
+}
