@@ -236,7 +236,10 @@ where
             update.context_options = Some(ContextOptions {
                 replay_children: Some(large),
             });
-            exec.checkpoint(update).await?;
+            // Not awaited: the outcome is rebuilt by replaying the children if it is lost,
+            // and it shares the next request with whatever follows (queued updates are
+            // flushed before the invocation ends).
+            exec.checkpointer.enqueue(update);
             decode(&serdes, &position, &payload)
         }
         Err(error) => {
@@ -249,7 +252,7 @@ where
             let mut update =
                 position.update(OperationType::Context, sub_type, OperationAction::Fail);
             update.error = Some(error.clone());
-            exec.checkpoint(update).await?;
+            exec.checkpointer.enqueue(update);
             Err(Error::ChildContextFailed {
                 operation: position.reference("child context"),
                 error: Box::new(error),

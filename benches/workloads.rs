@@ -1,0 +1,288 @@
+//! The benchmark workloads W0 to W5, run on the local runner.
+//!
+//! `cargo bench --features testing --bench workloads` prints one table: for each workload
+//! the median and range of the run time over several runs after a warm-up, the checkpoint
+//! calls, the operation updates, their bytes as JSON and the peak resident memory of a
+//! process that ran only that workload. Every workload runs in a child process of its own
+//! (this binary, re-executed with `--workload`), so peak memory is per workload; W0 is
+//! timed from process start to exit.
+//!
+//! Options: `--runs N` (default 7), `--only W1` (one workload id).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lambda_durable::testing::{LocalRunner, RunnerStats};
+use lambda_durable::{branch, DurableContext, Error};
+use serde_json::{json, Value};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn item(i: u64) -> Value {
+    json!({"i": i, "payload": "p".repeat(100)})
+}
+
+async fn step_value(ctx: &DurableContext, name: String, i: u64) -> Result<Value, Error> {
+    ctx.step(
+        name,
+        move |_| async move { Ok::<_, std::io::Error>(item(i)) },
+    )
+    .await
+}
+
+/// W0 and W1: N sequential steps.
+async fn sequential(n: u64, ctx: DurableContext) -> Result<u64, Error> {
+    for i in 0..n {
+        step_value(&ctx, format!("s{i}"), i).await?;
+    }
+    Ok(n)
+}
+
+/// W2: N sequential steps, then a wait.
+async fn sequential_then_wait(n: u64, ctx: DurableContext) -> Result<u64, Error> {
+    sequential(n, ctx.clone()).await?;
+    ctx.wait("wait", Duration::from_secs(1)).await?;
+    Ok(n)
+}
+
+/// W3: map over N items, concurrency 10, one step per item.
+async fn map(n: u64, ctx: DurableContext) -> Result<usize, Error> {
+    let items: Vec<u64> = (0..n).collect();
+    let result = ctx
+        .map("map", items, |item_ctx, i, _| async move {
+            step_value(&item_ctx, "step".to_string(), i).await
+        })
+        .max_concurrency(10)
+        .await?;
+    Ok(result.success_count())
+}
+
+/// W4: parallel with N branches of 2 steps.
+async fn parallel(n: u64, ctx: DurableContext) -> Result<usize, Error> {
+    let branches = (0..n)
+        .map(|i| {
+            branch(None::<&str>, move |c: DurableContext| async move {
+                step_value(&c, "a".to_string(), i).await?;
+                step_value(&c, "b".to_string(), i).await
+            })
+        })
+        .collect();
+    Ok(ctx.parallel("parallel", branches).await?.success_count())
+}
+
+/// W5: N child contexts in a row, 3 steps each.
+async fn children(n: u64, ctx: DurableContext) -> Result<u64, Error> {
+    for i in 0..n {
+        ctx.run_in_child_context(format!("c{i}"), move |child| async move {
+            for s in 0..3 {
+                step_value(&child, format!("s{s}"), i).await?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await?;
+    }
+    Ok(n)
+}
+
+struct Sample {
+    time: Duration,
+    stats: RunnerStats,
+}
+
+async fn run_once(workload: &str, n: u64) -> Result<Sample, BoxError> {
+    let sample = match workload {
+        "W1" => timed(LocalRunner::new(sequential), n).await?,
+        "W2" => {
+            // The second invocation alone: it replays N steps and finishes.
+            let runner = LocalRunner::new(sequential_then_wait);
+            let mut running = runner.start(n)?;
+            running.invoke_once().await?;
+            running.advance_clock().ok_or("the wait did not suspend")?;
+            let before = running.snapshot().stats();
+            let start = Instant::now();
+            running.invoke_once().await?;
+            let time = start.elapsed();
+            let execution = running.into_execution();
+            if !matches!(
+                execution.status(),
+                lambda_durable::wire::ExecutionStatus::Succeeded
+            ) {
+                return Err(format!("W2 ended {:?}", execution.status()).into());
+            }
+            let after = execution.stats();
+            Sample {
+                time,
+                stats: difference(after, before),
+            }
+        }
+        "W3" => timed(LocalRunner::new(map), n).await?,
+        "W4" => timed(LocalRunner::new(parallel), n).await?,
+        "W5" => timed(LocalRunner::new(children), n).await?,
+        other => return Err(format!("unknown workload {other}").into()),
+    };
+    Ok(sample)
+}
+
+fn difference(after: RunnerStats, before: RunnerStats) -> RunnerStats {
+    let mut stats = after;
+    stats.checkpoint_calls -= before.checkpoint_calls;
+    stats.updates -= before.updates;
+    stats.update_bytes -= before.update_bytes;
+    stats.get_state_calls -= before.get_state_calls;
+    stats.invocations -= before.invocations;
+    stats
+}
+
+async fn timed(runner: LocalRunner, n: u64) -> Result<Sample, BoxError> {
+    let start = Instant::now();
+    let execution = runner.run(n).await?;
+    let time = start.elapsed();
+    if !matches!(
+        execution.status(),
+        lambda_durable::wire::ExecutionStatus::Succeeded
+    ) {
+        return Err(format!("ended {:?}: {:?}", execution.status(), execution.error()).into());
+    }
+    Ok(Sample {
+        time,
+        stats: execution.stats(),
+    })
+}
+
+/// Peak resident set size of this process, in bytes (Linux `VmHWM`).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Child mode: run one workload `runs` times after a warm-up and print one JSON line.
+fn child(workload: &str, n: u64, runs: usize) -> Result<(), BoxError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    if workload == "W0" {
+        let sample = runtime.block_on(timed(LocalRunner::new(sequential), 1))?;
+        println!(
+            "{}",
+            json!({"calls": sample.stats.checkpoint_calls, "updates": sample.stats.updates,
+                   "bytes": sample.stats.update_bytes, "rss": peak_rss()})
+        );
+        return Ok(());
+    }
+    runtime.block_on(run_once(workload, n))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let sample = runtime.block_on(run_once(workload, n))?;
+        times.push(sample.time.as_secs_f64() * 1000.0);
+        last = Some(sample.stats);
+    }
+    let stats = last.ok_or("no runs")?;
+    println!(
+        "{}",
+        json!({"times": times, "calls": stats.checkpoint_calls, "updates": stats.updates,
+               "bytes": stats.update_bytes, "rss": peak_rss()})
+    );
+    Ok(())
+}
+
+fn spawn(workload: &str, n: u64, runs: usize) -> Result<Value, BoxError> {
+    let output = Command::new(std::env::current_exe()?)
+        .args([
+            "--workload",
+            workload,
+            "--n",
+            &n.to_string(),
+            "--runs",
+            &runs.to_string(),
+        ])
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "{workload} N={n} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let stdout = String::from_utf8(output.stdout)?;
+    let line = stdout.lines().last().ok_or("no output")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let runs: usize = arg("--runs").map_or(Ok(7), |r| r.parse())?;
+    if let Some(workload) = arg("--workload") {
+        let n: u64 = arg("--n").map_or(Ok(1), |n| n.parse())?;
+        return child(&workload, n, runs);
+    }
+    let only = arg("--only");
+    let workloads: [(&str, u64, &str); 9] = [
+        ("W0", 1, "whole process"),
+        ("W1", 100, "sequential steps"),
+        ("W1", 1000, "sequential steps"),
+        ("W1", 5000, "sequential steps"),
+        ("W2", 1000, "replay only"),
+        ("W2", 5000, "replay only"),
+        ("W3", 500, "map, concurrency 10"),
+        ("W4", 50, "parallel, 2 steps each"),
+        ("W5", 200, "child contexts, 3 steps each"),
+    ];
+    println!(
+        "| W | N | what | median ms | range ms | checkpoint calls | updates | update bytes | peak RSS MB |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (workload, n, what) in workloads {
+        if only.as_deref().is_some_and(|only| only != workload) {
+            continue;
+        }
+        let (mut times, report) = if workload == "W0" {
+            // Whole process, start to exit.
+            spawn("W0", 1, 1)?;
+            let mut times = Vec::with_capacity(runs);
+            let mut report = Value::Null;
+            for _ in 0..runs {
+                let start = Instant::now();
+                report = spawn("W0", 1, 1)?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+            (times, report)
+        } else {
+            let report = spawn(workload, n, runs)?;
+            let times: Vec<f64> = report["times"]
+                .as_array()
+                .map(|t| t.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            (times, report)
+        };
+        let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = times.iter().copied().fold(0.0, f64::max);
+        let med = median(&mut times);
+        let rss = report["rss"]
+            .as_f64()
+            .map_or("?".to_string(), |b| format!("{:.1}", b / (1024.0 * 1024.0)));
+        println!(
+            "| {workload} | {n} | {what} | {med:.2} | {min:.2}–{max:.2} | {} | {} | {} | {rss} |",
+            report["calls"], report["updates"], report["bytes"]
+        );
+    }
+    Ok(())
+}
