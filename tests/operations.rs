@@ -229,7 +229,7 @@ async fn map_runs_every_item_and_replays_without_running_any() {
                         runs.fetch_add(1, Ordering::SeqCst);
                         item_ctx
                             .step("compute", move |_| async move {
-                                Ok::<_, Boom>(item * item + index as u32 * 0)
+                                Ok::<_, Boom>(item * item + u32::from(index > 99))
                             })
                             .await
                     }
