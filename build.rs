@@ -3,13 +3,21 @@
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?);
+    let manifest_dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?,
+    );
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let schema_dir = manifest_dir.join("schema").join("wire");
-    let generated = lambda_durable_codegen::wire::generate(
-        &schema_dir,
-        &lambda_durable_codegen::wire::WireOptions::default(),
-    )?;
+    let options = lambda_durable_codegen::wire::WireOptions {
+        // Operation ids are minted on every operation; the handwritten type validates the
+        // schema's pattern without a regular expression.
+        replacements: vec![(
+            "OperationId".to_string(),
+            "crate::wire::OperationId".to_string(),
+        )],
+        ..lambda_durable_codegen::wire::WireOptions::default()
+    };
+    let generated = lambda_durable_codegen::wire::generate(&schema_dir, &options)?;
     for input in &generated.inputs {
         println!("cargo:rerun-if-changed={}", input.display());
     }

@@ -46,6 +46,11 @@ impl Operations {
         self.lock().get(id).cloned()
     }
 
+    /// Runs `f` on the operation with this id, without copying it.
+    pub(crate) fn with<R>(&self, id: &str, f: impl FnOnce(Option<&Operation>) -> R) -> R {
+        f(self.lock().get(id))
+    }
+
     /// The start time (epoch millis) of the first operation of type `ty`.
     pub(crate) fn find_start(&self, ty: crate::wire::OperationType) -> Option<i64> {
         self.lock()

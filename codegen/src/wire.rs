@@ -27,6 +27,10 @@ pub struct WireOptions {
     pub timestamp_type: String,
     /// Extra derives applied to every generated type.
     pub derives: Vec<String>,
+    /// Schemas replaced by handwritten types, as (schema name, Rust path) pairs, for
+    /// scalars that need more than typify generates (for example a constructor that skips
+    /// validation of values known to be valid).
+    pub replacements: Vec<(String, String)>,
 }
 
 impl Default for WireOptions {
@@ -34,6 +38,7 @@ impl Default for WireOptions {
         Self {
             timestamp_type: "crate::wire::Timestamp".to_string(),
             derives: vec!["PartialEq".to_string()],
+            replacements: Vec::new(),
         }
     }
 }
@@ -128,6 +133,11 @@ pub fn types_from_definitions(
             &options.timestamp_type,
             std::iter::empty(),
         );
+    }
+    for (schema, rust_type) in &options.replacements {
+        if defs.contains_key(schema) {
+            settings.with_replacement(schema, rust_type, std::iter::empty());
+        }
     }
     let generated = match run_typify(&settings, defs.clone()) {
         Ok(generated) => generated,

@@ -153,11 +153,46 @@ impl Position {
             parent_id: self.parent_id.clone(),
             payload: None,
             step_options: None,
-            sub_type: OperationSubType::try_from(sub_type).ok(),
+            sub_type: sub_type_of(sub_type),
             type_: ty,
             wait_options: None,
         }
     }
+}
+
+/// The sub types the SDK uses, validated once.
+const SUB_TYPES: [&str; 15] = [
+    "Step",
+    "WaitForCondition",
+    "Wait",
+    "Callback",
+    "ChainedInvoke",
+    "RunInChildContext",
+    "WaitForCallback",
+    "Map",
+    "MapIteration",
+    "Parallel",
+    "ParallelBranch",
+    "All",
+    "Any",
+    "Race",
+    "Combinator",
+];
+
+fn sub_type_of(sub_type: &str) -> Option<OperationSubType> {
+    static KNOWN: std::sync::OnceLock<Vec<(&'static str, OperationSubType)>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        SUB_TYPES
+            .iter()
+            .filter_map(|name| OperationSubType::try_from(*name).ok().map(|st| (*name, st)))
+            .collect()
+    });
+    known
+        .iter()
+        .find(|(name, _)| *name == sub_type)
+        .map(|(_, st)| st.clone())
+        .or_else(|| OperationSubType::try_from(sub_type).ok())
 }
 
 impl DurableContext {
@@ -235,8 +270,7 @@ impl DurableContext {
         } else {
             format!("{}-{n}", self.inner.prefix)
         };
-        let id = OperationId::try_from(replay::operation_id(&path))
-            .unwrap_or_else(|_| unreachable!("a SHA-256 hex digest is a valid operation id"));
+        let id = OperationId::from_digest(replay::operation_id(&path));
         let (name, invalid_name) = match name.0 {
             None => (None, None),
             Some(name) => match OperationName::try_from(name.as_str()) {
@@ -275,6 +309,36 @@ impl DurableContext {
             self.inner.replaying.store(false, Ordering::Relaxed);
         }
         recorded
+    }
+
+    /// Like [`recorded`](Self::recorded), but maps the recorded operation with `f` while
+    /// it is borrowed, so only what `f` extracts is copied.
+    pub(crate) async fn recorded_map<R>(
+        &self,
+        position: &Position,
+        expected: Expected<'_>,
+        f: impl FnOnce(Option<&Operation>) -> R,
+    ) -> R {
+        let looked_up = self.inner.exec.operations.with(&position.id, |op| {
+            if let Some(op) = op {
+                replay::check_identity(op, &expected)?;
+            }
+            let terminal = op.is_some_and(|op| replay::is_terminal(op.status));
+            Ok::<_, Error>((f(op), terminal))
+        });
+        match looked_up {
+            Ok((value, terminal)) => {
+                if !terminal {
+                    self.inner.replaying.store(false, Ordering::Relaxed);
+                }
+                value
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "non-deterministic execution");
+                self.inner.exec.fail(err);
+                self.inner.exec.park().await
+            }
+        }
     }
 
     /// Fails with the invalid-name error reserved at `position`, if any.

@@ -183,8 +183,11 @@ where
             sub_type: SUB_TYPE,
             name: self.position.name_str(),
         };
-        let recorded = ctx.recorded(&self.position, expected).await;
-        match step_decision(recorded.as_ref(), self.semantics) {
+        let semantics = self.semantics;
+        let decision = ctx
+            .recorded_map(&self.position, expected, |op| step_decision(op, semantics))
+            .await;
+        match decision {
             StepDecision::Succeeded(result) => decode(
                 &self.serdes,
                 &self.position,

@@ -5,6 +5,7 @@
 //! service's (PascalCase). Unknown fields are ignored, so newer service versions that add
 //! fields still parse.
 
+mod operation_id;
 mod timestamp;
 
 #[allow(
@@ -21,6 +22,7 @@ mod generated {
 }
 
 pub use generated::*;
+pub use operation_id::OperationId;
 pub use timestamp::Timestamp;
 
 macro_rules! display_as_str {
@@ -41,7 +43,6 @@ macro_rules! display_as_str {
 }
 
 display_as_str!(
-    OperationId,
     OperationName,
     OperationSubType,
     CheckpointToken,
