@@ -1,0 +1,248 @@
+//! What a run leaves behind: the execution's status, result, operations, history and
+//! invocations, and the counters of the service calls.
+
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+
+use super::history::{self, EventRecord};
+use super::store::StoredOp;
+use super::timeline;
+use super::RunnerError;
+use crate::wire::{
+    DurableExecutionInvocationOutput, ErrorObject, Event, ExecutionStatus, InvocationStatus,
+    Operation,
+};
+
+/// Counters of the service calls the SDK made.
+///
+/// `checkpoint_calls` and `get_state_calls` count every call the service received,
+/// including retries and calls that failed; `updates` and `update_bytes` count the
+/// operation updates the service applied (a repeated request answered from the idempotency
+/// cache counts once). `update_bytes` is the size of each update as JSON, the length of
+/// `serde_json::to_vec(&update)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunnerStats {
+    /// `CheckpointDurableExecution` calls received.
+    pub checkpoint_calls: u64,
+    /// Operation updates applied.
+    pub updates: u64,
+    /// JSON bytes of the operation updates applied.
+    pub update_bytes: u64,
+    /// `GetDurableExecutionState` calls received.
+    pub get_state_calls: u64,
+    /// Invocations of the handler.
+    pub invocations: u64,
+}
+
+/// How one invocation ended, as the service saw it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum InvocationOutcome {
+    /// The handler returned this output and the service accepted it.
+    Returned(DurableExecutionInvocationOutput),
+    /// The invocation ended with a function error (for example a checkpoint failure that
+    /// may be retried); the function is invoked again.
+    FunctionError(ErrorObject),
+    /// An injected [`FaultKind::Crash`](super::FaultKind::Crash) aborted the invocation
+    /// after the service applied checkpoint call `after_call`; the function is invoked
+    /// again.
+    Crashed {
+        /// The number of the checkpoint call after which the invocation died.
+        after_call: u64,
+    },
+    /// The handler returned an output the service refuses (for example PENDING with
+    /// nothing pending); it counts as a function error and the function is invoked again.
+    Rejected {
+        /// What the handler returned.
+        output: DurableExecutionInvocationOutput,
+        /// Why the service refused it.
+        reason: String,
+    },
+}
+
+impl InvocationOutcome {
+    /// The status the handler returned, if the service accepted its output.
+    pub fn status(&self) -> Option<InvocationStatus> {
+        match self {
+            InvocationOutcome::Returned(output) => Some(output.status),
+            _ => None,
+        }
+    }
+
+    /// Whether the invocation ended with an error instead of an accepted output.
+    pub fn is_error(&self) -> bool {
+        !matches!(self, InvocationOutcome::Returned(_))
+    }
+}
+
+/// One invocation, as recorded by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InvocationRecord {
+    pub(crate) number: u32,
+    pub(crate) request_id: String,
+    /// The id the first event of this invocation got (its `InvocationCompleted` event at
+    /// the latest).
+    pub(crate) first_event_id: u64,
+    pub(crate) start_ms: i64,
+    pub(crate) end_ms: i64,
+    pub(crate) outcome: InvocationOutcome,
+    /// The error recorded in its `InvocationCompleted` event.
+    pub(crate) error: Option<ErrorObject>,
+}
+
+/// A durable execution run on the local runner: its status, result, operations, history
+/// and invocations.
+///
+/// Returned by [`LocalRunner::run`](super::LocalRunner::run), and by
+/// [`RunningExecution::snapshot`](super::RunningExecution::snapshot) in the step-by-step
+/// mode.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub(crate) arn: String,
+    pub(crate) status: ExecutionStatus,
+    pub(crate) input: String,
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<ErrorObject>,
+    pub(crate) ops: Vec<StoredOp>,
+    /// The wire operations, built from `ops` when first asked for.
+    pub(crate) operations: OnceLock<Vec<Operation>>,
+    pub(crate) events: Vec<EventRecord>,
+    /// The wire events, built from `events` when first asked for.
+    pub(crate) history: OnceLock<Vec<Event>>,
+    pub(crate) invocations: Vec<InvocationRecord>,
+    pub(crate) stats: RunnerStats,
+    pub(crate) start_ms: i64,
+    pub(crate) now_ms: i64,
+}
+
+impl Execution {
+    /// The execution's ARN.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// `SUCCEEDED` or `FAILED` once the execution finished; `RUNNING` when it is suspended
+    /// with nothing that can fire (for example waiting for a callback).
+    pub fn status(&self) -> ExecutionStatus {
+        self.status
+    }
+
+    /// The input the execution started with, as JSON text.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The result, deserialized as `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`RunnerError::NoResult`] when the execution did not succeed (the error names its
+    /// status and error), [`RunnerError::ResultType`] when the result is not a `T`.
+    pub fn result<T: DeserializeOwned>(&self) -> Result<T, RunnerError> {
+        let raw = match (&self.status, &self.result) {
+            (ExecutionStatus::Succeeded, Some(raw)) => raw.as_str(),
+            // A result left out is read as null, like the SDK reads a missing step result.
+            (ExecutionStatus::Succeeded, None) => "null",
+            (status, _) => {
+                return Err(RunnerError::NoResult {
+                    status: *status,
+                    error: self.error.as_ref().map(describe_error),
+                })
+            }
+        };
+        serde_json::from_str(raw).map_err(|err| RunnerError::ResultType {
+            type_name: std::any::type_name::<T>(),
+            message: err.to_string(),
+        })
+    }
+
+    /// The result as the JSON text the handler returned, if the execution succeeded.
+    pub fn raw_result(&self) -> Option<&str> {
+        self.result.as_deref()
+    }
+
+    /// The error that failed the execution.
+    pub fn error(&self) -> Option<&ErrorObject> {
+        self.error.as_ref()
+    }
+
+    /// Every operation, in start order (the EXECUTION operation first).
+    pub fn operations(&self) -> &[Operation] {
+        self.operations
+            .get_or_init(|| self.ops.iter().map(|op| op.to_wire(&self.input)).collect())
+    }
+
+    /// The first operation with this name.
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations()
+            .iter()
+            .find(|op| op.name.as_deref().is_some_and(|own| own.as_str() == name))
+    }
+
+    /// Every operation with this name, in start order.
+    pub fn operations_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Operation> {
+        self.operations()
+            .iter()
+            .filter(move |op| op.name.as_deref().is_some_and(|own| own.as_str() == name))
+    }
+
+    /// The operation with this id.
+    pub fn operation_by_id(&self, id: &str) -> Option<&Operation> {
+        self.operations().iter().find(|op| op.id.as_str() == id)
+    }
+
+    /// The history events, oldest first (`EventId` counts from 1).
+    pub fn history(&self) -> &[Event] {
+        self.history.get_or_init(|| history::materialize(self))
+    }
+
+    /// The number of invocations of the handler.
+    pub fn invocations(&self) -> usize {
+        self.invocations.len()
+    }
+
+    /// How each invocation ended, in order.
+    pub fn invocation_outcomes(&self) -> impl Iterator<Item = &InvocationOutcome> {
+        self.invocations.iter().map(|record| &record.outcome)
+    }
+
+    /// Counters of the service calls made for this execution.
+    pub fn stats(&self) -> RunnerStats {
+        self.stats
+    }
+
+    /// How much virtual time passed since the execution started.
+    pub fn elapsed(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(
+            u64::try_from(self.now_ms.saturating_sub(self.start_ms)).unwrap_or_default(),
+        )
+    }
+
+    /// A readable account of the execution: one line per invocation and per history
+    /// event, each with the virtual time since the start.
+    ///
+    /// ```text
+    /// +0s     execution started: {"orderId":42}
+    /// +0s     invocation 1
+    /// +0s       step "charge" started
+    /// +0s       step "charge" failed (attempt 1): PaymentError: declined; retry in 2s
+    /// +0s       invocation 1 ended: PENDING
+    /// +2s     invocation 2
+    /// ...
+    /// ```
+    pub fn timeline(&self) -> String {
+        timeline::render(self)
+    }
+}
+
+/// `Type: message` of an ErrorObject.
+pub(crate) fn describe_error(error: &ErrorObject) -> String {
+    match (&error.error_type, &error.error_message) {
+        (Some(ty), Some(message)) => format!("{ty}: {message}"),
+        (Some(ty), None) => ty.clone(),
+        (None, Some(message)) => message.clone(),
+        (None, None) => "unknown error".to_string(),
+    }
+}

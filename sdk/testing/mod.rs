@@ -1,0 +1,126 @@
+//! The local runner: runs durable handlers in-process, with no AWS account.
+//!
+//! [`LocalRunner`] emulates the durable-execution service: it keeps the operation log of
+//! each execution, validates every checkpoint with the service's rules (a request that
+//! breaks one is rejected whole, with the service's message), rotates checkpoint tokens,
+//! answers repeated requests from its idempotency cache, pages the operation log, records
+//! the history events, and fires timers on a virtual clock that never sleeps. The handler
+//! runs through the same invocation driver as on Lambda, so what passes here exercises the
+//! real replay and checkpoint code.
+//!
+//! [`Fault`]s make the service fail on purpose: throttling, server errors, invalid tokens,
+//! lost responses, and crashes of the invocation after a chosen checkpoint call.
+//!
+//! ```
+//! use std::time::Duration;
+//! use lambda_durable::retry::presets;
+//! use lambda_durable::testing::{Fault, LocalRunner};
+//! use lambda_durable::wire::{EventType, ExecutionStatus};
+//! use lambda_durable::{DurableContext, Error};
+//! use serde_json::{json, Value};
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("card declined")]
+//! struct Declined;
+//!
+//! async fn handler(order: Value, ctx: DurableContext) -> Result<Value, Error> {
+//!     let id = order["orderId"].as_u64().unwrap_or_default();
+//!     // Fails on its first attempt and is retried 10 s later.
+//!     let receipt: String = ctx
+//!         .step("charge", |step| async move {
+//!             if step.attempt() == 1 {
+//!                 return Err(Declined);
+//!             }
+//!             Ok(format!("receipt-{id}"))
+//!         })
+//!         .retry(presets::fixed(Duration::from_secs(10)))
+//!         .await?;
+//!     ctx.wait("cool down", Duration::from_secs(3600)).await?;
+//!     Ok(json!({ "receipt": receipt }))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A lost checkpoint response on the way, to show that the SDK recovers from it.
+//! let runner = LocalRunner::new(handler).fault(Fault::lost_response().at_call(2));
+//! let execution = runner.run(json!({ "orderId": 42 })).await?;
+//!
+//! assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+//! assert_eq!(execution.result::<Value>()?, json!({ "receipt": "receipt-42" }));
+//! // Suspended for the retry delay and for the wait: three invocations, no real sleep.
+//! assert_eq!(execution.invocations(), 3);
+//! assert_eq!(execution.elapsed(), Duration::from_secs(3610));
+//! let charge = execution.operation("charge").expect("the step is recorded");
+//! assert_eq!(charge.step_details.as_ref().and_then(|d| d.attempt), Some(2));
+//! assert_eq!(execution.history()[0].event_type, EventType::ExecutionStarted);
+//! println!("{}", execution.timeline());
+//! # Ok(()) }
+//! ```
+//!
+//! The step-by-step mode ([`LocalRunner::start`], [`RunningExecution`]) invokes the
+//! handler one invocation at a time and advances the clock on request.
+
+mod execution;
+mod fault;
+mod history;
+mod runner;
+mod service;
+mod store;
+mod timeline;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use execution::{Execution, InvocationOutcome, RunnerStats};
+pub use fault::{Fault, FaultKind};
+pub use runner::{LocalRunner, RunningExecution};
+
+use crate::wire::ExecutionStatus;
+
+/// Why the local runner could not run an execution, or read its result.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunnerError {
+    /// The execution input cannot be serialized as JSON.
+    #[error("the execution input cannot be serialized as JSON: {0}")]
+    Input(String),
+    /// The runner is configured with a value the service would refuse.
+    #[error("invalid runner configuration: {0}")]
+    Config(String),
+    /// The execution needed more invocations than the runner allows.
+    #[error("the execution needed more than {limit} invocations; does the handler make progress?")]
+    TooManyInvocations {
+        /// The bound ([`LocalRunner::max_invocations`]).
+        limit: u32,
+    },
+    /// The execution already finished, so it cannot be invoked again.
+    #[error("the execution already finished with status {status}; it cannot be invoked again")]
+    Finished {
+        /// Its final status.
+        status: ExecutionStatus,
+    },
+    /// The result was asked for, but the execution did not succeed.
+    #[error("the execution has no result: its status is {status}{}", error_suffix(.error))]
+    NoResult {
+        /// The execution's status.
+        status: ExecutionStatus,
+        /// The execution's error (`type: message`), if it failed with one.
+        error: Option<String>,
+    },
+    /// The result does not deserialize as the type asked for.
+    #[error("the execution result is not a valid {type_name}: {message}")]
+    ResultType {
+        /// The type asked for.
+        type_name: &'static str,
+        /// What serde said.
+        message: String,
+    },
+}
+
+fn error_suffix(error: &Option<String>) -> String {
+    error
+        .as_ref()
+        .map(|error| format!(" ({error})"))
+        .unwrap_or_default()
+}

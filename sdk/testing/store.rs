@@ -1,0 +1,135 @@
+//! How the service keeps an operation: a compact form of the wire [`Operation`] (which is
+//! about 800 bytes, one inline optional member per operation type), turned into the wire
+//! form when it is sent or read.
+
+use crate::wire::{
+    CallbackDetails, CallbackId, ContextDetails, ErrorObject, ExecutionDetails, Operation,
+    OperationId, OperationName, OperationStatus, OperationSubType, OperationType, StepDetails,
+    Timestamp, WaitDetails,
+};
+
+/// One operation of an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoredOp {
+    pub(crate) id: OperationId,
+    pub(crate) name: Option<OperationName>,
+    pub(crate) parent_id: Option<OperationId>,
+    pub(crate) sub_type: Option<OperationSubType>,
+    pub(crate) type_: OperationType,
+    pub(crate) status: OperationStatus,
+    pub(crate) start_ms: i64,
+    pub(crate) end_ms: Option<i64>,
+    pub(crate) details: OpDetails,
+    /// Changed since the running invocation last saw it.
+    pub(crate) dirty: bool,
+}
+
+/// The type-specific part of an operation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum OpDetails {
+    /// No details yet (a step's first START, a context or invoke that has not ended, the
+    /// EXECUTION operation, whose input lives in the execution record).
+    #[default]
+    None,
+    Step(StepState),
+    Wait {
+        scheduled_end_ms: i64,
+    },
+    Callback(Box<CallbackState>),
+    Context(Box<ContextState>),
+}
+
+/// `StepDetails`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StepState {
+    pub(crate) attempt: Option<i64>,
+    pub(crate) next_attempt_ms: Option<i64>,
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<Box<ErrorObject>>,
+}
+
+/// `CallbackDetails`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct CallbackState {
+    pub(crate) callback_id: Option<CallbackId>,
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<ErrorObject>,
+}
+
+/// `ContextDetails`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ContextState {
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<ErrorObject>,
+    pub(crate) replay_children: Option<bool>,
+}
+
+fn ts(millis: i64) -> Timestamp {
+    Timestamp::from_epoch_millis(millis)
+}
+
+impl StoredOp {
+    /// The step details, if the operation has them.
+    pub(crate) fn step(&self) -> Option<&StepState> {
+        match &self.details {
+            OpDetails::Step(step) => Some(step),
+            _ => None,
+        }
+    }
+
+    /// The wire form. `input` is the execution's input, for the EXECUTION operation.
+    pub(crate) fn to_wire(&self, input: &str) -> Operation {
+        let mut op = Operation {
+            callback_details: None,
+            chained_invoke_details: None,
+            context_details: None,
+            end_timestamp: self.end_ms.map(ts),
+            execution_details: None,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            parent_id: self.parent_id.clone(),
+            start_timestamp: Some(ts(self.start_ms)),
+            status: self.status,
+            step_details: None,
+            sub_type: self.sub_type.clone(),
+            type_: self.type_,
+            wait_details: None,
+        };
+        if self.type_ == OperationType::Execution {
+            op.execution_details = Some(ExecutionDetails {
+                input_payload: Some(input.to_string()),
+            });
+        }
+        match &self.details {
+            OpDetails::None => {}
+            OpDetails::Step(step) => {
+                op.step_details = Some(StepDetails {
+                    attempt: step.attempt,
+                    error: step.error.as_deref().cloned(),
+                    next_attempt_timestamp: step.next_attempt_ms.map(ts),
+                    result: step.result.clone(),
+                });
+            }
+            OpDetails::Wait { scheduled_end_ms } => {
+                op.wait_details = Some(WaitDetails {
+                    scheduled_end_timestamp: Some(ts(*scheduled_end_ms)),
+                });
+            }
+            OpDetails::Callback(callback) => {
+                op.callback_details = Some(CallbackDetails {
+                    callback_id: callback.callback_id.clone(),
+                    error: callback.error.clone(),
+                    result: callback.result.clone(),
+                });
+            }
+            OpDetails::Context(context) => {
+                op.context_details = Some(ContextDetails {
+                    error: context.error.clone(),
+                    replay_children: context.replay_children,
+                    result: context.result.clone(),
+                });
+            }
+        }
+        op
+    }
+}
