@@ -190,6 +190,7 @@ pub(crate) async fn execute(
         options.batcher.clone(),
         Arc::clone(&options.stats),
     );
+    let mut batcher_task = AbortOnDrop(batcher_task);
     let exec = Arc::new(ExecutionState::new(
         arn.clone(),
         store,
@@ -270,13 +271,23 @@ pub(crate) async fn execute(
     let _ = tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
     drop(checkpointer);
     drop(exec);
-    if tokio::time::timeout(options.drain_timeout, batcher_task)
+    if tokio::time::timeout(options.drain_timeout, &mut batcher_task.0)
         .await
         .is_err()
     {
         tracing::warn!("the checkpoint writer did not stop in time");
     }
     result
+}
+
+/// Stops the checkpoint writer when the invocation is dropped before it finishes (for
+/// example when the function is shutting down), so it does not outlive the invocation.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn load_page(

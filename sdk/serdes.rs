@@ -2,7 +2,8 @@
 //!
 //! Every durable operation stores its result as a string. The default, [`JsonSerdes`],
 //! writes JSON with `serde_json`; a step can use another format with
-//! [`Step::serdes`](crate::Step::serdes).
+//! [`Step::serdes`](crate::Step::serdes). Values that come from outside (callback results)
+//! only need [`Decode`]; [`RawString`] passes them through unchanged.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -54,5 +55,43 @@ impl<T: Serialize + DeserializeOwned> Serdes<T> for JsonSerdes {
 
     fn deserialize(&self, data: &str) -> Result<T, SerdesError> {
         serde_json::from_str(data).map_err(|err| SerdesError::new(err.to_string()))
+    }
+}
+
+/// Reads values that come from outside the SDK, such as the result an external system sends
+/// to a callback. Unlike [`Serdes`] it only needs to deserialize.
+pub trait Decode<T>: Send + Sync {
+    /// Deserializes a value. A missing value is passed as `"null"`.
+    ///
+    /// # Errors
+    ///
+    /// A [`SerdesError`] when the text is not a valid `T`.
+    fn decode(&self, data: &str) -> Result<T, SerdesError>;
+}
+
+impl<T: DeserializeOwned> Decode<T> for JsonSerdes {
+    fn decode(&self, data: &str) -> Result<T, SerdesError> {
+        serde_json::from_str(data).map_err(|err| SerdesError::new(err.to_string()))
+    }
+}
+
+/// Passes strings through unchanged: a callback result is returned exactly as the external
+/// system sent it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawString;
+
+impl Serdes<String> for RawString {
+    fn serialize(&self, value: &String) -> Result<String, SerdesError> {
+        Ok(value.clone())
+    }
+
+    fn deserialize(&self, data: &str) -> Result<String, SerdesError> {
+        Ok(data.to_string())
+    }
+}
+
+impl Decode<String> for RawString {
+    fn decode(&self, data: &str) -> Result<String, SerdesError> {
+        Ok(data.to_string())
     }
 }

@@ -13,7 +13,7 @@ use super::{DurableContext, Name, Position};
 use crate::error::{error_object, Error};
 use crate::replay::Expected;
 use crate::retry::RetryStrategy;
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{Decode, JsonSerdes, RawString};
 use crate::wire::{CallbackOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
 
 const SUB_TYPE: &str = "Callback";
@@ -150,7 +150,8 @@ impl<'a, T, S> CreateCallback<'a, T, S> {
         self
     }
 
-    /// Uses another format for the result (the default is JSON).
+    /// Uses another format for the result (the default is JSON; [`RawString`] returns the
+    /// text the external system sent unchanged).
     pub fn serdes<S2>(self, serdes: S2) -> CreateCallback<'a, T, S2> {
         CreateCallback {
             ctx: self.ctx,
@@ -185,7 +186,7 @@ fn timeout_seconds(timeout: Option<Duration>) -> Result<Option<i64>, String> {
 impl<'a, T, S> IntoFuture for CreateCallback<'a, T, S>
 where
     T: Send + 'a,
-    S: Serdes<T> + Clone + 'a,
+    S: Decode<T> + 'a,
 {
     type Output = Result<Callback<T, S>, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
@@ -203,7 +204,7 @@ where
 impl<'a, T, S> CreateCallback<'a, T, S>
 where
     T: Send + 'a,
-    S: Serdes<T> + Clone + 'a,
+    S: Decode<T> + 'a,
 {
     async fn register(self) -> Result<Callback<T, S>, Error> {
         let ctx = self.ctx;
@@ -257,7 +258,7 @@ where
     }
 }
 
-impl<T, S: Serdes<T>> Callback<T, S> {
+impl<T, S: Decode<T>> Callback<T, S> {
     /// The id the external system needs to complete the callback.
     pub fn id(&self) -> &str {
         &self.callback_id
@@ -286,7 +287,7 @@ impl<T, S: Serdes<T>> Callback<T, S> {
             OperationStatus::Succeeded => {
                 let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");
                 self.serdes
-                    .deserialize(text)
+                    .decode(text)
                     .map_err(|err| Error::Serialization {
                         operation: operation(),
                         action: "deserialize",
@@ -364,7 +365,7 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'a,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
     T: Send + 'a,
-    S: Serdes<T> + Clone + 'a,
+    S: Decode<T> + 'a,
 {
     type Output = Result<T, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
@@ -393,18 +394,19 @@ where
             None => ("create callback id".to_string(), "submitter".to_string()),
         };
         let reference = position.reference("wait for callback");
-        let result_serdes = serdes.clone();
         Box::pin(
             async move {
-                let outcome = run_child(
+                // The context records the raw text the external system sent; it is decoded
+                // as `T` on every run, so the first run and the replays agree.
+                let raw = run_child(
                     ctx,
                     position,
                     "WaitForCallback",
-                    serdes,
+                    RawString,
                     |child| async move {
                         let mut create = child
-                            .create_callback::<T>(inner_names.0)
-                            .serdes(result_serdes);
+                            .create_callback::<String>(inner_names.0)
+                            .serdes(RawString);
                         create.timeout = timeout;
                         create.heartbeat_timeout = heartbeat_timeout;
                         let callback = create.await.map_err(|err| err.to_error_object())?;
@@ -418,8 +420,13 @@ where
                         callback.result().await.map_err(|err| err.to_error_object())
                     },
                 )
-                .await;
-                outcome.map_err(|err| unwrap_context_error(err, reference))
+                .await
+                .map_err(|err| unwrap_context_error(err, reference.clone()))?;
+                serdes.decode(&raw).map_err(|err| Error::Serialization {
+                    operation: reference,
+                    action: "deserialize",
+                    message: err.to_string(),
+                })
             }
             .instrument(span),
         )

@@ -29,6 +29,7 @@ impl DurableContext {
     /// combine them afterwards:
     ///
     /// ```no_run
+    /// use std::future::IntoFuture;
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn both(ctx: &DurableContext) -> Result<Vec<u32>, Error> {
