@@ -345,6 +345,14 @@ async fn retry_or_fail(
     Ok(())
 }
 
+#[cfg(test)]
+pub(crate) fn find_event_for_tests(
+    input: Option<Value>,
+    operations: &[Operation],
+) -> Result<(Value, &'static str), String> {
+    find_event(input, operations)
+}
+
 /// Finds the user's event: a top-level `Input`, else the EXECUTION operation's
 /// `InputPayload`, else JSON null.
 fn find_event(
@@ -491,3 +499,7 @@ fn execution_update(
         wait_options: None,
     }
 }
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;

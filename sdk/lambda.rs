@@ -131,3 +131,84 @@ fn json_kind(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn message(payload: Value) -> String {
+        parse_envelope(payload).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn malformed_envelopes_are_errors_that_name_the_problem() {
+        let m = message(json!("just a string"));
+        assert!(m.contains("got a string"), "{m}");
+        assert!(m.contains("durable execution configured"), "{m}");
+
+        let m = message(json!({"CheckpointToken": "t"}));
+        assert!(m.contains("DurableExecutionArn"), "{m}");
+
+        let m = message(json!({"DurableExecutionArn": "arn", "CheckpointToken": 7}));
+        assert!(m.contains("CheckpointToken"), "{m}");
+
+        let m = message(json!({
+            "DurableExecutionArn": "arn", "CheckpointToken": "t",
+            "InitialExecutionState": {"Operations": [
+                {"Id": "e", "Type": "EXECUTION", "Status": "STARTED"},
+                {"Id": "s", "Type": "STEP", "Status": "SLEEPING"}
+            ]}
+        }));
+        assert!(
+            m.contains("InitialExecutionState.Operations[1].Status"),
+            "{m}"
+        );
+        assert!(m.contains("SLEEPING"), "{m}");
+
+        let m = message(json!({
+            "DurableExecutionArn": "arn", "CheckpointToken": "t",
+            "InitialExecutionState": {"Operations": [{"Id": "bad id!", "Type": "STEP", "Status": "STARTED"}]}
+        }));
+        assert!(m.contains("Operations[0].Id"), "{m}");
+    }
+
+    #[test]
+    fn well_formed_envelopes_parse_with_unknown_fields() {
+        let input = parse_envelope(json!({
+            "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/x/y",
+            "CheckpointToken": "dG9rZW4=",
+            "SomethingNew": {"a": 1},
+            "InitialExecutionState": {"Operations": [{
+                "Id": "y", "Type": "EXECUTION", "Status": "STARTED",
+                "StartTimestamp": "2026-01-01T00:00:00Z",
+                "ExecutionDetails": {"InputPayload": "{\"k\":1}"},
+                "Extra": true
+            }], "NextMarker": ""}
+        }))
+        .unwrap();
+        assert_eq!(input.checkpoint_token.as_str(), "dG9rZW4=");
+        let state = input.initial_execution_state.unwrap();
+        assert_eq!(state.operations.len(), 1);
+    }
+
+    #[test]
+    fn malformed_input_payload_names_its_source() {
+        // Exercised through the driver: the event source is named in the error.
+        let ops: Vec<crate::wire::Operation> = serde_json::from_value(json!([{
+            "Id": "y", "Type": "EXECUTION", "Status": "STARTED",
+            "ExecutionDetails": {"InputPayload": "{not json"}
+        }]))
+        .unwrap();
+        let err = crate::handler::find_event_for_tests(None, &ops).unwrap_err();
+        assert!(err.contains("InputPayload is not valid JSON"), "{err}");
+        let (value, _) = crate::handler::find_event_for_tests(None, &ops[..0]).unwrap();
+        assert_eq!(value, Value::Null);
+        let (value, source) =
+            crate::handler::find_event_for_tests(Some(json!({"direct": true})), &ops).unwrap();
+        assert_eq!(value, json!({"direct": true}));
+        assert!(source.contains("Input field"));
+    }
+}
