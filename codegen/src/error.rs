@@ -41,6 +41,19 @@ pub enum CodegenError {
         /// typify's message.
         message: String,
     },
+    /// A template of the workflow generator failed to render (a generator bug).
+    #[error("{what}: template {template} failed: {message}")]
+    Template {
+        /// The generated unit.
+        what: String,
+        /// The template's name.
+        template: String,
+        /// tera's message, with its causes.
+        message: String,
+    },
+    /// A build script ran without an environment variable cargo sets.
+    #[error("environment variable {0} is not set (is this running in a build script?)")]
+    MissingEnv(&'static str),
     /// Generated tokens did not parse as Rust (a generator bug).
     #[error("{what}: generated code does not parse: {message}")]
     Render {

@@ -5,6 +5,10 @@
 //! - [`wire`] generates the protocol's wire types from the schema files of the SDK's
 //!   `schema/wire/` folder. The SDK's own `build.rs` calls it; when the protocol changes,
 //!   one edits a schema file and rebuilds.
+//! - [`workflow`] generates typed workflow helpers from a user's declaration files
+//!   (`workflows/*.json`): the declared types, and a `Workflow` struct whose methods are the
+//!   declared durable operations. A user's `build.rs` calls [`workflow::build`]; the binary
+//!   `lambda-durable-codegen` prints what a declaration generates.
 //!
 //! Every generator renders through one path ([`render`]): a token stream is parsed with
 //! `syn` and formatted with `prettyplease`, so the build scripts and the snapshot tests see
@@ -25,6 +29,7 @@
 //! ```
 
 pub mod wire;
+pub mod workflow;
 
 mod error;
 

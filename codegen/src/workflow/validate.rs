@@ -1,0 +1,437 @@
+//! The rules of declarations that the meta-schema cannot express: names the service would
+//! reject, duplicates, names that collide once made Rust identifiers, `$ref`s to unknown
+//! definitions and values out of the service's ranges.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::declaration::{
+    Completion, Declaration, DurationSpec, Operation, Polling, RetryFilter, RetryPolicy,
+};
+use super::names;
+use super::parse::escape_pointer;
+use crate::CodegenError;
+
+/// The longest wait and retry delay the service accepts: 366 days.
+pub(crate) const MAX_WAIT_SECONDS: u64 = 31_622_400;
+/// The longest callback timeout the service accepts.
+const MAX_CALLBACK_TIMEOUT_SECONDS: u64 = 99_999_999;
+
+struct Checker<'a> {
+    path: &'a Path,
+}
+
+type Checked = Result<(), CodegenError>;
+
+impl Checker<'_> {
+    fn fail(&self, pointer: impl Into<String>, message: impl Into<String>) -> CodegenError {
+        CodegenError::Schema {
+            path: self.path.to_path_buf(),
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub(crate) fn validate(path: &Path, declaration: &Declaration) -> Checked {
+    let check = Checker { path };
+    if declaration.name.trim().is_empty() {
+        return Err(check.fail("/name", "the workflow name is empty"));
+    }
+    check_definitions(&check, declaration)?;
+    check_refs(&check, declaration)?;
+    check_operations(&check, &declaration.operations)
+}
+
+fn check_definitions(check: &Checker<'_>, declaration: &Declaration) -> Checked {
+    for key in declaration.definitions.keys() {
+        if names::type_stem(key).is_none() {
+            return Err(check.fail(
+                format!("/definitions/{}", escape_pointer(key)),
+                format!("definition name {key:?} has no letters or digits to make a Rust type name from"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every `$ref` of every schema must be `#/definitions/<a definition of this file>`, and
+/// every `pattern` must compile (the generated code compiles it again, expecting success).
+fn check_refs(check: &Checker<'_>, declaration: &Declaration) -> Checked {
+    let mut schemas: Vec<(String, &Value)> = vec![
+        ("/input".to_string(), &declaration.input),
+        ("/output".to_string(), &declaration.output),
+    ];
+    for (key, schema) in &declaration.definitions {
+        schemas.push((format!("/definitions/{}", escape_pointer(key)), schema));
+    }
+    for (index, op) in declaration.operations.iter().enumerate() {
+        for (field, schema) in op.schemas() {
+            schemas.push((format!("/operations/{index}/{field}"), schema));
+        }
+    }
+    for (pointer, schema) in schemas {
+        walk_refs(check, declaration, schema, &mut pointer.clone())?;
+    }
+    Ok(())
+}
+
+fn walk_refs(
+    check: &Checker<'_>,
+    declaration: &Declaration,
+    value: &Value,
+    pointer: &mut String,
+) -> Checked {
+    match value {
+        Value::Object(map) => {
+            if let Some(target) = map.get("$ref") {
+                let here = format!("{pointer}/$ref");
+                let Some(target) = target.as_str() else {
+                    return Err(check.fail(here, "`$ref` must be a string"));
+                };
+                let Some(name) = target.strip_prefix("#/definitions/") else {
+                    return Err(check.fail(
+                        here,
+                        format!("reference {target:?} must point into this file's definitions, like \"#/definitions/Order\""),
+                    ));
+                };
+                let name = name.replace("~1", "/").replace("~0", "~");
+                if !declaration.definitions.contains_key(&name) {
+                    let known: Vec<&str> =
+                        declaration.definitions.keys().map(String::as_str).collect();
+                    return Err(check.fail(
+                        here,
+                        format!(
+                            "reference to unknown definition {name:?} (definitions: {known:?})"
+                        ),
+                    ));
+                }
+            }
+            if let Some(Value::String(pattern)) = map.get("pattern") {
+                if let Err(err) = regress::Regex::new(pattern) {
+                    return Err(check.fail(
+                        format!("{pointer}/pattern"),
+                        format!("invalid regular expression {pattern:?}: {err}"),
+                    ));
+                }
+            }
+            for (key, child) in map {
+                // `enum`, `const`, `default` and `examples` hold data, not schemas.
+                if matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+                    continue;
+                }
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(key));
+                walk_refs(check, declaration, child, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{index}"));
+                walk_refs(check, declaration, child, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_operations(check: &Checker<'_>, operations: &[Operation]) -> Checked {
+    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_method: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, op) in operations.iter().enumerate() {
+        let base = format!("/operations/{index}");
+        let name = op.name();
+        if let Some(problem) = names::service_name_problem(name) {
+            return Err(check.fail(format!("{base}/name"), problem));
+        }
+        if let Some(first) = by_name.insert(name, index) {
+            return Err(check.fail(
+                format!("{base}/name"),
+                format!(
+                    "duplicate operation name {name:?} (first declared at /operations/{first})"
+                ),
+            ));
+        }
+        let method = names::method_name(name)
+            .map_err(|message| check.fail(format!("{base}/name"), message))?;
+        if let Some(first) = by_method.insert(names::unraw(&method).to_string(), index) {
+            return Err(check.fail(
+                format!("{base}/name"),
+                format!(
+                    "operation name {name:?} makes the Rust method `{method}`, like operation {:?} at /operations/{first}; rename one of them",
+                    operations[first].name()
+                ),
+            ));
+        }
+        check_operation(check, &base, op)?;
+    }
+    Ok(())
+}
+
+fn check_operation(check: &Checker<'_>, base: &str, op: &Operation) -> Checked {
+    match op {
+        Operation::Step(op) => {
+            if let Some(retry) = &op.retry {
+                check_retry(check, &format!("{base}/retry"), retry)?;
+            }
+        }
+        Operation::Wait(op) => {
+            if let Some(duration) = &op.duration {
+                check_duration(
+                    check,
+                    &format!("{base}/duration"),
+                    duration,
+                    1,
+                    MAX_WAIT_SECONDS,
+                )?;
+            }
+        }
+        Operation::Callback(op) => {
+            if let Some(timeout) = &op.timeout {
+                check_duration(
+                    check,
+                    &format!("{base}/timeout"),
+                    timeout,
+                    1,
+                    MAX_CALLBACK_TIMEOUT_SECONDS,
+                )?;
+            }
+            if let Some(timeout) = &op.heartbeat_timeout {
+                check_duration(
+                    check,
+                    &format!("{base}/heartbeatTimeout"),
+                    timeout,
+                    1,
+                    MAX_CALLBACK_TIMEOUT_SECONDS,
+                )?;
+            }
+            if let Some(retry) = op.submitter.as_ref().and_then(|s| s.retry.as_ref()) {
+                check_retry(check, &format!("{base}/submitter/retry"), retry)?;
+            }
+        }
+        Operation::Invoke(op) => {
+            if let Some(function) = &op.function {
+                if function.is_empty() || function.len() > 256 {
+                    return Err(check.fail(
+                        format!("{base}/function"),
+                        format!(
+                            "function name must be 1 to 256 characters, got {}",
+                            function.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Operation::ChildContext(_) => {}
+        Operation::Map(op) => {
+            check_batch(check, base, op.max_concurrency, op.completion.as_ref())?;
+        }
+        Operation::Parallel(op) => {
+            if op.branches.is_empty() {
+                return Err(check.fail(
+                    format!("{base}/branches"),
+                    "a parallel needs at least one branch",
+                ));
+            }
+            let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut by_param: BTreeMap<String, usize> = BTreeMap::new();
+            for (index, branch) in op.branches.iter().enumerate() {
+                let here = format!("{base}/branches/{index}");
+                if let Some(problem) = names::service_name_problem(branch) {
+                    return Err(check.fail(here, problem.replace("operation name", "branch name")));
+                }
+                if let Some(first) = by_name.insert(branch, index) {
+                    return Err(check.fail(
+                        here,
+                        format!(
+                            "duplicate branch name {branch:?} (first at {base}/branches/{first})"
+                        ),
+                    ));
+                }
+                let param = names::parameter_name(branch)
+                    .map_err(|message| check.fail(here.clone(), message))?;
+                if let Some(first) = by_param.insert(names::unraw(&param).to_string(), index) {
+                    return Err(check.fail(
+                        here,
+                        format!(
+                            "branch name {branch:?} makes the Rust parameter `{param}`, like branch {:?} at {base}/branches/{first}; rename one of them",
+                            op.branches[first]
+                        ),
+                    ));
+                }
+            }
+            check_batch(check, base, op.max_concurrency, op.completion.as_ref())?;
+        }
+        Operation::WaitForCondition(op) => {
+            if let Some(polling) = &op.polling {
+                check_polling(check, &format!("{base}/polling"), polling)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_duration(
+    check: &Checker<'_>,
+    pointer: &str,
+    duration: &DurationSpec,
+    min: u64,
+    max: u64,
+) -> Checked {
+    match duration.total_seconds() {
+        Some(seconds) if (min..=max).contains(&seconds) => Ok(()),
+        Some(seconds) => Err(check.fail(
+            pointer,
+            format!("duration must be {min} to {max} seconds, got {seconds}"),
+        )),
+        None => Err(check.fail(pointer, "duration is too long")),
+    }
+}
+
+fn check_attempts(check: &Checker<'_>, pointer: &str, attempts: Option<u32>) -> Checked {
+    match attempts {
+        Some(0) => Err(check.fail(
+            format!("{pointer}/maxAttempts"),
+            "maxAttempts must be at least 1",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_rate(check: &Checker<'_>, pointer: &str, rate: Option<f64>) -> Checked {
+    match rate {
+        Some(rate) if !rate.is_finite() || rate < 0.0 => Err(check.fail(
+            format!("{pointer}/backoffRate"),
+            format!("backoffRate must be a non-negative number, got {rate}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_delays(
+    check: &Checker<'_>,
+    pointer: &str,
+    delays: &[(&str, Option<&DurationSpec>)],
+) -> Checked {
+    for (field, delay) in delays {
+        if let Some(delay) = delay {
+            check_duration(
+                check,
+                &format!("{pointer}/{field}"),
+                delay,
+                0,
+                MAX_WAIT_SECONDS,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn check_retry(check: &Checker<'_>, pointer: &str, retry: &RetryPolicy) -> Checked {
+    let filter = match retry {
+        RetryPolicy::Default(preset)
+        | RetryPolicy::Transient(preset)
+        | RetryPolicy::ResourceAvailability(preset)
+        | RetryPolicy::Critical(preset) => preset.retry_if.as_ref(),
+        RetryPolicy::Exponential(params) => {
+            check_attempts(check, pointer, params.max_attempts)?;
+            check_rate(check, pointer, params.backoff_rate)?;
+            check_delays(
+                check,
+                pointer,
+                &[
+                    ("initialDelay", params.initial_delay.as_ref()),
+                    ("maxDelay", params.max_delay.as_ref()),
+                ],
+            )?;
+            params.retry_if.as_ref()
+        }
+        RetryPolicy::Linear(params) => {
+            check_attempts(check, pointer, params.max_attempts)?;
+            check_delays(
+                check,
+                pointer,
+                &[
+                    ("initialDelay", params.initial_delay.as_ref()),
+                    ("increment", params.increment.as_ref()),
+                    ("maxDelay", params.max_delay.as_ref()),
+                ],
+            )?;
+            params.retry_if.as_ref()
+        }
+        RetryPolicy::Fixed(params) => {
+            check_attempts(check, pointer, params.max_attempts)?;
+            check_delays(check, pointer, &[("interval", Some(&params.interval))])?;
+            params.retry_if.as_ref()
+        }
+        RetryPolicy::None(_) => None,
+    };
+    match filter {
+        Some(filter) => check_filter(check, &format!("{pointer}/retryIf"), filter),
+        None => Ok(()),
+    }
+}
+
+fn check_filter(check: &Checker<'_>, pointer: &str, filter: &RetryFilter) -> Checked {
+    for (index, pattern) in filter.message_matches.iter().enumerate() {
+        if let Err(err) = regress::Regex::new(pattern) {
+            return Err(check.fail(
+                format!("{pointer}/messageMatches/{index}"),
+                format!("invalid regular expression {pattern:?}: {err}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_batch(
+    check: &Checker<'_>,
+    base: &str,
+    max_concurrency: Option<u64>,
+    completion: Option<&Completion>,
+) -> Checked {
+    if max_concurrency == Some(0) {
+        return Err(check.fail(
+            format!("{base}/maxConcurrency"),
+            "maxConcurrency must be at least 1",
+        ));
+    }
+    if let Some(completion) = completion {
+        if completion.min_successful == Some(0) {
+            return Err(check.fail(
+                format!("{base}/completion/minSuccessful"),
+                "minSuccessful must be at least 1",
+            ));
+        }
+        if let Some(percentage) = completion.tolerated_failure_percentage {
+            if !(0.0..=100.0).contains(&percentage) {
+                return Err(check.fail(
+                    format!("{base}/completion/toleratedFailurePercentage"),
+                    format!("toleratedFailurePercentage must be 0 to 100, got {percentage}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_polling(check: &Checker<'_>, pointer: &str, polling: &Polling) -> Checked {
+    check_attempts(check, pointer, polling.max_attempts)?;
+    check_rate(check, pointer, polling.backoff_rate)?;
+    check_delays(
+        check,
+        pointer,
+        &[
+            ("initialDelay", polling.initial_delay.as_ref()),
+            ("maxDelay", polling.max_delay.as_ref()),
+        ],
+    )
+}

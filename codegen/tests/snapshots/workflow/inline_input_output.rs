@@ -1,0 +1,133 @@
+/// Error types.
+pub mod error {
+    /// Error from a `TryFrom` or `FromStr` implementation.
+    pub struct ConversionError(::std::borrow::Cow<'static, str>);
+    impl ::std::error::Error for ConversionError {}
+    impl ::std::fmt::Display for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Debug for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+    impl From<&'static str> for ConversionError {
+        fn from(value: &'static str) -> Self {
+            Self(value.into())
+        }
+    }
+    impl From<String> for ConversionError {
+        fn from(value: String) -> Self {
+            Self(value.into())
+        }
+    }
+}
+///`Input`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "required": [
+///    "id"
+///  ],
+///  "properties": {
+///    "id": {
+///      "description": "Order id.",
+///      "type": "string"
+///    }
+///  }
+///}
+/// ```
+/// </details>
+#[derive(
+    ::lambda_durable::__codegen::serde::Deserialize,
+    ::lambda_durable::__codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(crate = "::lambda_durable::__codegen::serde")]
+pub struct Input {
+    ///Order id.
+    pub id: ::std::string::String,
+}
+///`Output`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "properties": {
+///    "total": {
+///      "type": "integer"
+///    }
+///  }
+///}
+/// ```
+/// </details>
+#[derive(
+    ::lambda_durable::__codegen::serde::Deserialize,
+    ::lambda_durable::__codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(crate = "::lambda_durable::__codegen::serde")]
+pub struct Output {
+    /// The `total` field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub total: ::std::option::Option<i64>,
+}
+impl ::std::default::Default for Output {
+    fn default() -> Self {
+        Self { total: Default::default() }
+    }
+}
+/// The name of this workflow, as declared.
+pub const NAME: &str = "inline";
+/// The workflow "inline".
+///
+/// Wraps the execution's `DurableContext`; each method runs one declared operation.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct Workflow {
+    ctx: ::lambda_durable::__codegen::DurableContext,
+}
+impl ::std::convert::From<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn from(ctx: ::lambda_durable::__codegen::DurableContext) -> Self {
+        Self { ctx }
+    }
+}
+impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn as_ref(&self) -> &::lambda_durable::__codegen::DurableContext {
+        &self.ctx
+    }
+}
+impl Workflow {}
+/// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
+/// into the handler that `lambda_durable::run` and the local runner take.
+pub fn handler<F, Fut, E>(
+    handler: F,
+) -> impl ::std::ops::Fn(
+    Input,
+    ::lambda_durable::__codegen::DurableContext,
+) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
+where
+    F: ::std::ops::Fn(Input, Workflow) -> Fut + ::std::marker::Send + ::std::marker::Sync
+        + 'static,
+    Fut: ::std::future::Future<Output = ::std::result::Result<Output, E>>
+        + ::std::marker::Send + 'static,
+    E: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'static,
+{
+    ::lambda_durable::__codegen::handler::<Workflow, Input, Output, F, Fut, E>(handler)
+}

@@ -1,0 +1,137 @@
+/// Error types.
+pub mod error {
+    /// Error from a `TryFrom` or `FromStr` implementation.
+    pub struct ConversionError(::std::borrow::Cow<'static, str>);
+    impl ::std::error::Error for ConversionError {}
+    impl ::std::fmt::Display for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Debug for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+    impl From<&'static str> for ConversionError {
+        fn from(value: &'static str) -> Self {
+            Self(value.into())
+        }
+    }
+    impl From<String> for ConversionError {
+        fn from(value: String) -> Self {
+            Self(value.into())
+        }
+    }
+}
+///`ShipInput`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "properties": {
+///    "id": {
+///      "type": "string"
+///    }
+///  }
+///}
+/// ```
+/// </details>
+#[derive(
+    ::lambda_durable::__codegen::serde::Deserialize,
+    ::lambda_durable::__codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(crate = "::lambda_durable::__codegen::serde")]
+pub struct ShipInput {
+    /// The `id` field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+}
+impl ::std::default::Default for ShipInput {
+    fn default() -> Self {
+        Self { id: Default::default() }
+    }
+}
+/// The name of this workflow, as declared.
+pub const NAME: &str = "invokes";
+/// The event that starts an execution of this workflow.
+pub type Input = ();
+/// The result of an execution of this workflow.
+pub type Output = ();
+/// The workflow "invokes".
+///
+/// Wraps the execution's `DurableContext`; each method runs one declared operation.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct Workflow {
+    ctx: ::lambda_durable::__codegen::DurableContext,
+}
+impl ::std::convert::From<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn from(ctx: ::lambda_durable::__codegen::DurableContext) -> Self {
+        Self { ctx }
+    }
+}
+impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn as_ref(&self) -> &::lambda_durable::__codegen::DurableContext {
+        &self.ctx
+    }
+}
+impl Workflow {
+    /// The invoke operation "ship".
+    ///
+    /// Checkpoint name "ship"; declared at `/operations/0`.
+    pub fn ship(
+        &self,
+        payload: ShipInput,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            ::std::string::String,
+            ::lambda_durable::__codegen::Error,
+        >,
+    > + ::std::marker::Send + '_ {
+        ::lambda_durable::__codegen::invoke(
+            &self.ctx,
+            "ship",
+            "arn:aws:lambda:eu-west-1:123456789012:function:ship:live",
+            payload,
+        )
+    }
+    /// The invoke operation "ping".
+    ///
+    /// Checkpoint name "ping"; declared at `/operations/1`.
+    pub fn ping(
+        &self,
+        function: impl ::std::convert::Into<::std::string::String>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<bool, ::lambda_durable::__codegen::Error>,
+    > + ::std::marker::Send + '_ {
+        ::lambda_durable::__codegen::invoke(&self.ctx, "ping", function, ())
+    }
+}
+/// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
+/// into the handler that `lambda_durable::run` and the local runner take.
+pub fn handler<F, Fut, E>(
+    handler: F,
+) -> impl ::std::ops::Fn(
+    Input,
+    ::lambda_durable::__codegen::DurableContext,
+) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
+where
+    F: ::std::ops::Fn(Input, Workflow) -> Fut + ::std::marker::Send + ::std::marker::Sync
+        + 'static,
+    Fut: ::std::future::Future<Output = ::std::result::Result<Output, E>>
+        + ::std::marker::Send + 'static,
+    E: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'static,
+{
+    ::lambda_durable::__codegen::handler::<Workflow, Input, Output, F, Fut, E>(handler)
+}

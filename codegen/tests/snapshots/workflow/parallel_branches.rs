@@ -1,0 +1,119 @@
+/// Error types.
+pub mod error {
+    /// Error from a `TryFrom` or `FromStr` implementation.
+    pub struct ConversionError(::std::borrow::Cow<'static, str>);
+    impl ::std::error::Error for ConversionError {}
+    impl ::std::fmt::Display for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Debug for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+    impl From<&'static str> for ConversionError {
+        fn from(value: &'static str) -> Self {
+            Self(value.into())
+        }
+    }
+    impl From<String> for ConversionError {
+        fn from(value: String) -> Self {
+            Self(value.into())
+        }
+    }
+}
+/// The name of this workflow, as declared.
+pub const NAME: &str = "parallel";
+/// The event that starts an execution of this workflow.
+pub type Input = ();
+/// The result of an execution of this workflow.
+pub type Output = ();
+/// The workflow "parallel".
+///
+/// Wraps the execution's `DurableContext`; each method runs one declared operation.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct Workflow {
+    ctx: ::lambda_durable::__codegen::DurableContext,
+}
+impl ::std::convert::From<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn from(ctx: ::lambda_durable::__codegen::DurableContext) -> Self {
+        Self { ctx }
+    }
+}
+impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn as_ref(&self) -> &::lambda_durable::__codegen::DurableContext {
+        &self.ctx
+    }
+}
+impl Workflow {
+    /// The parallel operation "quotes".
+    ///
+    /// Checkpoint name "quotes"; declared at `/operations/0`.
+    pub fn quotes<'a, F0, Fut0, E0, F1, Fut1, E1, F2, Fut2, E2>(
+        &'a self,
+        carrier_a: F0,
+        carrier_b: F1,
+        r#type: F2,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            ::lambda_durable::__codegen::BatchResult<i64>,
+            ::lambda_durable::__codegen::Error,
+        >,
+    > + ::std::marker::Send + 'a
+    where
+        F0: ::std::ops::FnOnce(Self) -> Fut0 + ::std::marker::Send + 'a,
+        Fut0: ::std::future::Future<Output = ::std::result::Result<i64, E0>>
+            + ::std::marker::Send + 'a,
+        E0: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'a,
+        F1: ::std::ops::FnOnce(Self) -> Fut1 + ::std::marker::Send + 'a,
+        Fut1: ::std::future::Future<Output = ::std::result::Result<i64, E1>>
+            + ::std::marker::Send + 'a,
+        E1: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'a,
+        F2: ::std::ops::FnOnce(Self) -> Fut2 + ::std::marker::Send + 'a,
+        Fut2: ::std::future::Future<Output = ::std::result::Result<i64, E2>>
+            + ::std::marker::Send + 'a,
+        E2: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'a,
+    {
+        ::lambda_durable::__codegen::parallel(
+            &self.ctx,
+            "quotes",
+            ::lambda_durable::__codegen::BatchConfig {
+                max_concurrency: ::std::option::Option::None,
+                min_successful: ::std::option::Option::Some(1),
+                tolerated_failure_count: ::std::option::Option::None,
+                tolerated_failure_percentage: ::std::option::Option::None,
+                nesting: ::std::option::Option::None,
+            },
+            ::std::vec![
+                ::lambda_durable::__codegen::branch("carrier a", carrier_a),
+                ::lambda_durable::__codegen::branch("carrier b", carrier_b),
+                ::lambda_durable::__codegen::branch("type", r#type),
+            ],
+        )
+    }
+}
+/// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
+/// into the handler that `lambda_durable::run` and the local runner take.
+pub fn handler<F, Fut, E>(
+    handler: F,
+) -> impl ::std::ops::Fn(
+    Input,
+    ::lambda_durable::__codegen::DurableContext,
+) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
+where
+    F: ::std::ops::Fn(Input, Workflow) -> Fut + ::std::marker::Send + ::std::marker::Sync
+        + 'static,
+    Fut: ::std::future::Future<Output = ::std::result::Result<Output, E>>
+        + ::std::marker::Send + 'static,
+    E: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'static,
+{
+    ::lambda_durable::__codegen::handler::<Workflow, Input, Output, F, Fut, E>(handler)
+}

@@ -1,0 +1,161 @@
+/// Error types.
+pub mod error {
+    /// Error from a `TryFrom` or `FromStr` implementation.
+    pub struct ConversionError(::std::borrow::Cow<'static, str>);
+    impl ::std::error::Error for ConversionError {}
+    impl ::std::fmt::Display for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Debug for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+    impl From<&'static str> for ConversionError {
+        fn from(value: &'static str) -> Self {
+            Self(value.into())
+        }
+    }
+    impl From<String> for ConversionError {
+        fn from(value: String) -> Self {
+            Self(value.into())
+        }
+    }
+}
+///`Input`
+///
+/// <details><summary>JSON schema</summary>
+///
+/// ```json
+///{
+///  "type": "object",
+///  "properties": {
+///    "extra": {
+///      "default": {
+///        "a": [
+///          1,
+///          2
+///        ]
+///      }
+///    },
+///    "mode": {
+///      "default": "fast",
+///      "type": "string"
+///    },
+///    "retries": {
+///      "default": 3,
+///      "type": "integer",
+///      "minimum": 0.0
+///    },
+///    "tags": {
+///      "type": "object",
+///      "additionalProperties": {
+///        "type": "string"
+///      }
+///    }
+///  }
+///}
+/// ```
+/// </details>
+#[derive(
+    ::lambda_durable::__codegen::serde::Deserialize,
+    ::lambda_durable::__codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(crate = "::lambda_durable::__codegen::serde")]
+pub struct Input {
+    /// The `extra` field.
+    #[serde(default = "defaults::input_extra")]
+    pub extra: ::lambda_durable::__codegen::serde_json::Value,
+    /// The `mode` field.
+    #[serde(default = "defaults::input_mode")]
+    pub mode: ::std::string::String,
+    /// The `retries` field.
+    #[serde(default = "defaults::default_u64::<u64, 3>")]
+    pub retries: u64,
+    /// The `tags` field.
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub tags: ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+}
+impl ::std::default::Default for Input {
+    fn default() -> Self {
+        Self {
+            extra: defaults::input_extra(),
+            mode: defaults::input_mode(),
+            retries: defaults::default_u64::<u64, 3>(),
+            tags: Default::default(),
+        }
+    }
+}
+/// Generation of default values for serde.
+#[allow(
+    clippy::unwrap_used,
+    reason = "typify checked these values when the code was generated"
+)]
+pub mod defaults {
+    pub(super) fn default_u64<T, const V: u64>() -> T
+    where
+        T: ::std::convert::TryFrom<u64>,
+        <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
+    {
+        T::try_from(V).unwrap()
+    }
+    pub(super) fn input_extra() -> ::lambda_durable::__codegen::serde_json::Value {
+        ::lambda_durable::__codegen::serde_json::from_str::<
+            ::lambda_durable::__codegen::serde_json::Value,
+        >("{\"a\":[1,2]}")
+            .unwrap()
+    }
+    pub(super) fn input_mode() -> ::std::string::String {
+        "fast".to_string()
+    }
+}
+/// The name of this workflow, as declared.
+pub const NAME: &str = "defaults";
+/// The result of an execution of this workflow.
+pub type Output = ::lambda_durable::__codegen::serde_json::Value;
+/// Defaults and free-form values of the schemas reach serde and serde_json through the runtime.
+///
+/// Wraps the execution's `DurableContext`; each method runs one declared operation.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct Workflow {
+    ctx: ::lambda_durable::__codegen::DurableContext,
+}
+impl ::std::convert::From<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn from(ctx: ::lambda_durable::__codegen::DurableContext) -> Self {
+        Self { ctx }
+    }
+}
+impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Workflow {
+    fn as_ref(&self) -> &::lambda_durable::__codegen::DurableContext {
+        &self.ctx
+    }
+}
+impl Workflow {}
+/// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
+/// into the handler that `lambda_durable::run` and the local runner take.
+pub fn handler<F, Fut, E>(
+    handler: F,
+) -> impl ::std::ops::Fn(
+    Input,
+    ::lambda_durable::__codegen::DurableContext,
+) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
+where
+    F: ::std::ops::Fn(Input, Workflow) -> Fut + ::std::marker::Send + ::std::marker::Sync
+        + 'static,
+    Fut: ::std::future::Future<Output = ::std::result::Result<Output, E>>
+        + ::std::marker::Send + 'static,
+    E: ::std::convert::Into<::lambda_durable::__codegen::BoxError> + 'static,
+{
+    ::lambda_durable::__codegen::handler::<Workflow, Input, Output, F, Fut, E>(handler)
+}

@@ -1,0 +1,414 @@
+//! Bad declarations: every kind of mistake is a `CodegenError` naming the file, the JSON
+//! pointer of the offending value and the problem, and nothing panics.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use lambda_durable_codegen::workflow::{generate, WorkflowOptions};
+use lambda_durable_codegen::CodegenError;
+use serde_json::{json, Value};
+
+const FILE: &str = "workflows/order.json";
+
+/// A valid declaration with `operations` replaced.
+fn with_operations(operations: Value) -> Value {
+    json!({
+        "name": "order",
+        "input": {"type": "null"},
+        "output": {"type": "null"},
+        "operations": operations,
+    })
+}
+
+fn error_of(declaration: &Value) -> CodegenError {
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap_err()
+}
+
+/// Asserts the error is a schema error at `pointer` whose message contains `fragment`,
+/// and that its text names the file and the pointer.
+#[track_caller]
+fn assert_error(declaration: Value, pointer: &str, fragment: &str) {
+    let err = error_of(&declaration);
+    match &err {
+        CodegenError::Schema {
+            path,
+            pointer: found,
+            message,
+        } => {
+            assert_eq!(path, Path::new(FILE), "{err}");
+            assert_eq!(found, pointer, "{err}");
+            assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+    let text = err.to_string();
+    let expected_prefix = if pointer.is_empty() {
+        format!("{FILE}: ")
+    } else {
+        format!("{FILE} at {pointer}: ")
+    };
+    assert!(text.starts_with(&expected_prefix), "{text}");
+}
+
+#[test]
+fn a_valid_declaration_generates() {
+    let declaration = with_operations(json!([{"kind": "step", "name": "ok"}]));
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn invalid_json_names_the_file_and_line() {
+    let err = generate(
+        Path::new(FILE),
+        "{\n  \"name\": ,\n}",
+        &WorkflowOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, CodegenError::Json { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{FILE}: invalid JSON: ")),
+        "{text}"
+    );
+    assert!(text.contains("line 2"), "{text}");
+}
+
+#[test]
+fn a_missing_required_field_is_reported_at_its_parent() {
+    assert_error(
+        json!({"name": "x", "input": true, "output": true}),
+        "",
+        "missing field `operations`",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "invoke"}])),
+        "/operations/0",
+        "missing field `name`",
+    );
+}
+
+#[test]
+fn an_unknown_kind_is_reported_at_kind() {
+    assert_error(
+        with_operations(json!([{"kind": "stepp", "name": "a"}])),
+        "/operations/0/kind",
+        "unknown variant `stepp`, expected one of `step`, `wait`, `callback`, `invoke`, `child-context`, `map`, `parallel`, `wait-for-condition`",
+    );
+    assert_error(
+        with_operations(json!([{"name": "a"}])),
+        "/operations/0",
+        "missing field `kind`",
+    );
+}
+
+#[test]
+fn an_unknown_field_is_reported() {
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a", "retries": 3}])),
+        "/operations/0/retries",
+        "unknown field `retries`",
+    );
+    assert_error(
+        json!({"name": "x", "input": true, "output": true, "operations": [], "version": 2}),
+        "/version",
+        "unknown field `version`",
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_reported_at_the_value() {
+    assert_error(
+        with_operations(json!([{"kind": "wait", "name": "a", "duration": {"hours": "two"}}])),
+        "/operations/0/duration/hours",
+        "invalid type: string \"two\", expected u64",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a", "semantics": "exactly-once"}])),
+        "/operations/0/semantics",
+        "unknown variant `exactly-once`",
+    );
+}
+
+#[test]
+fn a_bad_retry_policy_is_reported_inside_the_policy() {
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "exponential", "maxAttempts": "3"}}]),
+        ),
+        "/operations/0/retry/maxAttempts",
+        "invalid type: string \"3\", expected u32",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a", "retry": {"strategy": "sometimes"}}])),
+        "/operations/0/retry/strategy",
+        "unknown variant `sometimes`",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "transient", "maxAttempts": 3}}]),
+        ),
+        "/operations/0/retry/maxAttempts",
+        "unknown field `maxAttempts`",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "callback", "name": "a", "submitter": {"retry": {"strategy": "fixed"}}}]),
+        ),
+        "/operations/0/submitter/retry",
+        "missing field `interval`",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "exponential", "maxAttempts": 0}}]),
+        ),
+        "/operations/0/retry/maxAttempts",
+        "maxAttempts must be at least 1",
+    );
+}
+
+#[test]
+fn an_invalid_retry_filter_pattern_is_reported() {
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "default", "retryIf": {"messageMatches": ["ok", "(unclosed"]}}}]),
+        ),
+        "/operations/0/retry/retryIf/messageMatches/1",
+        "invalid regular expression \"(unclosed\"",
+    );
+}
+
+#[test]
+fn duplicate_operation_names_are_rejected() {
+    assert_error(
+        with_operations(json!([
+            {"kind": "step", "name": "charge"},
+            {"kind": "wait", "name": "charge", "duration": {"seconds": 5}},
+        ])),
+        "/operations/1/name",
+        "duplicate operation name \"charge\" (first declared at /operations/0)",
+    );
+}
+
+#[test]
+fn names_the_service_would_reject_are_rejected() {
+    let long = "a".repeat(257);
+    for (name, fragment) in [
+        ("", "operation name is empty"),
+        (long.as_str(), "257 characters long"),
+        ("caf\u{e9}", "only printable ASCII"),
+        ("tab\there", "only printable ASCII"),
+    ] {
+        assert_error(
+            with_operations(json!([{"kind": "step", "name": name}])),
+            "/operations/0/name",
+            fragment,
+        );
+    }
+}
+
+#[test]
+fn names_that_collide_as_rust_identifiers_are_rejected() {
+    assert_error(
+        with_operations(json!([
+            {"kind": "step", "name": "charge card"},
+            {"kind": "step", "name": "Charge-Card"},
+        ])),
+        "/operations/1/name",
+        "makes the Rust method `charge_card`, like operation \"charge card\" at /operations/0",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "!!!"}])),
+        "/operations/0/name",
+        "has no letters or digits",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "parallel", "name": "p", "branches": ["a b", "A-B"]}])),
+        "/operations/0/branches/1",
+        "makes the Rust parameter `a_b`",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "parallel", "name": "p", "branches": ["x", "x"]}])),
+        "/operations/0/branches/1",
+        "duplicate branch name \"x\"",
+    );
+}
+
+#[test]
+fn types_whose_names_collide_are_rejected() {
+    let declaration = json!({
+        "name": "x",
+        "input": {"type": "null"},
+        "output": {"type": "null"},
+        "definitions": {"PriceOutput": {"type": "object", "properties": {"a": {"type": "string"}}}},
+        "operations": [{"kind": "step", "name": "price", "output": {"type": "object", "properties": {"b": {"type": "integer"}}}}],
+    });
+    assert_error(
+        declaration,
+        "/operations/0/output",
+        "the type made from this schema is named `PriceOutput`, like the type of /definitions/PriceOutput",
+    );
+    // Two operations whose inline schemas take the same title.
+    assert_error(
+        with_operations(json!([
+            {"kind": "step", "name": "a", "output": {"title": "Money", "type": "object", "properties": {"cents": {"type": "integer"}}}},
+            {"kind": "step", "name": "b", "output": {"title": "Money", "type": "object", "properties": {"euros": {"type": "number"}}}},
+        ])),
+        "/operations/1/output",
+        "named `Money`, like the type of /operations/0/output",
+    );
+}
+
+#[test]
+fn type_names_taken_by_the_generated_code_are_rejected() {
+    for name in ["Workflow", "E", "Fut0"] {
+        let declaration = json!({
+            "name": "x",
+            "input": {"$ref": format!("#/definitions/{name}")},
+            "output": {"type": "null"},
+            "definitions": {name: {"type": "object", "properties": {"a": {"type": "string"}}}},
+            "operations": [],
+        });
+        assert_error(
+            declaration,
+            &format!("/definitions/{name}"),
+            &format!("the type name `{name}` is taken by the generated code"),
+        );
+    }
+    // A definition named `Output` while the output is another type.
+    let declaration = json!({
+        "name": "x",
+        "input": {"type": "null"},
+        "output": {"type": "string"},
+        "definitions": {"Output": {"type": "object", "properties": {"a": {"type": "string"}}}},
+        "operations": [],
+    });
+    assert_error(
+        declaration,
+        "/definitions/Output",
+        "the type name `Output` is taken",
+    );
+}
+
+#[test]
+fn unknown_refs_are_rejected() {
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "output": {"type": "array", "items": {"$ref": "#/definitions/Missing"}}}]),
+        ),
+        "/operations/0/output/items/$ref",
+        "reference to unknown definition \"Missing\"",
+    );
+    assert_error(
+        json!({"name": "x", "input": {"$ref": "other.json#/Order"}, "output": true, "operations": []}),
+        "/input/$ref",
+        "must point into this file's definitions",
+    );
+}
+
+#[test]
+fn invalid_schemas_are_rejected() {
+    assert_error(
+        json!({"name": "x", "input": {"type": 5}, "output": true, "operations": []}),
+        "/input",
+        "not a valid JSON Schema",
+    );
+    assert_error(
+        json!({"name": "x", "input": {"type": "string", "pattern": "[a-"}, "output": true, "operations": []}),
+        "/input/pattern",
+        "invalid regular expression",
+    );
+    assert_error(
+        json!({"name": "x", "input": true, "output": true, "definitions": {"--": {"type": "string"}}, "operations": []}),
+        "/definitions/--",
+        "no letters or digits",
+    );
+}
+
+#[test]
+fn out_of_range_values_are_rejected() {
+    assert_error(
+        with_operations(json!([{"kind": "wait", "name": "w", "duration": {"seconds": 0}}])),
+        "/operations/0/duration",
+        "duration must be 1 to 31622400 seconds, got 0",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "wait", "name": "w", "duration": {"days": 367}}])),
+        "/operations/0/duration",
+        "got 31708800",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "callback", "name": "c", "heartbeatTimeout": {"seconds": 0}}]),
+        ),
+        "/operations/0/heartbeatTimeout",
+        "duration must be 1 to",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "map", "name": "m", "input": true, "maxConcurrency": 0}])),
+        "/operations/0/maxConcurrency",
+        "at least 1",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "map", "name": "m", "input": true, "completion": {"toleratedFailurePercentage": 150}}]),
+        ),
+        "/operations/0/completion/toleratedFailurePercentage",
+        "0 to 100",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "invoke", "name": "i", "function": ""}])),
+        "/operations/0/function",
+        "1 to 256 characters",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "wait-for-condition", "name": "c", "state": true, "polling": {"backoffRate": -1}}]),
+        ),
+        "/operations/0/polling/backoffRate",
+        "non-negative",
+    );
+}
+
+#[test]
+fn the_workflow_name_must_not_be_empty() {
+    assert_error(
+        json!({"name": " ", "input": true, "output": true, "operations": []}),
+        "/name",
+        "the workflow name is empty",
+    );
+}
+
+#[test]
+fn build_outside_a_build_script_says_so() {
+    // Tests do not run under cargo's build-script environment.
+    if std::env::var_os("OUT_DIR").is_none() {
+        let err = lambda_durable_codegen::workflow::build("workflows").unwrap_err();
+        assert!(
+            matches!(err, CodegenError::MissingEnv("OUT_DIR")),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_folder_without_declarations_is_an_error() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("empty-workflows-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = lambda_durable_codegen::workflow::declaration_files(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        err.to_string().contains("no *.json workflow declarations"),
+        "{err}"
+    );
+}
