@@ -885,7 +885,7 @@ async fn every_operation_kind_survives_a_crash_after_any_call() {
 }
 
 #[tokio::test]
-async fn an_execution_waiting_for_a_callback_or_an_invoke_stays_running() {
+async fn an_execution_waiting_for_a_callback_stays_running_and_an_unknown_function_fails() {
     let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
         let callback = ctx.create_callback::<String>("approval").await?;
         let approval = callback.result().await?;
@@ -905,20 +905,33 @@ async fn an_execution_waiting_for_a_callback_or_an_invoke_stays_running() {
     let err = execution.result::<String>().unwrap_err();
     assert!(err.to_string().contains("RUNNING"), "{err}");
 
+    // No function is registered under this name: the invoke fails, like on the service.
     let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
         ctx.invoke::<Value>("label", "shipping-labels", json!({ "order": 1 }))
             .await
     });
     let execution = runner.run(json!({})).await.unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Running);
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
     let invoke = execution.operation("label").unwrap();
     assert_eq!(
         (invoke.type_, invoke.status),
-        (OperationType::ChainedInvoke, OperationStatus::Started)
+        (OperationType::ChainedInvoke, OperationStatus::Failed)
     );
-    assert!(execution
-        .timeline()
-        .contains("invoke \"label\" started (function shipping-labels)"));
+    let error = execution.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("InvokeError"));
+    assert_eq!(
+        error.error_message.as_deref(),
+        Some("Function not found: shipping-labels")
+    );
+    let timeline = execution.timeline();
+    assert!(
+        timeline.contains("invoke \"label\" started (function shipping-labels)"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("invoke \"label\" failed: ResourceNotFoundException"),
+        "{timeline}"
+    );
 }
 
 #[tokio::test]

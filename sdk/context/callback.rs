@@ -168,10 +168,10 @@ fn timeout_seconds(timeout: Option<Duration>) -> Result<Option<i64>, String> {
     let Some(timeout) = timeout else {
         return Ok(None);
     };
-    let mut seconds = timeout.as_secs();
-    if timeout.subsec_nanos() > 0 {
-        seconds += 1;
-    }
+    // Rounded up; saturating, so that `Duration::MAX` is refused instead of overflowing.
+    let seconds = timeout
+        .as_secs()
+        .saturating_add(u64::from(timeout.subsec_nanos() > 0));
     if seconds == 0 {
         return Err("a callback timeout must be at least 1 second".to_string());
     }

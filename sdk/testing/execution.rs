@@ -115,6 +115,11 @@ pub struct Execution {
     pub(crate) stats: RunnerStats,
     pub(crate) start_ms: i64,
     pub(crate) now_ms: i64,
+    pub(crate) function_name: String,
+    /// `ExecutionTimeout` in seconds, if the execution has one.
+    pub(crate) execution_timeout: Option<i64>,
+    /// The executions started by this one's chained invokes of durable functions.
+    pub(crate) children: Vec<Execution>,
 }
 
 impl Execution {
@@ -123,8 +128,22 @@ impl Execution {
         &self.arn
     }
 
-    /// `SUCCEEDED` or `FAILED` once the execution finished; `RUNNING` when it is suspended
-    /// with nothing that can fire (for example waiting for a callback).
+    /// The name of the function the execution runs (`local-function` by default for the
+    /// runner's own handler, the registered name for a chained invoke's target).
+    pub fn function_name(&self) -> &str {
+        &self.function_name
+    }
+
+    /// The executions this one started by invoking durable functions registered with
+    /// [`LocalRunner::register`](super::LocalRunner::register), in the order they started.
+    /// Each has its own ARN, operations, history and invocations, and its own children.
+    pub fn children(&self) -> &[Execution] {
+        &self.children
+    }
+
+    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `STOPPED` once the execution finished;
+    /// `RUNNING` when it is suspended with nothing that can fire (for example waiting for a
+    /// callback).
     pub fn status(&self) -> ExecutionStatus {
         self.status
     }
@@ -213,7 +232,8 @@ impl Execution {
         self.stats
     }
 
-    /// How much virtual time passed since the execution started.
+    /// How much virtual time passed from the execution's start until it finished (or
+    /// until now, while it runs).
     pub fn elapsed(&self) -> std::time::Duration {
         std::time::Duration::from_millis(
             u64::try_from(self.now_ms.saturating_sub(self.start_ms)).unwrap_or_default(),

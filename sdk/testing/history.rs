@@ -12,10 +12,13 @@ use std::num::NonZeroU64;
 
 use super::execution::{Execution, InvocationRecord};
 use crate::wire::{
-    CallbackStartedDetails, ChainedInvokeStartedDetails, ContextFailedDetails,
-    ContextStartedDetails, ContextSucceededDetails, ErrorObject, Event, EventError, EventInput,
-    EventResult, EventType, ExecutionFailedDetails, ExecutionStartedDetails,
-    ExecutionSucceededDetails, InvocationCompletedDetails, Operation, RetryDetails,
+    CallbackFailedDetails, CallbackStartedDetails, CallbackSucceededDetails,
+    CallbackTimedOutDetails, ChainedInvokeFailedDetails, ChainedInvokeStartedDetails,
+    ChainedInvokeStoppedDetails, ChainedInvokeSucceededDetails, ChainedInvokeTimedOutDetails,
+    ContextFailedDetails, ContextStartedDetails, ContextSucceededDetails, DurableExecutionArn,
+    ErrorObject, Event, EventError, EventInput, EventResult, EventType, ExecutionFailedDetails,
+    ExecutionStartedDetails, ExecutionStoppedDetails, ExecutionSucceededDetails,
+    ExecutionTimedOutDetails, InvocationCompletedDetails, Operation, RetryDetails,
     StepFailedDetails, StepStartedDetails, StepSucceededDetails, Timestamp, WaitCancelledDetails,
     WaitStartedDetails, WaitSucceededDetails,
 };
@@ -139,10 +142,14 @@ pub(crate) fn materialize(execution: &Execution) -> Vec<Event> {
 fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, execution: &Execution) {
     let step = op.and_then(|op| op.step_details.as_ref());
     let context = op.and_then(|op| op.context_details.as_ref());
+    let callback = op.and_then(|op| op.callback_details.as_ref());
+    let invoke = op.and_then(|op| op.chained_invoke_details.as_ref());
+    let callback_error = || error(callback.and_then(|details| details.error.as_ref()));
+    let invoke_error = || error(invoke.and_then(|details| details.error.as_ref()));
     match (record.event_type, &record.details) {
         (EventType::ExecutionStarted, _) => {
             event.execution_started_details = Some(ExecutionStartedDetails {
-                execution_timeout: None,
+                execution_timeout: execution.execution_timeout,
                 input: Some(EventInput {
                     payload: Some(execution.input.clone()),
                     truncated: Some(false),
@@ -156,6 +163,16 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
         }
         (EventType::ExecutionFailed, _) => {
             event.execution_failed_details = Some(ExecutionFailedDetails {
+                error: error(execution.error.as_ref()),
+            });
+        }
+        (EventType::ExecutionTimedOut, _) => {
+            event.execution_timed_out_details = Some(ExecutionTimedOutDetails {
+                error: error(execution.error.as_ref()),
+            });
+        }
+        (EventType::ExecutionStopped, _) => {
+            event.execution_stopped_details = Some(ExecutionStoppedDetails {
                 error: error(execution.error.as_ref()),
             });
         }
@@ -227,16 +244,58 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
                 timeout: *timeout,
             });
         }
-        (EventType::ChainedInvokeStarted, Details::InvokeStarted(invoke)) => {
+        (EventType::CallbackSucceeded, _) => {
+            event.callback_succeeded_details = Some(CallbackSucceededDetails {
+                result: result(callback.and_then(|details| details.result.as_ref())),
+            });
+        }
+        (EventType::CallbackFailed, _) => {
+            event.callback_failed_details = Some(CallbackFailedDetails {
+                error: callback_error(),
+            });
+        }
+        (EventType::CallbackTimedOut, _) => {
+            event.callback_timed_out_details = Some(CallbackTimedOutDetails {
+                error: callback_error(),
+            });
+        }
+        (EventType::ChainedInvokeStarted, Details::InvokeStarted(started)) => {
+            // The execution started for a durable target (none for a plain function).
+            let child = record
+                .op
+                .and_then(|index| execution.ops.get(index))
+                .and_then(|op| op.invoke())
+                .and_then(|invoke| invoke.child_arn.as_deref())
+                .and_then(|arn| DurableExecutionArn::try_from(arn).ok());
             event.chained_invoke_started_details = Some(ChainedInvokeStartedDetails {
-                durable_execution_arn: None,
+                durable_execution_arn: child,
                 executed_version: None,
-                function_name: invoke.function_name.clone(),
+                function_name: started.function_name.clone(),
                 input: Some(EventInput {
-                    payload: invoke.payload.clone(),
+                    payload: started.payload.clone(),
                     truncated: Some(false),
                 }),
-                tenant_id: invoke.tenant_id.clone(),
+                tenant_id: started.tenant_id.clone(),
+            });
+        }
+        (EventType::ChainedInvokeSucceeded, _) => {
+            event.chained_invoke_succeeded_details = Some(ChainedInvokeSucceededDetails {
+                result: result(invoke.and_then(|details| details.result.as_ref())),
+            });
+        }
+        (EventType::ChainedInvokeFailed, _) => {
+            event.chained_invoke_failed_details = Some(ChainedInvokeFailedDetails {
+                error: invoke_error(),
+            });
+        }
+        (EventType::ChainedInvokeTimedOut, _) => {
+            event.chained_invoke_timed_out_details = Some(ChainedInvokeTimedOutDetails {
+                error: invoke_error(),
+            });
+        }
+        (EventType::ChainedInvokeStopped, _) => {
+            event.chained_invoke_stopped_details = Some(ChainedInvokeStoppedDetails {
+                error: invoke_error(),
             });
         }
         (EventType::ContextStarted, _) => {

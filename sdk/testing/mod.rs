@@ -59,7 +59,15 @@
 //!
 //! The step-by-step mode ([`LocalRunner::start`], [`RunningExecution`]) invokes the
 //! handler one invocation at a time and advances the clock on request.
+//!
+//! Chained invokes run locally: register the functions the handler invokes with
+//! [`LocalRunner::register`] (durable) and [`LocalRunner::register_plain`]. Callbacks are
+//! completed by the test ([`RunningExecution::send_callback_success`],
+//! [`RunningExecution::send_callback_failure`], [`RunningExecution::send_callback_heartbeat`],
+//! [`RunningExecution::pending_callbacks`]) or by responders
+//! ([`LocalRunner::on_callback`]); their timeouts fire on the virtual clock.
 
+mod callback;
 mod execution;
 mod fault;
 mod history;
@@ -72,6 +80,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use callback::{
+    CallbackMatcher, CallbackResponder, CallbackResponse, PendingCallback, SendCallbackError,
+};
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
 pub use runner::{LocalRunner, RunningExecution};
@@ -107,6 +118,16 @@ pub enum RunnerError {
         status: ExecutionStatus,
         /// The execution's error (`type: message`), if it failed with one.
         error: Option<String>,
+    },
+    /// A callback responder ([`LocalRunner::on_callback`]) answered with something the
+    /// service refuses (a result over 1 MiB, for example).
+    #[error("a callback responder's answer was refused: {0}")]
+    Callback(SendCallbackError),
+    /// No execution of this run has the ARN.
+    #[error("no execution of this run has the ARN {arn}")]
+    UnknownExecution {
+        /// The ARN asked for.
+        arn: String,
     },
     /// The result does not deserialize as the type asked for.
     #[error("the execution result is not a valid {type_name}: {message}")]

@@ -1,23 +1,30 @@
 //! [`LocalRunner`]: runs a durable handler against the local service, invocation after
-//! invocation, on a virtual clock.
+//! invocation, on a virtual clock; with the functions it invokes (chained invokes) and the
+//! external systems that complete its callbacks.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::watch;
 
+use super::callback::{
+    self, CallbackMatcher, CallbackResponder, PendingCallback, SendCallbackError,
+};
 use super::execution::{Execution, InvocationOutcome, RunnerStats};
 use super::fault::Fault;
 use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, SharedRecord};
 use super::RunnerError;
 use crate::checkpoint::batcher::BatcherConfig;
-use crate::checkpoint::DurableService;
+use crate::checkpoint::{BoxFuture, DurableService};
 use crate::context::DurableContext;
+use crate::error::{error_object, short_type_name};
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
-use crate::wire::{ExecutionStatus, InvocationStatus};
+use crate::wire::{ErrorObject, ExecutionStatus, OperationStatus};
 
 /// The default bound on the number of invocations of one execution.
 const DEFAULT_MAX_INVOCATIONS: u32 = 10_000;
@@ -38,6 +45,69 @@ struct RunnerConfig {
     faults: Vec<Fault>,
     max_invocations: u32,
     max_consecutive_failures: u32,
+    execution_timeout: Option<Duration>,
+}
+
+/// The longest `ExecutionTimeout` the service accepts, in seconds.
+const MAX_EXECUTION_TIMEOUT_SECONDS: u64 = 31_622_400;
+/// `ErrorType` of a chained invoke of a function the runner does not know.
+const FUNCTION_NOT_FOUND: &str = "ResourceNotFoundException";
+/// `ErrorType` of a chained invoke whose payload a plain function cannot read.
+const INVALID_PAYLOAD: &str = "InvalidRequestContentException";
+
+/// A plain (not durable) function: JSON event in, JSON result or error out.
+type PlainFunction =
+    Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
+
+/// What a chained invoke of a function name runs.
+#[derive(Clone)]
+enum Target {
+    Durable(ErasedHandler),
+    Plain(PlainFunction),
+}
+
+/// The functions a runner knows by name, and the callback responders.
+#[derive(Clone, Default)]
+struct Functions {
+    targets: HashMap<String, Target>,
+    timeouts: HashMap<String, Duration>,
+    responders: Vec<(Arc<dyn CallbackMatcher>, Arc<dyn CallbackResponder>)>,
+}
+
+impl Functions {
+    /// The target a `FunctionName` names: exactly, or by its bare name (the name in an
+    /// ARN, without a version or alias qualifier).
+    fn lookup(&self, function_name: &str) -> Option<(&str, &Target)> {
+        self.targets
+            .get_key_value(function_name)
+            .or_else(|| self.targets.get_key_value(bare_name(function_name)))
+            .map(|(name, target)| (name.as_str(), target))
+    }
+}
+
+/// `my-function` from `my-function`, `my-function:prod`,
+/// `arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST` and
+/// `123456789012:function:my-function`.
+fn bare_name(function_name: &str) -> &str {
+    let rest = match function_name.find(":function:") {
+        Some(at) => function_name
+            .get(at + ":function:".len()..)
+            .unwrap_or(function_name),
+        None => function_name,
+    };
+    rest.split(':').next().unwrap_or(rest)
+}
+
+/// A timeout as whole seconds within what the service accepts (1 s to 366 days).
+fn timeout_seconds(timeout: Duration) -> i64 {
+    let seconds = timeout
+        .as_secs()
+        .saturating_add(u64::from(timeout.subsec_nanos() > 0));
+    i64::try_from(seconds.clamp(1, MAX_EXECUTION_TIMEOUT_SECONDS)).unwrap_or(1)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Runs a durable handler in-process against an emulation of the durable-execution
@@ -45,10 +115,19 @@ struct RunnerConfig {
 ///
 /// The local service validates every checkpoint with the service's rules, rotates
 /// checkpoint tokens, pages the operation log, records the history, and keeps timers
-/// (waits, retry delays) on a virtual clock that starts at 2026-01-01T00:00:00Z and jumps
-/// to the next timer instead of sleeping. When an invocation returns `PENDING`, the runner
-/// fires the next timer and invokes the handler again, until the execution finishes or
-/// nothing can fire any more.
+/// (waits, retry delays, callback and execution timeouts) on a virtual clock that starts at
+/// 2026-01-01T00:00:00Z and jumps to the next timer instead of sleeping. When an invocation
+/// returns `PENDING`, the runner fires the next timer and invokes the handler again, until
+/// the execution finishes or nothing can fire any more.
+///
+/// - **Chained invokes** ([`DurableContext::invoke`]) run locally: register the functions
+///   the handler invokes with [`LocalRunner::register`] (durable functions, which run as
+///   executions of their own on the same clock) and [`LocalRunner::register_plain`]. The
+///   runner's own handler is also known by its [function name](LocalRunner::function_name).
+///   Invoking any other name fails the invoke with `ResourceNotFoundException`.
+/// - **Callbacks** are completed by the test, between invocations
+///   ([`RunningExecution::send_callback_success`] and its siblings), or automatically by
+///   callback responders ([`LocalRunner::on_callback`]).
 ///
 /// Faults ([`Fault`]) can be injected into the service calls, and
 /// [`LocalRunner::start`] gives a step-by-step mode to inspect the state between
@@ -57,12 +136,17 @@ pub struct LocalRunner {
     handler: ErasedHandler,
     service: Arc<LocalService>,
     config: RunnerConfig,
+    functions: Functions,
 }
 
 impl std::fmt::Debug for LocalRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut functions: Vec<&String> = self.functions.targets.keys().collect();
+        functions.sort();
         f.debug_struct("LocalRunner")
             .field("config", &self.config)
+            .field("functions", &functions)
+            .field("callback_responders", &self.functions.responders.len())
             .finish_non_exhaustive()
     }
 }
@@ -89,8 +173,183 @@ impl LocalRunner {
                 faults: Vec::new(),
                 max_invocations: DEFAULT_MAX_INVOCATIONS,
                 max_consecutive_failures: DEFAULT_MAX_CONSECUTIVE_FAILURES,
+                execution_timeout: None,
             },
+            functions: Functions::default(),
         }
+    }
+
+    /// Registers a durable function under `function_name`, so that the handler (or any
+    /// function the runner runs) can [invoke](DurableContext::invoke) it. The handler has
+    /// the same shape as for [`LocalRunner::new`].
+    ///
+    /// A chained invoke of it starts an execution of its own, with its own ARN, operations,
+    /// history and invocations, on the runner's virtual clock: the runner invokes it until
+    /// it finishes, then completes the invoke with its result (or its error: the caller
+    /// gets [`Error::InvokeFailed`](crate::Error::InvokeFailed), or
+    /// [`InvokeTimedOut`](crate::Error::InvokeTimedOut) if it runs past its
+    /// [timeout](LocalRunner::function_timeout), or
+    /// [`InvokeStopped`](crate::Error::InvokeStopped) if a test
+    /// [stops](RunningExecution::stop_execution) it), and invokes the caller again. It may
+    /// wait, retry, create callbacks and invoke other functions in turn. Its execution is
+    /// in [`Execution::children`]. The name is matched exactly, or by the bare name of an
+    /// ARN or a qualified name (`name:alias`). Injected faults only hit the runner's own
+    /// execution.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable::wire::ExecutionStatus;
+    /// use lambda_durable::{DurableContext, Error};
+    /// use serde_json::{json, Value};
+    ///
+    /// async fn label(order: Value, ctx: DurableContext) -> Result<String, Error> {
+    ///     ctx.wait("print queue", Duration::from_secs(60)).await?;
+    ///     Ok(format!("label-{}", order["id"]))
+    /// }
+    ///
+    /// async fn ship(order: Value, ctx: DurableContext) -> Result<Value, Error> {
+    ///     let label: String = ctx.invoke("make label", "labels", order.clone()).await?;
+    ///     let price: Value = ctx.invoke("quote", "pricing", json!({"kg": 2})).await?;
+    ///     Ok(json!({ "label": label, "price": price }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runner = LocalRunner::new(ship)
+    ///     .register("labels", label)
+    ///     .register_plain("pricing", |event: Value| async move {
+    ///         Ok::<_, std::io::Error>(json!(event["kg"].as_u64().unwrap_or(0) * 5))
+    ///     });
+    /// let execution = runner.run(json!({ "id": 7 })).await?;
+    /// assert_eq!(execution.result::<Value>()?, json!({ "label": "label-7", "price": 10 }));
+    /// // The label function ran as an execution of its own, for one virtual minute.
+    /// let child = &execution.children()[0];
+    /// assert_eq!(child.status(), ExecutionStatus::Succeeded);
+    /// assert_eq!(child.invocations(), 2);
+    /// assert_eq!(execution.elapsed(), Duration::from_secs(60));
+    /// # Ok(()) }
+    /// ```
+    pub fn register<H, E, T, Err, Fut>(
+        mut self,
+        function_name: impl Into<String>,
+        handler: H,
+    ) -> Self
+    where
+        H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Err>> + Send + 'static,
+        E: DeserializeOwned,
+        T: Serialize,
+        Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        self.functions
+            .targets
+            .insert(function_name.into(), Target::Durable(erase(handler)));
+        self
+    }
+
+    /// Registers a plain (not durable) function under `function_name`: an async function
+    /// of the JSON payload returning a JSON result. A chained invoke of it runs it at once
+    /// (it takes no virtual time); an `Err` fails the invoke with an error whose type is
+    /// the error's type name and whose message is its `Display` text. A payload that is not
+    /// JSON fails the invoke with `InvalidRequestContentException`. See
+    /// [`LocalRunner::register`] for an example.
+    pub fn register_plain<F, Fut, Err>(
+        mut self,
+        function_name: impl Into<String>,
+        function: F,
+    ) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, Err>> + Send + 'static,
+        Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let function: PlainFunction = Arc::new(move |event: Value| {
+            let fut = function(event);
+            Box::pin(async move {
+                fut.await.map_err(|err| {
+                    let err: Box<dyn std::error::Error + Send + Sync> = err.into();
+                    error_object(&short_type_name::<Err>(), &err.to_string())
+                })
+            })
+        });
+        self.functions
+            .targets
+            .insert(function_name.into(), Target::Plain(function));
+        self
+    }
+
+    /// The `ExecutionTimeout` of the executions of the durable function registered as
+    /// `function_name` (whole seconds, at least 1 s, at most 366 days; by default there is
+    /// none): one that has not finished `timeout` after it started ends `TIMED_OUT`, and
+    /// the invoke that started it fails with [`Error::InvokeTimedOut`](crate::Error::InvokeTimedOut).
+    pub fn function_timeout(mut self, function_name: impl Into<String>, timeout: Duration) -> Self {
+        self.functions
+            .timeouts
+            .insert(function_name.into(), timeout);
+        self
+    }
+
+    /// The `ExecutionTimeout` of the runner's own executions (whole seconds, at least 1 s,
+    /// at most 366 days; by default there is none): an execution that has not finished
+    /// `timeout` after it started ends with status `TIMED_OUT`.
+    pub fn execution_timeout(mut self, timeout: Duration) -> Self {
+        self.config.execution_timeout = Some(timeout);
+        self
+    }
+
+    /// Answers callbacks automatically, as an external system would, so that
+    /// [`LocalRunner::run`] can finish workflows that wait for callbacks.
+    ///
+    /// `matcher` picks the callbacks: a name (of the `create_callback`, or of the
+    /// `wait_for_callback`) or a function of the [`PendingCallback`]. `responder` is a
+    /// [`CallbackResponse`](super::CallbackResponse), or a function of the
+    /// [`PendingCallback`] returning one. The runner asks the first matching responder once
+    /// per callback, when the invocation that created it ends; the answer arrives at once
+    /// or [after a delay](super::CallbackResponse::after) of virtual time. Callbacks
+    /// without a responder wait for the test ([`RunningExecution::send_callback_success`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::testing::{CallbackResponse, LocalRunner};
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn handler(_: (), ctx: DurableContext) -> Result<String, Error> {
+    ///     let approval = ctx
+    ///         .create_callback::<bool>("manager approval")
+    ///         .timeout(Duration::from_secs(3600))
+    ///         .await?;
+    ///     let approved = approval.result().await?;
+    ///     let signature = ctx
+    ///         .wait_for_callback::<String, _, _>("signature", |_id, _step| async {
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .await?;
+    ///     Ok(format!("{approved} {signature}"))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runner = LocalRunner::new(handler)
+    ///     .on_callback("manager approval", CallbackResponse::success("true").after(Duration::from_secs(600)))
+    ///     .on_callback(|callback: &lambda_durable::testing::PendingCallback| callback.name() == Some("signature"),
+    ///         |callback: &lambda_durable::testing::PendingCallback| {
+    ///             CallbackResponse::json(serde_json::json!(format!("signed {}", callback.id().len())))
+    ///         });
+    /// let execution = runner.run(()).await?;
+    /// assert!(execution.result::<String>()?.starts_with("true signed "));
+    /// assert_eq!(execution.elapsed(), Duration::from_secs(600));
+    /// # Ok(()) }
+    /// ```
+    pub fn on_callback(
+        mut self,
+        matcher: impl CallbackMatcher,
+        responder: impl CallbackResponder,
+    ) -> Self {
+        self.functions
+            .responders
+            .push((Arc::new(matcher), Arc::new(responder)));
+        self
     }
 
     /// Pages the operation log by at most `operations` operations (at least 1), both in
@@ -106,7 +365,7 @@ impl LocalRunner {
     }
 
     /// Injects `fault` into every execution this runner starts (each execution gets its
-    /// own copy, which hits once).
+    /// own copy, which hits once). Executions started by chained invokes get none.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.config.faults.push(fault);
         self
@@ -127,21 +386,26 @@ impl LocalRunner {
         self
     }
 
-    /// The function name used in execution ARNs (`local-function` by default).
+    /// The function name used in execution ARNs (`local-function` by default). A chained
+    /// invoke of this name runs the runner's own handler, unless another function is
+    /// registered under it.
     pub fn function_name(mut self, name: impl Into<String>) -> Self {
         self.config.function_name = name.into();
         self
     }
 
     /// Runs an execution with `input` until it finishes, or until it is suspended with
-    /// nothing that can fire (then its status is `RUNNING`).
+    /// nothing that can fire (then its status is `RUNNING`): waiting for a callback no
+    /// responder answers, with no timeout. Timers fire as they come, callback timeouts
+    /// included.
     ///
     /// # Errors
     ///
     /// [`RunnerError::Input`] when `input` cannot be serialized,
-    /// [`RunnerError::TooManyInvocations`] when the execution needs more invocations than
+    /// [`RunnerError::TooManyInvocations`] when an execution needs more invocations than
     /// [`LocalRunner::max_invocations`], [`RunnerError::Config`] for an invalid function
-    /// name. A failed execution is not an error: see [`Execution::status`].
+    /// name (the runner's or a registered durable function's), [`RunnerError::Callback`]
+    /// when a callback responder answers with something the service refuses. A failed execution is not an error: see [`Execution::status`].
     pub async fn run<I: Serialize>(&self, input: I) -> Result<Execution, RunnerError> {
         self.start(input)?.run().await
     }
@@ -156,17 +420,21 @@ impl LocalRunner {
     pub fn start<I: Serialize>(&self, input: I) -> Result<RunningExecution, RunnerError> {
         let payload =
             serde_json::to_string(&input).map_err(|err| RunnerError::Input(err.to_string()))?;
-        let record = self.service.create_execution(
-            payload,
-            ExecutionConfig {
-                function_name: self.config.function_name.clone(),
-                envelope_page_size: self.config.envelope_page_size,
-                state_page_size: self.config.state_page_size,
-                faults: self.config.faults.clone(),
-                max_consecutive_failures: self.config.max_consecutive_failures,
-            },
-        )?;
+        let config = ExecutionConfig {
+            function_name: self.config.function_name.clone(),
+            envelope_page_size: self.config.envelope_page_size,
+            state_page_size: self.config.state_page_size,
+            faults: self.config.faults.clone(),
+            max_consecutive_failures: self.config.max_consecutive_failures,
+            execution_timeout: self.config.execution_timeout.map(timeout_seconds),
+        };
+        let record = self.service.create_execution(payload, config.clone())?;
         let arn = lock(&record).arn.clone();
+        let mut functions = self.functions.clone();
+        functions
+            .targets
+            .entry(self.config.function_name.clone())
+            .or_insert_with(|| Target::Durable(Arc::clone(&self.handler)));
         Ok(RunningExecution {
             service: Arc::clone(&self.service),
             record,
@@ -174,10 +442,18 @@ impl LocalRunner {
             handler: Arc::clone(&self.handler),
             options: invocation_options(),
             max_invocations: self.config.max_invocations,
+            functions: Arc::new(functions),
+            child_config: ExecutionConfig {
+                faults: Vec::new(),
+                execution_timeout: None,
+                ..config
+            },
+            children: Vec::new(),
         })
     }
 
-    /// Counters of the service calls of every execution this runner ran so far.
+    /// Counters of the service calls of every execution this runner ran so far (those
+    /// started by chained invokes included).
     pub fn stats(&self) -> RunnerStats {
         self.service.totals()
     }
@@ -196,8 +472,22 @@ fn invocation_options() -> InvocationOptions {
     }
 }
 
+/// An execution started by a chained invoke of a registered durable function.
+struct Child {
+    record: SharedRecord,
+    arn: String,
+    handler: ErasedHandler,
+    /// The execution whose CHAINED_INVOKE started it, and that operation's index.
+    parent: SharedRecord,
+    parent_arn: String,
+    parent_op: usize,
+    /// Whether its outcome was reported to the parent's operation.
+    reported: bool,
+}
+
 /// An execution driven one invocation at a time, so that a test can look at the state
-/// between invocations. Created by [`LocalRunner::start`].
+/// between invocations, complete callbacks and stop executions. Created by
+/// [`LocalRunner::start`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -227,6 +517,36 @@ fn invocation_options() -> InvocationOptions {
 /// assert_eq!(done.result::<u32>()?, 7);
 /// # Ok(()) }
 /// ```
+///
+/// Completing a callback from the test:
+///
+/// ```
+/// use lambda_durable::testing::LocalRunner;
+/// use lambda_durable::wire::ExecutionStatus;
+/// use lambda_durable::{DurableContext, Error};
+///
+/// async fn handler(_: (), ctx: DurableContext) -> Result<String, Error> {
+///     let callback = ctx.create_callback::<String>("approval").await?;
+///     // Hand callback.id() to the approver here (in a step).
+///     callback.result().await
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut execution = LocalRunner::new(handler).start(())?;
+/// // Runs until only the callback can resume the execution.
+/// assert_eq!(execution.run_until_suspended().await?, ExecutionStatus::Running);
+/// let pending = execution.pending_callbacks();
+/// assert_eq!(pending[0].name(), Some("approval"));
+/// execution.send_callback_success(pending[0].id(), r#""approved by alice""#)?;
+/// // Completing it again is refused, like the service does.
+/// let again = execution.send_callback_success(pending[0].id(), "\"twice\"");
+/// assert_eq!(again.map_err(|err| err.code()), Err("ResourceNotFoundException"));
+///
+/// assert_eq!(execution.run_until_suspended().await?, ExecutionStatus::Succeeded);
+/// assert_eq!(execution.into_execution().result::<String>()?, "approved by alice");
+/// # Ok(()) }
+/// ```
 pub struct RunningExecution {
     service: Arc<LocalService>,
     record: SharedRecord,
@@ -234,6 +554,11 @@ pub struct RunningExecution {
     handler: ErasedHandler,
     options: InvocationOptions,
     max_invocations: u32,
+    functions: Arc<Functions>,
+    /// The settings of executions started by chained invokes (but their function name
+    /// and timeout).
+    child_config: ExecutionConfig,
+    children: Vec<Child>,
 }
 
 impl std::fmt::Debug for RunningExecution {
@@ -241,6 +566,7 @@ impl std::fmt::Debug for RunningExecution {
         f.debug_struct("RunningExecution")
             .field("arn", &self.arn)
             .field("status", &self.status())
+            .field("children", &self.children.len())
             .finish_non_exhaustive()
     }
 }
@@ -260,45 +586,57 @@ impl RunningExecution {
     /// the outcome as it would: a `SUCCEEDED` or `FAILED` output ends the execution, and
     /// a function error counts towards [`LocalRunner::max_consecutive_failures`].
     ///
+    /// Afterwards, the chained invokes the invocation started are taken care of: plain
+    /// functions run at once, durable ones get their execution (which
+    /// [`RunningExecution::run_until_suspended`] and [`RunningExecution::run`] invoke;
+    /// this method does not), and callback responders answer the new callbacks.
+    ///
     /// # Errors
     ///
     /// [`RunnerError::Finished`] when the execution already finished,
-    /// [`RunnerError::TooManyInvocations`] when the invocation bound is reached.
+    /// [`RunnerError::TooManyInvocations`] when the invocation bound is reached,
+    /// [`RunnerError::Callback`] when a callback responder's answer is refused,
+    /// [`RunnerError::Config`] when a registered function's name cannot appear in an
+    /// execution ARN.
     pub async fn invoke_once(&mut self) -> Result<InvocationOutcome, RunnerError> {
-        let (input, mut crashed) = {
-            let mut record = lock(&self.record);
-            if record.invocation_count() >= self.max_invocations as usize {
-                return Err(RunnerError::TooManyInvocations {
-                    limit: self.max_invocations,
-                });
-            }
-            record.begin_invocation()?
-        };
-        self.service.count_invocation();
-        let service: Arc<dyn DurableService> = Arc::clone(&self.service) as Arc<dyn DurableService>;
-        let raw = {
-            let invocation = execute(service, input, &self.handler, &self.options);
-            tokio::pin!(invocation);
-            tokio::select! {
-                biased;
-                Ok(call) = crash_signal(&mut crashed) => RawOutcome::Crashed(call),
-                output = &mut invocation => match output {
-                    Ok(output) => RawOutcome::Output(output),
-                    Err(err) => RawOutcome::FunctionError(err.message),
-                },
-            }
-            // A crashed invocation is dropped here, in the middle of whatever it was doing.
-        };
-        Ok(lock(&self.record).end_invocation(raw))
+        let record = Arc::clone(&self.record);
+        let handler = Arc::clone(&self.handler);
+        let outcome = invoke(
+            &self.service,
+            &record,
+            &handler,
+            &self.options,
+            self.max_invocations,
+        )
+        .await?;
+        self.after_invocation(&record).await?;
+        Ok(outcome)
     }
 
-    /// Advances the virtual clock to the next timer (a wait ending, a step retry delay
-    /// running out) and fires every timer due by then. Returns how far the clock moved, or
-    /// `None` when no timer is running.
+    /// Advances the virtual clock to the next timer of this execution or of the
+    /// executions its chained invokes started (a wait ending, a step retry delay running
+    /// out, a callback or execution timeout, a callback responder's delayed answer) and
+    /// fires every timer due by then. Returns how far the clock moved, or `None` when no
+    /// timer is running.
     pub fn advance_clock(&mut self) -> Option<Duration> {
-        lock(&self.record)
-            .advance_clock()
-            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or_default()))
+        let due = self.next_due()?;
+        let before = lock(&self.record).now();
+        self.advance_to(due);
+        let after = lock(&self.record).now();
+        Some(Duration::from_millis(
+            u64::try_from(after - before).unwrap_or_default(),
+        ))
+    }
+
+    /// Advances the virtual clock by `duration` (rounded down to milliseconds), firing in
+    /// order every timer due by then, without invoking anything in between. For example, to
+    /// send a callback heartbeat some time after the previous one.
+    pub fn advance_clock_by(&mut self, duration: Duration) {
+        let target = lock(&self.record).now().saturating_add(millis(duration));
+        while let Some(due) = self.next_due().filter(|&due| due <= target) {
+            self.advance_to(due);
+        }
+        self.advance_to(target);
     }
 
     /// Injects a fault into a later service call of this execution.
@@ -306,44 +644,404 @@ impl RunningExecution {
         lock(&self.record).inject(fault);
     }
 
-    /// A copy of everything recorded so far.
+    /// The callbacks waiting to be completed, in this execution and in those its chained
+    /// invokes started, oldest first.
+    pub fn pending_callbacks(&self) -> Vec<PendingCallback> {
+        self.records()
+            .flat_map(|record| lock(record).pending_callbacks())
+            .collect()
+    }
+
+    /// Completes the callback `callback_id` with `result`, like
+    /// `SendDurableExecutionCallbackSuccess`: the raw bytes the external system sends (at
+    /// most 1 MiB; the handler decodes them, as JSON by default). The execution is invoked
+    /// again by the next [`RunningExecution::run_until_suspended`],
+    /// [`RunningExecution::run`] or [`RunningExecution::invoke_once`].
+    ///
+    /// # Errors
+    ///
+    /// [`SendCallbackError::NotFound`] when no callback has this id, or it was already
+    /// completed, or its execution is over; [`SendCallbackError::TimedOut`] when it timed
+    /// out; [`SendCallbackError::InvalidParameter`] for a result over 1 MiB.
+    pub fn send_callback_success(
+        &mut self,
+        callback_id: &str,
+        result: impl AsRef<[u8]>,
+    ) -> Result<(), SendCallbackError> {
+        let completion = callback::success(result.as_ref())?;
+        self.callback_owner(callback_id)?
+            .send_callback(callback_id, completion)
+    }
+
+    /// Fails the callback `callback_id` with `error`, like
+    /// `SendDurableExecutionCallbackFailure`; the handler gets
+    /// [`Error::CallbackFailed`](crate::Error::CallbackFailed) carrying it.
+    ///
+    /// # Errors
+    ///
+    /// As [`RunningExecution::send_callback_success`]; an error over 1 MiB of JSON is
+    /// [`SendCallbackError::InvalidParameter`].
+    pub fn send_callback_failure(
+        &mut self,
+        callback_id: &str,
+        error: ErrorObject,
+    ) -> Result<(), SendCallbackError> {
+        let completion = callback::failure(error)?;
+        self.callback_owner(callback_id)?
+            .send_callback(callback_id, completion)
+    }
+
+    /// Sends a heartbeat for the callback `callback_id`, like
+    /// `SendDurableExecutionCallbackHeartbeat`: its heartbeat timeout starts again from
+    /// now (a callback without one is unaffected).
+    ///
+    /// # Errors
+    ///
+    /// As [`RunningExecution::send_callback_success`].
+    pub fn send_callback_heartbeat(&mut self, callback_id: &str) -> Result<(), SendCallbackError> {
+        self.callback_owner(callback_id)?
+            .heartbeat_callback(callback_id)
+    }
+
+    /// Stops the execution with this ARN (this one, or one started by a chained invoke;
+    /// see [`Execution::children`]), like `StopDurableExecution`: it ends `STOPPED` with
+    /// `error` (by default `Execution.Stopped`), operations in flight stay as they are, and
+    /// it is not invoked any more. A stopped child execution fails the invoke that started
+    /// it with [`Error::InvokeStopped`](crate::Error::InvokeStopped).
+    ///
+    /// # Errors
+    ///
+    /// [`RunnerError::UnknownExecution`] for an ARN the runner does not know,
+    /// [`RunnerError::Finished`] when the execution already finished.
+    pub fn stop_execution(
+        &mut self,
+        arn: &str,
+        error: Option<ErrorObject>,
+    ) -> Result<(), RunnerError> {
+        let record = self
+            .records()
+            .find(|record| lock(record).arn == arn)
+            .cloned()
+            .ok_or_else(|| RunnerError::UnknownExecution {
+                arn: arn.to_string(),
+            })?;
+        lock(&record).stop(error)?;
+        self.settle_children();
+        Ok(())
+    }
+
+    /// A copy of everything recorded so far, with the executions started by chained
+    /// invokes in [`Execution::children`].
     pub fn snapshot(&self) -> Execution {
-        lock(&self.record).snapshot()
+        let mut execution = lock(&self.record).snapshot();
+        execution.children = self.collect_children(&self.arn, false);
+        execution
     }
 
     /// Runs the execution on from where it is, like [`LocalRunner::run`].
     ///
     /// # Errors
     ///
-    /// [`RunnerError::TooManyInvocations`] when the invocation bound is reached.
+    /// As [`LocalRunner::run`].
     pub async fn run(mut self) -> Result<Execution, RunnerError> {
-        loop {
-            if self.status() != ExecutionStatus::Running {
-                break;
-            }
-            let outcome = self.invoke_once().await?;
-            if outcome.status() == Some(InvocationStatus::Pending) {
-                let changed = lock(&self.record).has_unseen_changes();
-                if !changed && self.advance_clock().is_none() {
-                    // Suspended with nothing that can fire: only an external event
-                    // (a callback, a chained invoke) could resume it.
-                    break;
-                }
-            }
-        }
+        self.drive(false).await?;
         Ok(self.into_execution())
+    }
+
+    /// Runs the execution on until it finishes or waits for a callback: it invokes this
+    /// execution and those its chained invokes started while that makes progress, and
+    /// fires timers in order, but stops before a callback would time out (or miss its
+    /// heartbeat), so that the test can complete it; [`RunningExecution::advance_clock`]
+    /// lets it time out. Returns the execution's status: `RUNNING` when it waits.
+    ///
+    /// # Errors
+    ///
+    /// As [`LocalRunner::run`].
+    pub async fn run_until_suspended(&mut self) -> Result<ExecutionStatus, RunnerError> {
+        self.drive(true).await?;
+        Ok(self.status())
     }
 
     /// Ends the step-by-step mode and returns everything recorded.
     pub fn into_execution(self) -> Execution {
-        lock(&self.record).take()
+        let mut execution = lock(&self.record).take();
+        execution.children = self.collect_children(&self.arn, true);
+        execution
+    }
+
+    // ---------------------------------------------------------------------------------
+    // The executions of one run: this one and those its chained invokes started
+    // ---------------------------------------------------------------------------------
+
+    fn records(&self) -> impl Iterator<Item = &SharedRecord> {
+        std::iter::once(&self.record).chain(self.children.iter().map(|child| &child.record))
+    }
+
+    fn next_due(&self) -> Option<i64> {
+        self.records()
+            .filter_map(|record| lock(record).next_due())
+            .min()
+    }
+
+    /// Moves every clock to `due`, firing the timers due by then.
+    fn advance_to(&mut self, due: i64) {
+        for record in self.records() {
+            lock(record).advance_to(due);
+        }
+        self.settle_children();
+    }
+
+    /// The execution that created `callback_id`.
+    fn callback_owner(
+        &self,
+        callback_id: &str,
+    ) -> Result<MutexGuard<'_, ExecutionRecord>, SendCallbackError> {
+        self.records()
+            .map(|record| lock(record))
+            .find(|record| record.owns_callback(callback_id))
+            .ok_or_else(|| SendCallbackError::NotFound {
+                callback_id: callback_id.to_string(),
+            })
+    }
+
+    /// Invokes whatever can make progress, and moves the clock when nothing can.
+    async fn drive(&mut self, stop_before_callback_deadlines: bool) -> Result<(), RunnerError> {
+        loop {
+            if self.status() != ExecutionStatus::Running {
+                return Ok(());
+            }
+            if lock(&self.record).needs_invocation() {
+                self.invoke_once().await?;
+                continue;
+            }
+            let child = self
+                .children
+                .iter()
+                .position(|child| lock(&child.record).needs_invocation());
+            if let Some(index) = child {
+                self.invoke_child(index).await?;
+                continue;
+            }
+            // Suspended: only a timer (or an external event) can resume it.
+            let Some(due) = self.next_due() else {
+                return Ok(());
+            };
+            if stop_before_callback_deadlines
+                && self
+                    .records()
+                    .any(|record| lock(record).callback_deadline_at(due))
+            {
+                return Ok(());
+            }
+            self.advance_to(due);
+        }
+    }
+
+    async fn invoke_child(&mut self, index: usize) -> Result<(), RunnerError> {
+        let Some(child) = self.children.get(index) else {
+            return Ok(());
+        };
+        let record = Arc::clone(&child.record);
+        let handler = Arc::clone(&child.handler);
+        invoke(
+            &self.service,
+            &record,
+            &handler,
+            &self.options,
+            self.max_invocations,
+        )
+        .await?;
+        self.after_invocation(&record).await
+    }
+
+    /// What the service does when an invocation of `record` ends: answers new callbacks
+    /// with the responders, runs new chained invokes, and reports finished executions to
+    /// the invokes that started them.
+    async fn after_invocation(&mut self, record: &SharedRecord) -> Result<(), RunnerError> {
+        self.respond_to_callbacks(record)?;
+        self.start_invokes(record).await?;
+        self.settle_children();
+        Ok(())
+    }
+
+    fn respond_to_callbacks(&self, record: &SharedRecord) -> Result<(), RunnerError> {
+        let started = lock(record).take_new_callbacks();
+        for (index, pending) in started {
+            let responder = self
+                .functions
+                .responders
+                .iter()
+                .find(|(matcher, _)| matcher.matches(&pending));
+            let Some((_, responder)) = responder else {
+                continue;
+            };
+            let response = responder.respond(&pending);
+            if let Some(completion) = response.completion().map_err(RunnerError::Callback)? {
+                lock(record).deliver_callback(index, millis(response.delay()), completion);
+            }
+        }
+        Ok(())
+    }
+
+    async fn start_invokes(&mut self, record: &SharedRecord) -> Result<(), RunnerError> {
+        let (started, parent_arn, now) = {
+            let mut parent = lock(record);
+            (parent.take_new_invokes(), parent.arn.clone(), parent.now())
+        };
+        let functions = Arc::clone(&self.functions);
+        for invoke in started {
+            match functions.lookup(&invoke.function_name) {
+                None => {
+                    let error = error_object(
+                        FUNCTION_NOT_FOUND,
+                        &format!("Function not found: {}", invoke.function_name),
+                    );
+                    lock(record).complete_invoke(
+                        invoke.index,
+                        OperationStatus::Failed,
+                        None,
+                        Some(error),
+                    );
+                }
+                Some((_, Target::Plain(function))) => {
+                    let outcome = run_plain(function, invoke.payload.as_deref()).await;
+                    let (status, result, error) = match outcome {
+                        Ok(result) => (OperationStatus::Succeeded, Some(result), None),
+                        Err(error) => (OperationStatus::Failed, None, Some(error)),
+                    };
+                    lock(record).complete_invoke(invoke.index, status, result, error);
+                }
+                Some((name, Target::Durable(handler))) => {
+                    let config = ExecutionConfig {
+                        function_name: name.to_string(),
+                        execution_timeout: functions
+                            .timeouts
+                            .get(name)
+                            .copied()
+                            .map(timeout_seconds),
+                        ..self.child_config.clone()
+                    };
+                    let child = self.service.create_execution_at(
+                        invoke.payload.unwrap_or_default(),
+                        config,
+                        now,
+                    )?;
+                    let arn = lock(&child).arn.clone();
+                    lock(record).set_invoke_child(invoke.index, &arn);
+                    self.children.push(Child {
+                        record: child,
+                        arn,
+                        handler: Arc::clone(handler),
+                        parent: Arc::clone(record),
+                        parent_arn: parent_arn.clone(),
+                        parent_op: invoke.index,
+                        reported: false,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the invokes whose executions finished.
+    fn settle_children(&mut self) {
+        for child in &mut self.children {
+            if child.reported {
+                continue;
+            }
+            let (status, result, error) = lock(&child.record).outcome();
+            let (status, result, error) = match status {
+                ExecutionStatus::Running => continue,
+                ExecutionStatus::Succeeded => (
+                    OperationStatus::Succeeded,
+                    Some(result.unwrap_or_else(|| "null".to_string())),
+                    None,
+                ),
+                ExecutionStatus::TimedOut => (OperationStatus::TimedOut, None, error),
+                ExecutionStatus::Stopped => (OperationStatus::Stopped, None, error),
+                ExecutionStatus::Failed => (OperationStatus::Failed, None, error),
+            };
+            lock(&child.parent).complete_invoke(child.parent_op, status, result, error);
+            child.reported = true;
+        }
+    }
+
+    /// The executions `parent_arn` started, each with its own children.
+    fn collect_children(&self, parent_arn: &str, take: bool) -> Vec<Execution> {
+        self.children
+            .iter()
+            .filter(|child| child.parent_arn == parent_arn)
+            .map(|child| {
+                let mut execution = if take {
+                    lock(&child.record).take()
+                } else {
+                    lock(&child.record).snapshot()
+                };
+                execution.children = self.collect_children(&child.arn, take);
+                execution
+            })
+            .collect()
     }
 }
 
 impl Drop for RunningExecution {
     fn drop(&mut self) {
         self.service.remove(&self.arn);
+        for child in &self.children {
+            self.service.remove(&child.arn);
+        }
     }
+}
+
+/// Invokes the function of `record` once.
+async fn invoke(
+    service: &Arc<LocalService>,
+    record: &SharedRecord,
+    handler: &ErasedHandler,
+    options: &InvocationOptions,
+    max_invocations: u32,
+) -> Result<InvocationOutcome, RunnerError> {
+    let (input, mut crashed) = {
+        let mut record = lock(record);
+        if record.invocation_count() >= max_invocations as usize {
+            return Err(RunnerError::TooManyInvocations {
+                limit: max_invocations,
+            });
+        }
+        record.begin_invocation()?
+    };
+    service.count_invocation();
+    let dyn_service: Arc<dyn DurableService> = Arc::clone(service) as Arc<dyn DurableService>;
+    let raw = {
+        let invocation = execute(dyn_service, input, handler, options);
+        tokio::pin!(invocation);
+        tokio::select! {
+            biased;
+            Ok(call) = crash_signal(&mut crashed) => RawOutcome::Crashed(call),
+            output = &mut invocation => match output {
+                Ok(output) => RawOutcome::Output(output),
+                Err(err) => RawOutcome::FunctionError(err.message),
+            },
+        }
+        // A crashed invocation is dropped here, in the middle of whatever it was doing.
+    };
+    Ok(lock(record).end_invocation(raw))
+}
+
+/// Runs a plain function with a chained invoke's payload.
+async fn run_plain(function: &PlainFunction, payload: Option<&str>) -> Result<String, ErrorObject> {
+    let event = match payload {
+        None => Value::Null,
+        Some(text) if text.trim().is_empty() => Value::Null,
+        Some(text) => serde_json::from_str(text).map_err(|err| {
+            error_object(
+                INVALID_PAYLOAD,
+                &format!("Could not parse the payload as JSON: {err}"),
+            )
+        })?,
+    };
+    let result = function(event).await?;
+    Ok(result.to_string())
 }
 
 /// Resolves with the checkpoint call number when the service crashes the invocation.
@@ -353,4 +1051,35 @@ async fn crash_signal(
     let value = crashed.wait_for(Option::is_some).await?;
     let call = (*value).unwrap_or_default();
     Ok(call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_match_by_their_bare_name() {
+        assert_eq!(bare_name("labels"), "labels");
+        assert_eq!(bare_name("labels:prod"), "labels");
+        assert_eq!(
+            bare_name("arn:aws:lambda:us-east-1:123456789012:function:labels:$LATEST"),
+            "labels"
+        );
+        assert_eq!(
+            bare_name("arn:aws:lambda:us-east-1:123456789012:function:labels"),
+            "labels"
+        );
+        assert_eq!(bare_name("123456789012:function:labels"), "labels");
+        assert_eq!(bare_name(""), "");
+        assert_eq!(bare_name(":function:"), "");
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_within_the_service_range() {
+        assert_eq!(timeout_seconds(Duration::ZERO), 1);
+        assert_eq!(timeout_seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(timeout_seconds(Duration::from_secs(60)), 60);
+        assert_eq!(timeout_seconds(Duration::MAX), 31_622_400);
+        assert_eq!(millis(Duration::MAX), i64::MAX);
+    }
 }

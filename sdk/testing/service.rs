@@ -62,6 +62,10 @@ fn invalid_parameter(message: &str) -> ServiceError {
     )
 }
 
+mod external;
+
+pub(crate) use external::{StartedInvoke, Timer};
+
 /// Settings of one execution.
 #[derive(Debug, Clone)]
 pub(crate) struct ExecutionConfig {
@@ -70,6 +74,8 @@ pub(crate) struct ExecutionConfig {
     pub(crate) state_page_size: Option<usize>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) max_consecutive_failures: u32,
+    /// `ExecutionTimeout` in seconds (1 to 31,622,400), if the execution has one.
+    pub(crate) execution_timeout: Option<i64>,
 }
 
 /// Counters of the whole service, across executions.
@@ -94,11 +100,23 @@ pub(crate) struct LocalService {
 }
 
 impl LocalService {
-    /// Creates an execution that has not been invoked yet.
+    /// Creates an execution that has not been invoked yet, at the start of the virtual
+    /// clock.
     pub(crate) fn create_execution(
         &self,
         input_payload: String,
         config: ExecutionConfig,
+    ) -> Result<SharedRecord, RunnerError> {
+        self.create_execution_at(input_payload, config, START_MILLIS)
+    }
+
+    /// Creates an execution that has not been invoked yet, with its clock at `now` (epoch
+    /// milliseconds).
+    pub(crate) fn create_execution_at(
+        &self,
+        input_payload: String,
+        config: ExecutionConfig,
+        now: i64,
     ) -> Result<SharedRecord, RunnerError> {
         let seq = self.next_execution.fetch_add(1, Ordering::Relaxed) + 1;
         let execution_id = format!("00000000-0000-4000-8000-{seq:012x}");
@@ -114,7 +132,7 @@ impl LocalService {
         })?;
         let id = OperationId::try_from(execution_id.as_str())
             .map_err(|err| RunnerError::Config(format!("execution id: {err}")))?;
-        let record = ExecutionRecord::new(arn.clone(), id, input_payload, config);
+        let record = ExecutionRecord::new(arn.clone(), id, input_payload, config, now);
         let shared = Arc::new(Mutex::new(record));
         lock(&self.executions).insert(arn, Arc::clone(&shared));
         Ok(shared)
@@ -317,8 +335,8 @@ pub(crate) struct ExecutionRecord {
     input: String,
     ops: Vec<StoredOp>,
     index: HashMap<String, usize>,
-    /// (due time, operation index) of every running timer.
-    timers: BTreeSet<(i64, usize)>,
+    /// (due time, operation index, kind) of every running timer.
+    timers: BTreeSet<(i64, usize, Timer)>,
     /// How many operations make a PENDING output legitimate.
     pending: usize,
     /// Indexes of the operations marked dirty.
@@ -333,6 +351,12 @@ pub(crate) struct ExecutionRecord {
     live: Option<LiveInvocation>,
     token_seq: u64,
     callback_seq: u64,
+    /// Operation index of every callback, by callback id.
+    callbacks: HashMap<String, usize>,
+    /// Callbacks started since the runner last looked (for callback responders).
+    new_callbacks: Vec<usize>,
+    /// Chained invokes started since the runner last looked.
+    new_invokes: Vec<StartedInvoke>,
     consecutive_failures: u32,
     cached: Option<Cached>,
     pub(crate) stats: RunnerStats,
@@ -373,8 +397,13 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 impl ExecutionRecord {
-    fn new(arn: String, execution_id: OperationId, input: String, config: ExecutionConfig) -> Self {
-        let now = START_MILLIS;
+    fn new(
+        arn: String,
+        execution_id: OperationId,
+        input: String,
+        config: ExecutionConfig,
+        now: i64,
+    ) -> Self {
         let execution = StoredOp {
             id: execution_id.clone(),
             name: None,
@@ -410,11 +439,18 @@ impl ExecutionRecord {
             live: None,
             token_seq: 0,
             callback_seq: 0,
+            callbacks: HashMap::new(),
+            new_callbacks: Vec::new(),
+            new_invokes: Vec::new(),
             consecutive_failures: 0,
             cached: None,
             stats: RunnerStats::default(),
         };
         record.push_event(EventType::ExecutionStarted, Some(0), Details::FromOperation);
+        if let Some(seconds) = record.config.execution_timeout {
+            let due = now.saturating_add(seconds.saturating_mul(1000));
+            record.timers.insert((due, 0, Timer::ExecutionTimeout));
+        }
         record
     }
 
@@ -608,52 +644,9 @@ impl ExecutionRecord {
 
     /// Whether the service changed operations since the last invocation started (a timer
     /// fired), so that invoking again makes progress.
+    #[cfg(test)]
     pub(crate) fn has_unseen_changes(&self) -> bool {
         self.unseen_changes
-    }
-
-    /// Advances the virtual clock to the earliest running timer and fires every timer due
-    /// by then. Returns how far the clock moved, or `None` when no timer runs.
-    pub(crate) fn advance_clock(&mut self) -> Option<i64> {
-        let &(due, _) = self.timers.first()?;
-        let before = self.now;
-        self.now = self.now.max(due);
-        while let Some(&(due, index)) = self.timers.first() {
-            if due > self.now {
-                break;
-            }
-            self.timers.pop_first();
-            self.fire(index);
-        }
-        Some(self.now - before)
-    }
-
-    fn fire(&mut self, index: usize) {
-        let Some(op) = self.ops.get(index) else {
-            return;
-        };
-        match (op.type_, op.status) {
-            (OperationType::Wait, OperationStatus::Started) => {
-                self.set_status(index, OperationStatus::Succeeded);
-                self.end_now(index);
-                self.push_event(
-                    EventType::WaitSucceeded,
-                    Some(index),
-                    Details::FromOperation,
-                );
-            }
-            (OperationType::Step, OperationStatus::Pending) => {
-                self.set_status(index, OperationStatus::Ready);
-                if let Some(OpDetails::Step(step)) =
-                    self.ops.get_mut(index).map(|op| &mut op.details)
-                {
-                    step.next_attempt_ms = None;
-                }
-            }
-            _ => return,
-        }
-        self.mark_dirty(index);
-        self.unseen_changes = true;
     }
 
     /// Crashes the running invocation after checkpoint call `call` was applied: its token
@@ -683,10 +676,11 @@ impl ExecutionRecord {
         self.set_status(0, op_status);
         self.end_now(0);
         self.mark_dirty(0);
-        let event_type = if status == ExecutionStatus::Succeeded {
-            EventType::ExecutionSucceeded
-        } else {
-            EventType::ExecutionFailed
+        let event_type = match status {
+            ExecutionStatus::Succeeded => EventType::ExecutionSucceeded,
+            ExecutionStatus::TimedOut => EventType::ExecutionTimedOut,
+            ExecutionStatus::Stopped => EventType::ExecutionStopped,
+            _ => EventType::ExecutionFailed,
         };
         self.push_event(event_type, Some(0), Details::FromOperation);
         self.result = result;
@@ -694,6 +688,8 @@ impl ExecutionRecord {
         if let Some(live) = self.live.as_mut() {
             live.token = None;
         }
+        // A finished execution has nothing left to fire.
+        self.timers.clear();
     }
 
     // ---------------------------------------------------------------------------------
@@ -950,7 +946,7 @@ impl ExecutionRecord {
                 error: update.error.clone().map(Box::new),
             });
         }
-        self.timers.insert((due, index));
+        self.timers.insert((due, index, Timer::Operation));
         // A RETRY with a Payload is a wait-for-condition check that keeps its state.
         let event_type = if update.payload.is_some() && update.error.is_none() {
             EventType::StepSucceeded
@@ -979,7 +975,7 @@ impl ExecutionRecord {
                 scheduled_end_ms: due,
             };
         }
-        self.timers.insert((due, index));
+        self.timers.insert((due, index, Timer::Operation));
         let details = Details::WaitStarted {
             seconds: seconds_i64,
             until: due,
@@ -993,7 +989,7 @@ impl ExecutionRecord {
             _ => None,
         };
         if let Some(due) = due {
-            self.timers.remove(&(due, index));
+            self.timers.remove(&(due, index, Timer::Operation));
         }
         self.set_status(index, OperationStatus::Cancelled);
         self.end_now(index);
@@ -1008,24 +1004,49 @@ impl ExecutionRecord {
             self.execution_id, update.id, self.callback_seq
         );
         let callback_id = CallbackId::try_from(base64(raw.as_bytes())).ok();
+        let options = update.callback_options.as_ref();
+        let nonzero = |value: Option<i64>| value.filter(|value| *value > 0);
+        let timeout = nonzero(options.and_then(|options| options.timeout_seconds));
+        let heartbeat = nonzero(options.and_then(|options| options.heartbeat_timeout_seconds));
+        let after = |seconds: i64| self.now.saturating_add(seconds.saturating_mul(1000));
+        let timeout_ms = timeout.map(after);
+        let heartbeat_due_ms = heartbeat.map(after);
+        if let Some(due) = timeout_ms {
+            self.timers.insert((due, index, Timer::CallbackTimeout));
+        }
+        if let Some(due) = heartbeat_due_ms {
+            self.timers.insert((due, index, Timer::CallbackHeartbeat));
+        }
+        if let Some(id) = &callback_id {
+            self.callbacks.insert(id.to_string(), index);
+        }
+        self.new_callbacks.push(index);
         if let Some(op) = self.ops.get_mut(index) {
             op.details = OpDetails::Callback(Box::new(CallbackState {
                 callback_id,
-                result: None,
-                error: None,
+                timeout_ms,
+                timeout_seconds: timeout,
+                heartbeat_seconds: heartbeat,
+                heartbeat_due_ms,
+                ..CallbackState::default()
             }));
         }
-        let options = update.callback_options.as_ref();
-        let nonzero = |value: Option<i64>| value.filter(|value| *value > 0);
-        let details = Details::CallbackStarted {
-            timeout: nonzero(options.and_then(|options| options.timeout_seconds)),
-            heartbeat: nonzero(options.and_then(|options| options.heartbeat_timeout_seconds)),
-        };
+        let details = Details::CallbackStarted { timeout, heartbeat };
         self.push_event(EventType::CallbackStarted, Some(index), details);
     }
 
     fn invoke_start(&mut self, index: usize, update: &OperationUpdate) {
         let options = update.chained_invoke_options.as_ref();
+        if let Some(op) = self.ops.get_mut(index) {
+            op.details = OpDetails::Invoke(Box::default());
+        }
+        if let Some(options) = options {
+            self.new_invokes.push(StartedInvoke {
+                index,
+                function_name: options.function_name.clone(),
+                payload: update.payload.clone(),
+            });
+        }
         let details = Details::InvokeStarted(Box::new(InvokeRecord {
             function_name: options.map(|options| options.function_name.clone()),
             tenant_id: options.and_then(|options| options.tenant_id.clone()),
@@ -1115,6 +1136,18 @@ impl ExecutionRecord {
     // Results
     // ---------------------------------------------------------------------------------
 
+    /// When the execution finished, or the clock while it runs.
+    fn end_or_now(&self) -> i64 {
+        match self.status {
+            ExecutionStatus::Running => self.now,
+            _ => self
+                .ops
+                .first()
+                .and_then(|op| op.end_ms)
+                .unwrap_or(self.now),
+        }
+    }
+
     /// A copy of everything recorded so far.
     pub(crate) fn snapshot(&self) -> Execution {
         Execution {
@@ -1130,12 +1163,16 @@ impl ExecutionRecord {
             invocations: self.invocations.clone(),
             stats: self.stats,
             start_ms: self.start,
-            now_ms: self.now,
+            now_ms: self.end_or_now(),
+            function_name: self.config.function_name.clone(),
+            execution_timeout: self.config.execution_timeout,
+            children: Vec::new(),
         }
     }
 
     /// Moves everything recorded out of the record (which is left empty).
     pub(crate) fn take(&mut self) -> Execution {
+        let now_ms = self.end_or_now();
         Execution {
             arn: self.arn.clone(),
             status: self.status,
@@ -1149,7 +1186,10 @@ impl ExecutionRecord {
             invocations: std::mem::take(&mut self.invocations),
             stats: self.stats,
             start_ms: self.start,
-            now_ms: self.now,
+            now_ms,
+            function_name: self.config.function_name.clone(),
+            execution_timeout: self.config.execution_timeout,
+            children: Vec::new(),
         }
     }
 }

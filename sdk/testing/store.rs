@@ -3,9 +3,9 @@
 //! form when it is sent or read.
 
 use crate::wire::{
-    CallbackDetails, CallbackId, ContextDetails, ErrorObject, ExecutionDetails, Operation,
-    OperationId, OperationName, OperationStatus, OperationSubType, OperationType, StepDetails,
-    Timestamp, WaitDetails,
+    CallbackDetails, CallbackId, ChainedInvokeDetails, ContextDetails, ErrorObject,
+    ExecutionDetails, Operation, OperationId, OperationName, OperationStatus, OperationSubType,
+    OperationType, StepDetails, Timestamp, WaitDetails,
 };
 
 /// One operation of an execution.
@@ -37,6 +37,7 @@ pub(crate) enum OpDetails {
     },
     Callback(Box<CallbackState>),
     Context(Box<ContextState>),
+    Invoke(Box<InvokeState>),
 }
 
 /// `StepDetails`.
@@ -48,12 +49,37 @@ pub(crate) struct StepState {
     pub(crate) error: Option<Box<ErrorObject>>,
 }
 
-/// `CallbackDetails`.
+/// `CallbackDetails`, and the service's timers of the callback.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CallbackState {
     pub(crate) callback_id: Option<CallbackId>,
     pub(crate) result: Option<String>,
     pub(crate) error: Option<ErrorObject>,
+    /// When the callback times out (`TimeoutSeconds` after its start), if it has a timeout.
+    pub(crate) timeout_ms: Option<i64>,
+    /// `TimeoutSeconds`, for the timeout's message.
+    pub(crate) timeout_seconds: Option<i64>,
+    /// `HeartbeatTimeoutSeconds`, if the callback needs heartbeats.
+    pub(crate) heartbeat_seconds: Option<i64>,
+    /// When the callback times out for want of a heartbeat.
+    pub(crate) heartbeat_due_ms: Option<i64>,
+    /// A completion scheduled by a callback responder: when it arrives, and what it is.
+    pub(crate) delivery: Option<(i64, Completion)>,
+}
+
+/// How an external system completes a callback.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Completion {
+    Success(String),
+    Failure(ErrorObject),
+}
+
+/// `ChainedInvokeDetails`, and the execution the service started for a durable target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct InvokeState {
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<ErrorObject>,
+    pub(crate) child_arn: Option<String>,
 }
 
 /// `ContextDetails`.
@@ -73,6 +99,22 @@ impl StoredOp {
     pub(crate) fn step(&self) -> Option<&StepState> {
         match &self.details {
             OpDetails::Step(step) => Some(step),
+            _ => None,
+        }
+    }
+
+    /// The callback details, if the operation has them.
+    pub(crate) fn callback(&self) -> Option<&CallbackState> {
+        match &self.details {
+            OpDetails::Callback(callback) => Some(callback),
+            _ => None,
+        }
+    }
+
+    /// The chained-invoke details, if the operation has them.
+    pub(crate) fn invoke(&self) -> Option<&InvokeState> {
+        match &self.details {
+            OpDetails::Invoke(invoke) => Some(invoke),
             _ => None,
         }
     }
@@ -128,6 +170,14 @@ impl StoredOp {
                     replay_children: context.replay_children,
                     result: context.result.clone(),
                 });
+            }
+            OpDetails::Invoke(invoke) => {
+                if invoke.result.is_some() || invoke.error.is_some() {
+                    op.chained_invoke_details = Some(ChainedInvokeDetails {
+                        error: invoke.error.clone(),
+                        result: invoke.result.clone(),
+                    });
+                }
             }
         }
         op

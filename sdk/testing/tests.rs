@@ -36,6 +36,7 @@ fn config() -> ExecutionConfig {
         state_page_size: None,
         faults: Vec::new(),
         max_consecutive_failures: 3,
+        execution_timeout: None,
     }
 }
 
@@ -752,6 +753,71 @@ async fn callbacks_get_an_id_and_only_start() {
         (started.timeout, started.heartbeat_timeout),
         (Some(300), None)
     );
+}
+
+#[tokio::test]
+async fn callback_timers_heartbeats_and_completions() {
+    use super::store::Completion;
+    let mut h = Harness::new();
+    let mut start = update("cb", OperationType::Callback, OperationAction::Start);
+    start.callback_options = Some(CallbackOptions {
+        heartbeat_timeout_seconds: Some(60),
+        timeout_seconds: Some(300),
+    });
+    h.ok(vec![start]).await;
+    h.end(pending());
+    let id = h
+        .op("cb")
+        .callback_details
+        .unwrap()
+        .callback_id
+        .unwrap()
+        .to_string();
+    let at = |seconds: i64| START_MILLIS + seconds * 1000;
+    {
+        let mut record = h.record.lock().unwrap();
+        assert_eq!(record.next_due(), Some(at(60)), "the heartbeat comes first");
+        assert!(record.callback_deadline_at(at(60)));
+        assert!(
+            !record.needs_invocation(),
+            "nothing changed since the PENDING"
+        );
+        record.advance_to(at(30));
+        record.heartbeat_callback(&id).unwrap();
+        assert_eq!(
+            record.next_due(),
+            Some(at(90)),
+            "the old heartbeat timer is gone"
+        );
+        record
+            .send_callback(&id, Completion::Success("\"ok\"".to_string()))
+            .unwrap();
+        assert_eq!(
+            record.next_due(),
+            None,
+            "a completed callback has no timers"
+        );
+        assert!(record.needs_invocation());
+        assert_eq!(
+            record.send_callback(&id, Completion::Success("{}".to_string())),
+            Err(crate::testing::SendCallbackError::NotFound {
+                callback_id: id.clone()
+            })
+        );
+    }
+    let op = h.op("cb");
+    assert_eq!(op.status, OperationStatus::Succeeded);
+    assert_eq!(
+        op.callback_details.unwrap().result.as_deref(),
+        Some("\"ok\"")
+    );
+    assert_eq!(op.end_timestamp.map(|ts| ts.epoch_millis()), Some(at(30)));
+    // The next invocation sees it; a PENDING without anything pending is refused.
+    h.begin();
+    assert!(matches!(
+        h.end(pending()),
+        InvocationOutcome::Rejected { .. }
+    ));
 }
 
 #[tokio::test]

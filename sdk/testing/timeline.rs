@@ -185,8 +185,24 @@ fn describe(event: &Event, start_ms: i64) -> String {
                     .and_then(|details| details.error.as_ref())
             )
         ),
-        EventType::ExecutionTimedOut => "execution timed out".to_string(),
-        EventType::ExecutionStopped => "execution stopped".to_string(),
+        EventType::ExecutionTimedOut => format!(
+            "execution timed out: {}",
+            error_text(
+                event
+                    .execution_timed_out_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
+        EventType::ExecutionStopped => format!(
+            "execution stopped: {}",
+            error_text(
+                event
+                    .execution_stopped_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
         EventType::StepStarted
         | EventType::ContextStarted
         | EventType::CallbackStarted
@@ -272,7 +288,15 @@ fn describe(event: &Event, start_ms: i64) -> String {
                     .and_then(|details| details.error.as_ref())
             )
         ),
-        EventType::CallbackTimedOut => format!("{label} timed out"),
+        EventType::CallbackTimedOut => format!(
+            "{label} timed out: {}",
+            error_text(
+                event
+                    .callback_timed_out_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
         EventType::ChainedInvokeSucceeded => format!(
             "{label} succeeded: {}",
             result_text(
@@ -282,9 +306,33 @@ fn describe(event: &Event, start_ms: i64) -> String {
                     .and_then(|details| details.result.as_ref())
             )
         ),
-        EventType::ChainedInvokeFailed => format!("{label} failed"),
-        EventType::ChainedInvokeTimedOut => format!("{label} timed out"),
-        EventType::ChainedInvokeStopped => format!("{label} stopped"),
+        EventType::ChainedInvokeFailed => format!(
+            "{label} failed: {}",
+            error_text(
+                event
+                    .chained_invoke_failed_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
+        EventType::ChainedInvokeTimedOut => format!(
+            "{label} timed out: {}",
+            error_text(
+                event
+                    .chained_invoke_timed_out_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
+        EventType::ChainedInvokeStopped => format!(
+            "{label} stopped: {}",
+            error_text(
+                event
+                    .chained_invoke_stopped_details
+                    .as_ref()
+                    .and_then(|details| details.error.as_ref())
+            )
+        ),
         EventType::InvocationCompleted => "invocation ended".to_string(),
     }
 }

@@ -1,0 +1,1690 @@
+//! Callbacks (`create_callback`, `wait_for_callback`) and chained invokes (`invoke`) on the
+//! local runner: happy paths, every failure path, replay, the runner's callback and invoke
+//! emulation, and a workflow that mixes every operation kind, run uninterrupted and
+//! crashed after every single checkpoint call.
+#![cfg(feature = "testing")]
+#![allow(clippy::unwrap_used)]
+
+use std::future::IntoFuture;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lambda_durable::retry::{presets, Jitter};
+use lambda_durable::testing::{
+    CallbackResponse, Execution, Fault, LocalRunner, PendingCallback, RunnerError,
+    SendCallbackError,
+};
+use lambda_durable::wait_strategy::WaitStrategyConfig;
+use lambda_durable::wire::{
+    ErrorObject, Event, EventType, ExecutionStatus, InvocationStatus, OperationStatus,
+    OperationType,
+};
+use lambda_durable::{branch, DurableContext, Error, StepContext};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// 2026-01-01T00:00:00Z, where the virtual clock starts.
+const START_MS: i64 = 1_767_225_600_000;
+
+#[derive(Debug, thiserror::Error)]
+#[error("boom: {0}")]
+struct Boom(String);
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Approval {
+    approved: bool,
+    by: String,
+}
+
+/// What handlers saw, invocation after invocation.
+type Seen = Arc<Mutex<Vec<String>>>;
+
+fn seen() -> Seen {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+fn record(seen: &Seen, entry: String) {
+    seen.lock().unwrap().push(entry);
+}
+
+fn entries(seen: &Seen) -> Vec<String> {
+    seen.lock().unwrap().clone()
+}
+
+/// `ok <value>`, or the error's variant with the recorded `type: message`.
+fn describe<T: std::fmt::Debug>(result: &Result<T, Error>) -> String {
+    let err = match result {
+        Ok(value) => return format!("ok {value:?}"),
+        Err(err) => err,
+    };
+    let variant = match err {
+        Error::CallbackFailed { .. } => "CallbackFailed",
+        Error::CallbackTimedOut { .. } => "CallbackTimedOut",
+        Error::InvokeFailed { .. } => "InvokeFailed",
+        Error::InvokeTimedOut { .. } => "InvokeTimedOut",
+        Error::InvokeStopped { .. } => "InvokeStopped",
+        Error::StepFailed { .. } => "StepFailed",
+        Error::Serialization { .. } => return "Serialization".to_string(),
+        other => return format!("other {other}"),
+    };
+    let recorded = err.recorded();
+    format!(
+        "{variant} {}: {}",
+        recorded
+            .and_then(|e| e.error_type.as_deref())
+            .unwrap_or("-"),
+        recorded
+            .and_then(|e| e.error_message.as_deref())
+            .unwrap_or("-")
+    )
+}
+
+fn error(error_type: &str, message: &str) -> ErrorObject {
+    ErrorObject {
+        error_type: Some(error_type.to_string()),
+        error_message: Some(message.to_string()),
+        ..ErrorObject::default()
+    }
+}
+
+fn events(execution: &Execution, ty: EventType) -> Vec<&Event> {
+    execution
+        .history()
+        .iter()
+        .filter(|event| event.event_type == ty)
+        .collect()
+}
+
+/// `EventType name` of every event, like the conformance histories.
+fn outline(execution: &Execution) -> Vec<String> {
+    execution
+        .history()
+        .iter()
+        .map(|event| match &event.name {
+            Some(name) => format!("{:?} {}", event.event_type, name.as_str()),
+            None => format!("{:?}", event.event_type),
+        })
+        .collect()
+}
+
+fn at(event: &Event) -> i64 {
+    event.event_timestamp.as_ref().unwrap().epoch_millis() - START_MS
+}
+
+// ---------------------------------------------------------------------------------------
+// create_callback
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn create_callback_completed_by_the_test_replays_its_id_and_result() {
+    let seen = seen();
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let callback = ctx
+                .create_callback::<Approval>("approval")
+                .timeout(Duration::from_secs(3600))
+                .heartbeat_timeout(Duration::from_secs(600))
+                .await?;
+            let id = callback.id().to_string();
+            record(&seen, format!("id {id}"));
+            let handed: String = ctx
+                .step("notify approver", move |_| async move { Ok::<_, Boom>(id) })
+                .await?;
+            let approval = callback.result().await;
+            record(&seen, describe(&approval));
+            Ok::<_, Error>(json!({ "handed": handed, "by": approval?.by }))
+        }
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    let pending = execution.pending_callbacks();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let callback: PendingCallback = pending[0].clone();
+    assert_eq!(callback.name(), Some("approval"));
+    assert_eq!(callback.execution_arn(), execution.arn());
+    let snapshot = execution.snapshot();
+    let op = snapshot.operation("approval").unwrap();
+    assert_eq!(callback.operation_id(), op.id.as_str());
+    assert_eq!(
+        op.callback_details.as_ref().unwrap().callback_id.as_deref(),
+        Some(&callback.id().to_string())
+    );
+    // Nothing moved the clock: the callback has an hour left.
+    assert_eq!(snapshot.elapsed(), Duration::ZERO);
+
+    execution
+        .send_callback_success(callback.id(), r#"{"approved":true,"by":"alice"}"#)
+        .unwrap();
+    assert!(execution.pending_callbacks().is_empty());
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Succeeded
+    );
+    let done = execution.into_execution();
+    assert_eq!(
+        done.result::<Value>().unwrap(),
+        json!({ "handed": callback.id(), "by": "alice" })
+    );
+    assert_eq!(done.invocations(), 2);
+    let id_entry = format!("id {}", callback.id());
+    assert_eq!(
+        entries(&seen),
+        vec![
+            id_entry.clone(),
+            id_entry,
+            format!(
+                "ok {:?}",
+                Approval {
+                    approved: true,
+                    by: "alice".to_string()
+                }
+            )
+        ],
+        "the replay gets the same callback id"
+    );
+    assert_eq!(
+        outline(&done),
+        [
+            "ExecutionStarted",
+            "CallbackStarted approval",
+            "StepStarted notify approver",
+            "StepSucceeded notify approver",
+            "InvocationCompleted",
+            "CallbackSucceeded approval",
+            "InvocationCompleted",
+            "ExecutionSucceeded",
+        ]
+    );
+    let started = events(&done, EventType::CallbackStarted)[0]
+        .callback_started_details
+        .clone()
+        .unwrap();
+    assert_eq!(
+        started.callback_id.as_deref().map(String::as_str),
+        Some(callback.id())
+    );
+    assert_eq!(
+        (started.timeout, started.heartbeat_timeout),
+        (Some(3600), Some(600))
+    );
+    let succeeded = events(&done, EventType::CallbackSucceeded)[0]
+        .callback_succeeded_details
+        .clone()
+        .unwrap();
+    assert_eq!(
+        succeeded.result.unwrap().payload.as_deref(),
+        Some(r#"{"approved":true,"by":"alice"}"#)
+    );
+    assert!(done.timeline().contains("callback \"approval\" succeeded"));
+}
+
+/// Creates a callback with the timeouts in the input, waits for it, and returns (and
+/// records) how it ended; a wait afterwards makes the next invocation replay it.
+fn callback_outcome_handler(
+    seen: Seen,
+) -> impl Fn(
+    Value,
+    DurableContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, Error>> + Send>>
+       + Send
+       + Sync
+       + 'static {
+    move |input: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&seen);
+        Box::pin(async move {
+            let mut create = ctx.create_callback::<Approval>("approval");
+            if let Some(seconds) = input["timeout"].as_u64() {
+                create = create.timeout(Duration::from_secs(seconds));
+            }
+            if let Some(seconds) = input["heartbeat"].as_u64() {
+                create = create.heartbeat_timeout(Duration::from_secs(seconds));
+            }
+            let callback = create.await?;
+            let outcome = describe(&callback.result().await);
+            record(&seen, outcome.clone());
+            ctx.wait("after", Duration::from_secs(1)).await?;
+            Ok(outcome)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_callback_is_callback_failed_on_every_replay() {
+    let seen = seen();
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen)));
+    let mut execution = runner.start(json!({ "timeout": 300 })).unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+    let sent = ErrorObject {
+        error_data: Some(r#"{"limit":100}"#.to_string()),
+        ..error("Rejected", "over budget")
+    };
+    execution.send_callback_failure(&id, sent.clone()).unwrap();
+    let done = execution.run().await.unwrap();
+    let expected = "CallbackFailed Rejected: over budget";
+    assert_eq!(done.result::<String>().unwrap(), expected);
+    assert_eq!(
+        entries(&seen),
+        vec![expected, expected],
+        "the replay raises the same error"
+    );
+    let failed = events(&done, EventType::CallbackFailed)[0]
+        .callback_failed_details
+        .clone()
+        .unwrap();
+    assert_eq!(failed.error.unwrap().payload, Some(sent));
+    assert_eq!(
+        done.operation("approval").unwrap().status,
+        OperationStatus::Failed
+    );
+    // The failure cancelled the timeout: no time passed but the 1 s wait.
+    assert_eq!(done.elapsed(), Duration::from_secs(1));
+    assert!(events(&done, EventType::CallbackTimedOut).is_empty());
+}
+
+#[tokio::test]
+async fn a_callback_timeout_fires_on_the_virtual_clock() {
+    // Unattended, `run` lets the timeout fire.
+    let seen = seen();
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen)));
+    let done = runner.run(json!({ "timeout": 300 })).await.unwrap();
+    let outcome = done.result::<String>().unwrap();
+    assert!(
+        outcome.starts_with("CallbackTimedOut Callback.Timeout: "),
+        "{outcome}"
+    );
+    assert!(outcome.contains("300 s"), "{outcome}");
+    assert_eq!(entries(&seen), vec![outcome.clone(), outcome]);
+    assert_eq!(done.elapsed(), Duration::from_secs(301));
+    let timed_out = events(&done, EventType::CallbackTimedOut);
+    assert_eq!(timed_out.len(), 1);
+    assert_eq!(at(timed_out[0]), 300_000);
+    let error = timed_out[0]
+        .callback_timed_out_details
+        .clone()
+        .unwrap()
+        .error
+        .unwrap()
+        .payload
+        .unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("Callback.Timeout"));
+    assert_eq!(
+        done.operation("approval").unwrap().status,
+        OperationStatus::TimedOut
+    );
+
+    // Step by step, `run_until_suspended` stops before the timeout; `advance_clock` lets
+    // it fire, and then the callback can no longer be completed.
+    let runner = LocalRunner::new(callback_outcome_handler(seen));
+    let mut execution = runner.start(json!({ "timeout": 300 })).unwrap();
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    assert_eq!(execution.snapshot().elapsed(), Duration::ZERO);
+    let id = execution.pending_callbacks()[0].id().to_string();
+    assert_eq!(execution.advance_clock(), Some(Duration::from_secs(300)));
+    assert!(execution.pending_callbacks().is_empty());
+    let late = execution.send_callback_success(&id, "{}").unwrap_err();
+    assert_eq!(
+        late,
+        SendCallbackError::TimedOut {
+            callback_id: id.clone()
+        }
+    );
+    assert_eq!(late.code(), "CallbackTimeoutException");
+    assert_eq!(
+        execution.send_callback_heartbeat(&id).unwrap_err().code(),
+        "CallbackTimeoutException"
+    );
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_callback_alive_until_one_is_missed() {
+    let seen = seen();
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen)));
+    let mut execution = runner
+        .start(json!({ "timeout": 3600, "heartbeat": 60 }))
+        .unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+    execution.advance_clock_by(Duration::from_secs(50));
+    execution.send_callback_heartbeat(&id).unwrap();
+    // Without that heartbeat, the callback would have timed out at 60 s.
+    execution.advance_clock_by(Duration::from_secs(50));
+    assert_eq!(execution.pending_callbacks().len(), 1);
+    execution.send_callback_heartbeat(&id).unwrap();
+    // The next deadline is 60 s after the last heartbeat: at 160 s.
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running,
+        "it stops before the deadline"
+    );
+    assert_eq!(execution.advance_clock(), Some(Duration::from_secs(60)));
+    assert_eq!(
+        execution
+            .send_callback_success(&id, "{}")
+            .unwrap_err()
+            .code(),
+        "CallbackTimeoutException"
+    );
+    let done = execution.run().await.unwrap();
+    let outcome = done.result::<String>().unwrap();
+    assert!(
+        outcome.starts_with("CallbackTimedOut Callback.Heartbeat: "),
+        "{outcome}"
+    );
+    assert!(outcome.contains("heartbeat timeout of 60 s"), "{outcome}");
+    assert_eq!(entries(&seen), vec![outcome.clone(), outcome]);
+    assert_eq!(done.elapsed(), Duration::from_secs(161));
+    assert_eq!(at(events(&done, EventType::CallbackTimedOut)[0]), 160_000);
+}
+
+#[tokio::test]
+async fn a_result_that_does_not_decode_is_a_serialization_error() {
+    let seen = seen();
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen)));
+    let mut execution = runner.start(json!({})).unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+    execution.send_callback_success(&id, "not json").unwrap();
+    let done = execution.run().await.unwrap();
+    assert_eq!(done.result::<String>().unwrap(), "Serialization");
+    assert_eq!(entries(&seen), vec!["Serialization", "Serialization"]);
+    // The service stored what was sent.
+    let op = done.operation("approval").unwrap();
+    assert_eq!(
+        op.callback_details.as_ref().unwrap().result.as_deref(),
+        Some("not json")
+    );
+}
+
+#[tokio::test]
+async fn the_callback_apis_answer_like_the_service() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let callback = ctx.create_callback::<String>("big").await?;
+        Ok::<_, Error>(callback.result().await?.len())
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+
+    let unknown = execution
+        .send_callback_success("bm8tc3VjaC1jYWxsYmFjaw==", "{}")
+        .unwrap_err();
+    assert_eq!(unknown.code(), "ResourceNotFoundException");
+    for err in [
+        execution
+            .send_callback_failure("nope", error("X", "y"))
+            .unwrap_err(),
+        execution.send_callback_heartbeat("nope").unwrap_err(),
+    ] {
+        assert_eq!(
+            err,
+            SendCallbackError::NotFound {
+                callback_id: "nope".to_string()
+            }
+        );
+    }
+    // At most 1 MiB: one byte more is refused and changes nothing.
+    let too_big = format!("\"{}\"", "x".repeat(1024 * 1024 - 1));
+    assert_eq!(too_big.len(), 1024 * 1024 + 1);
+    let refused = execution.send_callback_success(&id, &too_big).unwrap_err();
+    assert_eq!(refused.code(), "InvalidParameterValueException");
+    assert!(refused.to_string().contains("1048576"), "{refused}");
+    let huge_error = error("Big", &"e".repeat(1024 * 1024));
+    assert_eq!(
+        execution
+            .send_callback_failure(&id, huge_error)
+            .unwrap_err()
+            .code(),
+        "InvalidParameterValueException"
+    );
+    assert_eq!(execution.pending_callbacks().len(), 1);
+    // Exactly 1 MiB is fine.
+    let largest = format!("\"{}\"", "x".repeat(1024 * 1024 - 2));
+    execution
+        .send_callback_success(&id, largest.as_bytes())
+        .unwrap();
+    // A completed callback is no longer active.
+    assert_eq!(
+        execution
+            .send_callback_success(&id, "\"again\"")
+            .unwrap_err(),
+        SendCallbackError::NotFound {
+            callback_id: id.clone()
+        }
+    );
+    assert_eq!(
+        execution.send_callback_heartbeat(&id).unwrap_err().code(),
+        "ResourceNotFoundException"
+    );
+    let done = execution.run().await.unwrap();
+    assert_eq!(done.result::<usize>().unwrap(), 1024 * 1024 - 2);
+}
+
+#[tokio::test]
+async fn callbacks_of_a_finished_execution_are_not_found() {
+    // The handler gives up on the callback (it never awaits it) and finishes.
+    let ids = seen();
+    let i = Arc::clone(&ids);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let ids = Arc::clone(&i);
+        async move {
+            let callback = ctx.create_callback::<String>("forgotten").await?;
+            record(&ids, callback.id().to_string());
+            Ok::<_, Error>(())
+        }
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Succeeded
+    );
+    let id = entries(&ids)[0].clone();
+    assert!(execution.pending_callbacks().is_empty());
+    assert_eq!(
+        execution
+            .send_callback_success(&id, "\"late\"")
+            .unwrap_err(),
+        SendCallbackError::NotFound { callback_id: id }
+    );
+}
+
+#[tokio::test]
+async fn callback_responders_answer_unattended() {
+    async fn handler(_: Value, ctx: DurableContext) -> Result<Value, Error> {
+        let first = ctx
+            .create_callback::<Approval>("manager")
+            .timeout(Duration::from_secs(3600))
+            .await?;
+        let first = describe(&first.result().await);
+        let second = ctx
+            .create_callback::<Approval>("director")
+            .timeout(Duration::from_secs(3600))
+            .await?;
+        let second = describe(&second.result().await);
+        let third = ctx
+            .create_callback::<Approval>("board")
+            .timeout(Duration::from_secs(60))
+            .await?;
+        let third = describe(&third.result().await);
+        let fourth = ctx
+            .create_callback::<Approval>("auditor")
+            .timeout(Duration::from_secs(60))
+            .await?;
+        let fourth = describe(&fourth.result().await);
+        let sixth = ctx
+            .create_callback::<Approval>("just in time")
+            .timeout(Duration::from_secs(60))
+            .await?;
+        let sixth = describe(&sixth.result().await);
+        let fifth = ctx
+            .wait_for_callback::<String, _, _>("signature", |_id, _step| async {
+                Ok::<_, Boom>(())
+            })
+            .await;
+        Ok(json!([
+            first,
+            second,
+            third,
+            fourth,
+            describe(&fifth),
+            sixth
+        ]))
+    }
+    let asked = seen();
+    let a = Arc::clone(&asked);
+    let runner = LocalRunner::new(handler)
+        .on_callback(
+            "manager",
+            CallbackResponse::success(r#"{"approved":true,"by":"manager"}"#)
+                .after(Duration::from_secs(600)),
+        )
+        .on_callback(
+            |callback: &PendingCallback| callback.name() == Some("director"),
+            move |callback: &PendingCallback| {
+                record(&a, callback.name().unwrap_or("?").to_string());
+                CallbackResponse::failure("Vetoed", "not this quarter")
+            },
+        )
+        // Answers after the timeout: too late.
+        .on_callback(
+            "board",
+            CallbackResponse::json(json!({"approved": true, "by": "board"}))
+                .after(Duration::from_secs(120)),
+        )
+        .on_callback("auditor", CallbackResponse::ignore())
+        // Arrives exactly at the deadline: in time.
+        .on_callback(
+            "just in time",
+            CallbackResponse::json(json!({"approved": false, "by": "clock"}))
+                .after(Duration::from_secs(60)),
+        )
+        // Matched by the wait_for_callback's name, not its inner callback's.
+        .on_callback(
+            "signature".to_string(),
+            CallbackResponse::json(json!("signed")),
+        );
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(
+        done.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        done.error()
+    );
+    let outcomes: Vec<String> = done.result().unwrap();
+    assert_eq!(
+        outcomes[0],
+        format!(
+            "ok {:?}",
+            Approval {
+                approved: true,
+                by: "manager".to_string()
+            }
+        )
+    );
+    assert_eq!(outcomes[1], "CallbackFailed Vetoed: not this quarter");
+    assert!(
+        outcomes[2].starts_with("CallbackTimedOut Callback.Timeout"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[3].starts_with("CallbackTimedOut Callback.Timeout"),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[4], "ok \"signed\"");
+    assert_eq!(
+        outcomes[5],
+        format!(
+            "ok {:?}",
+            Approval {
+                approved: false,
+                by: "clock".to_string()
+            }
+        )
+    );
+    // Each responder is asked once per callback, not on every replay.
+    assert_eq!(entries(&asked), vec!["director"]);
+    // 600 s for the manager, 60 s for each of the two timeouts, 60 s just in time.
+    assert_eq!(done.elapsed(), Duration::from_secs(780));
+    assert_eq!(at(events(&done, EventType::CallbackSucceeded)[0]), 600_000);
+}
+
+#[tokio::test]
+async fn an_invalid_responder_answer_is_a_runner_error() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.create_callback::<String>("x").await?.result().await
+    })
+    .on_callback("x", CallbackResponse::success("y".repeat(2 * 1024 * 1024)));
+    let err = runner.run(json!({})).await.unwrap_err();
+    match err {
+        RunnerError::Callback(inner) => {
+            assert_eq!(inner.code(), "InvalidParameterValueException")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// wait_for_callback
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn wait_for_callback_runs_the_submitter_once_and_replays_the_result() {
+    let submitted = seen();
+    let s = Arc::clone(&submitted);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let submitted = Arc::clone(&s);
+        async move {
+            let signed = ctx
+                .wait_for_callback::<String, _, _>("signature", move |callback_id, _step| {
+                    let submitted = Arc::clone(&submitted);
+                    async move {
+                        record(&submitted, callback_id);
+                        Ok::<_, Boom>(())
+                    }
+                })
+                .timeout(Duration::from_secs(600))
+                .heartbeat_timeout(Duration::from_secs(120))
+                .await?;
+            Ok::<_, Error>(signed)
+        }
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    let pending = execution.pending_callbacks();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].name(), Some("signature"));
+    assert_eq!(
+        entries(&submitted),
+        vec![pending[0].id().to_string()],
+        "the submitter got the callback id"
+    );
+    execution.send_callback_heartbeat(pending[0].id()).unwrap();
+    execution
+        .send_callback_success(pending[0].id(), r#""signed by bob""#)
+        .unwrap();
+    let done = execution.run().await.unwrap();
+    assert_eq!(done.result::<String>().unwrap(), "signed by bob");
+    assert_eq!(entries(&submitted).len(), 1, "the submitter ran once");
+    // As in the conformance history wait_for_callback/7-1.
+    assert_eq!(
+        outline(&done),
+        [
+            "ExecutionStarted",
+            "ContextStarted signature",
+            "CallbackStarted signature create callback id",
+            "StepStarted signature submitter",
+            "StepSucceeded signature submitter",
+            "InvocationCompleted",
+            "CallbackSucceeded signature create callback id",
+            "ContextSucceeded signature",
+            "InvocationCompleted",
+            "ExecutionSucceeded",
+        ]
+    );
+    let context = done.operation("signature").unwrap();
+    assert_eq!(
+        context.sub_type.as_deref().map(String::as_str),
+        Some("WaitForCallback")
+    );
+    let callback = done.operation("signature create callback id").unwrap();
+    assert_eq!(callback.parent_id.as_ref(), Some(&context.id));
+    let started = events(&done, EventType::CallbackStarted)[0]
+        .callback_started_details
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (started.timeout, started.heartbeat_timeout),
+        (Some(600), Some(120))
+    );
+}
+
+#[tokio::test]
+async fn wait_for_callback_failure_timeout_and_heartbeat_are_distinct() {
+    fn handler(
+        seen: Seen,
+    ) -> impl Fn(
+        Value,
+        DurableContext,
+    )
+        -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, Error>> + Send>>
+           + Send
+           + Sync
+           + 'static {
+        move |_: Value, ctx: DurableContext| {
+            let seen = Arc::clone(&seen);
+            Box::pin(async move {
+                let outcome = ctx
+                    .wait_for_callback::<String, _, _>("sign", |_id, _step| async {
+                        Ok::<_, Boom>(())
+                    })
+                    .timeout(Duration::from_secs(300))
+                    .heartbeat_timeout(Duration::from_secs(100))
+                    .await;
+                let outcome = describe(&outcome);
+                record(&seen, outcome.clone());
+                ctx.wait("after", Duration::from_secs(1)).await?;
+                Ok(outcome)
+            })
+        }
+    }
+
+    // Failed by the external system.
+    let seen_failed = seen();
+    let mut execution = LocalRunner::new(handler(Arc::clone(&seen_failed)))
+        .start(json!({}))
+        .unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+    execution
+        .send_callback_failure(&id, error("Declined", "will not sign"))
+        .unwrap();
+    let failed = execution.run().await.unwrap().result::<String>().unwrap();
+    assert!(failed.starts_with("CallbackFailed "), "{failed}");
+    assert!(failed.ends_with(": will not sign"), "{failed}");
+    assert_eq!(entries(&seen_failed), vec![failed.clone(), failed]);
+
+    // Heartbeats until 250 s, then the 300 s timeout.
+    let seen_timeout = seen();
+    let mut execution = LocalRunner::new(handler(Arc::clone(&seen_timeout)))
+        .start(json!({}))
+        .unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let id = execution.pending_callbacks()[0].id().to_string();
+    for _ in 0..5 {
+        execution.advance_clock_by(Duration::from_secs(50));
+        execution.send_callback_heartbeat(&id).unwrap();
+    }
+    let done = execution.run().await.unwrap();
+    let timed_out = done.result::<String>().unwrap();
+    assert!(timed_out.starts_with("CallbackTimedOut "), "{timed_out}");
+    assert!(timed_out.contains("timeout of 300 s"), "{timed_out}");
+    assert_eq!(entries(&seen_timeout), vec![timed_out.clone(), timed_out]);
+    assert_eq!(done.elapsed(), Duration::from_secs(301));
+
+    // No heartbeat: the heartbeat timeout of 100 s.
+    let seen_heartbeat = seen();
+    let done = LocalRunner::new(handler(Arc::clone(&seen_heartbeat)))
+        .run(json!({}))
+        .await
+        .unwrap();
+    let missed = done.result::<String>().unwrap();
+    assert!(missed.starts_with("CallbackTimedOut "), "{missed}");
+    assert!(missed.contains("heartbeat timeout of 100 s"), "{missed}");
+    assert_eq!(entries(&seen_heartbeat), vec![missed.clone(), missed]);
+    assert_eq!(done.elapsed(), Duration::from_secs(101));
+    let callback = done.operation("sign create callback id").unwrap();
+    let recorded = callback.callback_details.as_ref().unwrap().error.as_ref();
+    assert_eq!(
+        recorded.and_then(|e| e.error_type.as_deref()),
+        Some("Callback.Heartbeat")
+    );
+}
+
+#[tokio::test]
+async fn a_failing_submitter_is_retried_by_its_strategy() {
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let a = Arc::clone(&attempts);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let attempts = Arc::clone(&a);
+        async move {
+            ctx.wait_for_callback::<u32, _, _>("ticket", move |_id, step: StepContext| {
+                let attempts = Arc::clone(&attempts);
+                async move {
+                    attempts.lock().unwrap().push(step.attempt());
+                    if step.attempt() < 3 {
+                        return Err(Boom(format!("queue full ({})", step.attempt())));
+                    }
+                    Ok(())
+                }
+            })
+            .retry(presets::fixed(Duration::from_secs(5)).max_attempts(3))
+            .await
+        }
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    // The retry delays are timers: they fire; then only the callback is left.
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    assert_eq!(*attempts.lock().unwrap(), vec![1, 2, 3]);
+    assert_eq!(execution.snapshot().elapsed(), Duration::from_secs(10));
+    let id = execution.pending_callbacks()[0].id().to_string();
+    execution.send_callback_success(&id, "42").unwrap();
+    let done = execution.run().await.unwrap();
+    assert_eq!(done.result::<u32>().unwrap(), 42);
+    assert_eq!(*attempts.lock().unwrap(), vec![1, 2, 3]);
+    let submitter = done.operation("ticket submitter").unwrap();
+    assert_eq!(
+        submitter.step_details.as_ref().unwrap().attempt,
+        Some(3),
+        "two failed attempts, then a success"
+    );
+    assert_eq!(events(&done, EventType::StepFailed).len(), 2);
+    assert_eq!(done.invocations(), 4);
+}
+
+#[tokio::test]
+async fn a_submitter_that_keeps_failing_fails_with_its_step_error() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let outcome = ctx
+            .wait_for_callback::<u32, _, _>("ticket", |_id, step: StepContext| async move {
+                Err::<(), _>(Boom(format!("down (attempt {})", step.attempt())))
+            })
+            .retry(presets::fixed(Duration::from_secs(2)).max_attempts(2))
+            .await;
+        let seen = describe(&outcome);
+        outcome.map(|_| seen)
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::Failed);
+    let error = done.error().unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("StepError"));
+    assert_eq!(
+        error.error_message.as_deref(),
+        Some("boom: down (attempt 2)")
+    );
+    assert_eq!(done.elapsed(), Duration::from_secs(2));
+    // The callback was never completed; the wrapper context failed.
+    let callback = done.operation("ticket create callback id").unwrap();
+    assert_eq!(callback.status, OperationStatus::Started);
+    assert_eq!(
+        done.operation("ticket").unwrap().status,
+        OperationStatus::Failed
+    );
+}
+
+#[tokio::test]
+async fn a_failing_submitter_surfaces_as_step_failed_in_the_handler() {
+    let seen = seen();
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let outcome = ctx
+                .wait_for_callback::<u32, _, _>("ticket", |_id, _step| async move {
+                    Err::<(), _>(Boom("no".to_string()))
+                })
+                .retry(presets::none())
+                .await;
+            record(&seen, describe(&outcome));
+            ctx.wait("after", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(())
+        }
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::Succeeded);
+    let seen = entries(&seen);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], seen[1], "the replay raises the same error");
+    // The wrapper context records the error as a StepError (the body's own error type
+    // is not kept); the message is the submitter's.
+    assert!(seen[0].starts_with("StepFailed "), "{seen:?}");
+    assert!(seen[0].ends_with(": boom: no"), "{seen:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// invoke
+// ---------------------------------------------------------------------------------------
+
+async fn label_maker(order: Value, ctx: DurableContext) -> Result<Value, Error> {
+    let id = order["order"].as_str().unwrap_or("?").to_string();
+    let label: String = ctx
+        .step("print", move |_| async move {
+            Ok::<_, Boom>(format!("label-{id}"))
+        })
+        .await?;
+    ctx.wait("dry ink", Duration::from_secs(30)).await?;
+    Ok(json!({ "label": label, "got": order }))
+}
+
+#[tokio::test]
+async fn invoke_runs_a_registered_durable_function_as_its_own_execution() {
+    let seen = seen();
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let label = ctx
+                .invoke::<Value>("make label", "labels", json!({ "order": "o-1" }))
+                .tenant_id("tenant-7")
+                .await;
+            record(&seen, describe(&label));
+            ctx.wait("after", Duration::from_secs(5)).await?;
+            label
+        }
+    })
+    .register("labels", label_maker);
+    let done = runner.run(json!({})).await.unwrap();
+    let expected = json!({ "label": "label-o-1", "got": { "order": "o-1" } });
+    assert_eq!(done.result::<Value>().unwrap(), expected);
+    // Suspended on the invoke, then on the wait, then done; the replay gets the same.
+    assert_eq!(done.invocations(), 3);
+    let seen = entries(&seen);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(done.elapsed(), Duration::from_secs(35));
+
+    // The target ran as an execution of its own, once.
+    assert_eq!(done.children().len(), 1);
+    let child = &done.children()[0];
+    assert_eq!(child.function_name(), "labels");
+    assert_ne!(child.arn(), done.arn());
+    assert!(child.arn().contains(":function:labels:"), "{}", child.arn());
+    assert_eq!(child.status(), ExecutionStatus::Succeeded);
+    assert_eq!(child.input(), r#"{"order":"o-1"}"#);
+    assert_eq!(child.invocations(), 2);
+    assert_eq!(child.result::<Value>().unwrap(), expected);
+    assert_eq!(child.elapsed(), Duration::from_secs(30));
+
+    let started = events(&done, EventType::ChainedInvokeStarted)[0]
+        .chained_invoke_started_details
+        .clone()
+        .unwrap();
+    assert_eq!(started.function_name.as_deref(), Some("labels"));
+    assert_eq!(started.tenant_id.as_deref(), Some("tenant-7"));
+    assert_eq!(
+        started.input.unwrap().payload.as_deref(),
+        Some(r#"{"order":"o-1"}"#)
+    );
+    assert_eq!(
+        started.durable_execution_arn.as_deref().map(String::as_str),
+        Some(child.arn())
+    );
+    let succeeded = events(&done, EventType::ChainedInvokeSucceeded);
+    assert_eq!(succeeded.len(), 1);
+    // It finished when the child did, on the shared clock.
+    let child_done = events(child, EventType::ExecutionSucceeded)[0];
+    assert_eq!(at(succeeded[0]), at(child_done));
+    assert_eq!(at(succeeded[0]), 30_000);
+    let result = succeeded[0]
+        .chained_invoke_succeeded_details
+        .clone()
+        .unwrap()
+        .result
+        .unwrap()
+        .payload
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&result).unwrap(), expected);
+    assert_eq!(
+        outline(&done)[..5],
+        [
+            "ExecutionStarted",
+            "ChainedInvokeStarted make label",
+            "InvocationCompleted",
+            "ChainedInvokeSucceeded make label",
+            "WaitStarted after",
+        ]
+    );
+    let op = done.operation("make label").unwrap();
+    assert_eq!(
+        (op.type_, op.status),
+        (OperationType::ChainedInvoke, OperationStatus::Succeeded)
+    );
+}
+
+#[tokio::test]
+async fn invoke_suspends_and_a_reinvocation_replays_the_recorded_result() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.invoke::<Value>("make label", "labels", json!({ "order": "o-2" }))
+            .await
+    })
+    .register("labels", label_maker);
+    let mut execution = runner.start(json!({})).unwrap();
+    let first = execution.invoke_once().await.unwrap();
+    assert_eq!(first.status(), Some(InvocationStatus::Pending));
+    let snapshot = execution.snapshot();
+    assert_eq!(
+        snapshot.operation("make label").unwrap().status,
+        OperationStatus::Started
+    );
+    // The target's execution exists but has not run yet.
+    assert_eq!(snapshot.children().len(), 1);
+    assert_eq!(snapshot.children()[0].invocations(), 0);
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Succeeded
+    );
+    let done = execution.into_execution();
+    assert_eq!(done.result::<Value>().unwrap()["label"], "label-o-2");
+    assert_eq!(done.invocations(), 2);
+    assert_eq!(done.children()[0].invocations(), 2);
+}
+
+#[tokio::test]
+async fn plain_functions_answer_at_once_and_their_errors_are_invoke_failed() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let doubled = ctx
+            .invoke::<Value>("double", "doubler", json!({ "n": 21 }))
+            .await;
+        let broken = ctx
+            .invoke::<Value>("break", "breaker", json!({ "n": 1 }))
+            .await;
+        let missing = ctx.invoke::<Value>("missing", "nobody", json!({})).await;
+        Ok::<_, Error>(json!([
+            describe(&doubled),
+            describe(&broken),
+            describe(&missing)
+        ]))
+    })
+    .register_plain("doubler", |event: Value| async move {
+        Ok::<_, Boom>(json!({ "doubled": event["n"].as_u64().unwrap_or(0) * 2 }))
+    })
+    .register_plain("breaker", |_event: Value| async move {
+        Err::<Value, _>(Boom("out of order".to_string()))
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(
+        done.result::<Value>().unwrap(),
+        json!([
+            "ok Object {\"doubled\": Number(42)}",
+            "InvokeFailed Boom: boom: out of order",
+            "InvokeFailed ResourceNotFoundException: Function not found: nobody",
+        ])
+    );
+    assert!(
+        done.children().is_empty(),
+        "plain functions have no execution"
+    );
+    let started = events(&done, EventType::ChainedInvokeStarted);
+    assert_eq!(started.len(), 3);
+    assert!(started.iter().all(|event| event
+        .chained_invoke_started_details
+        .as_ref()
+        .unwrap()
+        .durable_execution_arn
+        .is_none()));
+    assert_eq!(events(&done, EventType::ChainedInvokeSucceeded).len(), 1);
+    assert_eq!(events(&done, EventType::ChainedInvokeFailed).len(), 2);
+    assert_eq!(done.elapsed(), Duration::ZERO);
+    // One invocation per invoke, and the last one finishes.
+    assert_eq!(done.invocations(), 4);
+    assert!(done
+        .timeline()
+        .contains("invoke \"break\" failed: Boom: boom: out of order"));
+}
+
+async fn failing_target(_: Value, ctx: DurableContext) -> Result<(), Error> {
+    ctx.step("charge", |_| async {
+        Err::<(), _>(Boom("card declined".to_string()))
+    })
+    .retry(presets::none())
+    .await
+}
+
+#[tokio::test]
+async fn a_failed_durable_target_is_invoke_failed_on_every_replay() {
+    let seen = seen();
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let outcome = describe(&ctx.invoke::<()>("pay", "payments", json!({})).await);
+            record(&seen, outcome.clone());
+            ctx.wait("after", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(outcome)
+        }
+    })
+    .register("payments", failing_target);
+    let done = runner.run(json!({})).await.unwrap();
+    let expected = "InvokeFailed StepError: boom: card declined";
+    assert_eq!(done.result::<String>().unwrap(), expected);
+    assert_eq!(entries(&seen), vec![expected, expected]);
+    assert_eq!(done.children()[0].status(), ExecutionStatus::Failed);
+    let failed = events(&done, EventType::ChainedInvokeFailed)[0]
+        .chained_invoke_failed_details
+        .clone()
+        .unwrap()
+        .error
+        .unwrap()
+        .payload
+        .unwrap();
+    assert_eq!(failed.error_type.as_deref(), Some("StepError"));
+}
+
+#[tokio::test]
+async fn a_target_past_its_timeout_is_invoke_timed_out() {
+    async fn slow(_: Value, ctx: DurableContext) -> Result<&'static str, Error> {
+        ctx.wait("two hours", Duration::from_secs(7200)).await?;
+        Ok("late")
+    }
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        Ok::<_, Error>(describe(
+            &ctx.invoke::<String>("slow", "slow-fn", json!({})).await,
+        ))
+    })
+    .register("slow-fn", slow)
+    .function_timeout("slow-fn", Duration::from_secs(3600));
+    let done = runner.run(json!({})).await.unwrap();
+    let outcome = done.result::<String>().unwrap();
+    assert!(
+        outcome.starts_with("InvokeTimedOut Execution.Timeout: "),
+        "{outcome}"
+    );
+    assert_eq!(done.elapsed(), Duration::from_secs(3600));
+    let child = &done.children()[0];
+    assert_eq!(child.status(), ExecutionStatus::TimedOut);
+    assert_eq!(
+        child.error().unwrap().error_type.as_deref(),
+        Some("Execution.Timeout")
+    );
+    let started = events(child, EventType::ExecutionStarted)[0]
+        .execution_started_details
+        .clone()
+        .unwrap();
+    assert_eq!(started.execution_timeout, Some(3600));
+    assert_eq!(
+        at(events(child, EventType::ExecutionTimedOut)[0]),
+        3_600_000
+    );
+    assert!(
+        events(child, EventType::WaitSucceeded).is_empty(),
+        "the timed-out execution's wait never fires"
+    );
+    assert_eq!(
+        done.operation("slow").unwrap().status,
+        OperationStatus::TimedOut
+    );
+    assert_eq!(events(&done, EventType::ChainedInvokeTimedOut).len(), 1);
+}
+
+#[tokio::test]
+async fn the_runners_own_execution_can_time_out() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait("long", Duration::from_secs(100)).await?;
+        Ok::<_, Error>(())
+    })
+    .execution_timeout(Duration::from_secs(60));
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::TimedOut);
+    assert_eq!(done.elapsed(), Duration::from_secs(60));
+    assert_eq!(events(&done, EventType::ExecutionTimedOut).len(), 1);
+    assert!(done
+        .timeline()
+        .contains("execution timed out: Execution.Timeout"));
+}
+
+#[tokio::test]
+async fn a_stopped_target_is_invoke_stopped() {
+    // The target waits for a callback nobody completes.
+    async fn waiting(_: Value, ctx: DurableContext) -> Result<String, Error> {
+        ctx.create_callback::<String>("never").await?.result().await
+    }
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        Ok::<_, Error>(describe(
+            &ctx.invoke::<String>("wait", "waiting", json!({})).await,
+        ))
+    })
+    .register("waiting", waiting);
+    let mut execution = runner.start(json!({})).unwrap();
+    assert_eq!(
+        execution.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    let child_arn = execution.snapshot().children()[0].arn().to_string();
+    // The callback of the target is listed with its execution.
+    let pending = execution.pending_callbacks();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].execution_arn(), child_arn);
+    let callback_id = pending[0].id().to_string();
+
+    let unknown = execution.stop_execution("arn:nope", None).unwrap_err();
+    assert!(
+        matches!(unknown, RunnerError::UnknownExecution { .. }),
+        "{unknown}"
+    );
+    execution
+        .stop_execution(&child_arn, Some(error("Operator", "stopped by hand")))
+        .unwrap();
+    let again = execution.stop_execution(&child_arn, None).unwrap_err();
+    assert!(
+        matches!(
+            again,
+            RunnerError::Finished {
+                status: ExecutionStatus::Stopped
+            }
+        ),
+        "{again}"
+    );
+    // Its callback is gone with it.
+    assert_eq!(
+        execution
+            .send_callback_success(&callback_id, "\"x\"")
+            .unwrap_err()
+            .code(),
+        "ResourceNotFoundException"
+    );
+    let done = execution.run().await.unwrap();
+    assert_eq!(
+        done.result::<String>().unwrap(),
+        "InvokeStopped Operator: stopped by hand"
+    );
+    let child = &done.children()[0];
+    assert_eq!(child.status(), ExecutionStatus::Stopped);
+    assert_eq!(events(child, EventType::ExecutionStopped).len(), 1);
+    // Operations in flight stay as they were.
+    assert_eq!(
+        child.operation("never").unwrap().status,
+        OperationStatus::Started
+    );
+    let stopped = events(&done, EventType::ChainedInvokeStopped);
+    assert_eq!(stopped.len(), 1);
+    let recorded = stopped[0]
+        .chained_invoke_stopped_details
+        .clone()
+        .unwrap()
+        .error
+        .unwrap()
+        .payload
+        .unwrap();
+    assert_eq!(recorded, error("Operator", "stopped by hand"));
+    assert_eq!(
+        done.operation("wait").unwrap().status,
+        OperationStatus::Stopped
+    );
+}
+
+#[tokio::test]
+async fn stopping_the_runners_own_execution_ends_it() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.create_callback::<String>("never").await?.result().await
+    });
+    let mut execution = runner.start(json!({})).unwrap();
+    execution.run_until_suspended().await.unwrap();
+    let arn = execution.arn().to_string();
+    execution.stop_execution(&arn, None).unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Stopped);
+    let err = execution.invoke_once().await.unwrap_err();
+    assert!(matches!(err, RunnerError::Finished { .. }), "{err}");
+    let done = execution.run().await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::Stopped);
+    assert_eq!(
+        done.error().unwrap().error_type.as_deref(),
+        Some("Execution.Stopped")
+    );
+    assert_eq!(done.invocations(), 1);
+}
+
+#[tokio::test]
+async fn nested_invokes_share_the_clock() {
+    // parent → shipping (durable: waits, then invokes labels and the plain pricing).
+    async fn shipping(order: Value, ctx: DurableContext) -> Result<Value, Error> {
+        ctx.wait("pick", Duration::from_secs(20)).await?;
+        let label: Value = ctx.invoke("label", "labels", order.clone()).await?;
+        let price: u64 = ctx.invoke("price", "pricing", json!({ "kg": 3 })).await?;
+        Ok(json!({ "label": label["label"], "price": price }))
+    }
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        // A wait that ends while the nested executions run.
+        let pause = ctx.wait("meanwhile", Duration::from_secs(25));
+        let shipped = ctx.invoke::<Value>("ship", "shipping", json!({ "order": "o-9" }));
+        let (shipped, paused) = futures_join(shipped.into_future(), pause.into_future()).await;
+        paused?;
+        shipped
+    })
+    .register("shipping", shipping)
+    .register("labels", label_maker)
+    .register_plain("pricing", |event: Value| async move {
+        Ok::<_, Boom>(json!(event["kg"].as_u64().unwrap_or(0) * 7))
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(
+        done.status(),
+        ExecutionStatus::Succeeded,
+        "{}",
+        done.timeline()
+    );
+    assert_eq!(
+        done.result::<Value>().unwrap(),
+        json!({ "label": "label-o-9", "price": 21 })
+    );
+    // 20 s of picking, then 30 s of drying ink in the nested execution.
+    assert_eq!(done.elapsed(), Duration::from_secs(50));
+    assert_eq!(at(events(&done, EventType::WaitSucceeded)[0]), 25_000);
+    let shipping = &done.children()[0];
+    assert_eq!(shipping.function_name(), "shipping");
+    assert_eq!(shipping.children().len(), 1);
+    let labels = &shipping.children()[0];
+    assert_eq!(labels.function_name(), "labels");
+    assert_eq!(labels.status(), ExecutionStatus::Succeeded);
+    assert_eq!(at(events(labels, EventType::ExecutionStarted)[0]), 20_000);
+    assert_eq!(at(events(labels, EventType::ExecutionSucceeded)[0]), 50_000);
+    assert_eq!(labels.elapsed(), Duration::from_secs(30));
+}
+
+/// Polls two futures to completion (the SDK's futures run concurrently when polled
+/// together).
+async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    tokio::join!(a, b)
+}
+
+#[tokio::test]
+async fn a_function_invokes_itself_by_name_and_by_arn() {
+    async fn countdown(n: u64, ctx: DurableContext) -> Result<u64, Error> {
+        if n == 0 {
+            return Ok(0);
+        }
+        // The runner knows its own handler by its function name, and the bare name of an
+        // ARN or a qualified name finds it.
+        let target = match n % 2 {
+            0 => "countdown".to_string(),
+            _ => "arn:aws:lambda:us-east-1:123456789012:function:countdown:$LATEST".to_string(),
+        };
+        let below: u64 = ctx.invoke(format!("count {n}"), target, n - 1).await?;
+        Ok(n + below)
+    }
+    let runner = LocalRunner::new(countdown).function_name("countdown");
+    let done = runner.run(3u64).await.unwrap();
+    assert_eq!(done.result::<u64>().unwrap(), 6);
+    let mut depth = 0;
+    let mut level = &done;
+    while let Some(child) = level.children().first() {
+        depth += 1;
+        assert_eq!(child.status(), ExecutionStatus::Succeeded);
+        level = child;
+    }
+    assert_eq!(depth, 3);
+    let started = events(&done, EventType::ChainedInvokeStarted)[0]
+        .chained_invoke_started_details
+        .clone()
+        .unwrap();
+    assert_eq!(
+        started.function_name.as_deref(),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:countdown:$LATEST")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Every operation kind in one workflow
+// ---------------------------------------------------------------------------------------
+
+/// A workflow with every operation kind: step (with a retry), wait, create_callback,
+/// wait_for_callback, invoke of a durable function that waits and invokes a plain one,
+/// child context, wait_for_condition, map (whose items invoke), parallel (one branch waits
+/// for a callback), a combinator and the replay-safe helpers.
+async fn everything(input: Value, ctx: DurableContext) -> Result<Value, Error> {
+    let customer = input["customer"].as_str().unwrap_or("?").to_string();
+    let reserved: String = ctx
+        .step("reserve", move |step: StepContext| async move {
+            if step.attempt() == 1 {
+                return Err(Boom("busy".to_string()));
+            }
+            Ok(format!("R-{customer}"))
+        })
+        .retry(presets::fixed(Duration::from_secs(3)).max_attempts(3))
+        .await?;
+
+    // Replay-safe helpers: the values match those recorded at the first run.
+    let (uuid, random, now) = (ctx.uuid(), ctx.random_u64(), ctx.now());
+    let recorded: (String, u64, u128) = ctx
+        .step("remember helpers", move |_| async move {
+            let millis = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            Ok::<_, Boom>((uuid.to_string(), random, millis))
+        })
+        .await?;
+    let now_millis = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let helpers_stable = recorded == (uuid.to_string(), random, now_millis);
+
+    ctx.wait("cool off", Duration::from_secs(10)).await?;
+
+    let approval = ctx
+        .create_callback::<Approval>("approval")
+        .timeout(Duration::from_secs(3600))
+        .await?;
+    let approval_id = approval.id().to_string();
+    ctx.step("ask approval", move |_| async move {
+        Ok::<_, Boom>(approval_id.len())
+    })
+    .await?;
+    let approval = approval.result().await?;
+
+    let signature: String = ctx
+        .wait_for_callback::<String, _, _>("signature", |id, _step| async move {
+            if id.is_empty() {
+                return Err(Boom("no id".to_string()));
+            }
+            Ok(())
+        })
+        .timeout(Duration::from_secs(600))
+        .await?;
+
+    let shipping: Value = ctx
+        .invoke("ship", "shipping", json!({ "order": reserved.clone() }))
+        .tenant_id("tenant-1")
+        .await?;
+
+    let total = ctx
+        .run_in_child_context("totals", |child| async move {
+            let a: u64 = child
+                .step("base", |_| async { Ok::<_, Boom>(100u64) })
+                .await?;
+            child.wait("think", Duration::from_secs(2)).await?;
+            let b: u64 = child
+                .step("tax", move |_| async move { Ok::<_, Boom>(a / 5) })
+                .await?;
+            Ok::<_, Error>(a + b)
+        })
+        .await?;
+
+    let polls: u32 = ctx
+        .wait_for_condition(
+            "ready",
+            0u32,
+            |n, _step| async move { Ok::<_, Boom>(n + 1) },
+        )
+        .strategy(
+            WaitStrategyConfig::new(|n: &u32| *n < 3)
+                .initial_delay(Duration::from_secs(2))
+                .jitter(Jitter::None),
+        )
+        .await?;
+
+    let prices = ctx
+        .map(
+            "price items",
+            vec![1u64, 2, 3],
+            |item_ctx, kg, _index| async move {
+                item_ctx
+                    .invoke::<u64>("price", "pricing", json!({ "kg": kg }))
+                    .await
+            },
+        )
+        .max_concurrency(2)
+        .await?
+        .into_results()?;
+
+    let parts = ctx
+        .parallel(
+            "finish",
+            vec![
+                branch("qa", |c: DurableContext| async move {
+                    let qa = c.create_callback::<String>("qa check").await?;
+                    qa.result().await
+                }),
+                branch("invoice", |c: DurableContext| async move {
+                    c.step("invoice", |_| async { Ok::<_, Boom>("INV-1".to_string()) })
+                        .await
+                }),
+            ],
+        )
+        .await?
+        .into_results()?;
+
+    let a = ctx.step("left", |_| async { Ok::<_, Boom>(1u32) });
+    let b = ctx.step("right", |_| async { Ok::<_, Boom>(2u32) });
+    let both = ctx
+        .all("both", vec![a.into_future(), b.into_future()])
+        .await?;
+
+    Ok(json!({
+        "reserved": reserved,
+        "helpers_stable": helpers_stable,
+        "approved_by": approval.by,
+        "signature": signature,
+        "shipping": shipping,
+        "total": total,
+        "polls": polls,
+        "prices": prices,
+        "parts": parts,
+        "both": both,
+    }))
+}
+
+async fn shipping_target(order: Value, ctx: DurableContext) -> Result<Value, Error> {
+    ctx.wait("pack", Duration::from_secs(60)).await?;
+    let fee: u64 = ctx.invoke("fee", "pricing", json!({ "kg": 10 })).await?;
+    Ok(json!({ "order": order["order"], "fee": fee }))
+}
+
+fn everything_runner() -> LocalRunner {
+    LocalRunner::new(everything)
+        .register("shipping", shipping_target)
+        .register_plain("pricing", |event: Value| async move {
+            Ok::<_, Boom>(json!(event["kg"].as_u64().unwrap_or(0) * 4))
+        })
+        .on_callback(
+            "approval",
+            CallbackResponse::json(json!({ "approved": true, "by": "carol" }))
+                .after(Duration::from_secs(120)),
+        )
+        .on_callback(
+            "signature",
+            CallbackResponse::json(json!("signed")).after(Duration::from_secs(30)),
+        )
+        .on_callback("qa check", CallbackResponse::json(json!("QA-OK")))
+}
+
+fn everything_result() -> Value {
+    json!({
+        "reserved": "R-ada",
+        "helpers_stable": true,
+        "approved_by": "carol",
+        "signature": "signed",
+        "shipping": { "order": "R-ada", "fee": 40 },
+        "total": 120,
+        "polls": 3,
+        "prices": [4, 8, 12],
+        "parts": ["QA-OK", "INV-1"],
+        "both": [1, 2],
+    })
+}
+
+#[tokio::test]
+async fn a_workflow_with_every_operation_kind_runs_to_completion() {
+    let done = everything_runner()
+        .run(json!({ "customer": "ada" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}\n{}",
+        done.error(),
+        done.timeline()
+    );
+    assert_eq!(done.result::<Value>().unwrap(), everything_result());
+    // 3 s retry, 10 s wait, 120 s approval, 30 s signature, 60 s shipping, 2 s think,
+    // 2 + 3 s polls.
+    assert_eq!(done.elapsed(), Duration::from_secs(230));
+    assert!(done.invocations() >= 8, "{}", done.invocations());
+    assert!(done
+        .operations()
+        .iter()
+        .all(|op| op.status == OperationStatus::Succeeded));
+    let sub_types: std::collections::HashSet<&str> = done
+        .operations()
+        .iter()
+        .filter_map(|op| op.sub_type.as_deref().map(String::as_str))
+        .collect();
+    for expected in [
+        "Step",
+        "Wait",
+        "Callback",
+        "WaitForCallback",
+        "ChainedInvoke",
+        "RunInChildContext",
+        "WaitForCondition",
+        "Map",
+        "MapIteration",
+        "Parallel",
+        "ParallelBranch",
+    ] {
+        assert!(sub_types.contains(expected), "no {expected}: {sub_types:?}");
+    }
+    let shipping = &done.children()[0];
+    assert_eq!(shipping.status(), ExecutionStatus::Succeeded);
+    assert_eq!(shipping.invocations(), 3);
+    // Map items invoked the plain function from inside their contexts.
+    let item_invokes = done
+        .operations()
+        .iter()
+        .filter(|op| op.type_ == OperationType::ChainedInvoke && op.parent_id.is_some())
+        .count();
+    assert_eq!(item_invokes, 3);
+    let tenant = events(&done, EventType::ChainedInvokeStarted)
+        .iter()
+        .find(|event| event.name.as_deref().map(String::as_str) == Some("ship"))
+        .and_then(|event| event.chained_invoke_started_details.clone())
+        .and_then(|details| details.tenant_id);
+    assert_eq!(tenant.as_deref(), Some("tenant-1"));
+}
+
+#[tokio::test]
+async fn that_workflow_crashed_after_every_checkpoint_ends_the_same() {
+    let input = json!({ "customer": "ada" });
+    let clean = everything_runner().run(input.clone()).await.unwrap();
+    assert_eq!(clean.result::<Value>().unwrap(), everything_result());
+    let calls = clean.stats().checkpoint_calls;
+    assert!(calls >= 15, "{calls}");
+    for k in 1..=calls {
+        let crashed = everything_runner()
+            .fault(Fault::crash().at_call(k))
+            .run(input.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            crashed.result::<Value>().ok(),
+            Some(everything_result()),
+            "crash after call {k}: {:?}\n{}",
+            crashed.error(),
+            crashed.timeline()
+        );
+        assert!(
+            crashed
+                .invocation_outcomes()
+                .any(|outcome| matches!(outcome, lambda_durable::testing::InvocationOutcome::Crashed { after_call } if *after_call == k)),
+            "crash after call {k} did not happen"
+        );
+        assert_eq!(
+            crashed.elapsed(),
+            clean.elapsed(),
+            "crash after call {k}: a crash costs no virtual time"
+        );
+        assert!(
+            crashed
+                .operations()
+                .iter()
+                .all(|op| op.status == OperationStatus::Succeeded),
+            "crash after call {k}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn callback_timeouts_out_of_range_are_invalid_arguments() {
+    for timeout in [
+        Duration::ZERO,
+        Duration::from_millis(0),
+        Duration::from_secs(100_000_000),
+        Duration::MAX,
+    ] {
+        let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| async move {
+            let heartbeat = ctx
+                .create_callback::<String>("h")
+                .heartbeat_timeout(timeout)
+                .await
+                .map(|_| ());
+            let overall = ctx
+                .create_callback::<String>("t")
+                .timeout(timeout)
+                .await
+                .map(|_| ());
+            Ok::<_, Error>(vec![describe(&heartbeat), describe(&overall)])
+        });
+        let done = runner.run(json!({})).await.unwrap();
+        let outcomes: Vec<String> = done.result().unwrap();
+        for outcome in outcomes {
+            assert!(
+                outcome.starts_with("other ") && outcome.contains("invalid argument"),
+                "{timeout:?}: {outcome}"
+            );
+        }
+        assert_eq!(
+            done.operations().len(),
+            1,
+            "nothing is checkpointed for {timeout:?}"
+        );
+    }
+}
