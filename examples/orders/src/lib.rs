@@ -153,3 +153,20 @@ async fn notify(message: String, step: lambda_durable::StepContext) -> Result<()
     step.logger().info(format_args!("notify: {message}"));
     Ok(())
 }
+
+/// A stand-in for the shipping service's function (`shipping-service`): answers a
+/// shipment request with a tracking number. Register it with the local runner to run the
+/// whole workflow locally.
+///
+/// # Errors
+///
+/// When the request is not a shipment request.
+pub async fn shipping_service(
+    request: serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let request: ShipmentRequest = serde_json::from_value(request)?;
+    let parcels: u64 = request.items.iter().map(|item| item.quantity).sum();
+    Ok(serde_json::json!({
+        "trackingNumber": format!("TRK-{}-{parcels}", request.order_id)
+    }))
+}

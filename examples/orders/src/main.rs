@@ -1,9 +1,9 @@
 //! On Lambda this binary serves the order workflow; anywhere else it runs one execution on
 //! the local runner and prints its timeline.
 
-use lambda_durable::testing::LocalRunner;
+use lambda_durable::testing::{CallbackResponse, LocalRunner};
 use orders::order::{self, LineItem, Order};
-use orders::process_order;
+use orders::{process_order, shipping_service};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -16,12 +16,20 @@ async fn main() -> Result<(), BoxError> {
         id: "o-1001".to_string(),
         customer: "ada@example.com".to_string(),
         items: vec![LineItem {
-            sku: "lamp".to_string(),
-            quantity: 2,
-            unit_cents: 2_500,
+            sku: "grand piano".to_string(),
+            quantity: 1,
+            unit_cents: 250_000,
         }],
     };
+    // Locally, the shipping service is a registered function and the manager approves
+    // every order an hour after being asked.
     let execution = LocalRunner::new(order::handler(process_order))
+        .register_plain("shipping-service:live", shipping_service)
+        .on_callback(
+            "manager approval",
+            CallbackResponse::json(serde_json::json!({"approved": true, "manager": "grace"}))
+                .after(std::time::Duration::from_secs(3600)),
+        )
         .run(input)
         .await?;
     println!("{}", execution.timeline());

@@ -1,10 +1,10 @@
 //! The order workflow on the local runner, driven through its generated helpers.
 #![allow(clippy::unwrap_used)]
 
-use lambda_durable::testing::LocalRunner;
+use lambda_durable::testing::{CallbackResponse, LocalRunner};
 use lambda_durable::wire::{ExecutionStatus, OperationStatus, OperationType};
 use orders::order::{self, LineItem, Order};
-use orders::process_order;
+use orders::{process_order, shipping_service};
 
 fn order(id: &str, customer: &str, items: &[(&str, u64, u64)]) -> Order {
     Order {
@@ -21,8 +21,76 @@ fn order(id: &str, customer: &str, items: &[(&str, u64, u64)]) -> Order {
     }
 }
 
+/// The workflow alone: the shipping service and the manager are not there.
 fn runner() -> LocalRunner {
     LocalRunner::new(order::handler(process_order))
+}
+
+/// The workflow with a local shipping service and a manager who answers `approved`.
+fn runner_with_services(approved: bool) -> LocalRunner {
+    runner()
+        .register_plain("shipping-service:live", shipping_service)
+        .on_callback(
+            "manager approval",
+            CallbackResponse::json(serde_json::json!({"approved": approved, "manager": "grace"}))
+                .after(std::time::Duration::from_secs(600)),
+        )
+}
+
+#[tokio::test]
+async fn a_small_order_ships_end_to_end() {
+    let execution = runner_with_services(true)
+        .run(order("o-10", "ada@example.com", &[("lamp", 2, 2_500)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    let receipt: order::Receipt = execution.result().unwrap();
+    assert_eq!(receipt.status, order::ReceiptStatus::Shipped);
+    assert_eq!(receipt.tracking_number.as_deref(), Some("TRK-o-10-2"));
+    assert_eq!(receipt.approved_by, None);
+    assert!(execution.operation("notify customer").is_some());
+}
+
+#[tokio::test]
+async fn a_large_order_ships_after_the_manager_approves() {
+    let execution = runner_with_services(true)
+        .run(order("o-11", "bob@example.com", &[("piano", 1, 250_000)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    let receipt: order::Receipt = execution.result().unwrap();
+    assert_eq!(receipt.status, order::ReceiptStatus::Shipped);
+    assert_eq!(receipt.approved_by.as_deref(), Some("grace"));
+    assert_eq!(receipt.tracking_number.as_deref(), Some("TRK-o-11-1"));
+    // The manager answered 10 minutes after being asked.
+    assert!(execution.elapsed() >= std::time::Duration::from_secs(600));
+}
+
+#[tokio::test]
+async fn a_rejected_order_is_not_shipped() {
+    let execution = runner_with_services(false)
+        .run(order("o-12", "cy@example.com", &[("piano", 1, 250_000)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    let receipt: order::Receipt = execution.result().unwrap();
+    assert_eq!(receipt.status, order::ReceiptStatus::Rejected);
+    assert!(execution.operation("ship order").is_none());
 }
 
 #[tokio::test]
@@ -59,11 +127,12 @@ async fn a_small_order_is_charged_after_a_retry_and_handed_to_shipping() {
     // No approval below the threshold.
     assert!(execution.operation("manager approval").is_none());
 
-    // The declared function is invoked; the execution waits for its result.
+    // The declared function is invoked; without a registered shipping service the
+    // service reports it as not found, and the invoke fails the workflow.
     let ship = execution.operation("ship order").unwrap();
     assert_eq!(
         (ship.type_, ship.status),
-        (OperationType::ChainedInvoke, OperationStatus::Started)
+        (OperationType::ChainedInvoke, OperationStatus::Failed)
     );
     assert!(
         execution
@@ -72,16 +141,23 @@ async fn a_small_order_is_charged_after_a_retry_and_handed_to_shipping() {
         "{}",
         execution.timeline()
     );
-    assert_eq!(execution.status(), ExecutionStatus::Running);
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
+    assert_eq!(
+        execution.error().unwrap().error_type.as_deref(),
+        Some("InvokeError")
+    );
 }
 
 #[tokio::test]
 async fn a_large_order_waits_for_the_manager() {
-    let execution = runner()
-        .run(order("o-2", "bob@example.com", &[("piano", 1, 250_000)]))
-        .await
+    let mut running = runner()
+        .start(order("o-2", "bob@example.com", &[("piano", 1, 250_000)]))
         .unwrap();
-
+    assert_eq!(
+        running.run_until_suspended().await.unwrap(),
+        ExecutionStatus::Running
+    );
+    let execution = running.snapshot();
     let approval = execution.operation("manager approval").unwrap();
     assert_eq!(approval.type_, OperationType::Context);
     let callback = execution
@@ -90,13 +166,19 @@ async fn a_large_order_waits_for_the_manager() {
         .find(|op| op.type_ == OperationType::Callback)
         .unwrap();
     assert_eq!(callback.status, OperationStatus::Started);
-    assert!(callback
-        .callback_details
-        .as_ref()
-        .and_then(|details| details.callback_id.as_ref())
-        .is_some());
+    let pending = running.pending_callbacks();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].name(), Some("manager approval"));
     assert!(execution.operation("ship order").is_none());
-    assert_eq!(execution.status(), ExecutionStatus::Running);
+
+    // Nobody answers: the declared two-day timeout fails the workflow.
+    let execution = running.run().await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Failed);
+    assert_eq!(
+        execution.error().unwrap().error_type.as_deref(),
+        Some("CallbackTimeoutError")
+    );
+    assert!(execution.elapsed() >= std::time::Duration::from_secs(2 * 24 * 3600));
 }
 
 #[tokio::test]
