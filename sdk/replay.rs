@@ -4,18 +4,30 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::{error_object, Error};
-use crate::wire::{ErrorObject, Operation, OperationStatus, OperationType};
+use crate::state::OpRecord;
+use crate::wire::{ErrorObject, OperationStatus, OperationType};
 
 /// The wire id of the operation at a logical path (`"3"`, `"2-1"`): the lowercase hex
 /// SHA-256 of the path.
 pub(crate) fn operation_id(path: &str) -> String {
-    let digest = Sha256::digest(path.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    hex_id(&path_digest(path))
+}
+
+/// The SHA-256 of a logical path, whose hex is the operation id.
+pub(crate) fn path_digest(path: &str) -> [u8; 32] {
+    Sha256::digest(path.as_bytes()).into()
+}
+
+/// A digest as an operation id: lowercase hex.
+pub(crate) fn hex_id(digest: &[u8; 32]) -> String {
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0x0f)];
     }
-    out
+    std::str::from_utf8(&out)
+        .unwrap_or_else(|_| unreachable!("hex digits are ASCII"))
+        .to_string()
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -47,11 +59,15 @@ fn describe(ty: OperationType, sub_type: Option<&str>, name: Option<&str>) -> St
     out
 }
 
-/// Checks that the recorded operation is the one the code asks for (type, sub type and
-/// name). A mismatch means the handler is not deterministic.
-pub(crate) fn check_identity(op: &Operation, expected: &Expected<'_>) -> Result<(), Error> {
-    let sub_type = op.sub_type.as_deref().map(String::as_str);
-    let name = op.name.as_deref().map(String::as_str);
+/// Checks that the operation recorded at `id` is the one the code asks for (type, sub type
+/// and name). A mismatch means the handler is not deterministic.
+pub(crate) fn check_identity(
+    id: &str,
+    op: &OpRecord,
+    expected: &Expected<'_>,
+) -> Result<(), Error> {
+    let sub_type = op.sub_type();
+    let name = op.name();
     if op.type_ == expected.ty
         && sub_type.is_none_or(|recorded| recorded == expected.sub_type)
         && name == expected.name
@@ -59,7 +75,7 @@ pub(crate) fn check_identity(op: &Operation, expected: &Expected<'_>) -> Result<
         return Ok(());
     }
     Err(Error::NonDeterministic {
-        id: op.id.to_string(),
+        id: id.to_string(),
         expected: expected.describe(),
         found: describe(op.type_, sub_type, name),
     })
@@ -78,11 +94,12 @@ pub enum StepSemantics {
     AtMostOncePerRetry,
 }
 
-/// What a step does at this point of the replay.
+/// What a step does at this point of the replay. The recorded result is borrowed from
+/// the log, so it is decoded without being copied.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum StepDecision {
+pub(crate) enum StepDecision<'a> {
     /// Return the recorded result.
-    Succeeded(Option<String>),
+    Succeeded(Option<&'a str>),
     /// Raise the recorded error.
     Failed(ErrorObject),
     /// A retry is scheduled: suspend without running the body.
@@ -94,17 +111,14 @@ pub(crate) enum StepDecision {
     Interrupted { attempt: u32 },
 }
 
-fn finished_attempts(op: &Operation) -> u32 {
-    op.step_details
-        .as_ref()
-        .and_then(|details| details.attempt)
-        .map_or(0, |attempt| {
-            u32::try_from(attempt.max(0)).unwrap_or(u32::MAX)
-        })
+fn finished_attempts(op: &OpRecord) -> u32 {
+    op.step_attempt().map_or(0, |attempt| {
+        u32::try_from(attempt.max(0)).unwrap_or(u32::MAX)
+    })
 }
 
 /// The replay decision table for steps.
-pub(crate) fn step_decision(op: Option<&Operation>, semantics: StepSemantics) -> StepDecision {
+pub(crate) fn step_decision(op: Option<&OpRecord>, semantics: StepSemantics) -> StepDecision<'_> {
     let Some(op) = op else {
         return StepDecision::Run {
             attempt: 1,
@@ -113,11 +127,7 @@ pub(crate) fn step_decision(op: Option<&Operation>, semantics: StepSemantics) ->
     };
     let next_attempt = finished_attempts(op).saturating_add(1);
     match op.status {
-        OperationStatus::Succeeded => StepDecision::Succeeded(
-            op.step_details
-                .as_ref()
-                .and_then(|details| details.result.clone()),
-        ),
+        OperationStatus::Succeeded => StepDecision::Succeeded(op.result()),
         OperationStatus::Pending => StepDecision::Park,
         OperationStatus::Ready => StepDecision::Run {
             attempt: next_attempt,
@@ -136,9 +146,8 @@ pub(crate) fn step_decision(op: Option<&Operation>, semantics: StepSemantics) ->
         | OperationStatus::Cancelled
         | OperationStatus::TimedOut
         | OperationStatus::Stopped) => StepDecision::Failed(
-            op.step_details
-                .as_ref()
-                .and_then(|details| details.error.clone())
+            op.error()
+                .cloned()
                 .unwrap_or_else(|| error_object("StepError", &format!("step ended {status}"))),
         ),
     }
@@ -156,7 +165,7 @@ pub(crate) enum WaitDecision {
 }
 
 /// The replay decision table for waits.
-pub(crate) fn wait_decision(op: Option<&Operation>) -> WaitDecision {
+pub(crate) fn wait_decision(op: Option<&OpRecord>) -> WaitDecision {
     match op.map(|op| op.status) {
         None => WaitDecision::Start,
         Some(OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready) => {
@@ -182,16 +191,16 @@ pub(crate) fn is_terminal(status: OperationStatus) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::wire::StepDetails;
+    use crate::wire::Operation;
 
-    fn op(ty: &str, status: &str, extra: serde_json::Value) -> Operation {
+    fn op(ty: &str, status: &str, extra: serde_json::Value) -> OpRecord {
         let mut json = serde_json::json!({
             "Id": "op1", "Type": ty, "Status": status, "SubType": "Step", "Name": "charge"
         });
         if let serde_json::Value::Object(extra) = extra {
             json.as_object_mut().unwrap().extend(extra);
         }
-        serde_json::from_value(json).unwrap()
+        OpRecord::from_wire(serde_json::from_value::<Operation>(json).unwrap()).1
     }
 
     #[test]
@@ -231,7 +240,7 @@ mod tests {
         );
         assert_eq!(
             step_decision(Some(&op), StepSemantics::default()),
-            StepDecision::Succeeded(Some("42".to_string()))
+            StepDecision::Succeeded(Some("42"))
         );
     }
 
@@ -296,7 +305,7 @@ mod tests {
 
     #[test]
     fn missing_step_details_count_as_zero_attempts() {
-        let mut op = op("STEP", "READY", serde_json::json!({}));
+        let op = op("STEP", "READY", serde_json::json!({}));
         assert_eq!(
             step_decision(Some(&op), StepSemantics::default()),
             StepDecision::Run {
@@ -304,12 +313,11 @@ mod tests {
                 start: true
             }
         );
-        op.step_details = Some(StepDetails {
-            attempt: Some(-3),
-            error: None,
-            next_attempt_timestamp: None,
-            result: None,
-        });
+        let op = super::tests::op(
+            "STEP",
+            "READY",
+            serde_json::json!({"StepDetails": {"Attempt": -3}}),
+        );
         assert_eq!(
             step_decision(Some(&op), StepSemantics::default()),
             StepDecision::Run {
@@ -344,8 +352,9 @@ mod tests {
             sub_type: "Step",
             name: Some("charge"),
         };
-        check_identity(&recorded, &expected).unwrap();
+        check_identity("op1", &recorded, &expected).unwrap();
         let err = check_identity(
+            "op1",
             &recorded,
             &Expected {
                 ty: OperationType::Wait,
@@ -358,6 +367,7 @@ mod tests {
         assert!(message.contains("WAIT/Wait without a name"), "{message}");
         assert!(message.contains("STEP/Step named \"charge\""), "{message}");
         let err = check_identity(
+            "op1",
             &recorded,
             &Expected {
                 ty: OperationType::Step,

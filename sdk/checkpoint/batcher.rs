@@ -10,7 +10,7 @@
 //!   exponential backoff; the first error that cannot be retried is latched and returned to
 //!   every waiter, and nothing more is sent.
 
-use std::collections::HashMap;
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{DurableService, ServiceError};
 use crate::error::Error;
-use crate::state::Operations;
+use crate::state::{IdHasher, IdMap, Operations};
 use crate::wire::{
     CheckpointDurableExecutionRequest, CheckpointToken, ClientToken,
     GetDurableExecutionStateRequest, OperationAction, OperationType, OperationUpdate,
@@ -81,10 +81,16 @@ impl Checkpointer {
         stats: Arc<BatcherStats>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let token = CheckpointToken::try_from(token.as_str()).map_err(|err| Error::Checkpoint {
+            message: format!("the service returned an unusable checkpoint token: {err}"),
+            retryable: false,
+        });
         let task = Batcher {
             service,
             arn,
-            token: Some(token),
+            token,
+            client_prefix: uuid::Uuid::new_v4().simple().to_string(),
+            requests: 0,
             operations,
             config,
             stats,
@@ -126,10 +132,22 @@ fn stopped() -> Error {
     }
 }
 
+fn finished() -> Error {
+    Error::Checkpoint {
+        message: "the execution already finished; no checkpoint token is left".to_string(),
+        retryable: false,
+    }
+}
+
 struct Batcher {
     service: Arc<dyn DurableService>,
     arn: String,
-    token: Option<String>,
+    /// The token of the next call; an error once none is left (or the first was unusable).
+    token: Result<CheckpointToken, Error>,
+    /// Client tokens are this random prefix and the number of the request: unique
+    /// without asking the OS for randomness on every request.
+    client_prefix: String,
+    requests: u64,
     operations: Arc<Operations>,
     config: BatcherConfig,
     stats: Arc<BatcherStats>,
@@ -138,8 +156,42 @@ struct Batcher {
     carry: Option<Command>,
 }
 
+/// The first update for an id in the request being built, and how many it has.
+#[derive(Clone, Copy)]
+struct Seen {
+    index: usize,
+    count: usize,
+}
+
+/// The request being built. Its buffers are kept from one request to the next.
+#[derive(Default)]
+struct Pending {
+    updates: Vec<OperationUpdate>,
+    acks: Vec<Ack>,
+    /// By the hash of the id ([`IdHasher`]); a hash shared by two different ids ends the
+    /// request, which is always allowed.
+    ids: IdMap<u64, Seen>,
+    bytes: usize,
+}
+
+impl Pending {
+    fn clear(&mut self) {
+        self.updates.clear();
+        self.acks.clear();
+        self.ids.clear();
+        self.bytes = 0;
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut hasher = IdHasher::default();
+    hasher.write(id.as_bytes());
+    hasher.finish()
+}
+
 impl Batcher {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let mut pending = Pending::default();
         loop {
             let first = match self.carry.take() {
                 Some(command) => command,
@@ -148,31 +200,30 @@ impl Batcher {
                     None => return,
                 },
             };
-            let mut updates: Vec<OperationUpdate> = Vec::new();
-            let mut acks: Vec<Ack> = Vec::new();
-            let mut ids: HashMap<String, (OperationType, OperationAction, usize)> = HashMap::new();
-            let mut bytes = 0usize;
+            pending.clear();
             let mut linger_until = None;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
-                    Command::Flush(ack) => acks.push(ack),
+                    Command::Flush(ack) => pending.acks.push(ack),
                     Command::Update(update, ack) => {
-                        if !updates.is_empty() && !self.fits(&updates, &ids, bytes, &update) {
+                        let size = estimate_size(&update);
+                        let key = id_hash(update.id.as_str());
+                        if !pending.updates.is_empty() && !self.fits(&pending, size, key, &update) {
                             self.carry = Some(Command::Update(update, ack));
                             break;
                         }
-                        bytes += estimate_size(&update);
-                        let entry = ids.entry(update.id.to_string()).or_insert((
-                            update.type_,
-                            update.action,
-                            0,
-                        ));
-                        entry.2 += 1;
+                        pending.bytes += size;
+                        let index = pending.updates.len();
+                        pending
+                            .ids
+                            .entry(key)
+                            .and_modify(|seen| seen.count += 1)
+                            .or_insert(Seen { index, count: 1 });
                         let ends_request = update.type_ == OperationType::Execution;
-                        updates.push(*update);
+                        pending.updates.push(*update);
                         if let Some(ack) = ack {
-                            acks.push(ack);
+                            pending.acks.push(ack);
                         }
                         if ends_request {
                             break;
@@ -183,7 +234,7 @@ impl Batcher {
                     Ok(command) => Some(command),
                     // Nobody waits for what is queued: linger briefly, so a START that is not
                     // awaited can share a request with the update that follows it.
-                    Err(_) if acks.is_empty() && !self.config.linger.is_zero() => {
+                    Err(_) if pending.acks.is_empty() && !self.config.linger.is_zero() => {
                         let deadline = *linger_until.get_or_insert_with(|| {
                             tokio::time::Instant::now() + self.config.linger
                         });
@@ -195,43 +246,41 @@ impl Batcher {
                     Err(_) => None,
                 };
             }
-            let result = if updates.is_empty() {
+            let result = if pending.updates.is_empty() {
                 self.latched.clone().map_or(Ok(()), Err)
             } else {
-                self.write(updates).await
+                self.write(&mut pending.updates).await
             };
-            for ack in acks {
+            for ack in pending.acks.drain(..) {
                 let _ = ack.send(result.clone());
             }
         }
     }
 
-    /// Whether `update` may join the request being built.
-    fn fits(
-        &self,
-        updates: &[OperationUpdate],
-        ids: &HashMap<String, (OperationType, OperationAction, usize)>,
-        bytes: usize,
-        update: &OperationUpdate,
-    ) -> bool {
-        if updates.len() >= self.config.max_updates
-            || bytes + estimate_size(update) > self.config.max_bytes
+    /// Whether `update` (of estimated size `size`, id hash `key`) may join the request
+    /// being built.
+    fn fits(&self, pending: &Pending, size: usize, key: u64, update: &OperationUpdate) -> bool {
+        if pending.updates.len() >= self.config.max_updates
+            || pending.bytes + size > self.config.max_bytes
         {
             return false;
         }
-        match ids.get(update.id.as_str()) {
-            None => true,
-            // START then a non-START for the same STEP or CONTEXT may share a request.
-            Some((ty, action, count)) => {
-                *count == 1
-                    && *action == OperationAction::Start
-                    && matches!(ty, OperationType::Step | OperationType::Context)
-                    && update.action != OperationAction::Start
-            }
-        }
+        let Some(seen) = pending.ids.get(&key) else {
+            return true;
+        };
+        let Some(first) = pending.updates.get(seen.index) else {
+            return false;
+        };
+        // START then a non-START for the same STEP or CONTEXT may share a request.
+        first.id == update.id
+            && seen.count == 1
+            && first.action == OperationAction::Start
+            && matches!(first.type_, OperationType::Step | OperationType::Context)
+            && update.action != OperationAction::Start
     }
 
-    async fn write(&mut self, updates: Vec<OperationUpdate>) -> Result<(), Error> {
+    /// Writes `updates` (and leaves the buffer empty for the next request).
+    async fn write(&mut self, updates: &mut Vec<OperationUpdate>) -> Result<(), Error> {
         if let Some(err) = &self.latched {
             return Err(err.clone());
         }
@@ -249,15 +298,17 @@ impl Batcher {
         result
     }
 
-    async fn send(&mut self, updates: Vec<OperationUpdate>) -> Result<(), Error> {
+    async fn send(&mut self, updates: &mut Vec<OperationUpdate>) -> Result<(), Error> {
         let token = self.current_token()?;
-        let client_token = ClientToken::try_from(uuid::Uuid::new_v4().simple().to_string())
-            .map_err(|err| internal(format!("client token: {err}")))?;
+        self.requests += 1;
+        let client_token =
+            ClientToken::try_from(format!("{}-{}", self.client_prefix, self.requests))
+                .map_err(|err| internal(format!("client token: {err}")))?;
         let update_count = updates.len() as u64;
-        let request = CheckpointDurableExecutionRequest {
+        let mut request = CheckpointDurableExecutionRequest {
             checkpoint_token: token,
             client_token: Some(client_token),
-            updates,
+            updates: std::mem::take(updates),
         };
         let mut attempt = 0u32;
         let response = loop {
@@ -268,15 +319,18 @@ impl Batcher {
                 Err(err) => self.backoff_or_fail(err, attempt).await?,
             }
         };
+        // Keep the buffer for the next request.
+        request.updates.clear();
+        *updates = request.updates;
         self.stats
             .updates
             .fetch_add(update_count, Ordering::Relaxed);
         let state = response.new_execution_state;
         match response.checkpoint_token {
-            Some(token) => self.token = Some(token.to_string()),
+            Some(token) => self.token = Ok(token),
             None => {
                 // No token after updates: the request ended the execution.
-                self.token = None;
+                self.token = Err(finished());
                 self.finished = true;
                 if let Some(state) = state {
                     self.operations.merge(state.operations);
@@ -313,14 +367,7 @@ impl Batcher {
     }
 
     fn current_token(&self) -> Result<CheckpointToken, Error> {
-        let token = self.token.as_deref().ok_or_else(|| Error::Checkpoint {
-            message: "the execution already finished; no checkpoint token is left".to_string(),
-            retryable: false,
-        })?;
-        CheckpointToken::try_from(token).map_err(|err| Error::Checkpoint {
-            message: format!("the service returned an unusable checkpoint token: {err}"),
-            retryable: false,
-        })
+        self.token.clone()
     }
 
     /// Sleeps before the next attempt, or returns the error when it cannot be retried.

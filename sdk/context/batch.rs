@@ -619,10 +619,7 @@ where
         move |batch_ctx| async move {
             // A batch that already succeeded only runs again to rebuild a result too large to
             // store: then only branches with a finished record may run.
-            let rebuilding = exec
-                .operations
-                .get(&batch_id)
-                .is_some_and(|op| op.status == OperationStatus::Succeeded);
+            let rebuilding = exec.operations.status(&batch_id) == Some(OperationStatus::Succeeded);
             let mut pending = Vec::with_capacity(total);
             for (index, (name, body)) in branches.into_iter().enumerate() {
                 let name =
@@ -652,14 +649,12 @@ where
                     let Some((index, branch_position, body)) = queue.next() else {
                         break;
                     };
-                    if rebuilding
-                        && !exec
-                            .operations
-                            .get(&branch_position.id)
-                            .is_some_and(|op| is_terminal(op.status))
-                    {
-                        started[index] = exec.operations.get(&branch_position.id).is_some();
-                        continue;
+                    if rebuilding {
+                        let status = exec.operations.status(&branch_position.id);
+                        if !status.is_some_and(is_terminal) {
+                            started[index] = status.is_some();
+                            continue;
+                        }
                     }
                     started[index] = true;
                     running.push(run_branch(

@@ -11,9 +11,8 @@ use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
 use crate::replay::Expected;
 use crate::serdes::{JsonSerdes, Serdes};
-use crate::wire::{
-    ContextOptions, ErrorObject, Operation, OperationAction, OperationStatus, OperationType,
-};
+use crate::state::OpRecord;
+use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
 
 /// Results larger than this (in bytes of their serialized form) are not stored in the
 /// context's checkpoint; the context is marked `ReplayChildren` and its body runs again on
@@ -132,23 +131,22 @@ pub(crate) enum ContextDecision {
     Run { start: bool, replay_children: bool },
 }
 
-pub(crate) fn context_decision(op: Option<&Operation>) -> ContextDecision {
+pub(crate) fn context_decision(op: Option<&OpRecord>) -> ContextDecision {
     let Some(op) = op else {
         return ContextDecision::Run {
             start: true,
             replay_children: false,
         };
     };
-    let details = op.context_details.as_ref();
     match op.status {
         OperationStatus::Succeeded => {
-            if details.and_then(|d| d.replay_children).unwrap_or(false) {
+            if op.replay_children().unwrap_or(false) {
                 ContextDecision::Run {
                     start: false,
                     replay_children: true,
                 }
             } else {
-                ContextDecision::Succeeded(details.and_then(|d| d.result.clone()))
+                ContextDecision::Succeeded(op.result().map(str::to_string))
             }
         }
         OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
@@ -157,11 +155,9 @@ pub(crate) fn context_decision(op: Option<&Operation>) -> ContextDecision {
                 replay_children: false,
             }
         }
-        status => {
-            ContextDecision::Failed(details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
-                crate::error::error_object("ChildContextError", &format!("context ended {status}"))
-            }))
-        }
+        status => ContextDecision::Failed(op.error().cloned().unwrap_or_else(|| {
+            crate::error::error_object("ChildContextError", &format!("context ended {status}"))
+        })),
     }
 }
 
@@ -186,9 +182,11 @@ where
         sub_type,
         name: position.name_str(),
     };
-    let recorded = ctx.recorded(&position, expected).await;
+    let decision = ctx
+        .recorded_map(&position, expected, context_decision)
+        .await;
     let exec = Arc::clone(ctx.exec());
-    let (start, replay_children) = match context_decision(recorded.as_ref()) {
+    let (start, replay_children) = match decision {
         ContextDecision::Succeeded(result) => {
             return decode(&serdes, &position, result.as_deref().unwrap_or("null"));
         }
@@ -226,13 +224,10 @@ where
                 return decode(&serdes, &position, &payload);
             }
             let large = payload.len() > REPLAY_CHILDREN_THRESHOLD;
+            let decoded = decode(&serdes, &position, &payload);
             let mut update =
-                position.update(OperationType::Context, sub_type, OperationAction::Succeed);
-            update.payload = Some(if large {
-                String::new()
-            } else {
-                payload.clone()
-            });
+                position.into_update(OperationType::Context, sub_type, OperationAction::Succeed);
+            update.payload = Some(if large { String::new() } else { payload });
             update.context_options = Some(ContextOptions {
                 replay_children: Some(large),
             });
@@ -240,7 +235,7 @@ where
             // and it shares the next request with whatever follows (queued updates are
             // flushed before the invocation ends).
             exec.checkpointer.enqueue(update);
-            decode(&serdes, &position, &payload)
+            decoded
         }
         Err(error) => {
             if replay_children {

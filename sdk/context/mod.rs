@@ -1,12 +1,12 @@
 //! [`DurableContext`]: the handle through which a handler runs durable operations.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, OperationRef};
 use crate::logger::Logger;
 use crate::replay::{self, Expected};
-use crate::state::ExecutionState;
+use crate::state::{ExecutionState, OpRecord};
 use crate::wire::{
     Operation, OperationAction, OperationId, OperationName, OperationSubType, OperationType,
     OperationUpdate,
@@ -121,18 +121,65 @@ pub(crate) struct Position {
     /// Logical path (`"3"`, `"2-1"`), the prefix of a child context's operations.
     pub(crate) path: String,
     pub(crate) id: OperationId,
-    pub(crate) name: Option<OperationName>,
+    /// The SHA-256 digest whose hex is `id`, the key of the operation log.
+    digest: [u8; 32],
+    /// The name, already checked against the `OperationName` schema.
+    name: Option<String>,
+    /// The name as a wire type, made when the first update needs it (replay needs none).
+    wire_name: OnceLock<Option<OperationName>>,
     pub(crate) parent_id: Option<OperationId>,
     pub(crate) invalid_name: Option<String>,
 }
 
 impl Position {
     pub(crate) fn name_str(&self) -> Option<&str> {
-        self.name.as_deref().map(String::as_str)
+        self.name.as_deref()
     }
 
     pub(crate) fn reference(&self, kind: &'static str) -> OperationRef {
         OperationRef::new(kind, &self.id, self.name_str())
+    }
+
+    fn wire_name(&self) -> Option<OperationName> {
+        self.wire_name
+            .get_or_init(|| {
+                self.name
+                    .as_deref()
+                    .and_then(|name| OperationName::try_from(name).ok())
+            })
+            .clone()
+    }
+
+    /// Like [`update`](Self::update), for the last update of the operation: its id and
+    /// name move into the update instead of being copied.
+    pub(crate) fn into_update(
+        self,
+        ty: OperationType,
+        sub_type: &str,
+        action: OperationAction,
+    ) -> OperationUpdate {
+        let name = match self.wire_name.into_inner() {
+            Some(name) => name,
+            None => self
+                .name
+                .as_deref()
+                .and_then(|name| OperationName::try_from(name).ok()),
+        };
+        OperationUpdate {
+            action,
+            callback_options: None,
+            chained_invoke_options: None,
+            context_options: None,
+            error: None,
+            id: self.id,
+            name,
+            parent_id: self.parent_id,
+            payload: None,
+            step_options: None,
+            sub_type: sub_type_of(sub_type),
+            type_: ty,
+            wait_options: None,
+        }
     }
 
     /// An update for this operation with the common fields filled in.
@@ -149,7 +196,7 @@ impl Position {
             context_options: None,
             error: None,
             id: self.id.clone(),
-            name: self.name.clone(),
+            name: self.wire_name(),
             parent_id: self.parent_id.clone(),
             payload: None,
             step_options: None,
@@ -158,6 +205,13 @@ impl Position {
             wait_options: None,
         }
     }
+}
+
+/// Whether `name` matches the `OperationName` schema (1 to 256 characters of printable
+/// ASCII), checked without the schema's regular expression: every byte of printable
+/// ASCII is one character.
+fn valid_name(name: &str) -> bool {
+    (1..=256).contains(&name.len()) && name.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
 /// The sub types the SDK uses, validated once.
@@ -270,45 +324,40 @@ impl DurableContext {
         } else {
             format!("{}-{n}", self.inner.prefix)
         };
-        let id = OperationId::from_digest(replay::operation_id(&path));
+        let digest = replay::path_digest(&path);
+        let id = OperationId::from_digest(replay::hex_id(&digest));
         let (name, invalid_name) = match name.0 {
             None => (None, None),
+            Some(name) if valid_name(&name) => (Some(name), None),
+            // The schema's own check, for its message.
             Some(name) => match OperationName::try_from(name.as_str()) {
-                Ok(valid) => (Some(valid), None),
+                Ok(_) => (Some(name), None),
                 Err(err) => (None, Some(format!("operation name {name:?} is invalid: {err} (1 to 256 printable ASCII characters)"))),
             },
         };
         Position {
             path,
             id,
+            digest,
             name,
+            wire_name: OnceLock::new(),
             parent_id: self.inner.parent_id.clone(),
             invalid_name,
         }
     }
 
     /// Looks up the recorded operation at `position`, checking that it is what the code
-    /// asks for. A mismatch is latched as fatal and parks the caller for good.
+    /// asks for. A mismatch is latched as fatal and parks the caller for good. Returns a
+    /// copy in wire form; [`recorded_map`](Self::recorded_map) copies nothing.
     pub(crate) async fn recorded(
         &self,
         position: &Position,
         expected: Expected<'_>,
     ) -> Option<Operation> {
-        let recorded = self.inner.exec.operations.get(&position.id);
-        if let Some(op) = &recorded {
-            if let Err(err) = replay::check_identity(op, &expected) {
-                tracing::error!(error = %err, "non-deterministic execution");
-                self.inner.exec.fail(err);
-                self.inner.exec.park().await;
-            }
-        }
-        let terminal = recorded
-            .as_ref()
-            .is_some_and(|op| replay::is_terminal(op.status));
-        if !terminal {
-            self.inner.replaying.store(false, Ordering::Relaxed);
-        }
-        recorded
+        self.recorded_map(position, expected, |op| {
+            op.map(|op| op.to_wire(position.id.as_str()))
+        })
+        .await
     }
 
     /// Like [`recorded`](Self::recorded), but maps the recorded operation with `f` while
@@ -317,11 +366,12 @@ impl DurableContext {
         &self,
         position: &Position,
         expected: Expected<'_>,
-        f: impl FnOnce(Option<&Operation>) -> R,
+        f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
-        let looked_up = self.inner.exec.operations.with(&position.id, |op| {
+        let operations = &self.inner.exec.operations;
+        let looked_up = operations.with_digest(&position.digest, |op| {
             if let Some(op) = op {
-                replay::check_identity(op, &expected)?;
+                replay::check_identity(&position.id, op, &expected)?;
             }
             let terminal = op.is_some_and(|op| replay::is_terminal(op.status));
             Ok::<_, Error>((f(op), terminal))
@@ -349,6 +399,37 @@ impl DurableContext {
                 message: message.clone(),
             }),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handwritten name check accepts exactly what the `OperationName` schema accepts.
+    #[test]
+    fn name_check_agrees_with_the_schema() {
+        let mut samples: Vec<String> = vec![
+            String::new(),
+            "a".into(),
+            "s0".into(),
+            "with space and ~".into(),
+            "é".into(),
+            "tab\t".into(),
+            "x".repeat(256),
+            "x".repeat(257),
+            "é".repeat(200),
+        ];
+        for b in 0u8..=255 {
+            samples.push(format!("a{}b", char::from(b)));
+        }
+        for sample in samples {
+            assert_eq!(
+                valid_name(&sample),
+                OperationName::try_from(sample.as_str()).is_ok(),
+                "{sample:?}"
+            );
         }
     }
 }

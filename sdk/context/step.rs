@@ -184,22 +184,29 @@ where
             name: self.position.name_str(),
         };
         let semantics = self.semantics;
-        let decision = ctx
-            .recorded_map(&self.position, expected, |op| step_decision(op, semantics))
+        let (serdes, position) = (&self.serdes, &self.position);
+        // A recorded result is decoded while the log lends it, without a copy.
+        let next = ctx
+            .recorded_map(position, expected, |op| {
+                match step_decision(op, semantics) {
+                    StepDecision::Succeeded(result) => {
+                        Next::Done(decode(serdes, position, result.unwrap_or("null")))
+                    }
+                    StepDecision::Failed(error) => Next::Done(Err(Error::StepFailed {
+                        operation: position.reference("step"),
+                        error: Box::new(error),
+                    })),
+                    StepDecision::Park => Next::Park,
+                    StepDecision::Run { attempt, start } => Next::Run { attempt, start },
+                    StepDecision::Interrupted { attempt } => Next::Interrupted { attempt },
+                }
+            })
             .await;
-        match decision {
-            StepDecision::Succeeded(result) => decode(
-                &self.serdes,
-                &self.position,
-                result.as_deref().unwrap_or("null"),
-            ),
-            StepDecision::Failed(error) => Err(Error::StepFailed {
-                operation: self.position.reference("step"),
-                error: Box::new(error),
-            }),
-            StepDecision::Park => ctx.exec().park().await,
-            StepDecision::Run { attempt, start } => self.attempt(attempt, start).await,
-            StepDecision::Interrupted { attempt } => {
+        match next {
+            Next::Done(result) => result,
+            Next::Park => ctx.exec().park().await,
+            Next::Run { attempt, start } => self.attempt(attempt, start).await,
+            Next::Interrupted { attempt } => {
                 let error = error_object(
                     "StepInterruptedError",
                     &format!(
@@ -265,21 +272,29 @@ where
                             action: "serialize",
                             message: err.to_string(),
                         })?;
-                let mut update =
-                    this.position
-                        .update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
+                // Return the stored copy, so the first run sees what every replay sees
+                // (decoded now, returned once it is durable).
+                let decoded = decode(&this.serdes, &this.position, &payload);
+                let mut update = this.position.into_update(
+                    OperationType::Step,
+                    SUB_TYPE,
+                    OperationAction::Succeed,
+                );
                 update.payload = Some(payload);
-                exec.checkpoint(update.clone()).await?;
-                // Return the stored copy, so the first run sees what every replay sees.
-                decode(
-                    &this.serdes,
-                    &this.position,
-                    update.payload.as_deref().unwrap_or("null"),
-                )
+                exec.checkpoint(update).await?;
+                decoded
             }
             Err(error) => attempt_failed(this, error, attempt).await,
         }
     }
+}
+
+/// What a step does after looking at the log.
+enum Next<T> {
+    Done(Result<T, Error>),
+    Park,
+    Run { attempt: u32, start: bool },
+    Interrupted { attempt: u32 },
 }
 
 /// Asks the retry strategy about a failed attempt and checkpoints RETRY or FAIL.

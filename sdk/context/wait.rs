@@ -60,8 +60,7 @@ impl DurableContext {
                 sub_type: SUB_TYPE,
                 name: position.name_str(),
             };
-            let recorded = self.recorded(&position, expected).await;
-            match wait_decision(recorded.as_ref()) {
+            match self.recorded_map(&position, expected, wait_decision).await {
                 WaitDecision::Done => Ok(()),
                 WaitDecision::Park => self.exec().park().await,
                 WaitDecision::Start => {
@@ -72,8 +71,7 @@ impl DurableContext {
                     });
                     self.exec().checkpoint(update).await?;
                     // The service may already report the wait as over.
-                    let now = self.exec().operations.get(&position.id);
-                    match wait_decision(now.as_ref()) {
+                    match self.exec().operations.with(&position.id, wait_decision) {
                         WaitDecision::Done => Ok(()),
                         _ => self.exec().park().await,
                     }
@@ -85,10 +83,10 @@ impl DurableContext {
 }
 
 fn wait_seconds(duration: Duration) -> Result<NonZeroU64, String> {
-    let mut seconds = duration.as_secs();
-    if duration.subsec_nanos() > 0 {
-        seconds += 1;
-    }
+    // Rounded up; saturating, so that `Duration::MAX` is refused instead of overflowing.
+    let seconds = duration
+        .as_secs()
+        .saturating_add(u64::from(duration.subsec_nanos() > 0));
     if duration < Duration::from_secs(1) {
         return Err(format!(
             "wait duration must be at least 1 second, got {duration:?}"
@@ -120,5 +118,6 @@ mod tests {
         assert!(wait_seconds(Duration::ZERO).is_err());
         assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS + 1)).is_err());
         assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS)).is_ok());
+        assert!(wait_seconds(Duration::MAX).is_err());
     }
 }
