@@ -52,6 +52,9 @@ impl Default for BatcherConfig {
 
 type Ack = oneshot::Sender<Result<(), Error>>;
 
+/// Attempts of one request that keeps failing with an invalid checkpoint token.
+const INVALID_TOKEN_ATTEMPTS: u32 = 3;
+
 enum Command {
     Update(Box<OperationUpdate>, Option<Ack>),
     Flush(Ack),
@@ -378,7 +381,15 @@ impl Batcher {
                 retryable: false,
             });
         }
-        if attempt >= self.config.max_attempts {
+        // A repeat of a request whose response was lost is answered from the service's
+        // idempotency cache on the first retry; an invalid token that persists is not going to
+        // recover within this invocation, so hand it back to Lambda quickly.
+        let limit = if err.is_invalid_token() {
+            self.config.max_attempts.min(INVALID_TOKEN_ATTEMPTS)
+        } else {
+            self.config.max_attempts
+        };
+        if attempt >= limit {
             return Err(Error::Checkpoint {
                 message: format!("{err} (gave up after {attempt} attempts)"),
                 retryable: true,
@@ -623,6 +634,34 @@ mod tests {
             .iter()
             .all(|r| r.checkpoint_token.as_str() == "token0"));
         assert!(requests[0].client_token.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_persistent_invalid_token_gives_up_quickly() {
+        let service = Arc::new(Recorder::default());
+        service.failures.lock().unwrap().extend((0..10).map(|_| {
+            ServiceError::new(
+                ServiceErrorKind::InvalidParameter,
+                "InvalidParameterValueException",
+                "Invalid checkpoint token",
+            )
+        }));
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), fast());
+        let err = checkpointer
+            .checkpoint(update("a", OperationType::Step, OperationAction::Succeed))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Checkpoint {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(service.requests.lock().unwrap().len(), 3);
     }
 
     #[tokio::test]

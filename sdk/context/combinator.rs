@@ -150,6 +150,26 @@ impl DurableContext {
     /// Returns the outcome (success or failure) of the first operation to finish; which
     /// one finished first is recorded and replayed.
     ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// // An approval, or a default after a day, whichever comes first.
+    /// async fn approved(ctx: &DurableContext) -> Result<bool, Error> {
+    ///     let callback = ctx.create_callback::<bool>("approval").await?;
+    ///     let answer = callback.result();
+    ///     let default = async {
+    ///         ctx.wait("one day", Duration::from_secs(86_400)).await?;
+    ///         Ok::<_, Error>(false)
+    ///     };
+    ///     ctx.race("approval or default", vec![
+    ///         Box::pin(answer) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
+    ///         Box::pin(default),
+    ///     ])
+    ///     .await
+    /// }
+    /// ```
+    ///
     /// # Errors
     ///
     /// The error of the first operation to finish, if it failed.
