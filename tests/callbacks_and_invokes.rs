@@ -754,7 +754,10 @@ async fn wait_for_callback_failure_timeout_and_heartbeat_are_distinct() {
         .send_callback_failure(&id, error("Declined", "will not sign"))
         .unwrap();
     let failed = execution.run().await.unwrap().result::<String>().unwrap();
-    assert!(failed.starts_with("CallbackFailed "), "{failed}");
+    assert!(
+        failed.starts_with("CallbackFailed CallbackError: "),
+        "{failed}"
+    );
     assert!(failed.ends_with(": will not sign"), "{failed}");
     assert_eq!(entries(&seen_failed), vec![failed.clone(), failed]);
 

@@ -100,7 +100,12 @@ impl DurableContext {
     ///
     /// It is recorded as a CONTEXT operation holding the callback and the submitter step.
     /// A submitter that fails for good gives [`Error::StepFailed`]; a failed callback
-    /// [`Error::CallbackFailed`]; a timed-out one [`Error::CallbackTimedOut`].
+    /// [`Error::CallbackFailed`]; a timed-out one [`Error::CallbackTimedOut`]. The
+    /// [`Error::recorded`] error of these keeps the message and data of the original, under
+    /// the `ErrorType` the context recorded (`StepError`, `CallbackError` or
+    /// `CallbackTimeoutError`), identically on the first run and on every replay. Use
+    /// [`DurableContext::create_callback`] and a step to see the external system's own
+    /// error type.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -394,7 +399,6 @@ where
             None => ("create callback id".to_string(), "submitter".to_string()),
         };
         let reference = position.reference("wait for callback");
-        let path = position.path.clone();
         Box::pin(
             async move {
                 // The context records the raw text the external system sent; it is decoded
@@ -422,7 +426,7 @@ where
                     },
                 )
                 .await
-                .map_err(|err| unwrap_context_error(ctx, &path, err, reference.clone()))?;
+                .map_err(|err| unwrap_context_error(err, reference.clone()))?;
                 serdes.decode(&raw).map_err(|err| Error::Serialization {
                     operation: reference,
                     action: "deserialize",
@@ -435,51 +439,15 @@ where
 }
 
 /// Maps the failure of the wait-for-callback context back to the error of the operation
-/// that caused it, with that operation's recorded error (so the external system's or the
-/// submitter's own error type is kept), and the same distinct errors as `create_callback`.
-/// The context's own record is used when its children are not in the log.
-fn unwrap_context_error(
-    ctx: &DurableContext,
-    path: &str,
-    err: Error,
-    operation: crate::error::OperationRef,
-) -> Error {
+/// that caused it, so callers see the same distinct errors as with `create_callback`.
+///
+/// Only the context's own record is used, on the first run as on a replay: the service
+/// may leave the children of a finished context out of the state (PROTOCOL.md 9.6), so
+/// looking at them would give a replay another error than the run it repeats.
+fn unwrap_context_error(err: Error, operation: crate::error::OperationRef) -> Error {
     let Error::ChildContextFailed { error, .. } = err else {
         return err;
     };
-    let operations = &ctx.exec().operations;
-    let child = |n: u32| crate::replay::operation_id(&format!("{path}-{n}"));
-    let callback = operations.with(&child(1), |op| {
-        op.map(|op| (op.status, op.error().cloned()))
-    });
-    match callback {
-        Some((OperationStatus::TimedOut, Some(recorded))) => {
-            return Error::CallbackTimedOut {
-                operation,
-                error: Box::new(recorded),
-            }
-        }
-        Some((
-            OperationStatus::Failed | OperationStatus::Cancelled | OperationStatus::Stopped,
-            Some(recorded),
-        )) => {
-            return Error::CallbackFailed {
-                operation,
-                error: Box::new(recorded),
-            }
-        }
-        _ => {}
-    }
-    let submitter = operations.with(&child(2), |op| {
-        op.filter(|op| op.status == OperationStatus::Failed)
-            .and_then(|op| op.error().cloned())
-    });
-    if let Some(recorded) = submitter {
-        return Error::StepFailed {
-            operation,
-            error: Box::new(recorded),
-        };
-    }
     let error: Box<ErrorObject> = error;
     match error.error_type.as_deref() {
         Some("CallbackError") => Error::CallbackFailed { operation, error },

@@ -4,9 +4,12 @@
 //! each execution, validates every checkpoint with the service's rules (a request that
 //! breaks one is rejected whole, with the service's message), rotates checkpoint tokens,
 //! answers repeated requests from its idempotency cache, pages the operation log, records
-//! the history events, and fires timers on a virtual clock that never sleeps. The handler
-//! runs through the same invocation driver as on Lambda, so what passes here exercises the
-//! real replay and checkpoint code.
+//! the history events, and fires timers on a virtual clock that never sleeps. As the
+//! service may, it leaves the operations inside a finished child context (one not
+//! checkpointed with `ReplayChildren`) out of the state it hands an invocation, so a
+//! handler that passes here does not depend on them; [`Execution`] still shows them.
+//! The handler runs through the same invocation driver as on Lambda, so what passes here
+//! exercises the real replay and checkpoint code.
 //!
 //! [`Fault`]s make the service fail on purpose: throttling, server errors, invalid tokens,
 //! lost responses, and crashes of the invocation after a chosen checkpoint call.

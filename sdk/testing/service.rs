@@ -520,9 +520,7 @@ impl ExecutionRecord {
         self.clear_dirty();
         self.unseen_changes = false;
         let page = self.config.envelope_page_size.unwrap_or(usize::MAX).max(1);
-        let end = self.ops.len().min(page);
-        let operations = self.wire_ops(0, end);
-        let next_marker = (end < self.ops.len()).then(|| marker(end));
+        let (operations, next_marker) = self.state_page(0, page);
         let (crash, crash_rx) = watch::channel(None);
         let (ended, _) = watch::channel(false);
         self.live = Some(LiveInvocation {
@@ -778,10 +776,9 @@ impl ExecutionRecord {
                 .filter(|&start| start <= self.ops.len())
                 .ok_or_else(|| invalid_parameter(INVALID_MARKER))?,
         };
-        let end = self.ops.len().min(start.saturating_add(limit));
-        let operations = self.wire_ops(start, end);
+        let (operations, next_marker) = self.state_page(start, limit);
         Ok(GetDurableExecutionStateResponse {
-            next_marker: (end < self.ops.len()).then(|| marker(end)),
+            next_marker,
             operations,
         })
     }
@@ -1122,14 +1119,46 @@ impl ExecutionRecord {
         }
     }
 
-    /// The wire form of the operations `start..end`.
-    fn wire_ops(&self, start: usize, end: usize) -> Vec<Operation> {
-        self.ops
-            .get(start..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|op| op.to_wire(&self.input))
-            .collect()
+    /// A page of the execution state that an invocation reads: at most `limit` operations
+    /// from position `start` of the log, and the marker of the next page if there is one.
+    ///
+    /// Like the service (PROTOCOL.md 9.6), the state leaves out the operations inside a
+    /// completed CONTEXT that was not checkpointed with `ReplayChildren`: its result stands
+    /// for them, and an SDK must not rely on finding them.
+    fn state_page(&self, start: usize, limit: usize) -> (Vec<Operation>, Option<String>) {
+        let mut operations = Vec::with_capacity(limit.min(self.ops.len().saturating_sub(start)));
+        for (index, op) in self.ops.iter().enumerate().skip(start) {
+            if self.inside_completed_context(op) {
+                continue;
+            }
+            if operations.len() == limit {
+                return (operations, Some(marker(index)));
+            }
+            operations.push(op.to_wire(&self.input));
+        }
+        (operations, None)
+    }
+
+    /// Whether an enclosing CONTEXT of `op` has completed without `ReplayChildren`.
+    fn inside_completed_context(&self, op: &StoredOp) -> bool {
+        let mut parent = op.parent_id.as_ref();
+        while let Some(id) = parent {
+            let Some(ancestor) = self.get(id.as_str()) else {
+                return false;
+            };
+            if ancestor.type_ == OperationType::Context
+                && matches!(
+                    ancestor.status,
+                    OperationStatus::Succeeded | OperationStatus::Failed
+                )
+                && !matches!(&ancestor.details, OpDetails::Context(context)
+                    if context.replay_children == Some(true))
+            {
+                return true;
+            }
+            parent = ancestor.parent_id.as_ref();
+        }
+        false
     }
 
     // ---------------------------------------------------------------------------------

@@ -1136,6 +1136,88 @@ async fn the_operation_log_is_paged() {
 }
 
 #[tokio::test]
+async fn the_state_leaves_out_the_children_of_completed_contexts() {
+    let mut h = Harness::with(ExecutionConfig {
+        envelope_page_size: Some(2),
+        state_page_size: Some(2),
+        ..config()
+    });
+    let start = |id: &str| update(id, OperationType::Context, OperationAction::Start);
+    let done = |id: &str| with_payload(step(id, OperationAction::Succeed), "1");
+    let mut replayed = with_payload(
+        update("r", OperationType::Context, OperationAction::Succeed),
+        "2",
+    );
+    replayed.context_options = Some(ContextOptions {
+        replay_children: Some(true),
+    });
+    h.ok(vec![
+        // Succeeded: its children (and theirs) are left out.
+        start("c"),
+        child(done("c-s"), "c"),
+        child(start("c-n"), "c"),
+        child(done("c-n-s"), "c-n"),
+        with_payload(
+            child(
+                update("c-n", OperationType::Context, OperationAction::Succeed),
+                "c",
+            ),
+            "3",
+        ),
+        with_payload(
+            update("c", OperationType::Context, OperationAction::Succeed),
+            "4",
+        ),
+        // Failed: the same.
+        start("f"),
+        child(done("f-s"), "f"),
+        with_error(
+            update("f", OperationType::Context, OperationAction::Fail),
+            "E",
+        ),
+        // Succeeded with ReplayChildren: its children stay, as do those of a running one.
+        start("r"),
+        child(done("r-s"), "r"),
+        replayed,
+        start("o"),
+        child(done("o-s"), "o"),
+        wait("w", 5),
+    ])
+    .await;
+    h.end(pending());
+    let input = h.begin();
+    let state = input.initial_execution_state.unwrap();
+    let mut ids: Vec<String> = state
+        .operations
+        .iter()
+        .map(|op| op.id.to_string())
+        .collect();
+    let mut marker = state.next_marker;
+    let token = CheckpointToken::try_from(h.token.as_str()).unwrap();
+    while let Some(current) = marker {
+        let page = h
+            .service
+            .get_state(
+                &h.arn,
+                &GetDurableExecutionStateRequest {
+                    checkpoint_token: token.clone(),
+                    marker: Some(current),
+                    max_items: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!page.operations.is_empty() && page.operations.len() <= 2);
+        ids.extend(page.operations.iter().map(|op| op.id.to_string()));
+        marker = page.next_marker;
+    }
+    assert_eq!(&ids[1..], ["c", "f", "r", "r-s", "o", "o-s", "w"]);
+    // The service still keeps them: the runner's view of the execution has them all.
+    assert_eq!(h.op("c-n-s").status, OperationStatus::Succeeded);
+    assert_eq!(h.snapshot_ops().len(), 12);
+}
+
+#[tokio::test]
 async fn an_execution_update_completes_the_execution_and_spends_the_token() {
     let mut h = Harness::new();
     let response = h
