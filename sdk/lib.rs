@@ -90,6 +90,11 @@ pub use lambda::run;
 pub use logger::Logger;
 pub use replay::StepSemantics;
 
+/// The Lambda runtime that [`run`] serves handlers on, re-exported so that a function's
+/// crate can name its types (the error [`run`] returns, `lambda_runtime::Context`) without
+/// a dependency of its own, at the version the SDK was built with.
+pub use lambda_runtime;
+
 /// Makes an async durable handler the Lambda function's entry point: generates the `fn main`
 /// that serves it with [`run`].
 ///

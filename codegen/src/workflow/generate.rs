@@ -359,6 +359,13 @@ fn finish_items(items: &mut [syn::Item], serde_crate: &syn::Attribute) {
                     finish_items(items, serde_crate);
                 }
                 allow_checked_unwraps(module, |module| &mut module.attrs);
+                if module.ident == "error" {
+                    // typify's `ConversionError`, unused unless a type has a checked
+                    // conversion; a binary crate would warn about it.
+                    module.attrs.push(syn::parse_quote!(
+                        #[allow(dead_code, reason = "used only by types with checked conversions")]
+                    ));
+                }
                 continue;
             }
             syn::Item::Impl(item) => {

@@ -1,4 +1,5 @@
 /// Error types.
+#[allow(dead_code, reason = "used only by types with checked conversions")]
 pub mod error {
     /// Error from a `TryFrom` or `FromStr` implementation.
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
@@ -31,6 +32,7 @@ pub mod error {
     }
 }
 /// The name of this workflow, as declared.
+#[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "escaping";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
