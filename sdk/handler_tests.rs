@@ -216,3 +216,184 @@ async fn nothing_queued_is_lost_when_the_handler_finishes() {
         vec![OperationAction::Start, OperationAction::Succeed]
     );
 }
+
+/// An envelope recording a step, a wait, a child context with a step inside and a
+/// callback still waiting, for the handler of [`recorded_handler`].
+fn recorded_envelope() -> Value {
+    let id = |path: &str| crate::replay::operation_id(path);
+    let at = "2026-01-01T00:00:00Z";
+    json!({
+        "DurableExecutionArn": "arn:test",
+        "CheckpointToken": "first",
+        "InitialExecutionState": {"Operations": [
+            {"Id": "exec", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": at,
+             "ExecutionDetails": {"InputPayload": "{\"n\":2}"}},
+            {"Id": id("1"), "Type": "STEP", "SubType": "Step", "Name": "a", "Status": "SUCCEEDED",
+             "StartTimestamp": at, "EndTimestamp": 1767225601000_i64,
+             "StepDetails": {"Attempt": 1, "Result": "1"}},
+            {"Id": id("2"), "Type": "WAIT", "SubType": "Wait", "Name": "w", "Status": "SUCCEEDED",
+             "StartTimestamp": at, "WaitDetails": {"ScheduledEndTimestamp": 1767225605.0}},
+            {"Id": id("3"), "Type": "CONTEXT", "SubType": "RunInChildContext", "Name": "c",
+             "Status": "SUCCEEDED", "StartTimestamp": at, "ContextDetails": {"Result": "3"}},
+            {"Id": id("3-1"), "ParentId": id("3"), "Type": "STEP", "SubType": "Step", "Name": "cs",
+             "Status": "SUCCEEDED", "StartTimestamp": at, "StepDetails": {"Result": "3"}},
+            {"Id": id("4"), "Type": "CALLBACK", "SubType": "Callback", "Name": "cb",
+             "Status": "STARTED", "StartTimestamp": at, "CallbackDetails": {"CallbackId": "cb-1"}}
+        ], "NextMarker": ""}
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct Event {
+    n: u32,
+}
+
+fn recorded_handler() -> ErasedHandler {
+    erase(|event: Event, ctx: DurableContext| async move {
+        let a: u32 = ctx
+            .step("a", |_| async { Ok::<_, std::io::Error>(1) })
+            .await?;
+        ctx.wait("w", Duration::from_secs(5)).await?;
+        let c: u32 = ctx
+            .run_in_child_context("c", |child| async move {
+                child
+                    .step("cs", |_| async { Ok::<_, std::io::Error>(3) })
+                    .await
+            })
+            .await?;
+        let callback = ctx.create_callback::<u32>("cb").await?;
+        let v = callback.result().await?;
+        Ok::<_, Error>(event.n + a + c + v)
+    })
+}
+
+/// Every JSON node of the envelope, by path.
+fn nodes(value: &Value, path: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(path.clone());
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                path.push(Value::String(key.clone()));
+                nodes(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                path.push(json!(index));
+                nodes(child, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces (or, with `None`, removes) the node at `path`.
+fn mutate(mut root: Value, path: &[Value], with: Option<Value>) -> Value {
+    let Some((last, parents)) = path.split_last() else {
+        return with.unwrap_or(Value::Null);
+    };
+    let mut node = &mut root;
+    for step in parents {
+        node = match step {
+            Value::String(key) => &mut node[key.as_str()],
+            _ => &mut node[step.as_u64().unwrap() as usize],
+        };
+    }
+    match (node, last, with) {
+        (Value::Object(map), Value::String(key), Some(value)) => {
+            map.insert(key.clone(), value);
+        }
+        (Value::Object(map), Value::String(key), None) => {
+            map.remove(key);
+        }
+        (Value::Array(items), index, Some(value)) => {
+            items[index.as_u64().unwrap() as usize] = value;
+        }
+        (Value::Array(items), index, None) => {
+            items.remove(index.as_u64().unwrap() as usize);
+        }
+        _ => unreachable!("paths come from the same document"),
+    }
+    root
+}
+
+/// Bad input never panics: every node of a recorded envelope replaced by a value of each
+/// JSON type, or removed, gives a parse error that names the envelope's field, or an
+/// invocation that ends (PENDING, SUCCEEDED, or FAILED with an error that says what is
+/// wrong). The untouched envelope suspends on the callback.
+#[tokio::test]
+async fn mutated_envelopes_never_panic() {
+    let envelope = recorded_envelope();
+    let handler = recorded_handler();
+    let service: Arc<dyn DurableService> = Arc::new(Echo::default());
+    let run = |payload: Value| {
+        let handler = Arc::clone(&handler);
+        let service = Arc::clone(&service);
+        async move {
+            let input = crate::lambda::parse_envelope(payload)?;
+            Ok::<_, Error>(
+                execute(
+                    service,
+                    input,
+                    &handler,
+                    &options(Some(Duration::from_secs(5))),
+                )
+                .await,
+            )
+        }
+    };
+    let baseline = run(envelope.clone()).await.unwrap().unwrap();
+    assert_eq!(baseline.status, InvocationStatus::Pending);
+
+    let mut paths = Vec::new();
+    nodes(&envelope, &mut Vec::new(), &mut paths);
+    let replacements = [
+        Some(Value::Null),
+        Some(json!(7)),
+        Some(json!(-1.5)),
+        Some(json!("x")),
+        Some(json!([])),
+        Some(json!({})),
+        Some(json!(true)),
+        None,
+    ];
+    let (mut parse_errors, mut ended) = (0, 0);
+    for path in &paths {
+        for with in &replacements {
+            let mutated = mutate(envelope.clone(), path, with.clone());
+            match run(mutated).await {
+                Err(err) => {
+                    let message = err.to_string();
+                    assert!(
+                        message.contains("durable execution envelope"),
+                        "{path:?} -> {with:?}: {message}"
+                    );
+                    parse_errors += 1;
+                }
+                Ok(Err(err)) => {
+                    // A function error (the invocation is retried): it says why.
+                    assert!(!err.to_string().is_empty(), "{path:?} -> {with:?}");
+                    ended += 1;
+                }
+                Ok(Ok(output)) => {
+                    if output.status == InvocationStatus::Failed {
+                        let error = output.error.unwrap();
+                        assert!(
+                            error.error_type.is_some()
+                                && error
+                                    .error_message
+                                    .as_deref()
+                                    .is_some_and(|m| !m.is_empty()),
+                            "{path:?} -> {with:?}: {error:?}"
+                        );
+                    }
+                    ended += 1;
+                }
+            }
+        }
+    }
+    // Both kinds of outcome were exercised.
+    assert!(parse_errors > 100 && ended > 100, "{parse_errors} {ended}");
+}
