@@ -79,8 +79,9 @@ enum SubType {
     Other(Box<str>),
 }
 
-/// The sub types the SDK records (kept without allocating).
-const KNOWN_SUB_TYPES: [&str; 15] = [
+/// The sub types the SDK records: validated once when operations are written, and kept
+/// without allocating in the operation log.
+pub(crate) const SUB_TYPES: [&str; 15] = [
     "Step",
     "WaitForCondition",
     "Wait",
@@ -103,10 +104,7 @@ impl SubType {
         let Some(sub_type) = sub_type else {
             return SubType::None;
         };
-        match KNOWN_SUB_TYPES
-            .iter()
-            .find(|known| **known == sub_type.as_str())
-        {
+        match SUB_TYPES.iter().find(|known| **known == sub_type.as_str()) {
             Some(known) => SubType::Known(known),
             None => SubType::Other(String::from(sub_type).into_boxed_str()),
         }

@@ -214,30 +214,12 @@ fn valid_name(name: &str) -> bool {
     (1..=256).contains(&name.len()) && name.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
-/// The sub types the SDK uses, validated once.
-const SUB_TYPES: [&str; 15] = [
-    "Step",
-    "WaitForCondition",
-    "Wait",
-    "Callback",
-    "ChainedInvoke",
-    "RunInChildContext",
-    "WaitForCallback",
-    "Map",
-    "MapIteration",
-    "Parallel",
-    "ParallelBranch",
-    "All",
-    "Any",
-    "Race",
-    "Combinator",
-];
-
+/// The wire form of a sub type; the SDK's own are validated once and cloned.
 fn sub_type_of(sub_type: &str) -> Option<OperationSubType> {
     static KNOWN: std::sync::OnceLock<Vec<(&'static str, OperationSubType)>> =
         std::sync::OnceLock::new();
     let known = KNOWN.get_or_init(|| {
-        SUB_TYPES
+        crate::state::SUB_TYPES
             .iter()
             .filter_map(|name| OperationSubType::try_from(*name).ok().map(|st| (*name, st)))
             .collect()
