@@ -281,6 +281,34 @@ where
     }
 }
 
+/// The `ErrorType` of a panic in user code.
+pub(crate) const PANIC_ERROR_TYPE: &str = "Panic";
+
+/// The error object of a panic in user code: its message when the payload is a string (as
+/// with `panic!("...")`), else a generic one.
+pub(crate) fn panic_error_object(payload: &(dyn std::any::Any + Send)) -> ErrorObject {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a payload that is not a string".to_string());
+    error_object(PANIC_ERROR_TYPE, &format!("panicked: {message}"))
+}
+
+/// Runs user code (a step body, a check, a branch), turning a panic into a failure with
+/// [`panic_error_object`], so that it is recorded and offered to the retry strategy like
+/// any other failure instead of unwinding through the SDK. Needs `panic = "unwind"` (the
+/// default); with `panic = "abort"` the process ends.
+pub(crate) async fn catch_panic<T>(
+    future: impl std::future::Future<Output = Result<T, ErrorObject>>,
+) -> Result<T, ErrorObject> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(future).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(payload) => Err(panic_error_object(&*payload)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,12 +12,14 @@ use serde_json::Value;
 use crate::checkpoint::batcher::{BatcherConfig, BatcherStats, Checkpointer};
 use crate::checkpoint::{BoxFuture, DurableService, ServiceError};
 use crate::context::DurableContext;
-use crate::error::{error_object, Error};
-use crate::state::{ExecutionState, Operations};
+use crate::error::{error_object, panic_error_object, Error};
+use crate::log::Operations;
+use crate::replay::{self, Activity, PendingDecision};
+use crate::state::ExecutionState;
 use crate::wire::{
     DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject,
     GetDurableExecutionStateRequest, InvocationStatus, Operation, OperationAction, OperationId,
-    OperationStatus, OperationType, OperationUpdate,
+    OperationType, OperationUpdate,
 };
 
 /// The largest handler output Lambda returns: 6 MiB minus an allowance for the envelope.
@@ -111,7 +113,7 @@ impl Default for InvocationOptions {
             batcher: BatcherConfig::default(),
             log_during_replay: false,
             deadline: None,
-            deadline_margin: Duration::from_secs(1),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
             drain_timeout: Duration::from_secs(10),
             response_limit: RESPONSE_LIMIT,
             stats: Arc::new(BatcherStats::default()),
@@ -200,16 +202,41 @@ pub(crate) async fn execute(
     let ctx = DurableContext::root(Arc::clone(&exec), replaying);
     let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
 
-    let mut fut = handler(event, source, ctx);
-    let mut deadline = options
-        .deadline
-        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline - options.deadline_margin)));
+    // A panic while the handler is built or polled fails the execution like an error
+    // would, instead of unwinding through the runtime (queued updates are still written).
+    let mut fut = {
+        use futures_util::FutureExt;
+        let built =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(event, source, ctx)));
+        match built {
+            Ok(fut) => std::panic::AssertUnwindSafe(fut)
+                .catch_unwind()
+                .map(|outcome| {
+                    outcome.unwrap_or_else(|payload| {
+                        Err(HandlerFailure::User(panic_error_object(&*payload)))
+                    })
+                })
+                .boxed(),
+            Err(payload) => {
+                let error = panic_error_object(&*payload);
+                async move { Err(HandlerFailure::User(error)) }.boxed()
+            }
+        }
+    };
+    let soft_deadline = options.deadline.map(|deadline| {
+        let margin = deadline_margin(deadline, options.deadline_margin);
+        deadline.checked_sub(margin).unwrap_or(deadline)
+    });
+    let mut deadline = soft_deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+    let tracker = Arc::new(WakeTracker::default());
 
     let outcome = std::future::poll_fn(|cx| {
         if let Some(err) = exec.fatal() {
             return Poll::Ready(Outcome::Fatal(err));
         }
-        if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(cx)) {
+        let waker = tracker.track(cx.waker());
+        let mut tracked = std::task::Context::from_waker(&waker);
+        if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(&mut tracked)) {
             return Poll::Ready(match exec.fatal() {
                 Some(err) => Outcome::Fatal(err),
                 None => Outcome::Done(out),
@@ -218,44 +245,48 @@ pub(crate) async fn execute(
         if let Some(err) = exec.fatal() {
             return Poll::Ready(Outcome::Fatal(err));
         }
-        if exec.is_quiescent() {
-            return Poll::Ready(Outcome::Quiescent);
+        let deadline_passed = deadline
+            .as_mut()
+            .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+        let activity = Activity {
+            woken: tracker.woken(),
+            active: exec.active_count(),
+            parked: exec.parked_count(),
+        };
+        match replay::when_pending(activity, deadline_passed) {
+            PendingDecision::KeepRunning => Poll::Pending,
+            PendingDecision::Suspend => Poll::Ready(Outcome::Quiescent),
+            PendingDecision::EndForRetry => Poll::Ready(Outcome::Deadline),
         }
-        if let Some(deadline) = deadline.as_mut() {
-            if deadline.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Outcome::Deadline);
-            }
-        }
-        Poll::Pending
     })
     .await;
+    // Every wait on the way out is bounded by the time the invocation has left.
+    let hard_deadline = options.deadline;
+    let bounded = |limit: Duration| match hard_deadline {
+        Some(deadline) => limit.min(
+            deadline
+                .saturating_duration_since(tokio::time::Instant::now())
+                .saturating_sub(EXIT_SLACK),
+        ),
+        None => limit,
+    };
     let result = match outcome {
         Outcome::Quiescent => {
             // Everything queued must be durable before suspending.
-            match checkpointer.flush().await {
-                Ok(()) => Ok(pending()),
-                Err(err) => fatal_output(err),
+            match tokio::time::timeout(bounded(options.drain_timeout), checkpointer.flush()).await {
+                Ok(Ok(())) => Ok(pending()),
+                Ok(Err(err)) => fatal_output(err),
+                Err(_) => Err(InvocationError {
+                    message: "the invocation ran out of time while writing its last checkpoints; it will be retried".to_string(),
+                }),
             }
         }
         Outcome::Fatal(err) => fatal_output(err),
         Outcome::Deadline => {
-            tracing::warn!("the invocation is about to time out; suspending");
-            let flushed = tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
-            let something_pending = exec.has_parked()
-                || exec.operations.any(|op| {
-                    matches!(
-                        (op.type_, op.status),
-                        (OperationType::Step, OperationStatus::Pending)
-                            | (
-                                OperationType::Wait
-                                    | OperationType::Callback
-                                    | OperationType::ChainedInvoke,
-                                OperationStatus::Started
-                            )
-                    )
-                });
-            match flushed {
-                Ok(Ok(())) if something_pending => Ok(pending()),
+            tracing::warn!(
+                "the invocation is about to time out while work can still progress; ending it so that it is invoked again"
+            );
+            match tokio::time::timeout(bounded(options.drain_timeout), checkpointer.flush()).await {
                 Ok(Err(err)) => fatal_output(err),
                 _ => Err(InvocationError {
                     message: "the invocation reached its deadline while work was still running; it will be retried".to_string(),
@@ -263,21 +294,89 @@ pub(crate) async fn execute(
             }
         }
         Outcome::Done(result) => {
-            complete(&exec, &checkpointer, execution_id.as_ref(), result, options).await
+            // A replay that completes must have asked for every operation its history holds
+            // under the bodies that ran to their end; otherwise the code changed.
+            match exec.operations.first_unvisited() {
+                Some((id, found)) => fatal_output(Error::NonDeterministic {
+                    id,
+                    expected: "no further operation (the handler returned)".to_string(),
+                    found,
+                }),
+                None => {
+                    complete(&exec, &checkpointer, execution_id.as_ref(), result, options).await
+                }
+            }
         }
     };
     // Drop the handler (and any parked operation) before draining.
     drop(fut);
-    let _ = tokio::time::timeout(options.drain_timeout, checkpointer.flush()).await;
+    let _ = tokio::time::timeout(bounded(options.drain_timeout), checkpointer.flush()).await;
     drop(checkpointer);
     drop(exec);
-    if tokio::time::timeout(options.drain_timeout, &mut batcher_task.0)
+    if tokio::time::timeout(bounded(options.drain_timeout), &mut batcher_task.0)
         .await
         .is_err()
     {
         tracing::warn!("the checkpoint writer did not stop in time");
     }
     result
+}
+
+/// How long before the Lambda deadline the invocation stops running the handler and writes
+/// what is queued, by default.
+pub(crate) const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// What the invocation keeps free before its hard deadline, so that the output still
+/// reaches Lambda after the last bounded wait.
+const EXIT_SLACK: Duration = Duration::from_millis(50);
+
+/// The margin to leave before the deadline: the configured one, but at most half of the
+/// time the invocation has, so that a short invocation still runs its handler.
+fn deadline_margin(deadline: tokio::time::Instant, configured: Duration) -> Duration {
+    let total = deadline.saturating_duration_since(tokio::time::Instant::now());
+    configured.min(total / 2)
+}
+
+/// Notes whether the handler woke itself while it was polled: then it can still make
+/// progress, whatever the counters say.
+#[derive(Default)]
+struct WakeTracker {
+    woken: std::sync::atomic::AtomicBool,
+    outer: std::sync::Mutex<Option<std::task::Waker>>,
+}
+
+impl WakeTracker {
+    /// A waker for one poll, which forwards to `outer`.
+    fn track(self: &Arc<Self>, outer: &std::task::Waker) -> std::task::Waker {
+        self.woken.store(false, std::sync::atomic::Ordering::SeqCst);
+        let mut slot = self.outer.lock().unwrap_or_else(|p| p.into_inner());
+        if !slot.as_ref().is_some_and(|known| known.will_wake(outer)) {
+            *slot = Some(outer.clone());
+        }
+        std::task::Waker::from(Arc::clone(self))
+    }
+
+    fn woken(&self) -> bool {
+        self.woken.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl std::task::Wake for WakeTracker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(outer) = self
+            .outer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            outer.wake_by_ref();
+        }
+    }
 }
 
 /// Stops the checkpoint writer when the invocation is dropped before it finishes (for

@@ -103,9 +103,10 @@ fn options(deadline_in: Option<Duration>) -> InvocationOptions {
 }
 
 /// Near the deadline, with a wait pending beside a long step, the invocation flushes what
-/// is queued and returns PENDING.
+/// is queued and ends with a function error: the step could still finish, so `PENDING`
+/// (which waits for the wait's timer) would leave it stranded.
 #[tokio::test]
-async fn deadline_with_pending_work_suspends() {
+async fn deadline_with_a_parked_wait_beside_a_running_step_is_a_function_error() {
     let service = Arc::new(Echo::default());
     let handler = erase(|_: Value, ctx: DurableContext| async move {
         let wait = ctx.wait("later", Duration::from_secs(60));
@@ -124,9 +125,8 @@ async fn deadline_with_pending_work_suspends() {
         &handler,
         &options(Some(Duration::from_millis(300))),
     )
-    .await
-    .unwrap();
-    assert_eq!(output.status, InvocationStatus::Pending);
+    .await;
+    assert!(output.is_err(), "{output:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let updates = service.updates.lock().unwrap();
     assert!(
@@ -135,6 +135,24 @@ async fn deadline_with_pending_work_suspends() {
             .any(|u| u.name.as_deref().map(|n| n.as_str()) == Some("slow")),
         "the step's START was flushed"
     );
+}
+
+/// With only a parked wait (nothing running), the invocation suspends before the deadline.
+#[tokio::test]
+async fn parked_wait_alone_suspends() {
+    let service = Arc::new(Echo::default());
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.wait("later", Duration::from_secs(60)).await
+    });
+    let output = execute(
+        service.clone(),
+        input(),
+        &handler,
+        &options(Some(Duration::from_secs(30))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.status, InvocationStatus::Pending);
 }
 
 /// Near the deadline with nothing pending (only a long step running), the invocation ends

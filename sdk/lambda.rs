@@ -86,13 +86,21 @@ async fn invoke(
             });
         }
     };
-    let remaining = event
-        .context
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let deadline = match event.context.deadline().duration_since(SystemTime::now()) {
+        Ok(remaining) if !remaining.is_zero() => Some(tokio::time::Instant::now() + remaining),
+        _ => {
+            // Local tools send a relative value that reads as a date in 1970; suspending
+            // at the first await would make no progress at all.
+            tracing::warn!(
+                deadline_ms = event.context.deadline,
+                "the invocation's deadline has already passed when it starts; running without one"
+            );
+            None
+        }
+    };
     let options = InvocationOptions {
-        deadline: Some(tokio::time::Instant::now() + remaining),
+        deadline,
+        deadline_margin: deadline_margin_from_env(),
         ..InvocationOptions::default()
     };
     execute(service, input, handler, &options)
@@ -101,6 +109,25 @@ async fn invoke(
             error_type: "DurableInvocationError".to_string(),
             error_message: err.to_string(),
         })
+}
+
+/// The environment variable that sets how long before the Lambda deadline an invocation
+/// stops and writes what is queued, in milliseconds.
+pub(crate) const DEADLINE_MARGIN_ENV: &str = "LAMBDA_DURABLE_DEADLINE_MARGIN_MS";
+
+/// The deadline margin: [`DEADLINE_MARGIN_ENV`] if it holds a number of milliseconds,
+/// else the default (2 s).
+fn deadline_margin_from_env() -> Duration {
+    match std::env::var(DEADLINE_MARGIN_ENV) {
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(millis) => Duration::from_millis(millis),
+            Err(_) => {
+                tracing::warn!(value = %text, "{DEADLINE_MARGIN_ENV} is not a number of milliseconds; using the default");
+                crate::handler::DEFAULT_DEADLINE_MARGIN
+            }
+        },
+        Err(_) => crate::handler::DEFAULT_DEADLINE_MARGIN,
+    }
 }
 
 /// Parses the invocation envelope, naming what is wrong with a malformed one.

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{DurableService, ServiceError};
 use crate::error::Error;
-use crate::state::{IdHasher, IdMap, Operations};
+use crate::log::{IdHasher, IdMap, Operations};
 use crate::wire::{
     CheckpointDurableExecutionRequest, CheckpointToken, ClientToken,
     GetDurableExecutionStateRequest, OperationAction, OperationType, OperationUpdate,

@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::child::run_child;
+use super::child::{run_child, run_child_summarized};
+use super::scope::{drain_replay_only, Scoped};
 use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
-use crate::replay::is_terminal;
 use crate::serdes::JsonSerdes;
 use crate::wire::{ErrorObject, OperationStatus};
 
@@ -609,23 +609,31 @@ where
         return Err(invalid("max_concurrency must be at least 1".to_string()));
     }
     settings.completion.validate(total).map_err(invalid)?;
-    let batch_id = position.id.clone();
+    let batch_digest = position.digest;
     let exec = Arc::clone(ctx.exec());
-    run_child(
+    let summarize = |result: &BatchResult<R>| summarize(result);
+    run_child_summarized(
         ctx,
         position,
         kind.sub_type,
         JsonSerdes,
+        Some(&summarize),
         move |batch_ctx| async move {
-            // A batch that already succeeded only runs again to rebuild a result too large to
-            // store: then only branches with a finished record may run.
-            let rebuilding = exec.operations.status(&batch_id) == Some(OperationStatus::Succeeded);
             let mut pending = Vec::with_capacity(total);
             for (index, (name, body)) in branches.into_iter().enumerate() {
                 let name =
                     name.unwrap_or_else(|| Name::from(format!("{}-{index}", kind.default_name)));
                 let branch_position = batch_ctx.reserve(name);
                 pending.push((index, branch_position, body));
+            }
+            // A batch that already succeeded only runs again to rebuild a result too large to
+            // store, from the summary it recorded instead.
+            let rebuild = exec.operations.visit(&batch_digest, |op| {
+                op.filter(|op| op.status == OperationStatus::Succeeded)
+                    .map(|op| op.result().unwrap_or_default().to_string())
+            });
+            if let Some(summary) = rebuild {
+                return rebuild_batch(&batch_ctx, kind, settings.nesting, pending, &summary).await;
             }
             let limit = settings.max_concurrency.unwrap_or(usize::MAX).max(1);
             let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
@@ -649,13 +657,6 @@ where
                     let Some((index, branch_position, body)) = queue.next() else {
                         break;
                     };
-                    if rebuilding {
-                        let status = exec.operations.status(&branch_position.id);
-                        if !status.is_some_and(is_terminal) {
-                            started[index] = status.is_some();
-                            continue;
-                        }
-                    }
                     started[index] = true;
                     running.push(run_branch(
                         &batch_ctx,
@@ -685,27 +686,7 @@ where
             let items = outcomes
                 .into_iter()
                 .enumerate()
-                .filter_map(|(index, outcome)| match outcome {
-                    Some(Ok(value)) => Some(BatchItem {
-                        index,
-                        status: BatchItemStatus::Succeeded,
-                        result: Some(value),
-                        error: None,
-                    }),
-                    Some(Err(error)) => Some(BatchItem {
-                        index,
-                        status: BatchItemStatus::Failed,
-                        result: None,
-                        error: Some(error),
-                    }),
-                    None if started[index] => Some(BatchItem {
-                        index,
-                        status: BatchItemStatus::Started,
-                        result: None,
-                        error: None,
-                    }),
-                    None => None,
-                })
+                .filter_map(|(index, outcome)| item(index, outcome, started[index]))
                 .collect();
             Ok(BatchResult {
                 items,
@@ -715,6 +696,164 @@ where
         },
     )
     .await
+}
+
+fn item<R>(
+    index: usize,
+    outcome: Option<Result<R, ErrorObject>>,
+    started: bool,
+) -> Option<BatchItem<R>> {
+    match outcome {
+        Some(Ok(value)) => Some(BatchItem {
+            index,
+            status: BatchItemStatus::Succeeded,
+            result: Some(value),
+            error: None,
+        }),
+        Some(Err(error)) => Some(BatchItem {
+            index,
+            status: BatchItemStatus::Failed,
+            result: None,
+            error: Some(error),
+        }),
+        None if started => Some(BatchItem {
+            index,
+            status: BatchItemStatus::Started,
+            result: None,
+            error: None,
+        }),
+        None => None,
+    }
+}
+
+/// The outcome of each branch, by index, as far as it is known.
+type Outcomes<R> = Vec<Option<Result<R, ErrorObject>>>;
+
+/// What a batch records instead of a result too large to store: why it completed and what
+/// became of each branch, one letter per branch (`S` succeeded, `F` failed, `R` started
+/// and unfinished, `-` never started). The branches' own records hold the rest.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchSummary {
+    completion_reason: CompletionReason,
+    total_count: usize,
+    branches: String,
+}
+
+fn summarize<R>(result: &BatchResult<R>) -> String {
+    let mut branches = vec![b'-'; result.total_count];
+    for item in &result.items {
+        if let Some(slot) = branches.get_mut(item.index) {
+            *slot = match item.status {
+                BatchItemStatus::Succeeded => b'S',
+                BatchItemStatus::Failed => b'F',
+                BatchItemStatus::Started => b'R',
+            };
+        }
+    }
+    let summary = BatchSummary {
+        completion_reason: result.completion_reason,
+        total_count: result.total_count,
+        branches: String::from_utf8(branches).unwrap_or_default(),
+    };
+    serde_json::to_string(&summary).unwrap_or_default()
+}
+
+/// Rebuilds the result of a batch whose result was too large to store, following its
+/// summary exactly: the branches it lists run again replay-only (their outcomes come from
+/// their records; they start and write nothing), the others stay out.
+async fn rebuild_batch<'a, R>(
+    batch_ctx: &DurableContext,
+    kind: BatchKind,
+    nesting: Nesting,
+    pending: Vec<(usize, Position, BranchBody<'a, R>)>,
+    summary: &str,
+) -> Result<BatchResult<R>, ErrorObject>
+where
+    R: Serialize + DeserializeOwned + Send + 'a,
+{
+    let summary: BatchSummary = serde_json::from_str(summary).map_err(|err| {
+        crate::error::error_object(
+            "NonDeterministicExecutionError",
+            &format!(
+                "the recorded summary of the {} cannot be read ({err}); was it recorded by another version of the SDK?",
+                kind.label
+            ),
+        )
+    })?;
+    if summary.total_count != pending.len() || summary.branches.len() != pending.len() {
+        return Err(crate::error::error_object(
+            "NonDeterministicExecutionError",
+            &format!(
+                "the {} recorded {} branches but the code gives {}",
+                kind.label,
+                summary.total_count,
+                pending.len()
+            ),
+        ));
+    }
+    let statuses = summary.branches.as_bytes();
+    let mut runs = Vec::new();
+    let outcomes: Arc<std::sync::Mutex<Outcomes<R>>> = Arc::new(std::sync::Mutex::new(
+        (0..pending.len()).map(|_| None).collect(),
+    ));
+    for (index, position, body) in pending {
+        if statuses.get(index).is_none_or(|status| *status == b'-') {
+            continue;
+        }
+        let outcomes = Arc::clone(&outcomes);
+        let branch = run_branch(batch_ctx, position, kind, nesting, body, index);
+        let future: Pin<Box<dyn Future<Output = ()> + Send + '_>> = Box::pin(async move {
+            let (index, outcome) = branch.await;
+            let outcome = outcome.unwrap_or_else(Err);
+            if let Some(slot) = outcomes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get_mut(index)
+            {
+                *slot = Some(outcome);
+            }
+        });
+        runs.push(Scoped::replay_only(future));
+    }
+    drain_replay_only(&mut runs);
+    drop(runs);
+    let mut outcomes = std::mem::take(
+        &mut *outcomes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    let mut items = Vec::new();
+    for (index, status) in statuses.iter().enumerate() {
+        let outcome = outcomes.get_mut(index).and_then(Option::take);
+        let rebuilt = match (status, outcome) {
+            (b'-', _) => None,
+            (b'R', _) => item::<R>(index, None, true),
+            (b'S', Some(Ok(value))) => item(index, Some(Ok(value)), true),
+            (b'F', Some(Err(error))) => item(index, Some(Err(error)), true),
+            (status, outcome) => {
+                return Err(crate::error::error_object(
+                    "NonDeterministicExecutionError",
+                    &format!(
+                        "branch {index} of the {} was recorded as {} but replays as {}",
+                        kind.label,
+                        char::from(*status),
+                        match outcome {
+                            Some(Ok(_)) => "succeeded",
+                            Some(Err(_)) => "failed",
+                            None => "unfinished",
+                        }
+                    ),
+                ))
+            }
+        };
+        items.extend(rebuilt);
+    }
+    Ok(BatchResult {
+        items,
+        completion_reason: summary.completion_reason,
+        total_count: summary.total_count,
+    })
 }
 
 /// Runs one branch; a fatal SDK error is returned as `Err` (the outer `Result`), a branch
@@ -740,8 +879,8 @@ where
             }
         }
         Nesting::Flat => {
-            let child = batch_ctx.child(&position.path, batch_ctx.parent_id().cloned());
-            Ok(body(child).await)
+            let child = batch_ctx.child(&position, batch_ctx.parent_id().cloned());
+            Ok(crate::error::catch_panic(body(child)).await)
         }
     };
     (index, outcome)

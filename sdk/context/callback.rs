@@ -288,6 +288,9 @@ impl<T, S: Decode<T>> Callback<T, S> {
             }))
         };
         let operation = || self.position.reference("callback");
+        if crate::replay::is_terminal(op.status) {
+            self.position.finished(&exec);
+        }
         match op.status {
             OperationStatus::Succeeded => {
                 let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use super::{DurableContext, Name, Position};
-use crate::error::{user_error_object, Error};
+use crate::error::{catch_panic, user_error_object, Error};
+use crate::log::OpRecord;
 use crate::replay::Expected;
 use crate::serdes::{JsonSerdes, Serdes};
-use crate::state::OpRecord;
+use crate::state::abandon;
 use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
 
 /// Results larger than this (in bytes of their serialized form) are not stored in the
@@ -176,6 +177,28 @@ where
     B: FnOnce(DurableContext) -> BFut,
     BFut: Future<Output = Result<T, ErrorObject>>,
 {
+    run_child_summarized(ctx, position, sub_type, serdes, None, body).await
+}
+
+/// What a CONTEXT records instead of a result too large to store: a summary from which its
+/// body, run again, can rebuild the result.
+pub(crate) type Summarize<'s, T> = &'s (dyn Fn(&T) -> String + Send + Sync);
+
+/// [`run_child`], recording `summarize(result)` as the payload of a result too large to
+/// store (an empty payload without it).
+pub(crate) async fn run_child_summarized<T, S, B, BFut>(
+    ctx: &DurableContext,
+    position: Position,
+    sub_type: &'static str,
+    serdes: S,
+    summarize: Option<Summarize<'_, T>>,
+    body: B,
+) -> Result<T, Error>
+where
+    S: Serdes<T>,
+    B: FnOnce(DurableContext) -> BFut,
+    BFut: Future<Output = Result<T, ErrorObject>>,
+{
     ctx.check_name(&position, "child context")?;
     let expected = Expected {
         ty: OperationType::Context,
@@ -201,15 +224,16 @@ where
             replay_children,
         } => (start, replay_children),
     };
-    if start {
-        exec.checkpointer.enqueue(position.update(
-            OperationType::Context,
-            sub_type,
-            OperationAction::Start,
-        ));
+    // Replay-only code starts nothing new.
+    if start && ctx.replay_only() {
+        abandon().await
     }
-    let child = ctx.child(&position.path, Some(position.id.clone()));
-    let outcome = body(child).await;
+    if start {
+        exec.enqueue(position.update(OperationType::Context, sub_type, OperationAction::Start));
+    }
+    let child = ctx.child(&position, Some(position.id.clone()));
+    let outcome = catch_panic(body(child)).await;
+    exec.operations.body_completed(&position.digest);
     match outcome {
         Ok(value) => {
             let payload = serdes
@@ -227,14 +251,20 @@ where
             let decoded = decode(&serdes, &position, &payload);
             let mut update =
                 position.into_update(OperationType::Context, sub_type, OperationAction::Succeed);
-            update.payload = Some(if large { String::new() } else { payload });
+            update.payload = Some(if large {
+                summarize
+                    .map(|summarize| summarize(&value))
+                    .unwrap_or_default()
+            } else {
+                payload
+            });
             update.context_options = Some(ContextOptions {
                 replay_children: Some(large),
             });
             // Not awaited: the outcome is rebuilt by replaying the children if it is lost,
             // and it shares the next request with whatever follows (queued updates are
             // flushed before the invocation ends).
-            exec.checkpointer.enqueue(update);
+            exec.enqueue(update);
             decoded
         }
         Err(error) => {
@@ -247,7 +277,7 @@ where
             let mut update =
                 position.update(OperationType::Context, sub_type, OperationAction::Fail);
             update.error = Some(error.clone());
-            exec.checkpointer.enqueue(update);
+            exec.enqueue(update);
             Err(Error::ChildContextFailed {
                 operation: position.reference("child context"),
                 error: Box::new(error),

@@ -1,47 +1,82 @@
-//! Durable combinators: `all`, `all_settled`, `any` and `race` over operations that were
-//! started earlier. Which operation decided the outcome is recorded, so a replay gives the
-//! same outcome instead of racing again.
+//! Durable combinators: `all`, `all_settled`, `any` and `race`. Which operand decided the
+//! outcome is recorded, so a replay gives the same outcome instead of racing again.
+//!
+//! Each operand polls in an id namespace of its own (see [`super::scope`]): operations an
+//! operand starts on the combinator's context while it is polled are numbered under the
+//! combinator (`P-1-…` for the first operand of the combinator at `P`, `P-2-…` for the
+//! second), so their ids do not depend on which operands run or in which order. On replay
+//! the operand that decided the outcome runs again from its records; the others run in a
+//! replay-only scope, where they revisit what they recorded and stop where they were
+//! abandoned, writing nothing.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use super::scope::{drain_replay_only, Namespace, Scoped};
 use super::{DurableContext, Name, Position};
 use crate::error::{error_object, Error};
 use crate::replay::Expected;
 use crate::wire::{OperationAction, OperationStatus, OperationType};
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+type Operand<'a, T> = Scoped<dyn Future<Output = Result<T, Error>> + Send + 'a>;
 
+/// What a combinator records: the operand that decided its outcome.
 #[derive(Serialize, Deserialize)]
 struct Decision {
     index: usize,
 }
 
+/// The kinds of combinator, by the sub type of their record.
+#[derive(Clone, Copy)]
+enum Kind {
+    All,
+    Any,
+    Race,
+}
+
+impl Kind {
+    fn sub_type(self) -> &'static str {
+        match self {
+            Kind::All => "All",
+            Kind::Any => "Any",
+            Kind::Race => "Race",
+        }
+    }
+}
+
 impl DurableContext {
-    /// Waits for every operation and returns their values in order; fails as soon as one
+    /// Waits for every operand and returns their values in order; fails as soon as one
     /// fails (the first failure, in the order they failed, is recorded and replayed).
     ///
-    /// Operations reserve their ids when they are created, so start them first and
-    /// combine them afterwards:
+    /// Operands are futures of durable operations: operations created beforehand, or
+    /// `async` blocks that run several operations on this context. Each operand gets an
+    /// id namespace of its own, so blocks may run any operations in any order:
     ///
     /// ```no_run
     /// use std::future::IntoFuture;
+    /// use std::time::Duration;
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn both(ctx: &DurableContext) -> Result<Vec<u32>, Error> {
     ///     let a = ctx.step("a", |_| async { Ok::<_, std::io::Error>(1) });
-    ///     let b = ctx.step("b", |_| async { Ok::<_, std::io::Error>(2) });
-    ///     ctx.all("a and b", vec![a.into_future(), b.into_future()]).await
+    ///     let b = async {
+    ///         ctx.wait("settle", Duration::from_secs(5)).await?;
+    ///         ctx.step("b", |_| async { Ok::<_, std::io::Error>(2) }).await
+    ///     };
+    ///     ctx.all("a and b", vec![a.into_future(), Box::pin(b)]).await
     /// }
     /// ```
     ///
+    /// Operands must start their operations on this context (or on contexts they create),
+    /// not on another context they captured.
+    ///
     /// # Errors
     ///
-    /// The first operation error.
+    /// The first operand error.
     pub async fn all<'a, T, F>(
         &'a self,
         name: impl Into<Name>,
@@ -53,35 +88,33 @@ impl DurableContext {
         T: Send + 'a,
     {
         let position = self.reserve(name.into());
-        let mut futures = boxed(operations);
-        if let Some(index) = self.recorded_decision(&position, "All").await? {
-            let failed = take(&mut futures, index, &position)?.await;
-            return match failed {
+        let operands = self.operands(&position, operations);
+        if let Some(index) = self.recorded_decision(&position, Kind::All).await? {
+            return match replay_decision(&position, operands, index).await? {
                 Err(err) => Err(err),
                 Ok(_) => Err(inconsistent(&position, index)),
             };
         }
-        let mut values: Vec<Option<T>> = (0..futures.len()).map(|_| None).collect();
-        let mut running: FuturesUnordered<_> = futures
-            .into_iter()
-            .enumerate()
-            .filter_map(|(index, future)| future.map(|future| (index, future)))
-            .map(|(index, future)| async move { (index, future.await) })
-            .collect();
+        let namespaces = namespaces(&operands);
+        let mut values: Vec<Option<T>> = (0..operands.len()).map(|_| None).collect();
+        let mut running = indexed(operands);
         while let Some((index, outcome)) = running.next().await {
             match outcome {
                 Ok(value) => values[index] = Some(value),
                 Err(err) => {
-                    self.record_decision(&position, "All", index).await?;
+                    self.record_decision(&position, Kind::All, index).await?;
+                    advance(&position, &namespaces[index..=index]);
                     return Err(err);
                 }
             }
         }
+        advance(&position, &namespaces);
         Ok(values.into_iter().flatten().collect())
     }
 
-    /// Waits for every operation and returns each outcome, success or failure, in order.
-    /// The outcome does not depend on timing, so nothing is recorded.
+    /// Waits for every operand and returns each outcome, success or failure, in order.
+    /// The outcome does not depend on timing (every operand runs to its end on every
+    /// replay), so nothing is recorded.
     pub async fn all_settled<'a, T, F>(
         &'a self,
         name: impl Into<Name>,
@@ -92,16 +125,20 @@ impl DurableContext {
         F::IntoFuture: Send + 'a,
         T: Send + 'a,
     {
-        let _position = self.reserve(name.into());
-        futures_util::future::join_all(boxed(operations).into_iter().flatten()).await
+        let position = self.reserve(name.into());
+        let operands = self.operands(&position, operations);
+        let namespaces = namespaces(&operands);
+        let outcomes = futures_util::future::join_all(operands).await;
+        advance(&position, &namespaces);
+        outcomes
     }
 
-    /// Returns the value of the first operation to succeed (recorded and replayed); fails
-    /// with [`Error::AllFailed`] when every operation fails.
+    /// Returns the value of the first operand to succeed (recorded and replayed); fails
+    /// with [`Error::AllFailed`] when every operand fails.
     ///
     /// # Errors
     ///
-    /// [`Error::AllFailed`] with the error of the first operation (by position).
+    /// [`Error::AllFailed`] with the error of the first operand (by position).
     pub async fn any<'a, T, F>(
         &'a self,
         name: impl Into<Name>,
@@ -113,27 +150,25 @@ impl DurableContext {
         T: Send + 'a,
     {
         let position = self.reserve(name.into());
-        let mut futures = boxed(operations);
-        let count = futures.len();
-        if let Some(index) = self.recorded_decision(&position, "Any").await? {
-            return take(&mut futures, index, &position)?.await;
+        let operands = self.operands(&position, operations);
+        let count = operands.len();
+        if let Some(index) = self.recorded_decision(&position, Kind::Any).await? {
+            return replay_decision(&position, operands, index).await?;
         }
+        let namespaces = namespaces(&operands);
         let mut errors: Vec<Option<Error>> = (0..count).map(|_| None).collect();
-        let mut running: FuturesUnordered<_> = futures
-            .into_iter()
-            .enumerate()
-            .filter_map(|(index, future)| future.map(|future| (index, future)))
-            .map(|(index, future)| async move { (index, future.await) })
-            .collect();
+        let mut running = indexed(operands);
         while let Some((index, outcome)) = running.next().await {
             match outcome {
                 Ok(value) => {
-                    self.record_decision(&position, "Any", index).await?;
+                    self.record_decision(&position, Kind::Any, index).await?;
+                    advance(&position, &namespaces[index..=index]);
                     return Ok(value);
                 }
                 Err(err) => errors[index] = Some(err),
             }
         }
+        advance(&position, &namespaces);
         let first = errors
             .into_iter()
             .flatten()
@@ -147,7 +182,7 @@ impl DurableContext {
         })
     }
 
-    /// Returns the outcome (success or failure) of the first operation to finish; which
+    /// Returns the outcome (success or failure) of the first operand to finish; which
     /// one finished first is recorded and replayed.
     ///
     /// ```no_run
@@ -172,7 +207,8 @@ impl DurableContext {
     ///
     /// # Errors
     ///
-    /// The error of the first operation to finish, if it failed.
+    /// The error of the first operand to finish, if it failed;
+    /// [`Error::InvalidArgument`] when there is no operand.
     pub async fn race<'a, T, F>(
         &'a self,
         name: impl Into<Name>,
@@ -184,25 +220,22 @@ impl DurableContext {
         T: Send + 'a,
     {
         let position = self.reserve(name.into());
-        let mut futures = boxed(operations);
-        if futures.is_empty() {
+        let operands = self.operands(&position, operations);
+        if operands.is_empty() {
             return Err(Error::InvalidArgument {
                 operation: position.reference("race"),
                 message: "race needs at least one operation".to_string(),
             });
         }
-        if let Some(index) = self.recorded_decision(&position, "Race").await? {
-            return take(&mut futures, index, &position)?.await;
+        if let Some(index) = self.recorded_decision(&position, Kind::Race).await? {
+            return replay_decision(&position, operands, index).await?;
         }
-        let mut running: FuturesUnordered<_> = futures
-            .into_iter()
-            .enumerate()
-            .filter_map(|(index, future)| future.map(|future| (index, future)))
-            .map(|(index, future)| async move { (index, future.await) })
-            .collect();
+        let namespaces = namespaces(&operands);
+        let mut running = indexed(operands);
         match running.next().await {
             Some((index, outcome)) => {
-                self.record_decision(&position, "Race", index).await?;
+                self.record_decision(&position, Kind::Race, index).await?;
+                advance(&position, &namespaces[index..=index]);
                 outcome
             }
             None => Err(Error::InvalidArgument {
@@ -212,14 +245,33 @@ impl DurableContext {
         }
     }
 
+    /// The operands of the combinator at `position`, each polled in its own namespace.
+    fn operands<'a, T, F>(&self, position: &Position, operations: Vec<F>) -> Vec<Operand<'a, T>>
+    where
+        F: IntoFuture<Output = Result<T, Error>>,
+        F::IntoFuture: Send + 'a,
+    {
+        operations
+            .into_iter()
+            .enumerate()
+            .map(|(index, operation)| {
+                let namespace =
+                    Namespace::new(format!("{}-{}", position.path, index + 1), position.clock);
+                let future: Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>> =
+                    Box::pin(operation.into_future());
+                Scoped::new(self.scope_key(), Arc::new(namespace), false, future)
+            })
+            .collect()
+    }
+
     async fn recorded_decision(
         &self,
         position: &Position,
-        sub_type: &'static str,
+        kind: Kind,
     ) -> Result<Option<usize>, Error> {
         let expected = Expected {
             ty: OperationType::Step,
-            sub_type,
+            sub_type: kind.sub_type(),
             name: position.name_str(),
         };
         let Some(op) = self.recorded(position, expected).await else {
@@ -245,36 +297,99 @@ impl DurableContext {
     async fn record_decision(
         &self,
         position: &Position,
-        sub_type: &'static str,
+        kind: Kind,
         index: usize,
     ) -> Result<(), Error> {
         let exec = Arc::clone(self.exec());
-        let mut update = position.update(OperationType::Step, sub_type, OperationAction::Succeed);
+        let mut update = position.update(
+            OperationType::Step,
+            kind.sub_type(),
+            OperationAction::Succeed,
+        );
         update.payload = serde_json::to_string(&Decision { index }).ok();
         exec.checkpoint(update).await
     }
 }
 
-fn boxed<'a, T, F>(operations: Vec<F>) -> Vec<Option<Boxed<'a, T>>>
-where
-    F: IntoFuture<Output = Result<T, Error>>,
-    F::IntoFuture: Send + 'a,
-{
-    operations
-        .into_iter()
-        .map(|op| Some(Box::pin(op.into_future()) as Boxed<'a, T>))
+fn namespaces<T>(operands: &[Operand<'_, T>]) -> Vec<Arc<Namespace>> {
+    operands
+        .iter()
+        .map(|operand| Arc::clone(operand.namespace()))
         .collect()
 }
 
-fn take<'a, T>(
-    futures: &mut [Option<Boxed<'a, T>>],
-    index: usize,
+/// The operands still running, polled together.
+///
+/// Every pass polls every running operand, in index order, so that each of them has been
+/// polled (and has replayed what it recorded in earlier invocations) before an outcome is
+/// decided; when several finish in one pass, the lowest index comes first.
+struct Running<'a, T> {
+    operands: Vec<Option<Operand<'a, T>>>,
+    finished: std::collections::VecDeque<(usize, Result<T, Error>)>,
+}
+
+fn indexed<T>(operands: Vec<Operand<'_, T>>) -> Running<'_, T> {
+    Running {
+        operands: operands.into_iter().map(Some).collect(),
+        finished: std::collections::VecDeque::new(),
+    }
+}
+
+impl<T> Running<'_, T> {
+    /// The next operand to finish, with its index; `None` when none is left.
+    async fn next(&mut self) -> Option<(usize, Result<T, Error>)> {
+        std::future::poll_fn(|cx| {
+            if let Some(done) = self.finished.pop_front() {
+                return Poll::Ready(Some(done));
+            }
+            let mut left = false;
+            for (index, slot) in self.operands.iter_mut().enumerate() {
+                let Some(operand) = slot else { continue };
+                if let Poll::Ready(outcome) = Pin::new(operand).poll(cx) {
+                    *slot = None;
+                    self.finished.push_back((index, outcome));
+                } else {
+                    left = true;
+                }
+            }
+            match self.finished.pop_front() {
+                Some(done) => Poll::Ready(Some(done)),
+                None if left => Poll::Pending,
+                None => Poll::Ready(None),
+            }
+        })
+        .await
+    }
+}
+
+/// Moves the clock of the combinator's namespace to the latest time the operands that
+/// decided the outcome reached.
+fn advance(position: &Position, namespaces: &[Arc<Namespace>]) {
+    if let Some(latest) = namespaces.iter().map(|namespace| namespace.clock()).max() {
+        position.namespace.advance(latest);
+    }
+}
+
+/// Replays a recorded decision: the other operands revisit their records replay-only, then
+/// the deciding operand runs again from its records.
+async fn replay_decision<T>(
     position: &Position,
-) -> Result<Boxed<'a, T>, Error> {
-    futures
-        .get_mut(index)
-        .and_then(Option::take)
-        .ok_or_else(|| inconsistent(position, index))
+    mut operands: Vec<Operand<'_, T>>,
+    index: usize,
+) -> Result<Result<T, Error>, Error> {
+    if index >= operands.len() {
+        return Err(inconsistent(position, index));
+    }
+    let decider = operands.remove(index);
+    for operand in &mut operands {
+        operand.set_replay_only();
+    }
+    drain_replay_only(&mut operands);
+    drop(operands);
+    let namespace = Arc::clone(decider.namespace());
+    let outcome = decider.await;
+    advance(position, std::slice::from_ref(&namespace));
+    Ok(outcome)
 }
 
 fn inconsistent(position: &Position, index: usize) -> Error {

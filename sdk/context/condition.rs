@@ -10,10 +10,11 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::{DurableContext, Name, Position, StepContext};
-use crate::error::{error_object, user_error_object, Error};
+use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
 use crate::replay::Expected;
 use crate::retry;
+use crate::state::abandon;
 use crate::wait_strategy::{WaitDecision, WaitStrategy};
 use crate::wire::{ErrorObject, OperationAction, OperationStatus, OperationType, StepOptions};
 
@@ -142,7 +143,10 @@ where
         let stored = details.and_then(|d| d.result.clone());
         let (state, start) = match recorded.as_ref().map(|op| op.status) {
             None => (initial, true),
-            Some(OperationStatus::Succeeded) => return decode(stored.as_deref().unwrap_or("null")),
+            Some(OperationStatus::Succeeded) => {
+                position.finished(&exec);
+                return decode(stored.as_deref().unwrap_or("null"));
+            }
             Some(OperationStatus::Pending) => exec.park().await,
             Some(status @ (OperationStatus::Ready | OperationStatus::Started)) => {
                 // The state of the last poll, if it survived; else the initial state.
@@ -156,6 +160,7 @@ where
                 (state, status == OperationStatus::Ready)
             }
             Some(status) => {
+                position.finished(&exec);
                 let error = details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
                     error_object(
                         "WaitForConditionError",
@@ -168,13 +173,13 @@ where
                 });
             }
         };
+        // Replay-only code never runs a check.
+        if ctx.replay_only() {
+            abandon().await
+        }
         let attempt = finished.saturating_add(1);
         if start {
-            exec.checkpointer.enqueue(position.update(
-                OperationType::Step,
-                SUB_TYPE,
-                OperationAction::Start,
-            ));
+            exec.enqueue(position.update(OperationType::Step, SUB_TYPE, OperationAction::Start));
         }
         let step_ctx = StepContext::new(
             attempt,
@@ -188,12 +193,14 @@ where
         );
         let outcome = {
             let _active = exec.active();
-            check(state, step_ctx).await.map_err(user_error_object)
+            catch_panic(async move { check(state, step_ctx).await.map_err(user_error_object) })
+                .await
         };
         let fail = |error: ErrorObject| async {
             let mut update = position.update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
             update.error = Some(error.clone());
             exec.checkpoint(update).await?;
+            position.finished(&exec);
             Err::<S, _>(Error::WaitForConditionFailed {
                 operation: operation(),
                 error: Box::new(error),
@@ -218,6 +225,7 @@ where
                     position.update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
                 update.payload = Some(payload.clone());
                 exec.checkpoint(update).await?;
+                position.finished(&exec);
                 decode(&payload)
             }
             Ok(WaitDecision::Continue { delay }) => {

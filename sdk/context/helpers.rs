@@ -6,9 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use super::scope::NO_TIME;
 use super::DurableContext;
-use crate::replay::{is_terminal, operation_id};
-use crate::wire::OperationType;
 
 impl DurableContext {
     /// A deterministic UUID (version 4 layout): the same value at the same place of the
@@ -35,51 +34,34 @@ impl DurableContext {
         u64::from_le_bytes(bytes)
     }
 
-    /// A deterministic "current time": the end time the service recorded for the latest
-    /// finished operation of this context before this point (or the execution's start
-    /// time), so it is the same on every replay. It advances as operations finish; it is
-    /// not the wall clock.
+    /// A deterministic "current time": the time at which the latest operation awaited in
+    /// this context finished (a step, wait, callback, invoke or wait-for-condition), or at
+    /// which the context started. It is the same on every replay, and it advances only as
+    /// awaited operations finish; it is not the wall clock.
+    ///
+    /// Operations inside a child context, a map or parallel branch move the clock of that
+    /// context only: after a child context, `now()` in its parent has not moved (the
+    /// context's own end is only known to the service once it is written). Inside the
+    /// operands of a combinator the clock moves as in the context, and after the combinator
+    /// it stands at the latest time the operands that decided its outcome reached.
     pub fn now(&self) -> SystemTime {
-        let exec = self.exec();
-        let issued = self.inner.counter.load(Ordering::Relaxed);
-        let prefix = &self.inner.prefix;
-        for n in (1..=issued).rev() {
-            let path = if prefix.is_empty() {
-                n.to_string()
-            } else {
-                format!("{prefix}-{n}")
-            };
-            let millis = exec.operations.get(&operation_id(&path)).and_then(|op| {
-                is_terminal(op.status)
-                    .then(|| op.end_timestamp.as_ref().map(|ts| ts.epoch_millis()))
-                    .flatten()
-            });
-            if let Some(millis) = millis {
-                return at_millis(millis);
-            }
+        let millis = self.namespace().clock();
+        if millis == NO_TIME {
+            return SystemTime::UNIX_EPOCH;
         }
-        let start = self.inner.parent_id.as_ref().map_or_else(
-            || exec.operations.find_start(OperationType::Execution),
-            |parent| {
-                exec.operations
-                    .get(parent)
-                    .and_then(|op| op.start_timestamp.map(|ts| ts.epoch_millis()))
-            },
-        );
-        start
-            .or_else(|| exec.operations.find_start(OperationType::Execution))
-            .map_or(SystemTime::UNIX_EPOCH, at_millis)
+        at_millis(millis)
     }
 
-    /// 32 bytes derived from the execution, this context's position and a per-context
-    /// sequence number of helper calls.
+    /// 32 bytes derived from the execution, the current namespace's position and a
+    /// per-namespace sequence number of helper calls.
     fn derive(&self, purpose: &str) -> [u8; 32] {
-        let sequence = self.inner.helper_counter.fetch_add(1, Ordering::Relaxed);
-        let operations = self.inner.counter.load(Ordering::Relaxed);
+        let namespace = self.namespace();
+        let sequence = namespace.helper_counter.fetch_add(1, Ordering::Relaxed);
+        let operations = namespace.counter.load(Ordering::Relaxed);
         let mut hasher = Sha256::new();
         hasher.update(self.execution_arn().as_bytes());
         hasher.update(b"\0");
-        hasher.update(self.inner.prefix.as_bytes());
+        hasher.update(namespace.prefix.as_bytes());
         hasher.update(b"\0");
         hasher.update(purpose.as_bytes());
         hasher.update(operations.to_le_bytes());

@@ -154,6 +154,9 @@ impl<'a, R: DeserializeOwned + Send + 'a> Invoke<'a, R> {
                 error_object("InvokeError", &format!("invoke ended {}", op.status))
             }))
         };
+        if crate::replay::is_terminal(op.status) {
+            position.finished(&exec);
+        }
         match op.status {
             OperationStatus::Succeeded => {
                 let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");

@@ -1,12 +1,14 @@
 //! [`DurableContext`]: the handle through which a handler runs durable operations.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use self::scope::Namespace;
 use crate::error::{Error, OperationRef};
+use crate::log::OpRecord;
 use crate::logger::Logger;
 use crate::replay::{self, Expected};
-use crate::state::{ExecutionState, OpRecord};
+use crate::state::ExecutionState;
 use crate::wire::{
     Operation, OperationAction, OperationId, OperationName, OperationSubType, OperationType,
     OperationUpdate,
@@ -19,6 +21,7 @@ mod combinator;
 mod condition;
 mod helpers;
 mod invoke;
+pub(crate) mod scope;
 mod step;
 mod wait;
 
@@ -98,12 +101,9 @@ pub struct DurableContext {
 struct ContextInner {
     exec: Arc<ExecutionState>,
     arn: Arc<str>,
-    /// Logical path of this context ("" at the root).
-    prefix: String,
+    /// The context's own id namespace: its logical path ("" at the root) and counters.
+    namespace: Arc<Namespace>,
     parent_id: Option<OperationId>,
-    counter: AtomicU64,
-    /// Calls of replay-safe helpers (uuid, random), for their derivation.
-    helper_counter: AtomicU64,
     replaying: Arc<AtomicBool>,
 }
 
@@ -111,7 +111,7 @@ impl std::fmt::Debug for DurableContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DurableContext")
             .field("execution_arn", &self.inner.arn)
-            .field("path", &self.inner.prefix)
+            .field("path", &self.inner.namespace.prefix)
             .finish_non_exhaustive()
     }
 }
@@ -122,18 +122,33 @@ pub(crate) struct Position {
     pub(crate) path: String,
     pub(crate) id: OperationId,
     /// The SHA-256 digest whose hex is `id`, the key of the operation log.
-    digest: [u8; 32],
+    pub(crate) digest: [u8; 32],
+    /// The namespace the id was taken from, whose clock the operation moves when it
+    /// finishes.
+    pub(crate) namespace: Arc<Namespace>,
     /// The name, already checked against the `OperationName` schema.
     name: Option<String>,
     /// The name as a wire type, made when the first update needs it (replay needs none).
     wire_name: OnceLock<Option<OperationName>>,
     pub(crate) parent_id: Option<OperationId>,
     pub(crate) invalid_name: Option<String>,
+    /// The clock of `namespace` when the operation was reserved: where the clock of a
+    /// child context it opens starts.
+    pub(crate) clock: i64,
 }
 
 impl Position {
     pub(crate) fn name_str(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Moves the clock of the operation's namespace to the time the service recorded for
+    /// the operation's end, once the operation has finished and its outcome is returned
+    /// (see [`DurableContext::now`]).
+    pub(crate) fn finished(&self, exec: &ExecutionState) {
+        if let Some(end) = exec.operations.end_millis(&self.digest) {
+            self.namespace.advance(end);
+        }
     }
 
     pub(crate) fn reference(&self, kind: &'static str) -> OperationRef {
@@ -219,7 +234,7 @@ fn sub_type_of(sub_type: &str) -> Option<OperationSubType> {
     static KNOWN: std::sync::OnceLock<Vec<(&'static str, OperationSubType)>> =
         std::sync::OnceLock::new();
     let known = KNOWN.get_or_init(|| {
-        crate::state::SUB_TYPES
+        crate::log::SUB_TYPES
             .iter()
             .filter_map(|name| OperationSubType::try_from(*name).ok().map(|st| (*name, st)))
             .collect()
@@ -234,14 +249,16 @@ fn sub_type_of(sub_type: &str) -> Option<OperationSubType> {
 impl DurableContext {
     pub(crate) fn root(exec: Arc<ExecutionState>, replaying: bool) -> Self {
         let arn: Arc<str> = exec.arn.as_str().into();
+        let start = exec
+            .operations
+            .find_start(OperationType::Execution)
+            .unwrap_or(scope::NO_TIME);
         Self {
             inner: Arc::new(ContextInner {
                 exec,
                 arn,
-                prefix: String::new(),
+                namespace: Arc::new(Namespace::new(String::new(), start)),
                 parent_id: None,
-                counter: AtomicU64::new(0),
-                helper_counter: AtomicU64::new(0),
                 replaying: Arc::new(AtomicBool::new(replaying)),
             }),
         }
@@ -264,19 +281,39 @@ impl DurableContext {
 
     /// A child context whose operations are numbered under `position` and whose parent
     /// is the CONTEXT operation `parent_id` (`None` for a virtual context whose operations
-    /// hang under this context's parent).
-    pub(crate) fn child(&self, path: &str, parent_id: Option<OperationId>) -> DurableContext {
+    /// hang under this context's parent). Its clock starts where the clock of the
+    /// namespace `position` came from stood when `position` was reserved.
+    pub(crate) fn child(
+        &self,
+        position: &Position,
+        parent_id: Option<OperationId>,
+    ) -> DurableContext {
         DurableContext {
             inner: Arc::new(ContextInner {
                 exec: Arc::clone(&self.inner.exec),
                 arn: Arc::clone(&self.inner.arn),
-                prefix: path.to_string(),
+                namespace: Arc::new(Namespace::new(position.path.clone(), position.clock)),
                 parent_id,
-                counter: AtomicU64::new(0),
-                helper_counter: AtomicU64::new(0),
                 replaying: Arc::new(AtomicBool::new(self.is_replaying())),
             }),
         }
+    }
+
+    /// The address that identifies this context in the scope stack.
+    pub(crate) fn scope_key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// The namespace reservations on this context use now: the one of the combinator
+    /// operand being polled, if any, else the context's own.
+    pub(crate) fn namespace(&self) -> Arc<Namespace> {
+        scope::active_namespace(self.scope_key())
+            .unwrap_or_else(|| Arc::clone(&self.inner.namespace))
+    }
+
+    /// Whether the code being polled only replays (see [`scope`]).
+    pub(crate) fn replay_only(&self) -> bool {
+        scope::replay_only()
     }
 
     /// The wire id of this context's CONTEXT operation (`None` at the root).
@@ -300,12 +337,9 @@ impl DurableContext {
     /// Reserves the next operation id of this context. Called synchronously when an
     /// operation is created, so ids follow program order.
     pub(crate) fn reserve(&self, name: Name) -> Position {
-        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let path = if self.inner.prefix.is_empty() {
-            n.to_string()
-        } else {
-            format!("{}-{n}", self.inner.prefix)
-        };
+        let namespace = self.namespace();
+        let path = namespace.next_path();
+        let clock = namespace.clock();
         let digest = replay::path_digest(&path);
         let id = OperationId::from_digest(replay::hex_id(&digest));
         let (name, invalid_name) = match name.0 {
@@ -321,6 +355,8 @@ impl DurableContext {
             path,
             id,
             digest,
+            namespace,
+            clock,
             name,
             wire_name: OnceLock::new(),
             parent_id: self.inner.parent_id.clone(),
@@ -351,7 +387,7 @@ impl DurableContext {
         f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
         let operations = &self.inner.exec.operations;
-        let looked_up = operations.with_digest(&position.digest, |op| {
+        let looked_up = operations.visit(&position.digest, |op| {
             if let Some(op) = op {
                 replay::check_identity(&position.id, op, &expected)?;
             }

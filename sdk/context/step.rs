@@ -8,11 +8,12 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use super::{DurableContext, Name, Position};
-use crate::error::{error_object, user_error_object, Error};
+use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
 use crate::replay::{step_decision, Expected, StepDecision, StepSemantics};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
 use crate::serdes::{JsonSerdes, Serdes};
+use crate::state::abandon;
 use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
 
 const SUB_TYPE: &str = "Step";
@@ -203,8 +204,13 @@ where
             })
             .await;
         match next {
-            Next::Done(result) => result,
+            Next::Done(result) => {
+                position.finished(ctx.exec());
+                result
+            }
             Next::Park => ctx.exec().park().await,
+            // Replay-only code never runs a body nor decides about an attempt.
+            Next::Run { .. } | Next::Interrupted { .. } if ctx.replay_only() => abandon().await,
             Next::Run { attempt, start } => self.attempt(attempt, start).await,
             Next::Interrupted { attempt } => {
                 let error = error_object(
@@ -229,7 +235,7 @@ where
                     .update(OperationType::Step, SUB_TYPE, OperationAction::Start);
             match self.semantics {
                 StepSemantics::AtMostOncePerRetry => exec.checkpoint(update).await?,
-                StepSemantics::AtLeastOncePerRetry => exec.checkpointer.enqueue(update),
+                StepSemantics::AtLeastOncePerRetry => exec.enqueue(update),
             }
         }
         let step_ctx = StepContext {
@@ -252,7 +258,7 @@ where
         } = self;
         let outcome = {
             let _active = exec.active();
-            body(step_ctx).await.map_err(user_error_object)
+            catch_panic(async move { body(step_ctx).await.map_err(user_error_object) }).await
         };
         let this = Step {
             ctx,
@@ -275,6 +281,8 @@ where
                 // Return the stored copy, so the first run sees what every replay sees
                 // (decoded now, returned once it is durable).
                 let decoded = decode(&this.serdes, &this.position, &payload);
+                let (namespace, digest) =
+                    (Arc::clone(&this.position.namespace), this.position.digest);
                 let mut update = this.position.into_update(
                     OperationType::Step,
                     SUB_TYPE,
@@ -282,6 +290,9 @@ where
                 );
                 update.payload = Some(payload);
                 exec.checkpoint(update).await?;
+                if let Some(end) = exec.operations.end_millis(&digest) {
+                    namespace.advance(end);
+                }
                 decoded
             }
             Err(error) => attempt_failed(this, error, attempt).await,
@@ -335,6 +346,7 @@ async fn attempt_failed<F, S, T>(
                     .update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
             update.error = Some(error.clone());
             exec.checkpoint(update).await?;
+            this.position.finished(&exec);
             Err(Error::StepFailed {
                 operation: this.position.reference("step"),
                 error: Box::new(error),

@@ -61,7 +61,10 @@ impl DurableContext {
                 name: position.name_str(),
             };
             match self.recorded_map(&position, expected, wait_decision).await {
-                WaitDecision::Done => Ok(()),
+                WaitDecision::Done => {
+                    position.finished(self.exec());
+                    Ok(())
+                }
                 WaitDecision::Park => self.exec().park().await,
                 WaitDecision::Start => {
                     let mut update =
@@ -72,7 +75,10 @@ impl DurableContext {
                     self.exec().checkpoint(update).await?;
                     // The service may already report the wait as over.
                     match self.exec().operations.with(&position.id, wait_decision) {
-                        WaitDecision::Done => Ok(()),
+                        WaitDecision::Done => {
+                            position.finished(self.exec());
+                            Ok(())
+                        }
                         _ => self.exec().park().await,
                     }
                 }

@@ -46,6 +46,7 @@ struct RunnerConfig {
     max_invocations: u32,
     max_consecutive_failures: u32,
     execution_timeout: Option<Duration>,
+    invocation_timeout: Option<Duration>,
 }
 
 /// The longest `ExecutionTimeout` the service accepts, in seconds.
@@ -174,6 +175,7 @@ impl LocalRunner {
                 max_invocations: DEFAULT_MAX_INVOCATIONS,
                 max_consecutive_failures: DEFAULT_MAX_CONSECUTIVE_FAILURES,
                 execution_timeout: None,
+                invocation_timeout: None,
             },
             functions: Functions::default(),
         }
@@ -441,6 +443,7 @@ impl LocalRunner {
             arn,
             handler: Arc::clone(&self.handler),
             options: invocation_options(),
+            invocation_timeout: self.config.invocation_timeout,
             max_invocations: self.config.max_invocations,
             functions: Arc::new(functions),
             child_config: ExecutionConfig {
@@ -450,6 +453,24 @@ impl LocalRunner {
             },
             children: Vec::new(),
         })
+    }
+
+    /// Gives every invocation of the runner's own function a Lambda deadline `timeout`
+    /// after it starts (by default there is none), measured on tokio's clock: the handler
+    /// then stops shortly before it and the invocation ends as on Lambda, with `PENDING`
+    /// when nothing could progress, else with a function error after which the runner
+    /// invokes again.
+    pub fn invocation_timeout(mut self, timeout: Duration) -> Self {
+        self.config.invocation_timeout = Some(timeout);
+        self
+    }
+
+    /// Makes the ids of the executions this runner starts derive from `seed` instead of
+    /// being random, so that runs of the same handler give the same ARNs and the same
+    /// [replay-safe values](DurableContext::uuid) (for reproducible tests).
+    pub fn seed(self, seed: u64) -> Self {
+        self.service.set_id_seed(seed);
+        self
     }
 
     /// Counters of the service calls of every execution this runner ran so far (those
@@ -553,6 +574,7 @@ pub struct RunningExecution {
     arn: String,
     handler: ErasedHandler,
     options: InvocationOptions,
+    invocation_timeout: Option<Duration>,
     max_invocations: u32,
     functions: Arc<Functions>,
     /// The settings of executions started by chained invokes (but their function name
@@ -601,11 +623,15 @@ impl RunningExecution {
     pub async fn invoke_once(&mut self) -> Result<InvocationOutcome, RunnerError> {
         let record = Arc::clone(&self.record);
         let handler = Arc::clone(&self.handler);
+        let mut options = self.options.clone();
+        options.deadline = self
+            .invocation_timeout
+            .map(|timeout| tokio::time::Instant::now() + timeout);
         let outcome = invoke(
             &self.service,
             &record,
             &handler,
-            &self.options,
+            &options,
             self.max_invocations,
         )
         .await?;

@@ -92,14 +92,48 @@ struct Totals {
 pub(crate) type SharedRecord = Arc<Mutex<ExecutionRecord>>;
 
 /// The local durable-execution service: a registry of executions by ARN.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LocalService {
     executions: Mutex<HashMap<String, SharedRecord>>,
     totals: Totals,
     next_execution: AtomicU64,
+    /// What execution ids derive from: random, so that two runners give their executions
+    /// different ids (and replay-safe values), unless a test fixes it.
+    id_seed: AtomicU64,
+}
+
+impl Default for LocalService {
+    fn default() -> Self {
+        Self {
+            executions: Mutex::default(),
+            totals: Totals::default(),
+            next_execution: AtomicU64::new(0),
+            id_seed: AtomicU64::new(fastrand::u64(..)),
+        }
+    }
+}
+
+/// The id of the `seq`-th execution of a service whose ids derive from `seed`: a UUID.
+fn execution_id(seed: u64, seq: u64) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(seed.to_le_bytes())
+        .chain_update(seq.to_le_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 impl LocalService {
+    /// Makes the execution ids (and so the replay-safe values of the handlers) derive from
+    /// `seed`, for reproducible runs.
+    pub(crate) fn set_id_seed(&self, seed: u64) {
+        self.id_seed.store(seed, Ordering::Relaxed);
+    }
+
     /// Creates an execution that has not been invoked yet, at the start of the virtual
     /// clock.
     pub(crate) fn create_execution(
@@ -119,7 +153,7 @@ impl LocalService {
         now: i64,
     ) -> Result<SharedRecord, RunnerError> {
         let seq = self.next_execution.fetch_add(1, Ordering::Relaxed) + 1;
-        let execution_id = format!("00000000-0000-4000-8000-{seq:012x}");
+        let execution_id = execution_id(self.id_seed.load(Ordering::Relaxed), seq);
         let arn = format!(
             "arn:aws:lambda:us-east-1:123456789012:function:{}:$LATEST/durable-execution/execution-{seq}/{execution_id}",
             config.function_name

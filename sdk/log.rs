@@ -1,0 +1,750 @@
+//! The operation log of one invocation: every operation the execution has recorded, kept
+//! compactly and indexed by id, with what replay learns about each of them in this
+//! invocation (whether it was visited, whether a context's body ran to its end). Pure data:
+//! no I/O, shared by the replay core, the operation shells and the checkpoint writer that
+//! merges the service's responses into it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::wire::{
+    CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, ExecutionDetails,
+    Operation, OperationId, OperationName, OperationStatus, OperationSubType, OperationType,
+    StepDetails, Timestamp, WaitDetails,
+};
+
+/// A fast hasher for operation ids.
+///
+/// Ids are SHA-256 digests in hex (or ids chosen by the service), not chosen by an
+/// adversary, so the keyed SipHash of the standard library buys nothing; this folds the
+/// bytes eight at a time with a wide multiply.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+const SEED: u64 = 0x243f_6a88_85a3_08d3;
+const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = self.0 ^ SEED;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            hash = fold(hash ^ u64::from_le_bytes(word), MULTIPLIER);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            hash = fold(
+                hash ^ u64::from_le_bytes(word),
+                MULTIPLIER ^ rest.len() as u64,
+            );
+        }
+        self.0 = hash;
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = fold(self.0 ^ u64::from(byte) ^ SEED, MULTIPLIER);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = fold(self.0 ^ value ^ SEED, MULTIPLIER);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by operation ids, hashed with [`IdHasher`].
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// The sub type of an operation: one of the SDK's own (no allocation), or another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SubType {
+    None,
+    Known(&'static str),
+    Other(Box<str>),
+}
+
+/// The sub types the SDK records: validated once when operations are written, and kept
+/// without allocating in the operation log.
+pub(crate) const SUB_TYPES: [&str; 15] = [
+    "Step",
+    "WaitForCondition",
+    "Wait",
+    "Callback",
+    "ChainedInvoke",
+    "RunInChildContext",
+    "WaitForCallback",
+    "Map",
+    "MapIteration",
+    "Parallel",
+    "ParallelBranch",
+    "All",
+    "Any",
+    "Race",
+    "Combinator",
+];
+
+impl SubType {
+    fn from_wire(sub_type: Option<OperationSubType>) -> Self {
+        let Some(sub_type) = sub_type else {
+            return SubType::None;
+        };
+        match SUB_TYPES.iter().find(|known| **known == sub_type.as_str()) {
+            Some(known) => SubType::Known(known),
+            None => SubType::Other(String::from(sub_type).into_boxed_str()),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            SubType::None => None,
+            SubType::Known(known) => Some(known),
+            SubType::Other(other) => Some(other),
+        }
+    }
+}
+
+/// The type-specific part of an [`OpRecord`]. Steps and contexts, the common operations,
+/// are kept inline; the others keep their wire details boxed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Details {
+    None,
+    Step {
+        attempt: Option<i64>,
+        result: Option<String>,
+        error: Option<Box<ErrorObject>>,
+        next_attempt: Option<Box<Timestamp>>,
+    },
+    Context {
+        result: Option<String>,
+        error: Option<Box<ErrorObject>>,
+        replay_children: Option<bool>,
+    },
+    Wait(Box<WaitDetails>),
+    Callback(Box<CallbackDetails>),
+    ChainedInvoke(Box<ChainedInvokeDetails>),
+    Execution(Box<ExecutionDetails>),
+}
+
+/// What the runtime keeps of one operation: the wire [`Operation`] without its id (the
+/// key of the log), its parent id and the encoding of its timestamps, which replay never
+/// reads. About a sixth of the size of the wire form; string fields are moved from the
+/// wire form, not copied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpRecord {
+    pub(crate) type_: OperationType,
+    pub(crate) status: OperationStatus,
+    sub_type: SubType,
+    name: Option<Box<str>>,
+    start_millis: Option<i64>,
+    end_millis: Option<i64>,
+    details: Details,
+    /// The enclosing CONTEXT operation.
+    parent: Parent,
+    /// Whether the code looked this operation up during this invocation.
+    visited: bool,
+    /// For a CONTEXT: whether its body ran to its end during this invocation, so that
+    /// every operation recorded under it must have been visited.
+    body_completed: bool,
+}
+
+/// The `ParentId` of a record: an SDK id kept as its digest, or another id as text.
+#[derive(Debug, Clone, PartialEq)]
+enum Parent {
+    Root,
+    Digest(Digest),
+    Text(Box<str>),
+}
+
+impl Parent {
+    fn from_wire(parent: Option<OperationId>) -> Self {
+        match parent {
+            None => Parent::Root,
+            Some(id) => match digest(id.as_str()) {
+                Some(digest) => Parent::Digest(digest),
+                None => Parent::Text(String::from(id).into_boxed_str()),
+            },
+        }
+    }
+}
+
+impl OpRecord {
+    /// The record of a wire operation, and its id.
+    pub(crate) fn from_wire(op: Operation) -> (String, Self) {
+        let details = if let Some(step) = op.step_details {
+            Details::Step {
+                attempt: step.attempt,
+                result: step.result,
+                error: step.error.map(Box::new),
+                next_attempt: step.next_attempt_timestamp.map(Box::new),
+            }
+        } else if let Some(context) = op.context_details {
+            Details::Context {
+                result: context.result,
+                error: context.error.map(Box::new),
+                replay_children: context.replay_children,
+            }
+        } else if let Some(wait) = op.wait_details {
+            Details::Wait(Box::new(wait))
+        } else if let Some(callback) = op.callback_details {
+            Details::Callback(Box::new(callback))
+        } else if let Some(invoke) = op.chained_invoke_details {
+            Details::ChainedInvoke(Box::new(invoke))
+        } else if let Some(execution) = op.execution_details {
+            Details::Execution(Box::new(execution))
+        } else {
+            Details::None
+        };
+        let record = OpRecord {
+            type_: op.type_,
+            status: op.status,
+            sub_type: SubType::from_wire(op.sub_type),
+            name: op.name.map(|name| String::from(name).into_boxed_str()),
+            start_millis: op.start_timestamp.map(|ts| ts.epoch_millis()),
+            end_millis: op.end_timestamp.map(|ts| ts.epoch_millis()),
+            details,
+            parent: Parent::from_wire(op.parent_id),
+            visited: false,
+            body_completed: false,
+        };
+        (String::from(op.id), record)
+    }
+
+    /// The wire form (without the parent id), for the operations that read more than
+    /// replay does.
+    pub(crate) fn to_wire(&self, id: &str) -> Operation {
+        let mut op = Operation {
+            callback_details: None,
+            chained_invoke_details: None,
+            context_details: None,
+            end_timestamp: self.end_millis.map(Timestamp::from_epoch_millis),
+            execution_details: None,
+            id: OperationId::try_from(id)
+                .unwrap_or_else(|_| unreachable!("ids in the log were valid when they arrived")),
+            name: self
+                .name
+                .as_deref()
+                .and_then(|name| OperationName::try_from(name).ok()),
+            parent_id: None,
+            start_timestamp: self.start_millis.map(Timestamp::from_epoch_millis),
+            status: self.status,
+            step_details: None,
+            sub_type: self
+                .sub_type
+                .as_str()
+                .and_then(|sub_type| OperationSubType::try_from(sub_type).ok()),
+            type_: self.type_,
+            wait_details: None,
+        };
+        match &self.details {
+            Details::None => {}
+            Details::Step {
+                attempt,
+                result,
+                error,
+                next_attempt,
+            } => {
+                op.step_details = Some(StepDetails {
+                    attempt: *attempt,
+                    error: error.as_deref().cloned(),
+                    next_attempt_timestamp: next_attempt.as_deref().cloned(),
+                    result: result.clone(),
+                });
+            }
+            Details::Context {
+                result,
+                error,
+                replay_children,
+            } => {
+                op.context_details = Some(ContextDetails {
+                    error: error.as_deref().cloned(),
+                    replay_children: *replay_children,
+                    result: result.clone(),
+                });
+            }
+            Details::Wait(wait) => op.wait_details = Some(WaitDetails::clone(wait)),
+            Details::Callback(callback) => {
+                op.callback_details = Some(CallbackDetails::clone(callback));
+            }
+            Details::ChainedInvoke(invoke) => {
+                op.chained_invoke_details = Some(ChainedInvokeDetails::clone(invoke));
+            }
+            Details::Execution(execution) => {
+                op.execution_details = Some(ExecutionDetails::clone(execution));
+            }
+        }
+        op
+    }
+
+    /// The recorded sub type.
+    pub(crate) fn sub_type(&self) -> Option<&str> {
+        self.sub_type.as_str()
+    }
+
+    /// The recorded name.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// `StepDetails.Attempt`.
+    pub(crate) fn step_attempt(&self) -> Option<i64> {
+        match &self.details {
+            Details::Step { attempt, .. } => *attempt,
+            _ => None,
+        }
+    }
+
+    /// The `Result` of the operation's details (step, context, callback or chained
+    /// invoke).
+    pub(crate) fn result(&self) -> Option<&str> {
+        match &self.details {
+            Details::Step { result, .. } | Details::Context { result, .. } => result.as_deref(),
+            Details::Callback(callback) => callback.result.as_deref(),
+            Details::ChainedInvoke(invoke) => invoke.result.as_deref(),
+            Details::None | Details::Wait(_) | Details::Execution(_) => None,
+        }
+    }
+
+    /// The `Error` of the operation's details (step, context, callback or chained
+    /// invoke).
+    pub(crate) fn error(&self) -> Option<&ErrorObject> {
+        match &self.details {
+            Details::Step { error, .. } | Details::Context { error, .. } => error.as_deref(),
+            Details::Callback(callback) => callback.error.as_ref(),
+            Details::ChainedInvoke(invoke) => invoke.error.as_ref(),
+            Details::None | Details::Wait(_) | Details::Execution(_) => None,
+        }
+    }
+
+    /// `ContextDetails.ReplayChildren`.
+    pub(crate) fn replay_children(&self) -> Option<bool> {
+        match &self.details {
+            Details::Context {
+                replay_children, ..
+            } => *replay_children,
+            _ => None,
+        }
+    }
+}
+
+/// An SDK operation id (the SHA-256 of a path, in lowercase hex) as its 32 bytes, kept
+/// inline in the index instead of as a string on the heap. They are uniformly distributed, so the first eight
+/// are hash enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Digest([u8; 32]);
+
+impl std::hash::Hash for Digest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(word));
+    }
+}
+
+/// The value of each lowercase hex digit; 0xff for every other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut digit = 0;
+    while digit < 10 {
+        table[b'0' as usize + digit] = digit as u8;
+        digit += 1;
+    }
+    let mut letter = 0;
+    while letter < 6 {
+        table[b'a' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    table
+};
+
+/// The digest written by `id`, if it is 64 lowercase hex digits (a one-to-one mapping, so
+/// every id still has exactly one key). Branch-free: hex digits are random.
+fn digest(id: &str) -> Option<Digest> {
+    let bytes = id.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut invalid = 0u8;
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let high = HEX_VALUE[usize::from(pair[0])];
+        let low = HEX_VALUE[usize::from(pair[1])];
+        invalid |= high | low;
+        *slot = (high << 4) | (low & 0x0f);
+    }
+    (invalid & 0xf0 == 0).then_some(Digest(out))
+}
+
+/// The records in the order they arrived (which is the order replay reads them in), and
+/// an index by id.
+#[derive(Debug, Default)]
+struct Log {
+    records: Vec<OpRecord>,
+    by_digest: IdMap<Digest, u32>,
+    by_text: IdMap<Box<str>, u32>,
+    /// `StartTimestamp` of the EXECUTION operation.
+    execution_start: Option<i64>,
+}
+
+impl Log {
+    fn position(&self, id: &str) -> Option<usize> {
+        self.position_of(digest(id).as_ref(), id)
+    }
+
+    fn position_of(&self, digest: Option<&Digest>, id: &str) -> Option<usize> {
+        let index = match digest {
+            Some(digest) => self.by_digest.get(digest),
+            None => self.by_text.get(id),
+        };
+        index.map(|&index| index as usize)
+    }
+
+    fn get(&self, id: &str) -> Option<&OpRecord> {
+        self.position(id).and_then(|index| self.records.get(index))
+    }
+
+    fn upsert(&mut self, id: String, record: OpRecord) {
+        let digest = digest(&id);
+        if let Some(slot) = self
+            .position_of(digest.as_ref(), &id)
+            .and_then(|index| self.records.get_mut(index))
+        {
+            // What this invocation learnt about the operation stays.
+            let (visited, body_completed) = (slot.visited, slot.body_completed);
+            *slot = record;
+            slot.visited = visited;
+            slot.body_completed = body_completed;
+            return;
+        }
+        let index = u32::try_from(self.records.len())
+            .unwrap_or_else(|_| unreachable!("an execution has far fewer operations"));
+        self.records.push(record);
+        match digest {
+            Some(digest) => self.by_digest.insert(digest, index),
+            None => self.by_text.insert(id.into_boxed_str(), index),
+        };
+    }
+}
+
+/// The operation log, keyed by operation id.
+#[derive(Debug, Default)]
+pub(crate) struct Operations {
+    log: Mutex<Log>,
+}
+
+impl Operations {
+    /// The log of the operations an invocation starts with: none of them visited yet.
+    pub(crate) fn new(operations: Vec<Operation>) -> Self {
+        let store = Self::default();
+        store.insert(operations, false);
+        store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Log> {
+        // A panic while holding the lock cannot leave the log half-updated (each upsert
+        // completes before anything can panic), so a poisoned lock is still usable.
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the local copies of `operations`, keyed by id, with what the service
+    /// answered to this invocation's checkpoints. An operation that is new to the log was
+    /// written by this invocation, so it counts as visited.
+    pub(crate) fn merge(&self, operations: Vec<Operation>) {
+        self.insert(operations, true);
+    }
+
+    fn insert(&self, operations: Vec<Operation>, visited: bool) {
+        if operations.is_empty() {
+            return;
+        }
+        let mut log = self.lock();
+        log.records.reserve(operations.len());
+        log.by_digest.reserve(operations.len());
+        for operation in operations {
+            let (id, mut record) = OpRecord::from_wire(operation);
+            record.visited = visited;
+            if record.type_ == OperationType::Execution {
+                log.execution_start = record.start_millis;
+            }
+            log.upsert(id, record);
+        }
+    }
+
+    /// A copy of the operation with this id in its wire form (without its parent id), if
+    /// the log has it.
+    pub(crate) fn get(&self, id: &str) -> Option<Operation> {
+        self.lock().get(id).map(|record| record.to_wire(id))
+    }
+
+    /// Runs `f` on the record of the operation with this id, without copying it.
+    pub(crate) fn with<R>(&self, id: &str, f: impl FnOnce(Option<&OpRecord>) -> R) -> R {
+        f(self.lock().get(id))
+    }
+
+    /// Like [`with`](Self::with), for the operation whose id is the hex of `digest` (the
+    /// SDK's own ids), without reading the hex back; marks the operation as visited.
+    pub(crate) fn visit<R>(&self, digest: &[u8; 32], f: impl FnOnce(Option<&OpRecord>) -> R) -> R {
+        let mut log = self.lock();
+        let log = &mut *log;
+        let record = log
+            .by_digest
+            .get(&Digest(*digest))
+            .and_then(|&index| log.records.get_mut(index as usize));
+        match record {
+            Some(record) => {
+                record.visited = true;
+                f(Some(record))
+            }
+            None => f(None),
+        }
+    }
+
+    /// The `EndTimestamp` (epoch millis) of the operation whose id is the hex of `digest`.
+    pub(crate) fn end_millis(&self, digest: &[u8; 32]) -> Option<i64> {
+        let log = self.lock();
+        log.by_digest
+            .get(&Digest(*digest))
+            .and_then(|&index| log.records.get(index as usize))
+            .and_then(|record| record.end_millis)
+    }
+
+    /// Notes that the body of the CONTEXT operation whose id is the hex of `digest` ran to
+    /// its end in this invocation (see [`first_unvisited`](Self::first_unvisited)).
+    pub(crate) fn body_completed(&self, digest: &[u8; 32]) {
+        let mut log = self.lock();
+        let log = &mut *log;
+        if let Some(record) = log
+            .by_digest
+            .get(&Digest(*digest))
+            .and_then(|&index| log.records.get_mut(index as usize))
+        {
+            record.body_completed = true;
+        }
+    }
+
+    /// The first recorded operation (in log order) that the code did not ask for, although
+    /// the body it belongs to ran to its end in this invocation (the handler itself for the
+    /// operations at the root): its id and a description. A complete replay of a
+    /// deterministic handler visits every such operation.
+    pub(crate) fn first_unvisited(&self) -> Option<(String, String)> {
+        let log = self.lock();
+        let parent_completed = |parent: &Parent| match parent {
+            Parent::Root => true,
+            Parent::Digest(digest) => log
+                .by_digest
+                .get(digest)
+                .and_then(|&index| log.records.get(index as usize))
+                .is_some_and(|record| record.body_completed),
+            Parent::Text(id) => log
+                .by_text
+                .get(id)
+                .and_then(|&index| log.records.get(index as usize))
+                .is_some_and(|record| record.body_completed),
+        };
+        let index = log.records.iter().position(|record| {
+            !record.visited
+                && record.type_ != OperationType::Execution
+                && parent_completed(&record.parent)
+        })?;
+        let record = &log.records[index];
+        let index = u32::try_from(index).ok()?;
+        let id = log
+            .by_digest
+            .iter()
+            .find(|(_, &at)| at == index)
+            .map(|(digest, _)| crate::replay::hex_id(&digest.0))
+            .or_else(|| {
+                log.by_text
+                    .iter()
+                    .find(|(_, &at)| at == index)
+                    .map(|(id, _)| id.to_string())
+            })?;
+        Some((
+            id,
+            crate::replay::describe(record.type_, record.sub_type(), record.name()),
+        ))
+    }
+
+    /// The status of the operation with this id, if the log has it.
+    #[cfg(test)]
+    pub(crate) fn status(&self, id: &str) -> Option<OperationStatus> {
+        self.lock().get(id).map(|record| record.status)
+    }
+
+    /// The start time (epoch millis) of the first operation of type `ty`.
+    pub(crate) fn find_start(&self, ty: OperationType) -> Option<i64> {
+        let log = self.lock();
+        if ty == OperationType::Execution {
+            return log.execution_start;
+        }
+        log.records
+            .iter()
+            .find(|op| op.type_ == ty)
+            .and_then(|op| op.start_millis)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    fn op(json: serde_json::Value) -> Operation {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// The compact record gives back the wire form it was made from (but the parent id).
+    #[test]
+    fn records_round_trip_to_the_wire_form() {
+        let samples = [
+            serde_json::json!({"Id": "s1", "Type": "STEP", "Status": "SUCCEEDED", "SubType": "Step",
+                "Name": "charge", "ParentId": "p", "StartTimestamp": 1767225600, "EndTimestamp": 1767225601.5,
+                "StepDetails": {"Attempt": 2, "Result": "\"ok\"", "NextAttemptTimestamp": 1767225700,
+                    "Error": {"ErrorType": "E", "ErrorMessage": "m", "StackTrace": ["a"]}}}),
+            serde_json::json!({"Id": "c1", "Type": "CONTEXT", "Status": "FAILED", "SubType": "Custom-Sub",
+                "ContextDetails": {"ReplayChildren": true, "Error": {"ErrorType": "E"}}}),
+            serde_json::json!({"Id": "w1", "Type": "WAIT", "Status": "STARTED", "SubType": "Wait",
+                "WaitDetails": {"ScheduledEndTimestamp": 1767225900}}),
+            serde_json::json!({"Id": "cb", "Type": "CALLBACK", "Status": "STARTED",
+                "CallbackDetails": {"CallbackId": "abc", "Result": "1"}}),
+            serde_json::json!({"Id": "cb2", "Type": "CALLBACK", "Status": "TIMED_OUT",
+                "CallbackDetails": {"CallbackId": "abd", "Error": {"ErrorType": "T"}}}),
+            serde_json::json!({"Id": "i1", "Type": "CHAINED_INVOKE", "Status": "SUCCEEDED",
+                "ChainedInvokeDetails": {"Result": "2"}}),
+            serde_json::json!({"Id": "i2", "Type": "CHAINED_INVOKE", "Status": "FAILED",
+                "ChainedInvokeDetails": {"Error": {"ErrorMessage": "m"}}}),
+            serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED",
+                "StartTimestamp": 1767225600, "ExecutionDetails": {"InputPayload": "{}"}}),
+        ];
+        for sample in samples {
+            let mut wire = op(sample);
+            let (id, record) = OpRecord::from_wire(wire.clone());
+            let result = wire
+                .step_details
+                .as_ref()
+                .and_then(|d| d.result.clone())
+                .or_else(|| wire.context_details.as_ref().and_then(|d| d.result.clone()))
+                .or_else(|| {
+                    wire.callback_details
+                        .as_ref()
+                        .and_then(|d| d.result.clone())
+                })
+                .or_else(|| {
+                    wire.chained_invoke_details
+                        .as_ref()
+                        .and_then(|d| d.result.clone())
+                });
+            assert_eq!(record.result(), result.as_deref());
+            let error = wire
+                .step_details
+                .as_ref()
+                .and_then(|d| d.error.clone())
+                .or_else(|| wire.context_details.as_ref().and_then(|d| d.error.clone()))
+                .or_else(|| wire.callback_details.as_ref().and_then(|d| d.error.clone()))
+                .or_else(|| {
+                    wire.chained_invoke_details
+                        .as_ref()
+                        .and_then(|d| d.error.clone())
+                });
+            assert_eq!(record.error(), error.as_ref());
+            assert_eq!(id, wire.id.as_str());
+            wire.parent_id = None;
+            assert_eq!(record.to_wire(&id), wire);
+        }
+    }
+
+    #[test]
+    fn merge_replaces_and_keeps_the_execution_start() {
+        let store = Operations::new(vec![
+            op(
+                serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600}),
+            ),
+            op(serde_json::json!({"Id": "a", "Type": "STEP", "Status": "STARTED"})),
+        ]);
+        store.merge(vec![op(
+            serde_json::json!({"Id": "a", "Type": "STEP", "Status": "SUCCEEDED", "StepDetails": {"Result": "1"}}),
+        )]);
+        assert_eq!(store.status("a"), Some(OperationStatus::Succeeded));
+        assert_eq!(
+            store.with("a", |op| op.and_then(OpRecord::result).map(str::to_string)),
+            Some("1".to_string())
+        );
+        assert_eq!(
+            store.find_start(OperationType::Execution),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(store.find_start(OperationType::Wait), None);
+        assert!(store.get("missing").is_none());
+    }
+
+    #[test]
+    fn ids_of_every_form_are_keys() {
+        let digest_id = crate::replay::operation_id("1");
+        let upper = digest_id.to_uppercase();
+        let ids = [
+            digest_id.as_str(),
+            upper.as_str(),
+            "a",
+            "execution-1",
+            &digest_id[..63],
+        ];
+        let store = Operations::new(
+            ids.iter()
+                .enumerate()
+                .map(|(n, id)| {
+                    op(
+                        serde_json::json!({"Id": id, "Type": "STEP", "Status": "STARTED",
+                        "StepDetails": {"Attempt": n}}),
+                    )
+                })
+                .collect(),
+        );
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(
+                store.with(id, |op| op.and_then(OpRecord::step_attempt)),
+                Some(n as i64),
+                "{id}"
+            );
+        }
+        assert!(store.get(&crate::replay::operation_id("2")).is_none());
+        assert_eq!(
+            store.visit(&crate::replay::path_digest("1"), |op| op
+                .and_then(OpRecord::step_attempt)),
+            Some(0)
+        );
+        assert_eq!(digest("0g".repeat(32).as_str()), None);
+        assert_eq!(digest("0A".repeat(32).as_str()), None);
+        assert_eq!(digest(&"0f".repeat(32)), Some(Digest([0x0f; 32])));
+    }
+
+    #[test]
+    fn the_id_hasher_spreads_hex_ids() {
+        let build = BuildHasherDefault::<IdHasher>::default();
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..10_000 {
+            let id = crate::replay::operation_id(&n.to_string());
+            seen.insert(build.hash_one(id.as_str()) >> 57);
+        }
+        // The top 7 bits (hashbrown's control byte) take every value.
+        assert_eq!(seen.len(), 128);
+    }
+}
