@@ -137,7 +137,10 @@ async fn an_oversized_step_error_fails_the_step_truncated_and_replays_the_same()
     let back: ErrorObject = serde_json::from_str(&json).unwrap();
     assert_eq!(back, recorded);
     let kept = recorded.error_message.as_deref().unwrap();
-    assert!(kept.starts_with("card declined: \"\\\u{1}\né😀"), "{kept:.40}");
+    assert!(
+        kept.starts_with("card declined: \"\\\u{1}\né😀"),
+        "{kept:.40}"
+    );
     assert!(kept.contains("truncated"), "{kept}");
     assert!(message.starts_with(kept.split(" [truncated").next().unwrap()));
 
@@ -159,7 +162,11 @@ async fn an_oversized_handler_error_is_truncated() {
     let error = execution.error().unwrap();
     assert_eq!(error.error_type.as_deref(), Some("Huge"), "{error:?}");
     assert!(serde_json::to_string(error).unwrap().len() <= MAX_ERROR_BYTES);
-    assert!(error.error_message.as_deref().unwrap().contains("truncated"));
+    assert!(error
+        .error_message
+        .as_deref()
+        .unwrap()
+        .contains("truncated"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -224,7 +231,7 @@ async fn an_oversized_step_result_fails_at_the_step() {
 #[tokio::test]
 async fn an_oversized_invoke_payload_fails_at_the_invoke() {
     let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
-        let big = escaping_text(300_000);
+        let big = escaping_text(400_000);
         let result = ctx
             .invoke::<Value>("label", "shipping-labels", json!({ "text": big }))
             .await;
@@ -233,7 +240,7 @@ async fn an_oversized_invoke_payload_fails_at_the_invoke() {
     let execution = runner.run(Value::Null).await.unwrap();
     assert_eq!(execution.status(), ExecutionStatus::Succeeded);
     let seen: Value = execution.result().unwrap();
-    let size = serde_json::to_string(&json!({ "text": escaping_text(300_000) }))
+    let size = serde_json::to_string(&json!({ "text": escaping_text(400_000) }))
         .unwrap()
         .len();
     assert_too_large(&seen, "invoke \"label\"", size);
@@ -258,5 +265,9 @@ async fn an_oversized_condition_state_fails_at_the_operation() {
     let execution = runner.run(Value::Null).await.unwrap();
     assert_eq!(execution.status(), ExecutionStatus::Succeeded);
     let seen: Value = execution.result().unwrap();
-    assert_too_large(&seen, "wait for condition \"grow\"", 2 * MAX_PAYLOAD_BYTES + 2);
+    assert_too_large(
+        &seen,
+        "wait for condition \"grow\"",
+        2 * MAX_PAYLOAD_BYTES + 2,
+    );
 }
