@@ -149,6 +149,11 @@ pub(crate) fn check_payload(
 /// Cuts an ErrorObject down so that its JSON is at most [`ERROR_BUDGET_BYTES`], and
 /// returns it unchanged when it already fits.
 ///
+/// The size is measured the stricter of two ways ([`error_cost`]): compact UTF-8 JSON (as
+/// this SDK sends it, and as the JS local runner measures it) and Python's default
+/// `json.dumps` (as the Python local runner and the AWS emulator measure it, with
+/// non-ASCII characters as `\u` escapes).
+///
 /// The message keeps its beginning and ends with a note that the error was truncated
 /// (and how large it was); the data keeps its beginning; the stack trace keeps its first
 /// lines; a very long type is cut to 256 bytes. Cuts fall on character boundaries, so the
@@ -160,10 +165,10 @@ pub(crate) fn truncate_error(error: ErrorObject) -> ErrorObject {
 }
 
 fn truncate_error_to(error: ErrorObject, budget: usize) -> ErrorObject {
-    let size = json_size(&error);
-    if size <= budget {
+    if error_cost(&error) <= budget {
         return error;
     }
+    let size = json_size(&error);
     let ErrorObject {
         error_data,
         error_message,
@@ -183,8 +188,9 @@ fn truncate_error_to(error: ErrorObject, budget: usize) -> ErrorObject {
         error_type: error_type.clone(),
         stack_trace: Vec::new(),
     };
-    let mut left = budget.saturating_sub(json_size(&skeleton));
+    let mut left = budget.saturating_sub(error_cost(&skeleton));
     let data = error_data.as_deref().unwrap_or("");
+    // The body is followed by a space before the note.
     let (body_need, data_need) = (escaped_len(body) + 1, escaped_len(data));
     let stack_need = stack_cost(&stack_trace);
     // The message comes first, then the data, then the stack trace; each gets at least
@@ -193,13 +199,12 @@ fn truncate_error_to(error: ErrorObject, budget: usize) -> ErrorObject {
     left -= body_share;
     let data_share = data_need.min((left / 2).max(left.saturating_sub(stack_need)));
     left -= data_share;
-    // The leading space separating the body from the note.
     let body = prefix_within(body, body_share.saturating_sub(1));
     let mut kept_lines = Vec::new();
-    // `"StackTrace":[]` and its comma.
-    let mut stack_left = left.saturating_sub(16);
+    // `, "StackTrace": []`, then each line in quotes, `, ` between them.
+    let mut stack_left = left.saturating_sub(STACK_KEY_COST);
     for line in stack_trace {
-        let cost = escaped_len(&line) + 2 + usize::from(!kept_lines.is_empty());
+        let cost = escaped_len(&line) + 2 + 2 * usize::from(!kept_lines.is_empty());
         if cost > stack_left {
             break;
         }
@@ -216,7 +221,7 @@ fn truncate_error_to(error: ErrorObject, budget: usize) -> ErrorObject {
         error_type,
         stack_trace: kept_lines,
     };
-    if json_size(&truncated) <= budget {
+    if error_cost(&truncated) <= budget {
         return truncated;
     }
     // Not reached with the budgets used here; a last resort that always fits.
@@ -252,13 +257,56 @@ fn split_note(message: &str) -> (&str, Option<usize>) {
     }
 }
 
-/// What a character takes inside a JSON string as serde_json writes it.
+/// What a character takes inside a JSON string, the larger of serde_json's UTF-8 (two to
+/// four bytes for non-ASCII) and Python's ASCII-only escapes (`\uXXXX`, two of them beyond
+/// the Basic Multilingual Plane). The escapes of ASCII characters are the same in both.
 fn escaped_char_len(c: char) -> usize {
     match c {
         '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
         '\u{0}'..='\u{1f}' => 6,
-        c => c.len_utf8(),
+        '\u{20}'..='\u{7e}' => 1,
+        // Python escapes DEL too.
+        '\u{7f}'..='\u{ffff}' => 6,
+        _ => 12,
     }
+}
+
+/// `, "StackTrace": []` in Python's spacing.
+const STACK_KEY_COST: usize = 18;
+
+/// The size of an ErrorObject as JSON, the larger of the two ways the local runners
+/// measure it: compact UTF-8 (`serde_json`, JS) and Python's `json.dumps` defaults (ASCII
+/// only, `", "` and `": "` separators). Never smaller than [`json_size`].
+fn error_cost(error: &ErrorObject) -> usize {
+    let string = |text: &str| escaped_len(text) + 2;
+    let fields = [
+        ("ErrorData", error.error_data.as_deref().map(string)),
+        ("ErrorMessage", error.error_message.as_deref().map(string)),
+        ("ErrorType", error.error_type.as_deref().map(string)),
+    ];
+    let mut count = 0usize;
+    // The braces.
+    let mut cost = 2;
+    for (key, value) in fields {
+        if let Some(value) = value {
+            // `"key": value`
+            cost += key.len() + 4 + value;
+            count += 1;
+        }
+    }
+    if !error.stack_trace.is_empty() {
+        // `"StackTrace": [...]`
+        cost += "StackTrace".len() + 6 + stack_lines_cost(&error.stack_trace);
+        count += 1;
+    }
+    // `, ` between the fields.
+    cost + 2 * count.saturating_sub(1)
+}
+
+/// The lines of a stack trace in quotes, separated by `, `.
+fn stack_lines_cost(lines: &[String]) -> usize {
+    let quoted: usize = lines.iter().map(|line| escaped_len(line) + 2).sum();
+    quoted + 2 * lines.len().saturating_sub(1)
 }
 
 /// The length of `text` inside a JSON string (without the quotes).
@@ -279,13 +327,13 @@ fn prefix_within(text: &str, budget: usize) -> &str {
     text
 }
 
-/// The JSON of a whole stack trace array, without its key.
+/// What a whole stack trace adds to an error: its key and its lines.
 fn stack_cost(lines: &[String]) -> usize {
-    lines
-        .iter()
-        .map(|line| escaped_len(line) + 3)
-        .sum::<usize>()
-        + 16
+    if lines.is_empty() {
+        0
+    } else {
+        STACK_KEY_COST + stack_lines_cost(lines)
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +351,59 @@ mod tests {
         }
     }
 
+    /// Python's `json.dumps` with its defaults: ASCII only, `", "` and `": "`.
+    struct PythonFormatter;
+
+    impl serde_json::ser::Formatter for PythonFormatter {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            writer.write_all(if first { b"" } else { b", " })
+        }
+
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            writer.write_all(if first { b"" } else { b", " })
+        }
+
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+        ) -> std::io::Result<()> {
+            writer.write_all(b": ")
+        }
+
+        fn write_string_fragment<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            fragment: &str,
+        ) -> std::io::Result<()> {
+            let mut units = [0u16; 2];
+            for c in fragment.chars() {
+                if c.is_ascii() && c != '\u{7f}' {
+                    write!(writer, "{c}")?;
+                } else {
+                    for unit in c.encode_utf16(&mut units) {
+                        write!(writer, "\\u{unit:04x}")?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn python_dumps_len<T: Serialize>(value: &T) -> usize {
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+        value.serialize(&mut serializer).unwrap();
+        out.len()
+    }
+
     /// Checks everything a truncated error must be.
     fn assert_valid(truncated: &ErrorObject) {
         let json = serde_json::to_string(truncated).unwrap();
@@ -311,6 +412,8 @@ mod tests {
             "{} bytes over the budget",
             json.len()
         );
+        let python = python_dumps_len(truncated);
+        assert!(python <= ERROR_BUDGET_BYTES, "{python} bytes in Python");
         let back: ErrorObject = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, truncated);
         let message = truncated.error_message.as_deref().unwrap();
@@ -330,19 +433,47 @@ mod tests {
     }
 
     #[test]
-    fn escaped_lengths_match_serde_json() {
+    fn escaped_lengths_are_the_larger_of_serde_json_and_python() {
         for c in (0u32..0x2000)
             .filter_map(char::from_u32)
             .chain(['😀', '\u{10ffff}'])
         {
-            let json = serde_json::to_string(&c.to_string()).unwrap();
-            assert_eq!(escaped_char_len(c), json.len() - 2, "{c:?}");
+            let text = c.to_string();
+            let json = json_size(&text) - 2;
+            let python = python_dumps_len(&text) - 2;
+            assert_eq!(escaped_char_len(c), json.max(python), "{c:?}");
         }
-        let text = nasty(5000, 1);
-        assert_eq!(
-            escaped_len(&text) + 2,
-            serde_json::to_string(&text).unwrap().len()
-        );
+    }
+
+    #[test]
+    fn error_cost_is_the_larger_measure_exactly() {
+        for seed in 0..20u64 {
+            let stack: Vec<String> = (0..seed).map(|i| nasty(i as usize * 7, i)).collect();
+            let stack: Vec<&str> = stack.iter().map(String::as_str).collect();
+            let message = nasty(seed as usize * 31, seed);
+            let data = (seed % 2 == 0).then(|| nasty(seed as usize * 13, seed + 1));
+            let mut error = error(Some(&message), data.as_deref(), &stack);
+            if seed % 3 == 0 {
+                error.error_type = None;
+            }
+            let cost = error_cost(&error);
+            assert!(cost >= json_size(&error));
+            assert_eq!(cost, python_dumps_len(&error), "{error:?}");
+        }
+        assert_eq!(error_cost(&ErrorObject::default()), 2);
+    }
+
+    #[test]
+    fn non_ascii_errors_fit_the_python_measure_too() {
+        // 3 bytes in UTF-8, 6 in Python: 7,000 of them fit one measure only.
+        let text = "日".repeat(7_000);
+        let truncated = truncate_error(error(Some(&text), None, &[]));
+        assert_valid(&truncated);
+        assert!(truncated
+            .error_message
+            .as_deref()
+            .unwrap()
+            .starts_with("日日"));
     }
 
     #[test]
