@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_durable::retry::presets;
-use lambda_durable::testing::LocalRunner;
+use lambda_durable::testing::{CallbackResponse, LocalRunner};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::wire::{ErrorObject, EventType, ExecutionStatus, OperationStatus};
 use lambda_durable::{DurableContext, Error};
@@ -167,6 +167,41 @@ async fn an_oversized_handler_error_is_truncated() {
         .as_deref()
         .unwrap()
         .contains("truncated"));
+}
+
+/// The external system may fail a callback with an error of up to 1 MiB; wait_for_callback
+/// records it as the failure of its child context, where the 32 KiB limit applies.
+#[tokio::test]
+async fn an_oversized_callback_failure_is_truncated_where_it_is_checkpointed() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let result = ctx
+            .wait_for_callback::<String, _, _>("signature", |_id, _step| async {
+                Ok::<_, Error>(())
+            })
+            .await;
+        let error = result.unwrap_err();
+        Ok::<_, Error>(json!({ "type": error.error_type(), "object": error.to_error_object() }))
+    })
+    .on_callback(
+        "signature",
+        CallbackResponse::failure("Vetoed", &escaping_text(100_000)),
+    );
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    let seen: Value = execution.result().unwrap();
+    assert_eq!(seen["type"], "CallbackError", "{seen:.200}");
+    let object: ErrorObject = serde_json::from_value(seen["object"].clone()).unwrap();
+    assert!(serde_json::to_string(&object).unwrap().len() <= MAX_ERROR_BYTES);
+    let message = object.error_message.as_deref().unwrap();
+    assert!(message.starts_with("\"\\\u{1}\né😀"), "{message:.40}");
+    assert!(message.contains("truncated"));
+    let context = execution.operation("signature").unwrap();
+    assert_eq!(context.status, OperationStatus::Failed);
 }
 
 // ---------------------------------------------------------------------------------------
