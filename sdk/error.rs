@@ -157,6 +157,24 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A value an operation was about to checkpoint (a step's result, a wait-for-condition
+    /// state, an invoke's input) is larger than the service accepts for that operation
+    /// (1 MiB; see the README's section on limits). It is raised before anything is sent,
+    /// so it is the same on Lambda and on the local runner, and nothing is checkpointed for
+    /// the value: a step whose result is too large is not retried and, if the error is
+    /// caught, runs again on the next invocation.
+    #[error("{operation}: the {what} is {size} bytes; the service accepts at most {limit} bytes")]
+    #[non_exhaustive]
+    PayloadTooLarge {
+        /// The operation.
+        operation: OperationRef,
+        /// Which value: `result`, `state` or `payload`.
+        what: &'static str,
+        /// Its size in bytes (serialized, UTF-8).
+        size: usize,
+        /// The service's limit in bytes.
+        limit: usize,
+    },
     /// The durable-execution service failed and the SDK's own retries did not help.
     #[error("checkpoint failed: {message}")]
     Checkpoint {
@@ -196,6 +214,7 @@ impl Error {
             Error::NonDeterministic { .. } => "NonDeterministicExecutionError",
             Error::Serialization { .. } => "SerdesError",
             Error::InvalidArgument { .. } => "ValidationError",
+            Error::PayloadTooLarge { .. } => "PayloadTooLargeError",
             Error::Checkpoint { .. } => "CheckpointError",
             Error::InvalidInput(_) => "InvalidInputError",
         }
@@ -217,9 +236,11 @@ impl Error {
         }
     }
 
-    /// The error as it is checkpointed or returned to the service.
+    /// The error as it is checkpointed or returned to the service: cut down to the
+    /// service's limit on errors (32 KiB of JSON) if it is larger, with a note in the
+    /// message that it was truncated.
     pub fn to_error_object(&self) -> ErrorObject {
-        match self.recorded() {
+        crate::limits::truncate_error(match self.recorded() {
             Some(error) => ErrorObject {
                 error_type: Some(self.error_type().to_string()),
                 error_message: error.error_message.clone(),
@@ -227,7 +248,7 @@ impl Error {
                 stack_trace: error.stack_trace.clone(),
             },
             None => error_object(self.error_type(), &self.to_string()),
-        }
+        })
     }
 
     /// Whether this error must end the execution even when user code catches it.
@@ -269,6 +290,7 @@ pub(crate) fn short_type_name<E: ?Sized>() -> String {
 
 /// Converts a user error into the [`ErrorObject`] that is checkpointed for it. An SDK
 /// [`Error`] keeps its own type (e.g. `StepError`); other errors use their type name.
+/// Errors over the service's limit are truncated ([`crate::limits::truncate_error`]).
 pub(crate) fn user_error_object<E>(error: E) -> ErrorObject
 where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -277,7 +299,7 @@ where
     let boxed: Box<dyn std::error::Error + Send + Sync> = error.into();
     match boxed.downcast::<Error>() {
         Ok(sdk_error) => sdk_error.to_error_object(),
-        Err(other) => error_object(&type_name, &other.to_string()),
+        Err(other) => crate::limits::truncate_error(error_object(&type_name, &other.to_string())),
     }
 }
 

@@ -23,9 +23,9 @@ use crate::wire::{
 };
 
 /// The largest handler output Lambda returns: 6 MiB minus an allowance for the envelope.
-pub(crate) const RESPONSE_LIMIT: usize = 6 * 1024 * 1024 - 50;
+pub(crate) const RESPONSE_LIMIT: usize = crate::limits::RESPONSE_LIMIT_BYTES;
 /// The largest payload a checkpoint accepts.
-pub(crate) const CHECKPOINT_PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
+pub(crate) const CHECKPOINT_PAYLOAD_LIMIT: usize = crate::limits::MAX_EXECUTION_PAYLOAD_BYTES;
 
 /// How the handler ended, before it is turned into an invocation output.
 pub(crate) enum HandlerFailure {
@@ -552,6 +552,7 @@ async fn complete(
         Err(HandlerFailure::Sdk(err)) => err.to_error_object(),
         Err(HandlerFailure::User(error)) => error,
     };
+    let error = crate::limits::truncate_error(error);
     if let Err(err) = checkpointer.flush().await {
         return fatal_output(err);
     }

@@ -69,6 +69,7 @@ mod context;
 mod error;
 mod handler;
 mod lambda;
+mod limits;
 mod log;
 mod logger;
 mod replay;

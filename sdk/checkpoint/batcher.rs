@@ -2,8 +2,11 @@
 //! writes every update, in the order it was created.
 //!
 //! - Updates queued while a request is in flight are coalesced into the next request, within
-//!   the service's limits (250 updates, 750 KiB), never putting two updates for the same id
-//!   in one request unless the first is a STEP or CONTEXT START.
+//!   the service's limits (250 updates, 750 KiB of JSON, see [`crate::limits`]), never
+//!   putting two updates for the same id in one request unless the first is a STEP or
+//!   CONTEXT START. The size is the exact size of the request's JSON body: every update is
+//!   measured as it is serialized (escapes included), plus the tokens, keys and commas. An
+//!   update larger than the limit on its own is sent alone.
 //! - Every request carries a `ClientToken`, reused by each retry of that request, so a
 //!   request whose response was lost is recognised by the service as a repeat.
 //! - Throttling, 5xx, connection errors and invalid-token errors are retried with
@@ -19,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{DurableService, ServiceError};
 use crate::error::Error;
+use crate::limits::{self, MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
 use crate::log::{IdHasher, IdMap, Operations};
 use crate::wire::{
     CheckpointDurableExecutionRequest, CheckpointToken, ClientToken,
@@ -28,7 +32,9 @@ use crate::wire::{
 /// Limits and retry settings of the batcher.
 #[derive(Debug, Clone)]
 pub(crate) struct BatcherConfig {
+    /// The most updates in one request.
     pub(crate) max_updates: usize,
+    /// The largest request body (JSON) with more than one update.
     pub(crate) max_bytes: usize,
     pub(crate) max_attempts: u32,
     pub(crate) initial_backoff: Duration,
@@ -40,8 +46,8 @@ pub(crate) struct BatcherConfig {
 impl Default for BatcherConfig {
     fn default() -> Self {
         Self {
-            max_updates: 250,
-            max_bytes: 750 * 1024,
+            max_updates: MAX_UPDATES_PER_REQUEST,
+            max_bytes: MAX_REQUEST_BYTES,
             max_attempts: 8,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
@@ -174,6 +180,7 @@ struct Pending {
     /// By the hash of the id ([`IdHasher`]); a hash shared by two different ids ends the
     /// request, which is always allowed.
     ids: IdMap<u64, Seen>,
+    /// The JSON size of the request built so far, envelope included.
     bytes: usize,
 }
 
@@ -204,19 +211,20 @@ impl Batcher {
                 },
             };
             pending.clear();
+            pending.bytes = self.envelope_size();
             let mut linger_until = None;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
                     Command::Flush(ack) => pending.acks.push(ack),
                     Command::Update(update, ack) => {
-                        let size = estimate_size(&update);
+                        let size = limits::json_size(&update);
                         let key = id_hash(update.id.as_str());
                         if !pending.updates.is_empty() && !self.fits(&pending, size, key, &update) {
                             self.carry = Some(Command::Update(update, ack));
                             break;
                         }
-                        pending.bytes += size;
+                        pending.bytes = add_update(pending.bytes, pending.updates.is_empty(), size);
                         let index = pending.updates.len();
                         pending
                             .ids
@@ -260,11 +268,11 @@ impl Batcher {
         }
     }
 
-    /// Whether `update` (of estimated size `size`, id hash `key`) may join the request
-    /// being built.
+    /// Whether `update` (of JSON size `size`, id hash `key`) may join the (non-empty)
+    /// request being built.
     fn fits(&self, pending: &Pending, size: usize, key: u64, update: &OperationUpdate) -> bool {
         if pending.updates.len() >= self.config.max_updates
-            || pending.bytes + size > self.config.max_bytes
+            || add_update(pending.bytes, false, size) > self.config.max_bytes
         {
             return false;
         }
@@ -301,12 +309,30 @@ impl Batcher {
         result
     }
 
+    /// The `ClientToken` of the next request.
+    fn next_client_token(&self) -> Result<ClientToken, Error> {
+        ClientToken::try_from(format!("{}-{}", self.client_prefix, self.requests + 1))
+            .map_err(|err| internal(format!("client token: {err}")))
+    }
+
+    /// The JSON size of the next request without updates (and with the `Updates` key that
+    /// an empty request leaves out). 0 when no request can be made: sending then fails
+    /// anyway.
+    fn envelope_size(&self) -> usize {
+        let (Ok(token), Ok(client_token)) = (&self.token, self.next_client_token()) else {
+            return 0;
+        };
+        envelope_size(&CheckpointDurableExecutionRequest {
+            checkpoint_token: token.clone(),
+            client_token: Some(client_token),
+            updates: Vec::new(),
+        })
+    }
+
     async fn send(&mut self, updates: &mut Vec<OperationUpdate>) -> Result<(), Error> {
         let token = self.current_token()?;
+        let client_token = self.next_client_token()?;
         self.requests += 1;
-        let client_token =
-            ClientToken::try_from(format!("{}-{}", self.client_prefix, self.requests))
-                .map_err(|err| internal(format!("client token: {err}")))?;
         let update_count = updates.len() as u64;
         let mut request = CheckpointDurableExecutionRequest {
             checkpoint_token: token,
@@ -414,25 +440,20 @@ fn internal(message: String) -> Error {
     }
 }
 
-/// A cheap upper estimate of the JSON size of an update.
-fn estimate_size(update: &OperationUpdate) -> usize {
-    let error = update.error.as_ref().map_or(0, |error| {
-        error.error_message.as_ref().map_or(0, String::len)
-            + error.error_type.as_ref().map_or(0, String::len)
-            + error.error_data.as_ref().map_or(0, String::len)
-            + error
-                .stack_trace
-                .iter()
-                .map(|line| line.len() + 4)
-                .sum::<usize>()
-            + 64
-    });
-    // Escaping can grow a payload; quotes and backslashes are the common case in JSON text.
-    let payload = update
-        .payload
-        .as_ref()
-        .map_or(0, |payload| payload.len() + payload.len() / 8);
-    256 + payload + error + update.name.as_ref().map_or(0, |name| name.len())
+/// The JSON size of `request`, which has no updates yet, once it has some: the request
+/// with its `Updates` key and empty array.
+fn envelope_size(request: &CheckpointDurableExecutionRequest) -> usize {
+    debug_assert!(request.updates.is_empty());
+    // An empty `Updates` is left out of the JSON: add `,"Updates":[]`.
+    limits::json_size(request).saturating_add(r#","Updates":[]"#.len())
+}
+
+/// The JSON size of a request of `bytes` once an update of `size` bytes joins it (with a
+/// comma unless it is the `first`).
+fn add_update(bytes: usize, first: bool, size: usize) -> usize {
+    bytes
+        .saturating_add(size)
+        .saturating_add(usize::from(!first))
 }
 
 #[cfg(test)]
@@ -607,6 +628,86 @@ mod tests {
             .map(|r| r.updates.len())
             .collect();
         assert_eq!(sizes, vec![3, 3, 1]);
+    }
+
+    /// Text that JSON escapes: quotes and backslashes double, control characters take six
+    /// bytes (seven once the payload is itself escaped JSON), non-ASCII takes two to four.
+    fn escaping_text(len: usize, seed: u64) -> String {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let alphabet = ['"', '\\', '\u{1}', '\n', '\t', 'é', '😀', 'a'];
+        (0..len)
+            .map(|_| alphabet[rng.usize(..alphabet.len())])
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn requests_are_split_by_their_exact_json_size() {
+        const MAX: usize = 20_000;
+        let service = Arc::new(Recorder::default());
+        let config = BatcherConfig {
+            max_bytes: MAX,
+            linger: Duration::from_millis(50),
+            ..fast()
+        };
+        let (checkpointer, _operations, _task) = start(Arc::clone(&service), config);
+        let mut sent = Vec::new();
+        for i in 0..40u64 {
+            let mut update = update(
+                &format!("s{i}"),
+                OperationType::Step,
+                OperationAction::Succeed,
+            );
+            let text = escaping_text(500 + (i as usize * 337) % 2500, i);
+            // As a step stores it: the JSON of the value, escaped again in the request.
+            update.payload = Some(serde_json::to_string(&text).unwrap());
+            sent.push(update.id.to_string());
+            checkpointer.enqueue(update);
+        }
+        checkpointer.flush().await.unwrap();
+        let requests = service.requests.lock().unwrap().clone();
+        assert!(requests.len() > 1);
+        let ids: Vec<String> = requests
+            .iter()
+            .flat_map(|r| r.updates.iter().map(|u| u.id.to_string()))
+            .collect();
+        assert_eq!(ids, sent, "every update once, in order");
+        for (n, request) in requests.iter().enumerate() {
+            let size = serde_json::to_vec(request).unwrap().len();
+            assert!(size <= MAX, "request {n} is {size} bytes");
+            // Requests are as full as the limit allows: the next update did not fit.
+            if let Some(next) = requests.get(n + 1) {
+                let next_size = serde_json::to_vec(&next.updates[0]).unwrap().len();
+                assert!(size + 1 + next_size > MAX, "request {n} had room");
+            }
+        }
+    }
+
+    #[test]
+    fn the_envelope_and_commas_are_counted_exactly() {
+        let token = CheckpointToken::try_from("dG9rZW4=").unwrap();
+        let client = ClientToken::try_from("abc-1").unwrap();
+        let mut request = CheckpointDurableExecutionRequest {
+            checkpoint_token: token,
+            client_token: Some(client),
+            updates: Vec::new(),
+        };
+        let envelope = envelope_size(&request);
+        let mut total = envelope;
+        for i in 0..5u64 {
+            let mut u = update(
+                &format!("u{i}"),
+                OperationType::Step,
+                OperationAction::Succeed,
+            );
+            u.payload = Some(escaping_text(100, i));
+            total = add_update(
+                total,
+                request.updates.is_empty(),
+                crate::limits::json_size(&u),
+            );
+            request.updates.push(u);
+            assert_eq!(total, serde_json::to_vec(&request).unwrap().len());
+        }
     }
 
     #[tokio::test]

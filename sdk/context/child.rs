@@ -18,7 +18,7 @@ use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationStatus,
 /// Results larger than this (in bytes of their serialized form) are not stored in the
 /// context's checkpoint; the context is marked `ReplayChildren` and its body runs again on
 /// replay to rebuild the result from its children's checkpoints.
-pub(crate) const REPLAY_CHILDREN_THRESHOLD: usize = 256 * 1024;
+pub(crate) const REPLAY_CHILDREN_THRESHOLD: usize = crate::limits::REPLAY_CHILDREN_THRESHOLD_BYTES;
 
 /// A child context being configured; `.await` it to run it. Created by
 /// [`DurableContext::run_in_child_context`].

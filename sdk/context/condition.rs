@@ -215,6 +215,7 @@ where
             action: "serialize",
             message: err.to_string(),
         })?;
+        crate::limits::check_payload(operation, "state", payload.len())?;
         let decision = match &strategy {
             Some(strategy) => strategy.decide(&state, attempt),
             None => Ok(WaitDecision::Stop),
@@ -241,7 +242,10 @@ where
                 exec.checkpoint(update).await?;
                 exec.park().await
             }
-            Err(err) => fail(error_object("WaitForConditionError", &err.to_string())).await,
+            Err(err) => {
+                let error = error_object("WaitForConditionError", &err.to_string());
+                fail(crate::limits::truncate_error(error)).await
+            }
         }
     }
 }

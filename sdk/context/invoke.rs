@@ -132,6 +132,7 @@ impl<'a, R: DeserializeOwned + Send + 'a> Invoke<'a, R> {
                 action: "serialize",
                 message,
             })?;
+            crate::limits::check_payload(operation, "payload", payload.len())?;
             let mut update = position.update(
                 OperationType::ChainedInvoke,
                 SUB_TYPE,

@@ -278,6 +278,8 @@ where
                             action: "serialize",
                             message: err.to_string(),
                         })?;
+                let reference = || this.position.reference("step");
+                crate::limits::check_payload(reference, "result", payload.len())?;
                 // Return the stored copy, so the first run sees what every replay sees
                 // (decoded now, returned once it is durable).
                 let decoded = decode(&this.serdes, &this.position, &payload);

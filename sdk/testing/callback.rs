@@ -4,14 +4,12 @@
 use std::time::Duration;
 
 use super::store::Completion;
-use super::validate::ByteCounter;
 use crate::error::error_object;
+use crate::limits::{
+    json_size, MAX_CALLBACK_ERROR_BYTES as MAX_ERROR_BYTES,
+    MAX_CALLBACK_RESULT_BYTES as MAX_RESULT_BYTES,
+};
 use crate::wire::ErrorObject;
-
-/// The largest result `SendDurableExecutionCallbackSuccess` accepts, in bytes.
-pub(crate) const MAX_RESULT_BYTES: usize = 1_048_576;
-/// The largest error `SendDurableExecutionCallbackFailure` accepts, as JSON bytes.
-pub(crate) const MAX_ERROR_BYTES: usize = 1_048_576;
 
 /// A callback waiting for an external system to complete it, as listed by
 /// [`RunningExecution::pending_callbacks`](super::RunningExecution::pending_callbacks) and
@@ -166,11 +164,7 @@ pub(crate) fn success(result: &[u8]) -> Result<Completion, SendCallbackError> {
 
 /// Checks a failure's error.
 pub(crate) fn failure(error: ErrorObject) -> Result<Completion, SendCallbackError> {
-    let mut counter = ByteCounter(0);
-    let size = match serde_json::to_writer(&mut counter, &error) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
-    };
+    let size = json_size(&error);
     if size > MAX_ERROR_BYTES {
         return Err(SendCallbackError::InvalidParameter {
             message: format!(

@@ -17,7 +17,7 @@ use super::execution::{Execution, InvocationOutcome, InvocationRecord, RunnerSta
 use super::fault::{Fault, FaultKind};
 use super::history::{Details, EventRecord, InvokeRecord, RetryRecord};
 use super::store::{CallbackState, ContextState, OpDetails, StepState, StoredOp};
-use super::validate::{self, ByteCounter};
+use super::validate;
 use super::RunnerError;
 use crate::checkpoint::{BoxFuture, DurableService, ServiceError, ServiceErrorKind};
 use crate::error::error_object;
@@ -748,12 +748,11 @@ impl ExecutionRecord {
         if !self.live_token_matches(token) {
             return Err(invalid_parameter(INVALID_TOKEN));
         }
+        validate::request_size(request).map_err(invalid_parameter)?;
         validate::request(&request.updates, |id| self.get(id)).map_err(invalid_parameter)?;
         for update in &request.updates {
-            let mut counter = ByteCounter(0);
-            if serde_json::to_writer(&mut counter, update).is_ok() {
-                self.stats.update_bytes += counter.0 as u64;
-            }
+            let size = crate::limits::json_size(update);
+            self.stats.update_bytes += u64::try_from(size).unwrap_or(u64::MAX);
             self.apply(update);
         }
         self.stats.updates += request.updates.len() as u64;

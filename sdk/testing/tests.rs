@@ -920,19 +920,79 @@ async fn sizes_are_limited() {
         stack_trace: Vec::new(),
     });
     h.rejected(vec![big_error], ERROR_TOO_LARGE).await;
-    let huge = "x".repeat(MAX_PAYLOAD_CHARS + 1);
+    // Steps (and every operation but the EXECUTION) take 1 MiB, counted in bytes.
+    let over = "é".repeat(MAX_OPERATION_PAYLOAD_BYTES / 2) + "x";
     h.rejected(
-        vec![with_payload(step("s", OperationAction::Succeed), &huge)],
-        PAYLOAD_TOO_LARGE,
+        vec![with_payload(step("s", OperationAction::Succeed), &over)],
+        OPERATION_PAYLOAD_TOO_LARGE,
     )
     .await;
-    // Exactly at the limit is fine (multi-byte characters count once).
-    let at_limit = "é".repeat(MAX_PAYLOAD_CHARS);
+    let mut invoke = with_payload(
+        update("i", OperationType::ChainedInvoke, OperationAction::Start),
+        &over,
+    );
+    invoke.chained_invoke_options = Some(crate::wire::ChainedInvokeOptions {
+        function_name: "target".to_string(),
+        tenant_id: None,
+        x_amzn_trace_id: None,
+    });
+    h.rejected(vec![invoke], OPERATION_PAYLOAD_TOO_LARGE).await;
+    // Exactly at the limit is fine, even alone in a request over 750 KiB.
+    let at_limit = "é".repeat(MAX_OPERATION_PAYLOAD_BYTES / 2);
     h.ok(vec![with_payload(
         step("s", OperationAction::Succeed),
         &at_limit,
     )])
     .await;
+    // The EXECUTION takes 6 MiB.
+    let huge = "x".repeat(MAX_EXECUTION_PAYLOAD_BYTES + 1);
+    let execution = || update("e", OperationType::Execution, OperationAction::Succeed);
+    h.rejected(vec![with_payload(execution(), &huge)], PAYLOAD_TOO_LARGE)
+        .await;
+    h.ok(vec![with_payload(execution(), &huge[1..])]).await;
+}
+
+#[tokio::test]
+async fn requests_are_limited_in_size_and_count() {
+    let mut h = Harness::new();
+    // Two updates of 400 KB of JSON each: over 750 KiB together.
+    let half = "\"".repeat(200_000);
+    h.rejected(
+        vec![
+            with_payload(step("a", OperationAction::Succeed), &half),
+            with_payload(step("b", OperationAction::Succeed), &half),
+        ],
+        REQUEST_TOO_LARGE,
+    )
+    .await;
+    // Measured as JSON: 750 KiB of characters that need no escaping fit.
+    let fits = "x".repeat(MAX_REQUEST_BYTES / 2 - 200);
+    h.ok(vec![
+        with_payload(step("a", OperationAction::Succeed), &fits),
+        with_payload(step("b", OperationAction::Succeed), &fits),
+    ])
+    .await;
+    let many = |prefix: &str, n: usize| -> Vec<OperationUpdate> {
+        (0..n)
+            .map(|i| step(&format!("{prefix}{i}"), OperationAction::Start))
+            .collect()
+    };
+    h.rejected(many("c", MAX_UPDATES_PER_REQUEST + 1), TOO_MANY_UPDATES)
+        .await;
+    h.ok(many("c", MAX_UPDATES_PER_REQUEST)).await;
+}
+
+#[test]
+fn size_messages_name_the_limits() {
+    for (message, limit) in [
+        (ERROR_TOO_LARGE, MAX_ERROR_BYTES),
+        (PAYLOAD_TOO_LARGE, MAX_EXECUTION_PAYLOAD_BYTES),
+        (OPERATION_PAYLOAD_TOO_LARGE, MAX_OPERATION_PAYLOAD_BYTES),
+        (REQUEST_TOO_LARGE, MAX_REQUEST_BYTES),
+        (TOO_MANY_UPDATES, MAX_UPDATES_PER_REQUEST),
+    ] {
+        assert!(message.contains(&format!(" {limit} ")), "{message}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,20 +1,22 @@
-//! The service's validation of checkpoint requests (PROTOCOL.md 5.1 to 5.3), as pure
-//! functions: every rule is checked before anything is applied, and the first violation
-//! rejects the whole request with the service's message.
+//! The service's validation of checkpoint requests (PROTOCOL.md 5.1 to 5.3, and the
+//! limits of 12 and 13), as pure functions: every rule is checked before anything is
+//! applied, and the first violation rejects the whole request with the service's message.
+//!
+//! The limits are the SDK's own ([`crate::limits`]), so that the SDK's checks and the
+//! runner's agree.
 
 use std::collections::HashMap;
 
 use super::store::StoredOp;
-use crate::wire::{ErrorObject, OperationAction, OperationStatus, OperationType, OperationUpdate};
-
-/// The longest `Payload` the service accepts, in characters.
-pub(crate) const MAX_PAYLOAD_CHARS: usize = 6_291_456;
-/// The largest ErrorObject the service accepts, as JSON bytes.
-pub(crate) const MAX_ERROR_BYTES: usize = 32_768;
-/// The longest `NextAttemptDelaySeconds` / `WaitSeconds`.
-pub(crate) const MAX_DELAY_SECONDS: u64 = 31_622_400;
-/// The longest callback timeout.
-const MAX_CALLBACK_SECONDS: i64 = 99_999_999;
+use crate::limits::{json_size, MAX_CALLBACK_SECONDS};
+pub(crate) use crate::limits::{
+    MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_EXECUTION_PAYLOAD_BYTES, MAX_OPERATION_PAYLOAD_BYTES,
+    MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST,
+};
+use crate::wire::{
+    CheckpointDurableExecutionRequest, OperationAction, OperationStatus, OperationType,
+    OperationUpdate,
+};
 
 pub(crate) const MULTIPLE_EXECUTION_UPDATES: &str = "Cannot checkpoint multiple EXECUTION updates.";
 pub(crate) const EXECUTION_NOT_LAST: &str = "EXECUTION checkpoint must be the last update.";
@@ -39,7 +41,28 @@ pub(crate) const STEP_CLOSE_STATE: &str = "Invalid current STEP state to close."
 pub(crate) const STEP_RETRY_STATE: &str = "Invalid current STEP state to re-attempt.";
 pub(crate) const CONTEXT_CLOSE_STATE: &str = "Invalid current CONTEXT state to close.";
 pub(crate) const ERROR_TOO_LARGE: &str = "Error object size must be less than 32768 bytes.";
-pub(crate) const PAYLOAD_TOO_LARGE: &str = "Payload size must be at most 6291456 characters.";
+pub(crate) const PAYLOAD_TOO_LARGE: &str =
+    "Payload size must be at most 6291456 bytes for an EXECUTION update.";
+pub(crate) const OPERATION_PAYLOAD_TOO_LARGE: &str =
+    "Payload size must be at most 1048576 bytes for a STEP, CONTEXT, CHAINED_INVOKE, WAIT or CALLBACK update.";
+pub(crate) const REQUEST_TOO_LARGE: &str =
+    "Request size must be at most 768000 bytes when it carries more than one update.";
+pub(crate) const TOO_MANY_UPDATES: &str = "Cannot checkpoint more than 250 updates in one request.";
+
+/// Checks the size of a whole request (PROTOCOL.md 12 and 13): at most 250 updates, and at
+/// most 750 KiB of JSON unless it carries a single update (which the SDKs send alone when
+/// it is larger; its payload and error limits apply, see [`request`]).
+pub(crate) fn request_size(
+    request: &CheckpointDurableExecutionRequest,
+) -> Result<(), &'static str> {
+    if request.updates.len() > MAX_UPDATES_PER_REQUEST {
+        return Err(TOO_MANY_UPDATES);
+    }
+    if request.updates.len() > 1 && json_size(request) > MAX_REQUEST_BYTES {
+        return Err(REQUEST_TOO_LARGE);
+    }
+    Ok(())
+}
 
 /// What the request has said about one id so far.
 struct Seen {
@@ -309,41 +332,22 @@ fn no_payload(update: &OperationUpdate) -> Result<(), &'static str> {
     }
 }
 
+/// The payload and error limits of one update, in bytes (the model counts the payload in
+/// characters; the SDK and the runner use the stricter byte count).
 fn sizes(update: &OperationUpdate) -> Result<(), &'static str> {
     if let Some(payload) = &update.payload {
-        // Bytes bound characters from above: count characters only when it matters.
-        if payload.len() > MAX_PAYLOAD_CHARS && payload.chars().count() > MAX_PAYLOAD_CHARS {
-            return Err(PAYLOAD_TOO_LARGE);
+        let (limit, message) = match update.type_ {
+            OperationType::Execution => (MAX_EXECUTION_PAYLOAD_BYTES, PAYLOAD_TOO_LARGE),
+            _ => (MAX_OPERATION_PAYLOAD_BYTES, OPERATION_PAYLOAD_TOO_LARGE),
+        };
+        if payload.len() > limit {
+            return Err(message);
         }
     }
     if let Some(error) = &update.error {
-        if error_size(error) > MAX_ERROR_BYTES {
+        if json_size(error) > MAX_ERROR_BYTES {
             return Err(ERROR_TOO_LARGE);
         }
     }
     Ok(())
-}
-
-/// The size of an ErrorObject as JSON.
-fn error_size(error: &ErrorObject) -> usize {
-    let mut counter = ByteCounter(0);
-    // Serializing plain strings into a counter cannot fail; count it as too large if it did.
-    match serde_json::to_writer(&mut counter, error) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
-    }
-}
-
-/// A writer that only counts bytes: the JSON size of a value without building it.
-pub(crate) struct ByteCounter(pub(crate) usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
