@@ -48,6 +48,9 @@ pub struct BodyInfo {
     /// Inside a scope the SDK may drop before it finishes (a combinator operand, a branch
     /// of a batch that completes early), so a completed body need not be recorded.
     pub abandonable: bool,
+    /// A `wait_for_condition` check: each poll completes, and the operation may still
+    /// fail (attempts exhausted), and every poll is recorded.
+    pub check: bool,
 }
 
 /// What the bodies of one execution did, over all its invocations.
@@ -273,6 +276,7 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                 node: id,
                 at_most_once,
                 abandonable: env.abandonable,
+                check: false,
             };
             let step = ctx
                 .step(name, move |step: StepContext| async move {
@@ -362,6 +366,7 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                         node: *id,
                         at_most_once: false,
                         abandonable: env.abandonable,
+                        check: false,
                     };
                     let mut wait = ctx
                         .wait_for_callback::<Value, _, _>(name, move |_callback_id, step: StepContext| async move {
@@ -565,6 +570,7 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                 node: *id,
                 at_most_once: false,
                 abandonable: env.abandonable,
+                check: true,
             };
             let h = fnv(&[&env.digest, "cond", &id.to_string()]);
             let polls = u64::from(*polls);

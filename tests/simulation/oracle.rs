@@ -200,7 +200,8 @@ fn invariants(run: &Run, label: &str) -> Vec<String> {
     // SDK's own, or the invoke target's) under a recorded parent.
     for op in operations {
         let name = op.name.as_ref().map(|n| n.to_string());
-        match name.as_deref() {
+        // The SDK names its own operations after the user's ("sim-n8 submitter").
+        match name.as_deref().and_then(|n| n.split(' ').next()) {
             Some(name) if name.starts_with("sim-n") => {
                 if !trace.visited.contains(name) {
                     problems.push(format!("{label}: operation {name} ({}) is recorded but the handler never asked for it", op.id.as_str()));
@@ -239,14 +240,22 @@ fn invariants(run: &Run, label: &str) -> Vec<String> {
         }
     }
     for (id, count) in &succeeded_events {
-        if *count > 1 {
-            problems.push(format!("{label}: step {id} has {count} StepSucceeded events"));
+        let step_body = trace.bodies.get(id).is_some_and(|info| !info.check);
+        if *count > 1 && step_body {
+            let events: Vec<String> = run
+                .execution
+                .history()
+                .iter()
+                .filter(|e| e.id.as_ref().is_some_and(|i| i.as_str() == id))
+                .map(|e| format!("#{} {:?} {:?}", e.event_id, e.event_type, e.name.as_ref().map(|n| n.to_string())))
+                .collect();
+            problems.push(format!("{label}: step {id} has {count} StepSucceeded events: {events:?}"));
         }
     }
     if run.execution.status() == ExecutionStatus::Succeeded || run.shared.program.fail_at_end {
         for (op, _) in trace.completions.keys() {
             let Some(info) = trace.bodies.get(op) else { continue };
-            if info.abandonable || info.at_most_once {
+            if info.abandonable || info.at_most_once || info.check {
                 continue;
             }
             let recorded = run.execution.operation_by_id(op);
@@ -341,12 +350,14 @@ pub fn dump(scenario: &Scenario) -> String {
         .map(|s| (s.checkpoint_calls, s.get_state_calls))
         .unwrap_or((1, 1));
     drop(shared);
+    let expected = expect_program(&scenario.program);
     format!(
-        "program ({} nodes):\n{}faults: {}\nexpected: {:?}",
+        "program ({} nodes):\n{}faults: {}\nexpected: {} {}",
         program::size(&scenario.program),
         describe(&scenario.program),
         scenario.faults.describe(calls.0, calls.1),
-        expect_program(&scenario.program)
+        expected.0,
+        expected.1
     )
 }
 
