@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use program::Features;
 
 /// Seeds `0..CI_SEEDS` run in CI.
-const CI_SEEDS: u64 = 120;
+const CI_SEEDS: u64 = 800;
 
 /// Seeds that failed once (in CI's feature set), kept forever. Each also has a readable
 /// test in `tests/simulation_regressions.rs`.

@@ -74,6 +74,8 @@ pub struct Shared {
     pub trace: Mutex<Trace>,
     /// Self-check: misbehave on replay as a buggy SDK would.
     pub sabotage: bool,
+    /// Self-check: the value of the last step this invocation ran or replayed.
+    last_step: Mutex<Option<Value>>,
 }
 
 impl Shared {
@@ -82,6 +84,7 @@ impl Shared {
             program,
             trace: Mutex::new(Trace::default()),
             sabotage,
+            last_step: Mutex::new(None),
         })
     }
 
@@ -180,6 +183,7 @@ pub fn handler(
         let shared = Arc::clone(&shared);
         Box::pin(async move {
             shared.trace().invocations += 1;
+            *shared.last_step.lock().unwrap_or_else(|p| p.into_inner()) = None;
             let env = Env {
                 shared: Arc::clone(&shared),
                 digest: "root".to_string(),
@@ -237,12 +241,17 @@ fn run_seq<'a>(
             let replaying = ctx.is_replaying();
             let result = start_node(ctx, node, env.clone()).await;
             let mut outcome = classify(node.id(), result)?;
-            if env.shared.sabotage && replaying && matches!(node, Node::Step { .. }) {
+            if env.shared.sabotage && matches!(node, Node::Step { .. }) && outcome.get("ok").is_some() {
                 // The bug the self-check injects: on replay, a step gets the recorded
-                // value of the step before it.
-                if let Some(previous) = outcomes.iter().rev().find(|o| o["ok"].get("s").is_some()) {
-                    outcome["ok"] = previous["ok"].clone();
+                // value of the step replayed before it (anywhere in the handler).
+                let mut last = env.shared.last_step.lock().unwrap_or_else(|p| p.into_inner());
+                let real = outcome["ok"].clone();
+                if replaying {
+                    if let Some(previous) = last.clone() {
+                        outcome["ok"] = previous;
+                    }
                 }
+                *last = Some(real);
             }
             env.digest = fold(&env.digest, &outcome);
             env.hx = fnv(&[&env.hx, &outcome.to_string()]);
