@@ -15,7 +15,13 @@
 //! - `all_features` (ignored): the fixed seeds with every feature on, for when the known
 //!   SDK defects are fixed;
 //! - `self_check`: an interpreter that misbehaves on replay must be caught.
-#![allow(clippy::unwrap_used, clippy::print_stderr, unreachable_pub, missing_docs, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    unreachable_pub,
+    missing_docs,
+    dead_code
+)]
 
 #[path = "simulation/faults.rs"]
 mod faults;
@@ -26,14 +32,17 @@ mod oracle;
 #[path = "simulation/program.rs"]
 mod program;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use program::Features;
 
+/// Seeds the self-check runs honestly and sabotaged.
+const SELF_CHECK_SEEDS: u64 = 20;
+
 /// Seeds `0..CI_SEEDS` run in CI.
-const CI_SEEDS: u64 = 800;
+const CI_SEEDS: u64 = 500;
 
 /// Seeds that failed once (in CI's feature set), kept forever. Each also has a readable
 /// test in `tests/simulation_regressions.rs`.
@@ -57,16 +66,27 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// Runs `seeds` on every core; returns (seed, failure) for the failing ones.
-fn run_seeds(seeds: Vec<u64>, mode: &'static str, sabotage: bool, stop_at: Option<Instant>) -> (Vec<(u64, String)>, usize) {
+fn run_seeds(
+    seeds: Vec<u64>,
+    mode: &'static str,
+    sabotage: bool,
+    stop_at: Option<Instant>,
+) -> (Vec<(u64, String)>, usize) {
     let seeds = Arc::new(seeds);
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(Mutex::new(Vec::new()));
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let handles: Vec<_> = (0..threads)
         .map(|_| {
-            let (seeds, next, done, failures) =
-                (Arc::clone(&seeds), Arc::clone(&next), Arc::clone(&done), Arc::clone(&failures));
+            let (seeds, next, done, failures) = (
+                Arc::clone(&seeds),
+                Arc::clone(&next),
+                Arc::clone(&done),
+                Arc::clone(&failures),
+            );
             std::thread::spawn(move || loop {
                 if stop_at.is_some_and(|t| Instant::now() >= t) {
                     break;
@@ -75,7 +95,10 @@ fn run_seeds(seeds: Vec<u64>, mode: &'static str, sabotage: bool, stop_at: Optio
                 let Some(&seed) = seeds.get(i) else { break };
                 let scenario = oracle::scenario(seed, mode_features(mode));
                 if let Err(failure) = oracle::check(&scenario, sabotage) {
-                    eprintln!("SEED={seed} failed; replay with:\n  {}", replay_command(seed, mode));
+                    eprintln!(
+                        "SEED={seed} failed; replay with:\n  {}",
+                        replay_command(seed, mode)
+                    );
                     failures.lock().unwrap().push((seed, failure));
                 }
                 done.fetch_add(1, Ordering::Relaxed);
@@ -95,7 +118,10 @@ fn report(failures: &[(u64, String)], mode: &str) -> String {
         .iter()
         .map(|(seed, failure)| {
             let first: String = failure.lines().take(6).collect::<Vec<_>>().join("\n    ");
-            format!("SEED={seed}: {first}\n  replay: {}", replay_command(*seed, mode))
+            format!(
+                "SEED={seed}: {first}\n  replay: {}",
+                replay_command(*seed, mode)
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -110,7 +136,12 @@ fn fixed_seeds() {
     let started = Instant::now();
     let (failures, done) = run_seeds(seeds, "ci", false, None);
     eprintln!("{done} seeds in {:.1} s", started.elapsed().as_secs_f64());
-    assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), report(&failures, "ci"));
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        report(&failures, "ci")
+    );
 }
 
 /// The same seeds with every feature on: enable once the known SDK defects are fixed.
@@ -118,7 +149,12 @@ fn fixed_seeds() {
 #[ignore = "fails until the known SDK defects listed in Features::ci are fixed"]
 fn all_features() {
     let (failures, _) = run_seeds((0..CI_SEEDS).collect(), "all", false, None);
-    assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), report(&failures, "all"));
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        report(&failures, "all")
+    );
 }
 
 /// Replays one seed (`SIM_SEED`, in the feature set `SIM_FEATURES`: `ci` by default, or
@@ -127,10 +163,17 @@ fn all_features() {
 #[test]
 fn replay_seed() {
     let seed = env_u64("SIM_SEED").unwrap_or(0);
-    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") { "all" } else { "ci" };
+    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
+        "all"
+    } else {
+        "ci"
+    };
     let features = mode_features(mode);
     let scenario = oracle::scenario(seed, features);
-    eprintln!("SEED={seed} (features: {mode})\n{}", oracle::dump(&scenario));
+    eprintln!(
+        "SEED={seed} (features: {mode})\n{}",
+        oracle::dump(&scenario)
+    );
     match oracle::check(&scenario, false) {
         Ok(stats) => eprintln!("passed: {stats:?}"),
         Err(failure) => {
@@ -140,10 +183,17 @@ fn replay_seed() {
                 eprintln!(
                     "\nshrunk to:\n{}\nfailure:\n{}",
                     oracle::dump(&small),
-                    small_failure.lines().take(12).collect::<Vec<_>>().join("\n")
+                    small_failure
+                        .lines()
+                        .take(12)
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 );
             }
-            panic!("SEED={seed} failed; replay with:\n  {}", replay_command(seed, mode));
+            panic!(
+                "SEED={seed} failed; replay with:\n  {}",
+                replay_command(seed, mode)
+            );
         }
     }
 }
@@ -156,8 +206,16 @@ fn soak() {
     let count = env_u64("SIM_SEEDS");
     let minutes = env_u64("SIM_MINUTES");
     let start = env_u64("SIM_START").unwrap_or(1_000_000);
-    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") { "all" } else { "ci" };
-    let count = count.unwrap_or(if minutes.is_some() { u64::MAX / 4 } else { 1000 });
+    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
+        "all"
+    } else {
+        "ci"
+    };
+    let count = count.unwrap_or(if minutes.is_some() {
+        u64::MAX / 4
+    } else {
+        1000
+    });
     let stop_at = minutes.map(|m| Instant::now() + Duration::from_secs(m * 60));
     let began = Instant::now();
     // Seeds are handed out lazily, so a count of "forever" costs nothing.
@@ -168,21 +226,21 @@ fn soak() {
         "soak: {done} seeds in {:.2} min = {:.0} seeds/minute on {} threads; {} failed",
         minutes,
         done as f64 / minutes.max(1e-9),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
         failures.len()
     );
     assert!(failures.is_empty(), "{}", report(&failures, mode));
 }
 
 /// The oracle is strong enough: an interpreter that, on replay, returns the recorded value
-/// of the previous step instead of its own (as an SDK mixing up ids would) is caught
-/// within a few seeds.
+/// of another operation instead of its own (as an SDK mixing up ids would) is caught on
+/// one of the first 5 seeds and on three quarters of them.
 #[test]
 fn self_check() {
-    let total = AtomicU64::new(0);
     let mut caught = Vec::new();
-    for seed in 0..30u64 {
-        total.fetch_add(1, Ordering::Relaxed);
+    for seed in 0..SELF_CHECK_SEEDS {
         let scenario = oracle::scenario(seed, Features::ci());
         // Only seeds where the sabotage can matter: the honest interpreter passes.
         if oracle::check(&scenario, false).is_err() {
@@ -193,7 +251,8 @@ fn self_check() {
         }
     }
     assert!(
-        caught.len() >= 3,
-        "the sabotaged interpreter was caught on only {caught:?} of the first 30 seeds"
+        caught.len() * 4 >= SELF_CHECK_SEEDS as usize * 3 && caught.first().is_some_and(|s| *s < 5),
+        "the sabotaged interpreter was caught on only {caught:?} of the first {SELF_CHECK_SEEDS} seeds"
     );
+    eprintln!("self-check: the sabotage was caught on seeds {caught:?}");
 }

@@ -3,7 +3,8 @@
 //! Every test is ignored while its bug is open; remove the `#[ignore]` with the fix. The
 //! seed that found each one is in its documentation (`SIM_SEED=<n> SIM_FEATURES=all cargo
 //! test --features testing --test simulation -- replay_seed --nocapture` replays it).
-#![allow(clippy::unwrap_used)]
+// `fn .. -> impl Future + Send` spells out the bound `now_values` needs.
+#![allow(clippy::unwrap_used, clippy::manual_async_fn)]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -40,7 +41,10 @@ async fn combinator_async_block_operands_keep_their_ids_on_replay() {
             callback.result().await
         };
         let first = ctx
-            .any("first", vec![Box::pin(wait) as Operand<'_>, Box::pin(callback)])
+            .any(
+                "first",
+                vec![Box::pin(wait) as Operand<'_>, Box::pin(callback)],
+            )
             .await?;
         // Anything after the combinator makes the next invocation replay it.
         ctx.wait("after", Duration::from_secs(1)).await?;
@@ -51,7 +55,12 @@ async fn combinator_async_block_operands_keep_their_ids_on_replay() {
         .run(json!({}))
         .await
         .unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Succeeded, "{:?}", execution.error());
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
     assert_eq!(execution.result::<Value>().unwrap(), json!("answered"));
 }
 
@@ -72,7 +81,12 @@ async fn panicking_step_attempt_is_a_failed_attempt() {
     }
     let run = tokio::spawn(async { LocalRunner::new(handler).run(json!({})).await });
     let execution = run.await.expect("the panic escaped the runner").unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Succeeded, "{:?}", execution.error());
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
     assert_eq!(execution.result::<Value>().unwrap(), json!(2));
 }
 
@@ -85,7 +99,9 @@ async fn large_flat_map_replays_its_items() {
         let batch = ctx
             .map("big", vec![0usize, 1], |item_ctx, i, _| async move {
                 item_ctx
-                    .step("item", move |_| async move { Ok::<_, Failed>("x".repeat(150 * 1024 + i)) })
+                    .step("item", move |_| async move {
+                        Ok::<_, Failed>("x".repeat(150 * 1024 + i))
+                    })
                     .await
             })
             .nesting(Nesting::Flat)
@@ -95,8 +111,16 @@ async fn large_flat_map_replays_its_items() {
         Ok(json!(lengths))
     }
     let execution = LocalRunner::new(handler).run(json!({})).await.unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Succeeded, "{:?}", execution.error());
-    assert_eq!(execution.result::<Value>().unwrap(), json!([150 * 1024, 150 * 1024 + 1]));
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(
+        execution.result::<Value>().unwrap(),
+        json!([150 * 1024, 150 * 1024 + 1])
+    );
 }
 
 /// Runs `handler` (which pushes every `now()` it sees into the shared list) and returns
@@ -118,7 +142,12 @@ where
         runner = runner.fault(*fault);
     }
     let execution = runner.run(json!({})).await.unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Succeeded, "{:?}", execution.error());
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
     let mut values = seen.lock().unwrap().clone();
     values.sort_unstable();
     values.dedup();
@@ -126,7 +155,10 @@ where
 }
 
 fn millis(ctx: &DurableContext) -> u128 {
-    ctx.now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
+    ctx.now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
 }
 
 /// `now()` in a child context after a grandchild context whose step was retried; the
@@ -217,12 +249,19 @@ async fn now_at_root_is_stable_across_replay() {
 async fn oversized_step_error_fails_only_the_step() {
     async fn handler(_: Value, ctx: DurableContext) -> Result<Value, Error> {
         let outcome = ctx
-            .step("loud", |_| async { Err::<(), _>(Failed("e".repeat(40 * 1024))) })
+            .step("loud", |_| async {
+                Err::<(), _>(Failed("e".repeat(40 * 1024)))
+            })
             .retry(lambda_durable::retry::NoRetry)
             .await;
         Ok(json!(matches!(outcome, Err(Error::StepFailed { .. }))))
     }
     let execution = LocalRunner::new(handler).run(json!({})).await.unwrap();
-    assert_eq!(execution.status(), ExecutionStatus::Succeeded, "{:?}", execution.error());
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
     assert_eq!(execution.result::<Value>().unwrap(), json!(true));
 }

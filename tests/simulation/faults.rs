@@ -42,7 +42,10 @@ pub struct FaultPlan {
 
 pub fn fault_strategy() -> BoxedStrategy<FaultPlan> {
     let k = 1u64..1000;
-    let crash = proptest::collection::vec(k.clone().prop_map(SimFault::Crash), 0..=MAX_CRASHES as usize);
+    let crash = proptest::collection::vec(
+        k.clone().prop_map(SimFault::Crash),
+        0..=MAX_CRASHES as usize,
+    );
     let other = proptest::collection::vec(
         prop_oneof![
             k.clone().prop_map(SimFault::LostResponse),
@@ -69,7 +72,12 @@ pub fn fault_strategy() -> BoxedStrategy<FaultPlan> {
 impl FaultPlan {
     /// Adds the plan to `runner`. Call numbers are mapped onto `1..=checkpoint_calls`
     /// (`get_state_calls` for state reads) of the fault-free run.
-    pub fn apply(&self, mut runner: LocalRunner, checkpoint_calls: u64, get_state_calls: u64) -> LocalRunner {
+    pub fn apply(
+        &self,
+        mut runner: LocalRunner,
+        checkpoint_calls: u64,
+        get_state_calls: u64,
+    ) -> LocalRunner {
         if let Some(size) = self.page_size {
             runner = runner.page_size(size);
         }
@@ -77,10 +85,14 @@ impl FaultPlan {
             let on = |k: u64, calls: u64| 1 + (k - 1) % calls.max(1);
             let fault = match *fault {
                 SimFault::Crash(k) => Fault::crash().at_call(on(k, checkpoint_calls)),
-                SimFault::LostResponse(k) => Fault::lost_response().at_call(on(k, checkpoint_calls)),
+                SimFault::LostResponse(k) => {
+                    Fault::lost_response().at_call(on(k, checkpoint_calls))
+                }
                 SimFault::Throttle(k) => Fault::throttle().at_call(on(k, checkpoint_calls)),
                 SimFault::ServerError(k) => Fault::server_error().at_call(on(k, checkpoint_calls)),
-                SimFault::InvalidToken(k) => Fault::invalid_token().at_call(on(k, checkpoint_calls)),
+                SimFault::InvalidToken(k) => {
+                    Fault::invalid_token().at_call(on(k, checkpoint_calls))
+                }
                 SimFault::GetStateThrottle(k) => {
                     Fault::new(FaultKind::GetStateThrottle).at_call(on(k, get_state_calls))
                 }
@@ -100,13 +112,29 @@ impl FaultPlan {
             .faults
             .iter()
             .map(|fault| match *fault {
-                SimFault::Crash(k) => format!("crash after checkpoint call {}", on(k, checkpoint_calls)),
-                SimFault::LostResponse(k) => format!("lost response of checkpoint call {}", on(k, checkpoint_calls)),
-                SimFault::Throttle(k) => format!("throttle checkpoint call {}", on(k, checkpoint_calls)),
-                SimFault::ServerError(k) => format!("5xx on checkpoint call {}", on(k, checkpoint_calls)),
-                SimFault::InvalidToken(k) => format!("invalid token on checkpoint call {}", on(k, checkpoint_calls)),
-                SimFault::GetStateThrottle(k) => format!("throttle state read {}", on(k, get_state_calls)),
-                SimFault::GetStateServerError(k) => format!("5xx on state read {}", on(k, get_state_calls)),
+                SimFault::Crash(k) => {
+                    format!("crash after checkpoint call {}", on(k, checkpoint_calls))
+                }
+                SimFault::LostResponse(k) => format!(
+                    "lost response of checkpoint call {}",
+                    on(k, checkpoint_calls)
+                ),
+                SimFault::Throttle(k) => {
+                    format!("throttle checkpoint call {}", on(k, checkpoint_calls))
+                }
+                SimFault::ServerError(k) => {
+                    format!("5xx on checkpoint call {}", on(k, checkpoint_calls))
+                }
+                SimFault::InvalidToken(k) => format!(
+                    "invalid token on checkpoint call {}",
+                    on(k, checkpoint_calls)
+                ),
+                SimFault::GetStateThrottle(k) => {
+                    format!("throttle state read {}", on(k, get_state_calls))
+                }
+                SimFault::GetStateServerError(k) => {
+                    format!("5xx on state read {}", on(k, get_state_calls))
+                }
             })
             .collect();
         format!("page size {:?}; {}", self.page_size, faults.join(", "))

@@ -12,11 +12,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, UNIX_EPOCH};
 
-use lambda_durable::retry::{self, ExponentialBackoff, FailedAttempt, FixedDelay, Jitter, NoRetry, RetryDecision};
+use lambda_durable::retry::{
+    self, ExponentialBackoff, FailedAttempt, FixedDelay, Jitter, NoRetry, RetryDecision,
+};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::{
-    branch, BatchItemStatus, BatchResult, CompletionConfig, DurableContext, Error, Nesting, StepContext,
-    StepSemantics,
+    branch, BatchItemStatus, BatchResult, CompletionConfig, DurableContext, Error, Nesting,
+    StepContext, StepSemantics,
 };
 use serde_json::{json, Value};
 
@@ -74,8 +76,9 @@ pub struct Shared {
     pub trace: Mutex<Trace>,
     /// Self-check: misbehave on replay as a buggy SDK would.
     pub sabotage: bool,
-    /// Self-check: the value of the last step this invocation ran or replayed.
-    last_step: Mutex<Option<Value>>,
+    /// Self-check: the outcomes of the operations run or replayed so far, in every
+    /// invocation.
+    step_values: Mutex<Vec<Value>>,
 }
 
 impl Shared {
@@ -84,12 +87,14 @@ impl Shared {
             program,
             trace: Mutex::new(Trace::default()),
             sabotage,
-            last_step: Mutex::new(None),
+            step_values: Mutex::new(Vec::new()),
         })
     }
 
     pub fn trace(&self) -> MutexGuard<'_, Trace> {
-        self.trace.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.trace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn started(&self, op: &str, attempt: u32, info: BodyInfo) {
@@ -178,12 +183,12 @@ fn secs(s: u64) -> Duration {
 /// The durable handler of `shared.program`.
 pub fn handler(
     shared: Arc<Shared>,
-) -> impl Fn(Value, DurableContext) -> Fut<'static, Result<Value, BoxError>> + Send + Sync + 'static {
+) -> impl Fn(Value, DurableContext) -> Fut<'static, Result<Value, BoxError>> + Send + Sync + 'static
+{
     move |_input: Value, ctx: DurableContext| {
         let shared = Arc::clone(&shared);
         Box::pin(async move {
             shared.trace().invocations += 1;
-            *shared.last_step.lock().unwrap_or_else(|p| p.into_inner()) = None;
             let env = Env {
                 shared: Arc::clone(&shared),
                 digest: "root".to_string(),
@@ -241,17 +246,28 @@ fn run_seq<'a>(
             let replaying = ctx.is_replaying();
             let result = start_node(ctx, node, env.clone()).await;
             let mut outcome = classify(node.id(), result)?;
-            if env.shared.sabotage && matches!(node, Node::Step { .. }) && outcome.get("ok").is_some() {
-                // The bug the self-check injects: on replay, a step gets the recorded
-                // value of the step replayed before it (anywhere in the handler).
-                let mut last = env.shared.last_step.lock().unwrap_or_else(|p| p.into_inner());
-                let real = outcome["ok"].clone();
+            if env.shared.sabotage
+                && !matches!(node, Node::Helper { .. })
+                && outcome.get("ok").is_some()
+            {
+                // The bug the self-check injects: on replay, an operation gets the
+                // recorded value of another one (the last one seen, in any invocation).
+                let mut seen = env
+                    .shared
+                    .step_values
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                let real = outcome.clone();
                 if replaying {
-                    if let Some(previous) = last.clone() {
-                        outcome["ok"] = previous;
+                    if let Some(other) = seen
+                        .iter()
+                        .rev()
+                        .find(|o| o["n"] != real["n"] && o["ok"] != real["ok"])
+                    {
+                        outcome["ok"] = other["ok"].clone();
                     }
                 }
-                *last = Some(real);
+                seen.push(real);
             }
             env.digest = fold(&env.digest, &outcome);
             env.hx = fnv(&[&env.hx, &outcome.to_string()]);
@@ -263,7 +279,11 @@ fn run_seq<'a>(
 
 /// Creates the operation of `node` now (so its id is reserved in program order) and
 /// returns the future of its value.
-fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, Result<Value, Error>> {
+fn start_node<'a>(
+    ctx: &'a DurableContext,
+    node: &'a Node,
+    env: Env,
+) -> Fut<'a, Result<Value, Error>> {
     let name = format!("sim-n{}", node.id());
     env.shared.visit(&name);
     match node {
@@ -318,7 +338,9 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
             let step = match retry.clone() {
                 Retry::Default => step,
                 Retry::None => step.retry(NoRetry),
-                Retry::Fixed { delay, max } => step.retry(FixedDelay::new(secs(delay)).max_attempts(max)),
+                Retry::Fixed { delay, max } => {
+                    step.retry(FixedDelay::new(secs(delay)).max_attempts(max))
+                }
                 Retry::Exponential { initial, max, cap } => step.retry(
                     ExponentialBackoff::new()
                         .max_attempts(max)
@@ -378,16 +400,19 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                         check: false,
                     };
                     let mut wait = ctx
-                        .wait_for_callback::<Value, _, _>(name, move |_callback_id, step: StepContext| async move {
-                            let op = step.operation_id().to_string();
-                            let attempt = step.attempt();
-                            shared.started(&op, attempt, info);
-                            if attempt <= fails {
-                                return Err(SimError(format!("<<submit a{attempt}>>")));
-                            }
-                            shared.completed(&op, attempt);
-                            Ok(())
-                        })
+                        .wait_for_callback::<Value, _, _>(
+                            name,
+                            move |_callback_id, step: StepContext| async move {
+                                let op = step.operation_id().to_string();
+                                let attempt = step.attempt();
+                                shared.started(&op, attempt, info);
+                                if attempt <= fails {
+                                    return Err(SimError(format!("<<submit a{attempt}>>")));
+                                }
+                                shared.completed(&op, attempt);
+                                Ok(())
+                            },
+                        )
                         .retry(FixedDelay::new(secs(1)).max_attempts(fails + 1));
                     if let Some(t) = timeout {
                         wait = wait.timeout(secs(t));
@@ -434,7 +459,11 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                     if fail {
                         return Err(Box::new(SimError(format!("<<n{id} child>>"))) as BoxError);
                     }
-                    let pad = if large { json!("p".repeat(LARGE)) } else { json!(0) };
+                    let pad = if large {
+                        json!("p".repeat(LARGE))
+                    } else {
+                        json!(0)
+                    };
                     Ok(json!({ "out": outcomes, "pad": pad }))
                 })
                 .into_future();
@@ -452,26 +481,39 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
         } => {
             let (id, items, fail_mask) = (*id, *items, *fail_mask);
             let expected = expect_branches(node, &env.digest);
-            let plan = batch_expect(rule, &expected.iter().map(Result::is_ok).collect::<Vec<_>>());
+            let plan = batch_expect(
+                rule,
+                &expected.iter().map(Result::is_ok).collect::<Vec<_>>(),
+            );
             let pad = item_pad(*large, items);
             let item_env = env.clone();
             let mut map = ctx
-                .map(name, (0..items).collect::<Vec<usize>>(), move |item_ctx: DurableContext, i: usize, _| {
-                    let env = item_env.nested(
-                        item_digest(&item_env.digest, id, i),
-                        format!("{}/n{id}i{i}", item_env.scope),
-                        !plan.full,
-                    );
-                    env.shared.visit(&format!("sim-n{id}-i{i}"));
-                    async move {
-                        let (outcomes, _) = run_seq(&item_ctx, body, env).await?;
-                        if fail_mask & (1 << i) != 0 {
-                            return Err(Box::new(SimError(format!("<<n{id} i{i}>>"))) as BoxError);
+                .map(
+                    name,
+                    (0..items).collect::<Vec<usize>>(),
+                    move |item_ctx: DurableContext, i: usize, _| {
+                        let env = item_env.nested(
+                            item_digest(&item_env.digest, id, i),
+                            format!("{}/n{id}i{i}", item_env.scope),
+                            !plan.full,
+                        );
+                        env.shared.visit(&format!("sim-n{id}-i{i}"));
+                        async move {
+                            let (outcomes, _) = run_seq(&item_ctx, body, env).await?;
+                            if fail_mask & (1 << i) != 0 {
+                                return Err(
+                                    Box::new(SimError(format!("<<n{id} i{i}>>"))) as BoxError
+                                );
+                            }
+                            let pad = if pad > 0 {
+                                json!("p".repeat(pad))
+                            } else {
+                                json!(0)
+                            };
+                            Ok(json!({ "out": outcomes, "pad": pad }))
                         }
-                        let pad = if pad > 0 { json!("p".repeat(pad)) } else { json!(0) };
-                        Ok(json!({ "out": outcomes, "pad": pad }))
-                    }
-                })
+                    },
+                )
                 .item_namer(move |_, i| format!("sim-n{id}-i{i}"))
                 .completion(completion(rule));
             if let Some(c) = concurrency {
@@ -481,7 +523,11 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                 map = map.nesting(Nesting::Flat);
             }
             let future = map.into_future();
-            Box::pin(async move { future.await.map(|result| batch_value(result, &expected, plan.full)) })
+            Box::pin(async move {
+                future
+                    .await
+                    .map(|result| batch_value(result, &expected, plan.full))
+            })
         }
         Node::Parallel {
             id,
@@ -493,7 +539,10 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
         } => {
             let id = *id;
             let expected = expect_branches(node, &env.digest);
-            let plan = batch_expect(rule, &expected.iter().map(Result::is_ok).collect::<Vec<_>>());
+            let plan = batch_expect(
+                rule,
+                &expected.iter().map(Result::is_ok).collect::<Vec<_>>(),
+            );
             let pad = item_pad(*large, branches.len());
             let list = branches
                 .iter()
@@ -512,7 +561,11 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                         if fail {
                             return Err(Box::new(SimError(format!("<<n{id} b{i}>>"))) as BoxError);
                         }
-                        let pad = if pad > 0 { json!("p".repeat(pad)) } else { json!(0) };
+                        let pad = if pad > 0 {
+                            json!("p".repeat(pad))
+                        } else {
+                            json!(0)
+                        };
                         Ok(json!({ "out": outcomes, "pad": pad }))
                     })
                 })
@@ -525,7 +578,11 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
                 parallel = parallel.nesting(Nesting::Flat);
             }
             let future = parallel.into_future();
-            Box::pin(async move { future.await.map(|result| batch_value(result, &expected, plan.full)) })
+            Box::pin(async move {
+                future
+                    .await
+                    .map(|result| batch_value(result, &expected, plan.full))
+            })
         }
         Node::Combinator {
             kind,
@@ -584,21 +641,27 @@ fn start_node<'a>(ctx: &'a DurableContext, node: &'a Node, env: Env) -> Fut<'a, 
             let h = fnv(&[&env.digest, "cond", &id.to_string()]);
             let polls = u64::from(*polls);
             let future = ctx
-                .wait_for_condition(name, json!({ "polls": 0 }), move |state: Value, step: StepContext| async move {
-                    let op = step.operation_id().to_string();
-                    let attempt = step.attempt();
-                    shared.started(&op, attempt, info);
-                    let n = state["polls"].as_u64().unwrap_or(0) + 1;
-                    shared.completed(&op, attempt);
-                    Ok::<_, SimError>(json!({ "polls": n, "h": h }))
-                })
+                .wait_for_condition(
+                    name,
+                    json!({ "polls": 0 }),
+                    move |state: Value, step: StepContext| async move {
+                        let op = step.operation_id().to_string();
+                        let attempt = step.attempt();
+                        shared.started(&op, attempt, info);
+                        let n = state["polls"].as_u64().unwrap_or(0) + 1;
+                        shared.completed(&op, attempt);
+                        Ok::<_, SimError>(json!({ "polls": n, "h": h }))
+                    },
+                )
                 .strategy(
-                    WaitStrategyConfig::new(move |state: &Value| state["polls"].as_u64().unwrap_or(0) < polls)
-                        .max_attempts(*max_attempts)
-                        .initial_delay(secs(*delay))
-                        .max_delay(secs(*delay))
-                        .backoff_rate(1.0)
-                        .jitter(Jitter::None),
+                    WaitStrategyConfig::new(move |state: &Value| {
+                        state["polls"].as_u64().unwrap_or(0) < polls
+                    })
+                    .max_attempts(*max_attempts)
+                    .initial_delay(secs(*delay))
+                    .max_delay(secs(*delay))
+                    .backoff_rate(1.0)
+                    .jitter(Jitter::None),
                 )
                 .into_future();
             Box::pin(future)
@@ -653,9 +716,7 @@ fn completion(rule: &Rule) -> CompletionConfig {
 /// for its index.
 fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], full: bool) -> Value {
     let reason = serde_json::to_value(result.completion_reason()).unwrap_or(Value::Null);
-    let item_error = |error: Option<&lambda_durable::wire::ErrorObject>| {
-        json!({ "m": error.and_then(|e| e.error_message.as_deref()).and_then(marker) })
-    };
+    let item_error = |error: Option<&lambda_durable::wire::ErrorObject>| json!({ "m": error.and_then(|e| e.error_message.as_deref()).and_then(marker) });
     if full {
         let items: Vec<Value> = result
             .items()
@@ -665,7 +726,9 @@ fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], fu
                     "i": item.index,
                     "ok": item.result.clone().map(unpad).unwrap_or(Value::Null),
                 }),
-                BatchItemStatus::Failed => json!({ "i": item.index, "err": item_error(item.error.as_ref()) }),
+                BatchItemStatus::Failed => {
+                    json!({ "i": item.index, "err": item_error(item.error.as_ref()) })
+                }
                 BatchItemStatus::Started => json!({ "i": item.index, "started": true }),
             })
             .collect();
@@ -678,7 +741,9 @@ fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], fu
             (BatchItemStatus::Succeeded, Some(Ok(value))) => {
                 masked(&item.result.clone().map(unpad).unwrap_or(Value::Null)) == masked(value)
             }
-            (BatchItemStatus::Failed, Some(Err(error))) => item_error(item.error.as_ref()) == *error,
+            (BatchItemStatus::Failed, Some(Err(error))) => {
+                item_error(item.error.as_ref()) == *error
+            }
             (BatchItemStatus::Started, Some(_)) => true,
             _ => false,
         };

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use crate::faults::{fault_strategy, FaultPlan};
 use crate::interpreter::{self, durable_target, plain_target, Shared};
-use crate::program::{self, describe, expect_program, marker, masked, without_now, Answer, Features, Node, Program};
+use crate::program::{
+    self, describe, expect_program, marker, masked, without_now, Answer, Features, Node, Program,
+};
 
 /// One seed's workflow and faults.
 #[derive(Debug, Clone)]
@@ -26,7 +28,10 @@ pub struct Scenario {
 
 /// The proptest value tree of a seed's scenario: `current()` is the scenario, and
 /// `simplify()` / `complicate()` shrink it.
-pub fn scenario_tree(seed: u64, features: Features) -> impl ValueTree<Value = (Program, FaultPlan)> {
+pub fn scenario_tree(
+    seed: u64,
+    features: Features,
+) -> impl ValueTree<Value = (Program, FaultPlan)> {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         let word = seed
@@ -86,7 +91,9 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
         };
         let name = format!("sim-n{id}");
         runner = runner.on_callback(
-            move |callback: &lambda_durable::testing::PendingCallback| callback.name() == Some(name.as_str()),
+            move |callback: &lambda_durable::testing::PendingCallback| {
+                callback.name() == Some(name.as_str())
+            },
             response,
         );
     }
@@ -98,17 +105,25 @@ fn collect_callbacks(node: &Node, out: &mut Vec<(u32, Answer)>) {
         out.push((*id, answer.clone()));
     }
     match node {
-        Node::Child { body, .. } | Node::Map { body, .. } => body.iter().for_each(|n| collect_callbacks(n, out)),
+        Node::Child { body, .. } | Node::Map { body, .. } => {
+            body.iter().for_each(|n| collect_callbacks(n, out))
+        }
         Node::Parallel { branches, .. } => branches
             .iter()
             .flat_map(|(b, _)| b.iter())
             .for_each(|n| collect_callbacks(n, out)),
-        Node::Combinator { operands, .. } => operands.iter().for_each(|n| collect_callbacks(n, out)),
+        Node::Combinator { operands, .. } => {
+            operands.iter().for_each(|n| collect_callbacks(n, out))
+        }
         _ => {}
     }
 }
 
-fn run(program: &Program, sabotage: bool, configure: impl FnOnce(LocalRunner) -> LocalRunner) -> Result<Run, String> {
+fn run(
+    program: &Program,
+    sabotage: bool,
+    configure: impl FnOnce(LocalRunner) -> LocalRunner,
+) -> Result<Run, String> {
     let shared = Shared::new(program.clone(), sabotage);
     let runner = configure(runner_for(&shared));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -201,13 +216,13 @@ fn invariants(run: &Run, label: &str) -> Vec<String> {
     for op in operations {
         let name = op.name.as_ref().map(|n| n.to_string());
         // The SDK names its own operations after the user's ("sim-n8 submitter").
-        match name.as_deref().and_then(|n| n.split(' ').next()) {
-            Some(name) if name.starts_with("sim-n") => {
-                if !trace.visited.contains(name) {
-                    problems.push(format!("{label}: operation {name} ({}) is recorded but the handler never asked for it", op.id.as_str()));
-                }
+        if let Some(name) = name.as_deref().and_then(|n| n.split(' ').next()) {
+            if name.starts_with("sim-n") && !trace.visited.contains(name) {
+                problems.push(format!(
+                    "{label}: operation {name} ({}) is recorded but the handler never asked for it",
+                    op.id.as_str()
+                ));
             }
-            _ => {}
         }
         if let Some(parent) = &op.parent_id {
             if !ids.contains_key(parent.as_str()) {
@@ -247,19 +262,30 @@ fn invariants(run: &Run, label: &str) -> Vec<String> {
                 .history()
                 .iter()
                 .filter(|e| e.id.as_ref().is_some_and(|i| i.as_str() == id))
-                .map(|e| format!("#{} {:?} {:?}", e.event_id, e.event_type, e.name.as_ref().map(|n| n.to_string())))
+                .map(|e| {
+                    format!(
+                        "#{} {:?} {:?}",
+                        e.event_id,
+                        e.event_type,
+                        e.name.as_ref().map(|n| n.to_string())
+                    )
+                })
                 .collect();
-            problems.push(format!("{label}: step {id} has {count} StepSucceeded events: {events:?}"));
+            problems.push(format!(
+                "{label}: step {id} has {count} StepSucceeded events: {events:?}"
+            ));
         }
     }
     if run.execution.status() == ExecutionStatus::Succeeded || run.shared.program.fail_at_end {
         for (op, _) in trace.completions.keys() {
-            let Some(info) = trace.bodies.get(op) else { continue };
+            let Some(info) = trace.bodies.get(op) else {
+                continue;
+            };
             if info.abandonable || info.at_most_once || info.check {
                 continue;
             }
             let recorded = run.execution.operation_by_id(op);
-            if !recorded.is_some_and(|o| o.status == OperationStatus::Succeeded) {
+            if recorded.is_none_or(|o| o.status != OperationStatus::Succeeded) {
                 problems.push(format!(
                     "{label}: the body of n{} ({op}) completed but the operation is recorded as {:?}",
                     info.node,
@@ -298,7 +324,9 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
     problems.extend(invariants(&clean, "fault-free run"));
 
     let faulty = run(&scenario.program, sabotage, |r| {
-        scenario.faults.apply(r, stats.checkpoint_calls, stats.get_state_calls)
+        scenario
+            .faults
+            .apply(r, stats.checkpoint_calls, stats.get_state_calls)
     })?;
     let (faulty_status, faulty_value) = observed(&faulty);
     if faulty_status != clean_status || without_now(&faulty_value) != without_now(&clean_value) {
@@ -317,7 +345,8 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
             r.fault(Fault::crash().at_call(stats.checkpoint_calls))
         })?;
         let (replay_status, replay_value) = observed(&replay);
-        if replay_status != clean_status || without_now(&replay_value) != without_now(&clean_value) {
+        if replay_status != clean_status || without_now(&replay_value) != without_now(&clean_value)
+        {
             problems.push(format!(
                 "replay of the final history differs:\n  fault-free: {clean_status} {}\n  replayed:   {replay_status} {}",
                 without_now(&clean_value),
@@ -363,7 +392,12 @@ pub fn dump(scenario: &Scenario) -> String {
 
 /// Shrinks a failing seed with proptest's value tree: keeps the simplest scenario that
 /// still fails, within `budget` checks.
-pub fn shrink(seed: u64, features: Features, sabotage: bool, budget: usize) -> Option<(Scenario, String)> {
+pub fn shrink(
+    seed: u64,
+    features: Features,
+    sabotage: bool,
+    budget: usize,
+) -> Option<(Scenario, String)> {
     let mut tree = scenario_tree(seed, features);
     let to_scenario = |(program, faults): (Program, FaultPlan)| Scenario { program, faults };
     let mut best = {
@@ -374,7 +408,11 @@ pub fn shrink(seed: u64, features: Features, sabotage: bool, budget: usize) -> O
     let mut checks = 0;
     let mut failing = true;
     while checks < budget {
-        let moved = if failing { tree.simplify() } else { tree.complicate() };
+        let moved = if failing {
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
         if !moved {
             break;
         }

@@ -147,9 +147,9 @@ impl Retry {
         match self {
             Retry::Default => 6,
             Retry::None => 1,
-            Retry::Fixed { max, .. } | Retry::Exponential { max, .. } | Retry::Custom { max, .. } => {
-                *max
-            }
+            Retry::Fixed { max, .. }
+            | Retry::Exponential { max, .. }
+            | Retry::Custom { max, .. } => *max,
         }
     }
 
@@ -170,12 +170,20 @@ impl Retry {
 /// How a callback is answered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    Success { after: u64 },
-    Failure { after: u64 },
+    Success {
+        after: u64,
+    },
+    Failure {
+        after: u64,
+    },
     /// Never answered; `.timeout(timeout)` fires.
-    Timeout { timeout: u64 },
+    Timeout {
+        timeout: u64,
+    },
     /// Never answered; `.heartbeat_timeout(after)` fires.
-    HeartbeatTimeout { after: u64 },
+    HeartbeatTimeout {
+        after: u64,
+    },
 }
 
 /// When a batch completes.
@@ -318,10 +326,9 @@ impl Node {
     fn children(&self) -> Vec<&Node> {
         match self {
             Node::Child { body, .. } | Node::Map { body, .. } => body.iter().collect(),
-            Node::Parallel { branches, .. } => branches
-                .iter()
-                .flat_map(|(body, _)| body.iter())
-                .collect(),
+            Node::Parallel { branches, .. } => {
+                branches.iter().flat_map(|(body, _)| body.iter()).collect()
+            }
             Node::Combinator { operands, .. } => operands.iter().collect(),
             _ => Vec::new(),
         }
@@ -330,8 +337,13 @@ impl Node {
     /// Whether this subtree contains an at-most-once step (whose interrupted attempts add
     /// retry delays, so its timing depends on the faults).
     fn has_at_most_once(&self) -> bool {
-        matches!(self, Node::Step { at_most_once: true, .. })
-            || self.children().iter().any(|c| c.has_at_most_once())
+        matches!(
+            self,
+            Node::Step {
+                at_most_once: true,
+                ..
+            }
+        ) || self.children().iter().any(|c| c.has_at_most_once())
     }
 }
 
@@ -545,7 +557,13 @@ pub fn body_value(outcomes: Vec<Value>, large: bool) -> Value {
 }
 
 /// The expected outcome of one branch of a batch.
-pub fn expect_branch(body: &[Node], digest: &str, fail: bool, marker: &str, pad: usize) -> Result<Value, Value> {
+pub fn expect_branch(
+    body: &[Node],
+    digest: &str,
+    fail: bool,
+    marker: &str,
+    pad: usize,
+) -> Result<Value, Value> {
     let (outcomes, _, _) = expect_seq(body, digest);
     if fail {
         Err(json!({ "m": marker }))
@@ -607,8 +625,16 @@ pub fn expect_branches(node: &Node, digest: &str) -> Vec<Result<Value, Value>> {
 }
 
 /// The outcome shape of a batch, from its expected branches.
-pub fn batch_outcome(rule: &Rule, branches: &[Result<Value, Value>], consistent: bool, actual_decided: Option<usize>) -> Value {
-    let plan = batch_expect(rule, &branches.iter().map(Result::is_ok).collect::<Vec<_>>());
+pub fn batch_outcome(
+    rule: &Rule,
+    branches: &[Result<Value, Value>],
+    consistent: bool,
+    actual_decided: Option<usize>,
+) -> Value {
+    let plan = batch_expect(
+        rule,
+        &branches.iter().map(Result::is_ok).collect::<Vec<_>>(),
+    );
     if plan.full {
         let items: Vec<Value> = branches
             .iter()
@@ -657,9 +683,16 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
                 }
                 ok(*id, value)
             } else {
-                err(*id, error_value("StepError", Some(&format!("n{id} a{max}"))))
+                err(
+                    *id,
+                    error_value("StepError", Some(&format!("n{id} a{max}"))),
+                )
             };
-            Expect { ok: ok_, outcome, time }
+            Expect {
+                ok: ok_,
+                outcome,
+                time,
+            }
         }
         Node::Wait { id, seconds } => Expect {
             ok: true,
@@ -676,7 +709,10 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
                 Answer::Success { after } => (true, ok(*id, json!({ "cb": id })), *after),
                 Answer::Failure { after } => (
                     false,
-                    err(*id, error_value("CallbackError", Some(&format!("cb n{id}")))),
+                    err(
+                        *id,
+                        error_value("CallbackError", Some(&format!("cb n{id}"))),
+                    ),
                     *after,
                 ),
                 Answer::Timeout { timeout } => (
@@ -732,7 +768,11 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
             Expect {
                 ok: !fail,
                 outcome,
-                time: if body.iter().any(Node::has_at_most_once) { None } else { time },
+                time: if body.iter().any(Node::has_at_most_once) {
+                    None
+                } else {
+                    time
+                },
             }
         }
         Node::Map { id, rule, .. } | Node::Parallel { id, rule, .. } => {
@@ -795,7 +835,10 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
             if polls <= max_attempts {
                 Expect {
                     ok: true,
-                    outcome: ok(*id, json!({ "polls": polls, "h": fnv(&[digest, "cond", &id.to_string()]) })),
+                    outcome: ok(
+                        *id,
+                        json!({ "polls": polls, "h": fnv(&[digest, "cond", &id.to_string()]) }),
+                    ),
                     time: Some(u64::from(polls - 1) * delay),
                 }
             } else {
@@ -898,7 +941,9 @@ fn normalize_node(node: &mut Node, features: &Features, next: &mut u32) {
         | Node::Child { id: slot, .. }
         | Node::Condition { id: slot, .. }
         | Node::Helper { id: slot, .. } => *slot = id,
-        Node::Map { id: slot, .. } | Node::Parallel { id: slot, .. } | Node::Combinator { id: slot, .. } => *slot = id,
+        Node::Map { id: slot, .. }
+        | Node::Parallel { id: slot, .. }
+        | Node::Combinator { id: slot, .. } => *slot = id,
     }
     if let Node::Helper { kind, .. } = node {
         if *kind == HelperKind::Now && !features.now_at_root {
@@ -1035,21 +1080,25 @@ fn leaf_strategy(f: Features) -> BoxedStrategy<Node> {
         proptest::bool::weighted(if f.large_step_payloads { 0.05 } else { 0.0 }),
         proptest::bool::weighted(if f.large_errors { 0.05 } else { 0.0 }),
     )
-        .prop_map(move |(fails, retry, at_most_once, panics, large, large_error)| {
-            let fails = if f.retries { fails } else { 0 };
-            Node::Step {
-                id: 0,
-                fails,
-                retry,
-                at_most_once,
-                // A panicking attempt must be followed by a successful one.
-                panics: panics && fails > 0,
-                large,
-                large_error: large_error && fails > 0,
-            }
-        })
+        .prop_map(
+            move |(fails, retry, at_most_once, panics, large, large_error)| {
+                let fails = if f.retries { fails } else { 0 };
+                Node::Step {
+                    id: 0,
+                    fails,
+                    retry,
+                    at_most_once,
+                    // A panicking attempt must be followed by a successful one.
+                    panics: panics && fails > 0,
+                    large,
+                    large_error: large_error && fails > 0,
+                }
+            },
+        )
         .boxed();
-    let wait = (1u64..=300).prop_map(|seconds| Node::Wait { id: 0, seconds }).boxed();
+    let wait = (1u64..=300)
+        .prop_map(|seconds| Node::Wait { id: 0, seconds })
+        .boxed();
     let answer = prop_oneof![
         3 => (0u64..=120).prop_map(|after| Answer::Success { after }),
         1 => (0u64..=120).prop_map(|after| Answer::Failure { after }),
@@ -1133,8 +1182,8 @@ pub fn node_strategy(f: Features) -> BoxedStrategy<Node> {
             let large_batch = f.large_nested_batches || f.large_flat_batches;
             let nesting = move |flat: bool, large: bool| -> (bool, bool) {
                 let flat = flat && f.flat_nesting;
-                let large = large
-                    && ((flat && f.large_flat_batches) || (!flat && f.large_nested_batches));
+                let large =
+                    large && ((flat && f.large_flat_batches) || (!flat && f.large_nested_batches));
                 (flat, large)
             };
             let map = (
@@ -1163,7 +1212,10 @@ pub fn node_strategy(f: Features) -> BoxedStrategy<Node> {
                 .boxed();
             let parallel = (
                 proptest::collection::vec(
-                    (proptest::collection::vec(inner.clone(), 0..3), proptest::bool::weighted(0.25)),
+                    (
+                        proptest::collection::vec(inner.clone(), 0..3),
+                        proptest::bool::weighted(0.25),
+                    ),
                     0..4,
                 ),
                 proptest::option::of(1usize..=3),
