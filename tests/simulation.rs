@@ -1,0 +1,258 @@
+//! Deterministic simulation testing of the SDK (design: `SIMULATION.md` in the shared
+//! notes; usage: the README's "Simulation testing").
+//!
+//! One seed gives one scenario: a random workflow tree (`program`) and a random fault
+//! schedule (`faults`). The `interpreter` runs the tree as a handler on the public API,
+//! and the `oracle` runs it on the local runner without faults, with the faults, and
+//! replayed from its final history, checking the results against the model computed from
+//! the tree alone and the side effects against the operations recorded.
+//!
+//! - `fixed_seeds` (CI): a fixed list of seeds with `Features::ci()`, plus every seed that
+//!   ever failed;
+//! - `replay_seed`: `SIM_SEED=<n> [SIM_FEATURES=all]` replays one seed with a readable
+//!   dump, the mismatch and a shrunk program;
+//! - `soak` (ignored): `SIM_SEEDS=<count>` or `SIM_MINUTES=<m>` seeds on every core;
+//! - `all_features` (ignored): the fixed seeds with every feature on, for when the known
+//!   SDK defects are fixed;
+//! - `self_check`: an interpreter that misbehaves on replay must be caught.
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stderr,
+    unreachable_pub,
+    missing_docs,
+    dead_code
+)]
+
+#[path = "simulation/faults.rs"]
+mod faults;
+#[path = "simulation/interpreter.rs"]
+mod interpreter;
+#[path = "simulation/oracle.rs"]
+mod oracle;
+#[path = "simulation/program.rs"]
+mod program;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use program::Features;
+
+/// Seeds the self-check runs honestly and sabotaged.
+const SELF_CHECK_SEEDS: u64 = 20;
+
+/// Seeds `0..CI_SEEDS` run in CI.
+const CI_SEEDS: u64 = 500;
+
+/// Seeds that failed once (in CI's feature set), kept forever. Each also has a readable
+/// test in `tests/simulation_regressions.rs`.
+const REGRESSION_SEEDS: &[u64] = &[];
+
+fn mode_features(mode: &str) -> Features {
+    match mode {
+        "all" => Features::all(),
+        _ => Features::ci(),
+    }
+}
+
+fn replay_command(seed: u64, mode: &str) -> String {
+    format!(
+        "SIM_SEED={seed} SIM_FEATURES={mode} cargo test --features testing --test simulation -- replay_seed --nocapture"
+    )
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// Runs `seeds` on every core; returns (seed, failure) for the failing ones.
+fn run_seeds(
+    seeds: Vec<u64>,
+    mode: &'static str,
+    sabotage: bool,
+    stop_at: Option<Instant>,
+) -> (Vec<(u64, String)>, usize) {
+    let seeds = Arc::new(seeds);
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (seeds, next, done, failures) = (
+                Arc::clone(&seeds),
+                Arc::clone(&next),
+                Arc::clone(&done),
+                Arc::clone(&failures),
+            );
+            std::thread::spawn(move || loop {
+                if stop_at.is_some_and(|t| Instant::now() >= t) {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&seed) = seeds.get(i) else { break };
+                let scenario = oracle::scenario(seed, mode_features(mode));
+                if let Err(failure) = oracle::check(&scenario, sabotage) {
+                    eprintln!(
+                        "SEED={seed} failed; replay with:\n  {}",
+                        replay_command(seed, mode)
+                    );
+                    failures.lock().unwrap().push((seed, failure));
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let mut failures = std::mem::take(&mut *failures.lock().unwrap());
+    failures.sort_by_key(|(seed, _)| *seed);
+    (failures, done.load(Ordering::Relaxed))
+}
+
+fn report(failures: &[(u64, String)], mode: &str) -> String {
+    failures
+        .iter()
+        .map(|(seed, failure)| {
+            let first: String = failure.lines().take(6).collect::<Vec<_>>().join("\n    ");
+            format!(
+                "SEED={seed}: {first}\n  replay: {}",
+                replay_command(*seed, mode)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// CI: a fixed list of seeds on the SDK as it is, with the features hit by known defects
+/// off (see `Features::ci`).
+#[test]
+fn fixed_seeds() {
+    let mut seeds: Vec<u64> = (0..CI_SEEDS).collect();
+    seeds.extend(REGRESSION_SEEDS);
+    let started = Instant::now();
+    let (failures, done) = run_seeds(seeds, "ci", false, None);
+    eprintln!("{done} seeds in {:.1} s", started.elapsed().as_secs_f64());
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        report(&failures, "ci")
+    );
+}
+
+/// The same seeds with every feature on: enable once the known SDK defects are fixed.
+#[test]
+#[ignore = "fails until the known SDK defects listed in Features::ci are fixed"]
+fn all_features() {
+    let (failures, _) = run_seeds((0..CI_SEEDS).collect(), "all", false, None);
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        report(&failures, "all")
+    );
+}
+
+/// Replays one seed (`SIM_SEED`, in the feature set `SIM_FEATURES`: `ci` by default, or
+/// `all`) with a dump of its program and faults, the mismatch, and a shrunk program.
+/// Without `SIM_SEED` it replays seed 0.
+#[test]
+fn replay_seed() {
+    let seed = env_u64("SIM_SEED").unwrap_or(0);
+    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
+        "all"
+    } else {
+        "ci"
+    };
+    let features = mode_features(mode);
+    let scenario = oracle::scenario(seed, features);
+    eprintln!(
+        "SEED={seed} (features: {mode})\n{}",
+        oracle::dump(&scenario)
+    );
+    match oracle::check(&scenario, false) {
+        Ok(stats) => eprintln!("passed: {stats:?}"),
+        Err(failure) => {
+            eprintln!("FAILED:\n{failure}");
+            let budget = env_u64("SIM_SHRINK").unwrap_or(200) as usize;
+            if let Some((small, small_failure)) = oracle::shrink(seed, features, false, budget) {
+                eprintln!(
+                    "\nshrunk to:\n{}\nfailure:\n{}",
+                    oracle::dump(&small),
+                    small_failure
+                        .lines()
+                        .take(12)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+            panic!(
+                "SEED={seed} failed; replay with:\n  {}",
+                replay_command(seed, mode)
+            );
+        }
+    }
+}
+
+/// Long runs: `SIM_SEEDS=<count>` and/or `SIM_MINUTES=<m>` (default 1000 seeds), from
+/// `SIM_START` (default 1 000 000, past CI's seeds), `SIM_FEATURES=ci|all`.
+#[test]
+#[ignore = "soak: run explicitly, see the README"]
+fn soak() {
+    let count = env_u64("SIM_SEEDS");
+    let minutes = env_u64("SIM_MINUTES");
+    let start = env_u64("SIM_START").unwrap_or(1_000_000);
+    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
+        "all"
+    } else {
+        "ci"
+    };
+    let count = count.unwrap_or(if minutes.is_some() {
+        u64::MAX / 4
+    } else {
+        1000
+    });
+    let stop_at = minutes.map(|m| Instant::now() + Duration::from_secs(m * 60));
+    let began = Instant::now();
+    // Seeds are handed out lazily, so a count of "forever" costs nothing.
+    let seeds: Vec<u64> = (start..start.saturating_add(count.min(50_000_000))).collect();
+    let (failures, done) = run_seeds(seeds, mode, false, stop_at);
+    let minutes = began.elapsed().as_secs_f64() / 60.0;
+    eprintln!(
+        "soak: {done} seeds in {:.2} min = {:.0} seeds/minute on {} threads; {} failed",
+        minutes,
+        done as f64 / minutes.max(1e-9),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", report(&failures, mode));
+}
+
+/// The oracle is strong enough: an interpreter that, on replay, returns the recorded value
+/// of another operation instead of its own (as an SDK mixing up ids would) is caught on
+/// one of the first 5 seeds and on three quarters of them.
+#[test]
+fn self_check() {
+    let mut caught = Vec::new();
+    for seed in 0..SELF_CHECK_SEEDS {
+        let scenario = oracle::scenario(seed, Features::ci());
+        // Only seeds where the sabotage can matter: the honest interpreter passes.
+        if oracle::check(&scenario, false).is_err() {
+            continue;
+        }
+        if oracle::check(&scenario, true).is_err() {
+            caught.push(seed);
+        }
+    }
+    assert!(
+        caught.len() * 4 >= SELF_CHECK_SEEDS as usize * 3 && caught.first().is_some_and(|s| *s < 5),
+        "the sabotaged interpreter was caught on only {caught:?} of the first {SELF_CHECK_SEEDS} seeds"
+    );
+    eprintln!("self-check: the sabotage was caught on seeds {caught:?}");
+}

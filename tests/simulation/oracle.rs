@@ -1,0 +1,430 @@
+//! Runs one scenario three times on the local runner (without faults, with the seed's
+//! faults, and with a crash after the last checkpoint so that a fresh invocation replays
+//! the whole recorded history) and checks every run against the model and the others.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_durable::testing::{Execution, Fault, InvocationOutcome, LocalRunner};
+use lambda_durable::wire::{ExecutionStatus, OperationStatus};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{json, Value};
+
+use crate::faults::{fault_strategy, FaultPlan};
+use crate::interpreter::{self, durable_target, plain_target, Shared};
+use crate::program::{
+    self, describe, expect_program, marker, masked, without_now, Answer, Features, Node, Program,
+};
+
+/// One seed's workflow and faults.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub program: Program,
+    pub faults: FaultPlan,
+}
+
+/// The proptest value tree of a seed's scenario: `current()` is the scenario, and
+/// `simplify()` / `complicate()` shrink it.
+pub fn scenario_tree(
+    seed: u64,
+    features: Features,
+) -> impl ValueTree<Value = (Program, FaultPlan)> {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let word = seed
+            .wrapping_add(i as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(17);
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = (program::program_strategy(features), fault_strategy());
+    match strategy.new_tree(&mut runner) {
+        Ok(tree) => tree,
+        Err(reason) => panic!("the strategy rejected seed {seed}: {reason}"),
+    }
+}
+
+pub fn scenario(seed: u64, features: Features) -> Scenario {
+    let (program, faults) = scenario_tree(seed, features).current();
+    Scenario { program, faults }
+}
+
+/// What a passing scenario cost, for throughput numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub invocations: u64,
+    pub checkpoint_calls: u64,
+}
+
+/// One run of the program on a fresh runner.
+struct Run {
+    execution: Execution,
+    shared: Arc<Shared>,
+}
+
+fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
+    let mut runner = LocalRunner::new(interpreter::handler(Arc::clone(shared)))
+        .register("sim-durable", durable_target)
+        .register_plain("sim-plain", plain_target)
+        .max_invocations(3000)
+        .max_consecutive_failures(40);
+    let mut callbacks = Vec::new();
+    for node in &shared.program.body {
+        collect_callbacks(node, &mut callbacks);
+    }
+    for (id, answer) in callbacks {
+        use lambda_durable::testing::CallbackResponse;
+        let response = match answer {
+            Answer::Success { after } => {
+                CallbackResponse::json(json!({ "cb": id })).after(Duration::from_secs(after))
+            }
+            Answer::Failure { after } => {
+                CallbackResponse::failure("SimCallbackError", &format!("<<cb n{id}>>"))
+                    .after(Duration::from_secs(after))
+            }
+            Answer::Timeout { .. } | Answer::HeartbeatTimeout { .. } => CallbackResponse::ignore(),
+        };
+        let name = format!("sim-n{id}");
+        runner = runner.on_callback(
+            move |callback: &lambda_durable::testing::PendingCallback| {
+                callback.name() == Some(name.as_str())
+            },
+            response,
+        );
+    }
+    runner
+}
+
+fn collect_callbacks(node: &Node, out: &mut Vec<(u32, Answer)>) {
+    if let Node::Callback { id, answer, .. } = node {
+        out.push((*id, answer.clone()));
+    }
+    match node {
+        Node::Child { body, .. } | Node::Map { body, .. } => {
+            body.iter().for_each(|n| collect_callbacks(n, out))
+        }
+        Node::Parallel { branches, .. } => branches
+            .iter()
+            .flat_map(|(b, _)| b.iter())
+            .for_each(|n| collect_callbacks(n, out)),
+        Node::Combinator { operands, .. } => {
+            operands.iter().for_each(|n| collect_callbacks(n, out))
+        }
+        _ => {}
+    }
+}
+
+fn run(
+    program: &Program,
+    sabotage: bool,
+    configure: impl FnOnce(LocalRunner) -> LocalRunner,
+) -> Result<Run, String> {
+    let shared = Shared::new(program.clone(), sabotage);
+    let runner = configure(runner_for(&shared));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("runtime: {err}"))?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(120), runner.run(json!({}))).await
+        })
+    }));
+    match outcome {
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                .unwrap_or_default();
+            Err(format!("a panic escaped LocalRunner::run: {message}"))
+        }
+        Ok(Err(_)) => Err("the run did not finish within 120 s of real time (a hang)".to_string()),
+        Ok(Ok(Err(err))) => Err(format!("LocalRunner::run failed: {err}")),
+        Ok(Ok(Ok(execution))) => Ok(Run { execution, shared }),
+    }
+}
+
+fn status_name(status: ExecutionStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{status:?}").to_uppercase())
+}
+
+/// The run's status and its result, or its error's marker.
+fn observed(run: &Run) -> (String, Value) {
+    let execution = &run.execution;
+    let status = status_name(execution.status());
+    let value = if execution.status() == ExecutionStatus::Succeeded {
+        execution.result::<Value>().unwrap_or(Value::Null)
+    } else {
+        let message = execution
+            .error()
+            .and_then(|e| e.error_message.clone())
+            .unwrap_or_default();
+        match marker(&message) {
+            Some(m) => json!({ "m": m }),
+            None => json!({ "error": execution.error().map(|e| format!("{e:?}")) }),
+        }
+    };
+    (status, value)
+}
+
+/// Why the run failed, if it failed without one of the simulation's own errors.
+fn non_determinism(run: &Run) -> Option<String> {
+    let mut found = None;
+    for outcome in run.execution.invocation_outcomes() {
+        if let InvocationOutcome::FunctionError(error) = outcome {
+            let text = format!("{error:?}");
+            if text.contains("NonDeterministic") {
+                found = Some(text);
+            }
+        }
+    }
+    if let Some(error) = run.execution.error() {
+        let text = format!("{error:?}");
+        if text.contains("NonDeterministic") {
+            found = Some(text);
+        }
+    }
+    found
+}
+
+/// The invariants of one run that do not need another run to compare with.
+fn invariants(run: &Run, label: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let trace = run.shared.trace();
+    let operations = run.execution.operations();
+    // No operation id recorded twice.
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for op in operations {
+        *ids.entry(op.id.as_str()).or_default() += 1;
+    }
+    for (id, count) in &ids {
+        if *count > 1 {
+            problems.push(format!("{label}: operation {id} is recorded {count} times"));
+        }
+    }
+    // Every recorded operation was visited: named ones by the handler, the others (the
+    // SDK's own, or the invoke target's) under a recorded parent.
+    for op in operations {
+        let name = op.name.as_ref().map(|n| n.to_string());
+        // The SDK names its own operations after the user's ("sim-n8 submitter").
+        if let Some(name) = name.as_deref().and_then(|n| n.split(' ').next()) {
+            if name.starts_with("sim-n") && !trace.visited.contains(name) {
+                problems.push(format!(
+                    "{label}: operation {name} ({}) is recorded but the handler never asked for it",
+                    op.id.as_str()
+                ));
+            }
+        }
+        if let Some(parent) = &op.parent_id {
+            if !ids.contains_key(parent.as_str()) {
+                problems.push(format!(
+                    "{label}: operation {:?} ({}) has parent {} which is not recorded",
+                    name,
+                    op.id.as_str(),
+                    parent.as_str()
+                ));
+            }
+        }
+    }
+    // At-most-once bodies ran at most once per attempt.
+    for ((op, attempt), count) in &trace.starts {
+        let info = trace.bodies.get(op);
+        if info.is_some_and(|i| i.at_most_once) && *count > 1 {
+            problems.push(format!(
+                "{label}: at-most-once step n{} ({op}) ran {count} times for attempt {attempt}",
+                info.map(|i| i.node).unwrap_or_default()
+            ));
+        }
+    }
+    // Completed at-least-once bodies are recorded, once.
+    let mut succeeded_events: BTreeMap<String, usize> = BTreeMap::new();
+    for event in run.execution.history() {
+        if format!("{:?}", event.event_type) == "StepSucceeded" {
+            if let Some(id) = &event.id {
+                *succeeded_events.entry(id.as_str().to_string()).or_default() += 1;
+            }
+        }
+    }
+    for (id, count) in &succeeded_events {
+        let step_body = trace.bodies.get(id).is_some_and(|info| !info.check);
+        if *count > 1 && step_body {
+            let events: Vec<String> = run
+                .execution
+                .history()
+                .iter()
+                .filter(|e| e.id.as_ref().is_some_and(|i| i.as_str() == id))
+                .map(|e| {
+                    format!(
+                        "#{} {:?} {:?}",
+                        e.event_id,
+                        e.event_type,
+                        e.name.as_ref().map(|n| n.to_string())
+                    )
+                })
+                .collect();
+            problems.push(format!(
+                "{label}: step {id} has {count} StepSucceeded events: {events:?}"
+            ));
+        }
+    }
+    if run.execution.status() == ExecutionStatus::Succeeded || run.shared.program.fail_at_end {
+        for (op, _) in trace.completions.keys() {
+            let Some(info) = trace.bodies.get(op) else {
+                continue;
+            };
+            if info.abandonable || info.at_most_once || info.check {
+                continue;
+            }
+            let recorded = run.execution.operation_by_id(op);
+            if recorded.is_none_or(|o| o.status != OperationStatus::Succeeded) {
+                problems.push(format!(
+                    "{label}: the body of n{} ({op}) completed but the operation is recorded as {:?}",
+                    info.node,
+                    recorded.map(|o| o.status)
+                ));
+            }
+        }
+    }
+    // Replay-safe helpers gave one value per position.
+    for (position, values) in &trace.helpers {
+        if values.len() > 1 {
+            problems.push(format!("{label}: helper at {position} returned different values across invocations: {values:?}"));
+        }
+    }
+    if let Some(error) = non_determinism(run) {
+        problems.push(format!("{label}: non-determinism: {error}"));
+    }
+    problems
+}
+
+/// The oracle: every check of the design for one scenario. `Err` describes every problem
+/// found (with the runs' timelines when they disagree).
+pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
+    let (want_status, want_value) = expect_program(&scenario.program);
+    let mut problems = Vec::new();
+
+    let clean = run(&scenario.program, sabotage, |r| r)?;
+    let stats = clean.execution.stats();
+    let (clean_status, clean_value) = observed(&clean);
+    if clean_status != want_status || masked(&clean_value) != want_value {
+        problems.push(format!(
+            "fault-free run differs from the model:\n  model: {want_status} {want_value}\n  run:   {clean_status} {}",
+            masked(&clean_value)
+        ));
+    }
+    problems.extend(invariants(&clean, "fault-free run"));
+
+    let faulty = run(&scenario.program, sabotage, |r| {
+        scenario
+            .faults
+            .apply(r, stats.checkpoint_calls, stats.get_state_calls)
+    })?;
+    let (faulty_status, faulty_value) = observed(&faulty);
+    if faulty_status != clean_status || without_now(&faulty_value) != without_now(&clean_value) {
+        problems.push(format!(
+            "run with faults differs from the fault-free run:\n  fault-free: {clean_status} {}\n  faults:     {faulty_status} {}",
+            without_now(&clean_value),
+            without_now(&faulty_value)
+        ));
+    }
+    problems.extend(invariants(&faulty, "run with faults"));
+
+    // Replay of the final history: crash right after the last checkpoint call, so the
+    // next invocation starts from scratch over (nearly) everything recorded.
+    if stats.checkpoint_calls > 0 {
+        let replay = run(&scenario.program, sabotage, |r| {
+            r.fault(Fault::crash().at_call(stats.checkpoint_calls))
+        })?;
+        let (replay_status, replay_value) = observed(&replay);
+        if replay_status != clean_status || without_now(&replay_value) != without_now(&clean_value)
+        {
+            problems.push(format!(
+                "replay of the final history differs:\n  fault-free: {clean_status} {}\n  replayed:   {replay_status} {}",
+                without_now(&clean_value),
+                without_now(&replay_value)
+            ));
+        }
+        problems.extend(invariants(&replay, "replay run"));
+    }
+
+    if problems.is_empty() {
+        Ok(Stats {
+            invocations: stats.invocations + faulty.execution.stats().invocations,
+            checkpoint_calls: stats.checkpoint_calls,
+        })
+    } else {
+        Err(format!(
+            "{}\n--- fault-free timeline ---\n{}\n--- faulty timeline ---\n{}",
+            problems.join("\n"),
+            clean.execution.timeline(),
+            faulty.execution.timeline()
+        ))
+    }
+}
+
+/// A readable dump of a scenario: the program and its faults as they are applied.
+pub fn dump(scenario: &Scenario) -> String {
+    let shared = Shared::new(scenario.program.clone(), false);
+    let calls = run(&scenario.program, false, |r| r)
+        .map(|r| r.execution.stats())
+        .map(|s| (s.checkpoint_calls, s.get_state_calls))
+        .unwrap_or((1, 1));
+    drop(shared);
+    let expected = expect_program(&scenario.program);
+    format!(
+        "program ({} nodes):\n{}faults: {}\nexpected: {} {}",
+        program::size(&scenario.program),
+        describe(&scenario.program),
+        scenario.faults.describe(calls.0, calls.1),
+        expected.0,
+        expected.1
+    )
+}
+
+/// Shrinks a failing seed with proptest's value tree: keeps the simplest scenario that
+/// still fails, within `budget` checks.
+pub fn shrink(
+    seed: u64,
+    features: Features,
+    sabotage: bool,
+    budget: usize,
+) -> Option<(Scenario, String)> {
+    let mut tree = scenario_tree(seed, features);
+    let to_scenario = |(program, faults): (Program, FaultPlan)| Scenario { program, faults };
+    let mut best = {
+        let s = to_scenario(tree.current());
+        let failure = check(&s, sabotage).err()?;
+        (s, failure)
+    };
+    let mut checks = 0;
+    let mut failing = true;
+    while checks < budget {
+        let moved = if failing {
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
+        if !moved {
+            break;
+        }
+        checks += 1;
+        let s = to_scenario(tree.current());
+        match check(&s, sabotage) {
+            Err(failure) => {
+                failing = true;
+                best = (s, failure);
+            }
+            Ok(_) => failing = false,
+        }
+    }
+    Some(best)
+}
