@@ -233,7 +233,12 @@ where
     }
     let child = ctx.child(&position, Some(position.id.clone()));
     let outcome = catch_panic(body(child)).await;
-    exec.operations.body_completed(&position.digest);
+    // A completed body must have visited everything recorded under it. Not so for a batch
+    // (the only caller that summarizes): it may complete while branches it abandons have
+    // records it never revisits; each nested branch is checked when its own body completes.
+    if summarize.is_none() {
+        exec.operations.body_completed(&position.digest);
+    }
     match outcome {
         Ok(value) => {
             let payload = serdes

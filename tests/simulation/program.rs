@@ -107,6 +107,9 @@ impl Features {
             // Values over the service's payload limit fail the step with
             // `PayloadTooLarge`, which the model does not compute yet.
             large_step_payloads: false,
+            // The model does not compute the recorded message of a panicking attempt yet
+            // (`Panic: panicked: ...`); panics are covered by `tests/regressions.rs`.
+            panics: false,
             ..Self::all()
         }
     }
