@@ -146,7 +146,7 @@ fn fixed_seeds() {
 
 /// The same seeds with every feature on: enable once the known SDK defects are fixed.
 #[test]
-#[ignore = "fails until the known SDK defects listed in Features::ci are fixed"]
+#[ignore = "turns on what the model cannot predict yet (panic messages, oversized payloads); see Features::ci"]
 fn all_features() {
     let (failures, _) = run_seeds((0..CI_SEEDS).collect(), "all", false, None);
     assert!(
