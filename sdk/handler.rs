@@ -13,6 +13,7 @@ use crate::checkpoint::batcher::{BatcherConfig, BatcherStats, Checkpointer};
 use crate::checkpoint::{BoxFuture, DurableService, ServiceError};
 use crate::context::DurableContext;
 use crate::error::{error_object, panic_error_object, Error};
+use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
 use crate::replay::{self, Activity, PendingDecision};
 use crate::state::ExecutionState;
@@ -21,11 +22,6 @@ use crate::wire::{
     GetDurableExecutionStateRequest, InvocationStatus, Operation, OperationAction, OperationId,
     OperationType, OperationUpdate,
 };
-
-/// The largest handler output Lambda returns: 6 MiB minus an allowance for the envelope.
-pub(crate) const RESPONSE_LIMIT: usize = crate::limits::RESPONSE_LIMIT_BYTES;
-/// The largest payload a checkpoint accepts.
-pub(crate) const CHECKPOINT_PAYLOAD_LIMIT: usize = crate::limits::MAX_EXECUTION_PAYLOAD_BYTES;
 
 /// How the handler ended, before it is turned into an invocation output.
 pub(crate) enum HandlerFailure {
@@ -115,7 +111,7 @@ impl Default for InvocationOptions {
             deadline: None,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             drain_timeout: Duration::from_secs(10),
-            response_limit: RESPONSE_LIMIT,
+            response_limit: RESPONSE_LIMIT_BYTES,
             stats: Arc::new(BatcherStats::default()),
         }
     }
@@ -528,11 +524,11 @@ async fn complete(
                     error: None,
                 });
             }
-            if result.len() > CHECKPOINT_PAYLOAD_LIMIT {
+            if result.len() > MAX_EXECUTION_PAYLOAD_BYTES {
                 return Ok(failed(error_object(
                     "ResultTooLargeError",
                     &format!(
-                        "the handler's result is {} bytes; the service stores at most {CHECKPOINT_PAYLOAD_LIMIT}",
+                        "the handler's result is {} bytes; the service stores at most {MAX_EXECUTION_PAYLOAD_BYTES}",
                         result.len()
                     ),
                 )));

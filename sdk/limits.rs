@@ -96,7 +96,7 @@ pub(crate) const MAX_DELAY_SECONDS: u64 = 31_622_400;
 /// The longest callback `TimeoutSeconds` and `HeartbeatTimeoutSeconds`: 99,999,999.
 ///
 /// Source: PROTOCOL.md §5.1 and §13; the botocore model.
-pub(crate) const MAX_CALLBACK_SECONDS: i64 = 99_999_999;
+pub(crate) const MAX_CALLBACK_SECONDS: u64 = 99_999_999;
 
 /// The size of `value` as compact JSON (what `serde_json::to_vec` gives), without building
 /// it. A value that cannot be serialized counts as `usize::MAX`.

@@ -32,8 +32,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Largest delay, in seconds, that the service accepts for the next attempt.
-pub(crate) const MAX_DELAY_SECONDS: u64 = 31_622_400;
+pub(crate) use crate::limits::MAX_DELAY_SECONDS;
 
 /// What a retry strategy sees of a failed attempt.
 ///

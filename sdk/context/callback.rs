@@ -18,8 +18,7 @@ use crate::wire::{CallbackOptions, ErrorObject, OperationAction, OperationStatus
 
 const SUB_TYPE: &str = "Callback";
 
-/// The longest callback timeout the service accepts, in seconds.
-const MAX_TIMEOUT_SECONDS: u64 = 99_999_999;
+use crate::limits::MAX_CALLBACK_SECONDS;
 
 /// A callback being configured; `.await` it to register it with the service. Created by
 /// [`DurableContext::create_callback`].
@@ -180,9 +179,9 @@ fn timeout_seconds(timeout: Option<Duration>) -> Result<Option<i64>, String> {
     if seconds == 0 {
         return Err("a callback timeout must be at least 1 second".to_string());
     }
-    if seconds > MAX_TIMEOUT_SECONDS {
+    if seconds > MAX_CALLBACK_SECONDS {
         return Err(format!(
-            "a callback timeout must be at most {MAX_TIMEOUT_SECONDS} seconds, got {seconds}"
+            "a callback timeout must be at most {MAX_CALLBACK_SECONDS} seconds, got {seconds}"
         ));
     }
     Ok(i64::try_from(seconds).ok())

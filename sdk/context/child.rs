@@ -9,16 +9,12 @@ use tracing::Instrument;
 
 use super::{DurableContext, Name, Position};
 use crate::error::{catch_panic, user_error_object, Error};
+use crate::limits::REPLAY_CHILDREN_THRESHOLD_BYTES;
 use crate::log::OpRecord;
 use crate::replay::Expected;
 use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
 use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
-
-/// Results larger than this (in bytes of their serialized form) are not stored in the
-/// context's checkpoint; the context is marked `ReplayChildren` and its body runs again on
-/// replay to rebuild the result from its children's checkpoints.
-pub(crate) const REPLAY_CHILDREN_THRESHOLD: usize = crate::limits::REPLAY_CHILDREN_THRESHOLD_BYTES;
 
 /// A child context being configured; `.await` it to run it. Created by
 /// [`DurableContext::run_in_child_context`].
@@ -252,7 +248,7 @@ where
                 // Rebuilt from the children's checkpoints; nothing more to record.
                 return decode(&serdes, &position, &payload);
             }
-            let large = payload.len() > REPLAY_CHILDREN_THRESHOLD;
+            let large = payload.len() > REPLAY_CHILDREN_THRESHOLD_BYTES;
             let decoded = decode(&serdes, &position, &payload);
             let mut update =
                 position.into_update(OperationType::Context, sub_type, OperationAction::Succeed);

@@ -11,10 +11,9 @@ use crate::error::Error;
 use crate::replay::{wait_decision, Expected, WaitDecision};
 use crate::wire::{OperationAction, OperationType, WaitOptions};
 
-const SUB_TYPE: &str = "Wait";
+use crate::limits::MAX_DELAY_SECONDS;
 
-/// The longest wait the service accepts: 366 days.
-pub(crate) const MAX_WAIT_SECONDS: u64 = 31_622_400;
+const SUB_TYPE: &str = "Wait";
 
 impl DurableContext {
     /// Waits for `duration` (whole seconds, at least 1 s, at most 366 days; a fraction of
@@ -98,9 +97,9 @@ fn wait_seconds(duration: Duration) -> Result<NonZeroU64, String> {
             "wait duration must be at least 1 second, got {duration:?}"
         ));
     }
-    if seconds > MAX_WAIT_SECONDS {
+    if seconds > MAX_DELAY_SECONDS {
         return Err(format!(
-            "wait duration must be at most {MAX_WAIT_SECONDS} seconds, got {seconds}"
+            "wait duration must be at most {MAX_DELAY_SECONDS} seconds, got {seconds}"
         ));
     }
     NonZeroU64::new(seconds).ok_or_else(|| "wait duration must be positive".to_string())
@@ -122,8 +121,8 @@ mod tests {
         );
         assert!(wait_seconds(Duration::from_millis(999)).is_err());
         assert!(wait_seconds(Duration::ZERO).is_err());
-        assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS + 1)).is_err());
-        assert!(wait_seconds(Duration::from_secs(MAX_WAIT_SECONDS)).is_ok());
+        assert!(wait_seconds(Duration::from_secs(MAX_DELAY_SECONDS + 1)).is_err());
+        assert!(wait_seconds(Duration::from_secs(MAX_DELAY_SECONDS)).is_ok());
         assert!(wait_seconds(Duration::MAX).is_err());
     }
 }

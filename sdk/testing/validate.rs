@@ -280,8 +280,11 @@ fn callback_options(update: &OperationUpdate) -> Result<(), &'static str> {
     let Some(options) = &update.callback_options else {
         return Ok(());
     };
-    let in_range =
-        |value: Option<i64>| value.is_none_or(|value| (0..=MAX_CALLBACK_SECONDS).contains(&value));
+    let in_range = |value: Option<i64>| {
+        value.is_none_or(|value| {
+            u64::try_from(value).is_ok_and(|value| value <= MAX_CALLBACK_SECONDS)
+        })
+    };
     if in_range(options.timeout_seconds) && in_range(options.heartbeat_timeout_seconds) {
         Ok(())
     } else {
