@@ -60,11 +60,13 @@ where
 {
     let handler = erase(handler);
     let service: Arc<dyn DurableService> = Arc::new(AwsService::from_env().await);
+    // Read once: the function's configuration does not change between invocations.
+    let margin = deadline_margin_from_env();
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<Value>| {
             let handler = Arc::clone(&handler);
             let service = Arc::clone(&service);
-            async move { invoke(service, &handler, event).await }
+            async move { invoke(service, &handler, margin, event).await }
         },
     ))
     .await
@@ -73,6 +75,7 @@ where
 async fn invoke(
     service: Arc<dyn DurableService>,
     handler: &ErasedHandler,
+    deadline_margin: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
     let input = match parse_envelope(event.payload) {
@@ -100,7 +103,7 @@ async fn invoke(
     };
     let options = InvocationOptions {
         deadline,
-        deadline_margin: deadline_margin_from_env(),
+        deadline_margin,
         ..InvocationOptions::default()
     };
     execute(service, input, handler, &options)

@@ -337,48 +337,66 @@ async fn panicking_handler_fails_the_execution() {
     );
 }
 
+/// Runs a map over `items` items whose results are `size` bytes each, with `nesting` and
+/// `completion`, then a wait (so that the map replays once), and returns the execution and
+/// what the handler saw of the batch on each run, as `index:status:length` per item.
+async fn large_map_runs(
+    items: usize,
+    size: usize,
+    nesting: Nesting,
+    completion: CompletionConfig,
+) -> (lambda_durable::testing::Execution, Vec<Vec<String>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let (seen, completion) = (Arc::clone(&s), completion.clone());
+        async move {
+            let batch = ctx
+                .map(
+                    "big",
+                    (0..items).collect(),
+                    move |item_ctx, item, _| async move {
+                        item_ctx
+                            .step(Name::NONE, move |_| async move {
+                                Ok::<_, Flaky>(format!("{item}:{}", "x".repeat(size)))
+                            })
+                            .await
+                    },
+                )
+                .nesting(nesting)
+                .completion(completion)
+                .await?;
+            let summary: Vec<String> = batch
+                .items()
+                .iter()
+                .map(|item| {
+                    let length = item.result.as_ref().map_or(0, String::len);
+                    format!("{}:{:?}:{length}", item.index, item.status)
+                })
+                .collect();
+            seen.lock().unwrap().push(summary.clone());
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(summary)
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    (execution, seen)
+}
+
 /// Flat map and parallel results larger than the 256 KiB a checkpoint keeps are rebuilt on
 /// replay from the branches; the rebuilt result equals the first run's.
 #[tokio::test]
 async fn large_flat_batch_results_replay_equal() {
     for nesting in [Nesting::Flat, Nesting::Nested] {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = Arc::clone(&seen);
-        let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
-            let seen = Arc::clone(&s);
-            async move {
-                let batch = ctx
-                    .map(
-                        "big",
-                        vec![0usize, 1, 2, 3],
-                        |item_ctx, item, _| async move {
-                            item_ctx
-                                .step(Name::NONE, move |_| async move {
-                                    Ok::<_, Flaky>(format!("{item}:{}", "x".repeat(100 * 1024)))
-                                })
-                                .await
-                        },
-                    )
-                    .nesting(nesting)
-                    .await?;
-                let summary: Vec<(usize, usize)> = batch
-                    .items()
-                    .iter()
-                    .map(|item| (item.index, item.result.as_ref().map_or(0, String::len)))
-                    .collect();
-                seen.lock().unwrap().push(summary.clone());
-                ctx.wait("pause", Duration::from_secs(1)).await?;
-                Ok::<_, Error>(summary)
-            }
-        });
-        let execution = runner.run(Value::Null).await.unwrap();
+        let (execution, seen) =
+            large_map_runs(4, 100 * 1024, nesting, CompletionConfig::new()).await;
         assert_eq!(
             execution.status(),
             ExecutionStatus::Succeeded,
             "{nesting:?}: {:?}",
             execution.error()
         );
-        let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 2, "{nesting:?}: first run and one replay");
         assert_eq!(seen[0].len(), 4, "{nesting:?}");
         assert_eq!(
@@ -393,39 +411,9 @@ async fn large_flat_batch_results_replay_equal() {
 #[tokio::test]
 async fn large_first_successful_batch_rebuilds_the_recorded_items() {
     for nesting in [Nesting::Flat, Nesting::Nested] {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = Arc::clone(&seen);
-        let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
-            let seen = Arc::clone(&s);
-            async move {
-                let batch = ctx
-                    .map(
-                        "any big",
-                        vec![0usize, 1, 2],
-                        |item_ctx, item, _| async move {
-                            item_ctx
-                                .step(Name::NONE, move |_| async move {
-                                    Ok::<_, Flaky>(format!("{item}:{}", "y".repeat(300 * 1024)))
-                                })
-                                .await
-                        },
-                    )
-                    .nesting(nesting)
-                    .completion(CompletionConfig::first_successful())
-                    .await?;
-                let statuses: Vec<String> = batch
-                    .items()
-                    .iter()
-                    .map(|item| format!("{}:{:?}", item.index, item.status))
-                    .collect();
-                seen.lock().unwrap().push(statuses.clone());
-                ctx.wait("pause", Duration::from_secs(1)).await?;
-                Ok::<_, Error>(statuses)
-            }
-        });
-        let execution = runner.run(Value::Null).await.unwrap();
+        let (execution, seen) =
+            large_map_runs(3, 300 * 1024, nesting, CompletionConfig::first_successful()).await;
         assert_eq!(execution.status(), ExecutionStatus::Succeeded);
-        let seen = seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 2, "{nesting:?}");
         assert_eq!(seen[0], seen[1], "{nesting:?}");
     }

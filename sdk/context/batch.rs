@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::child::{run_child, run_child_summarized};
+use super::child::{run_batch_context, run_child};
 use super::scope::{drain_replay_only, Scoped};
 use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
@@ -612,12 +612,12 @@ where
     let batch_digest = position.digest;
     let exec = Arc::clone(ctx.exec());
     let summarize = |result: &BatchResult<R>| summarize(result);
-    run_child_summarized(
+    run_batch_context(
         ctx,
         position,
         kind.sub_type,
         JsonSerdes,
-        Some(&summarize),
+        &summarize,
         move |batch_ctx| async move {
             let mut pending = Vec::with_capacity(total);
             for (index, (name, body)) in branches.into_iter().enumerate() {
@@ -726,8 +726,10 @@ fn item<R>(
     }
 }
 
-/// The outcome of each branch, by index, as far as it is known.
-type Outcomes<R> = Vec<Option<Result<R, ErrorObject>>>;
+/// A branch run by a rebuild: its index, and its outcome (the outer error is an SDK
+/// failure, the inner one the branch's).
+type BranchRun<'a, R> =
+    Pin<Box<dyn Future<Output = (usize, Result<Result<R, ErrorObject>, ErrorObject>)> + Send + 'a>>;
 
 /// What a batch records instead of a result too large to store: why it completed and what
 /// became of each branch, one letter per branch (`S` succeeded, `F` failed, `R` started
@@ -793,36 +795,24 @@ where
         ));
     }
     let statuses = summary.branches.as_bytes();
+    // Every branch the summary lists runs again, replay-only, in index order.
     let mut runs = Vec::new();
-    let outcomes: Arc<std::sync::Mutex<Outcomes<R>>> = Arc::new(std::sync::Mutex::new(
-        (0..pending.len()).map(|_| None).collect(),
-    ));
     for (index, position, body) in pending {
         if statuses.get(index).is_none_or(|status| *status == b'-') {
             continue;
         }
-        let outcomes = Arc::clone(&outcomes);
-        let branch = run_branch(batch_ctx, position, kind, nesting, body, index);
-        let future: Pin<Box<dyn Future<Output = ()> + Send + '_>> = Box::pin(async move {
-            let (index, outcome) = branch.await;
-            let outcome = outcome.unwrap_or_else(Err);
-            if let Some(slot) = outcomes
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .get_mut(index)
-            {
-                *slot = Some(outcome);
-            }
-        });
-        runs.push(Scoped::replay_only(future));
+        let branch: BranchRun<'_, R> =
+            Box::pin(run_branch(batch_ctx, position, kind, nesting, body, index));
+        runs.push(Scoped::replay_only(branch));
     }
-    drain_replay_only(&mut runs);
+    let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
+        (0..statuses.len()).map(|_| None).collect();
+    for (index, outcome) in drain_replay_only(&mut runs).into_iter().flatten() {
+        if let Some(slot) = outcomes.get_mut(index) {
+            *slot = Some(outcome.unwrap_or_else(Err));
+        }
+    }
     drop(runs);
-    let mut outcomes = std::mem::take(
-        &mut *outcomes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    );
     let mut items = Vec::new();
     for (index, status) in statuses.iter().enumerate() {
         let outcome = outcomes.get_mut(index).and_then(Option::take);

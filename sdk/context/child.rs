@@ -173,21 +173,41 @@ where
     B: FnOnce(DurableContext) -> BFut,
     BFut: Future<Output = Result<T, ErrorObject>>,
 {
-    run_child_summarized(ctx, position, sub_type, serdes, None, body).await
+    run_context(ctx, position, sub_type, serdes, None, body).await
 }
 
-/// What a CONTEXT records instead of a result too large to store: a summary from which its
-/// body, run again, can rebuild the result.
+/// How a map or parallel summarizes a result too large to store, so that its body, run
+/// again, can rebuild the result.
 pub(crate) type Summarize<'s, T> = &'s (dyn Fn(&T) -> String + Send + Sync);
 
-/// [`run_child`], recording `summarize(result)` as the payload of a result too large to
-/// store (an empty payload without it).
-pub(crate) async fn run_child_summarized<T, S, B, BFut>(
+/// [`run_child`] for a batch (map or parallel): a result too large to store is recorded as
+/// `summarize(result)`, and the body may complete while branches it abandoned have records
+/// it does not revisit, so it is not held to visiting them (each nested branch is held to
+/// its own when its body completes).
+pub(crate) async fn run_batch_context<T, S, B, BFut>(
     ctx: &DurableContext,
     position: Position,
     sub_type: &'static str,
     serdes: S,
-    summarize: Option<Summarize<'_, T>>,
+    summarize: Summarize<'_, T>,
+    body: B,
+) -> Result<T, Error>
+where
+    S: Serdes<T>,
+    B: FnOnce(DurableContext) -> BFut,
+    BFut: Future<Output = Result<T, ErrorObject>>,
+{
+    run_context(ctx, position, sub_type, serdes, Some(summarize), body).await
+}
+
+/// The CONTEXT life cycle shared by [`run_child`] and [`run_batch_context`]; `batch` is the
+/// summary of a batch, `None` for other contexts.
+async fn run_context<T, S, B, BFut>(
+    ctx: &DurableContext,
+    position: Position,
+    sub_type: &'static str,
+    serdes: S,
+    batch: Option<Summarize<'_, T>>,
     body: B,
 ) -> Result<T, Error>
 where
@@ -221,7 +241,7 @@ where
         } => (start, replay_children),
     };
     // Replay-only code starts nothing new.
-    if start && ctx.replay_only() {
+    if start && super::scope::replay_only() {
         abandon().await
     }
     if start {
@@ -229,10 +249,9 @@ where
     }
     let child = ctx.child(&position, Some(position.id.clone()));
     let outcome = catch_panic(body(child)).await;
-    // A completed body must have visited everything recorded under it. Not so for a batch
-    // (the only caller that summarizes): it may complete while branches it abandons have
-    // records it never revisits; each nested branch is checked when its own body completes.
-    if summarize.is_none() {
+    // A completed body must have visited everything recorded under it; see
+    // `run_batch_context` for why a batch is not held to it.
+    if batch.is_none() {
         exec.operations.body_completed(&position.digest);
     }
     match outcome {
@@ -253,9 +272,7 @@ where
             let mut update =
                 position.into_update(OperationType::Context, sub_type, OperationAction::Succeed);
             update.payload = Some(if large {
-                summarize
-                    .map(|summarize| summarize(&value))
-                    .unwrap_or_default()
+                batch.map(|summarize| summarize(&value)).unwrap_or_default()
             } else {
                 payload
             });

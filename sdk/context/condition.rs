@@ -174,7 +174,7 @@ where
             }
         };
         // Replay-only code never runs a check.
-        if ctx.replay_only() {
+        if super::scope::replay_only() {
             abandon().await
         }
         let attempt = finished.saturating_add(1);

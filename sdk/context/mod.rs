@@ -146,8 +146,15 @@ impl Position {
     /// the operation's end, once the operation has finished and its outcome is returned
     /// (see [`DurableContext::now`]).
     pub(crate) fn finished(&self, exec: &ExecutionState) {
-        if let Some(end) = exec.operations.end_millis(&self.digest) {
-            self.namespace.advance(end);
+        advance_to_end(&self.namespace, &self.digest, exec);
+    }
+
+    /// What [`finished`](Self::finished) needs, kept apart from the position for an
+    /// operation whose last update consumes it.
+    pub(crate) fn finish(&self) -> Finish {
+        Finish {
+            namespace: Arc::clone(&self.namespace),
+            digest: self.digest,
         }
     }
 
@@ -219,6 +226,27 @@ impl Position {
             type_: ty,
             wait_options: None,
         }
+    }
+}
+
+/// See [`Position::finish`].
+pub(crate) struct Finish {
+    namespace: Arc<Namespace>,
+    digest: [u8; 32],
+}
+
+impl Finish {
+    /// See [`Position::finished`].
+    pub(crate) fn finished(&self, exec: &ExecutionState) {
+        advance_to_end(&self.namespace, &self.digest, exec);
+    }
+}
+
+/// Moves `namespace`'s clock to the recorded end of the operation whose id is the hex of
+/// `digest`.
+fn advance_to_end(namespace: &Namespace, digest: &[u8; 32], exec: &ExecutionState) {
+    if let Some(end) = exec.operations.end_millis(digest) {
+        namespace.advance(end);
     }
 }
 
@@ -309,11 +337,6 @@ impl DurableContext {
     pub(crate) fn namespace(&self) -> Arc<Namespace> {
         scope::active_namespace(self.scope_key())
             .unwrap_or_else(|| Arc::clone(&self.inner.namespace))
-    }
-
-    /// Whether the code being polled only replays (see [`scope`]).
-    pub(crate) fn replay_only(&self) -> bool {
-        scope::replay_only()
     }
 
     /// The wire id of this context's CONTEXT operation (`None` at the root).

@@ -194,30 +194,32 @@ impl Wake for Flag {
 const MAX_REPLAY_ONLY_POLLS: usize = 10_000;
 
 /// Polls replay-only futures until none of them can make progress by itself: each either
-/// finished or waits for something that replay-only code never gets (an operation that was
-/// not finished when it was abandoned).
-pub(crate) fn drain_replay_only<F: Future + ?Sized>(futures: &mut [Scoped<F>]) {
+/// finished (its output is returned, by position) or waits for something that replay-only
+/// code never gets (an operation that was not finished when it was abandoned).
+pub(crate) fn drain_replay_only<F: Future + ?Sized>(
+    futures: &mut [Scoped<F>],
+) -> Vec<Option<F::Output>> {
     let flag = Arc::new(Flag::default());
     let waker = Waker::from(Arc::clone(&flag));
     let mut cx = Context::from_waker(&waker);
-    let mut done = vec![false; futures.len()];
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     for _ in 0..MAX_REPLAY_ONLY_POLLS {
         let mut woken = false;
-        for (future, done) in futures.iter_mut().zip(done.iter_mut()) {
-            if *done {
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_some() {
                 continue;
             }
             flag.0.store(false, Ordering::SeqCst);
-            if Pin::new(&mut *future).poll(&mut cx).is_ready() {
-                *done = true;
-            } else if flag.0.load(Ordering::SeqCst) {
-                woken = true;
+            match Pin::new(&mut *future).poll(&mut cx) {
+                Poll::Ready(value) => *output = Some(value),
+                Poll::Pending => woken |= flag.0.load(Ordering::SeqCst),
             }
         }
         if !woken {
-            return;
+            break;
         }
     }
+    outputs
 }
 
 impl<F: ?Sized> Unpin for Scoped<F> {}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use super::{DurableContext, Name, Position};
+use super::{scope, DurableContext, Name, Position};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
 use crate::replay::{step_decision, Expected, StepDecision, StepSemantics};
@@ -210,7 +210,7 @@ where
             }
             Next::Park => ctx.exec().park().await,
             // Replay-only code never runs a body nor decides about an attempt.
-            Next::Run { .. } | Next::Interrupted { .. } if ctx.replay_only() => abandon().await,
+            Next::Run { .. } | Next::Interrupted { .. } if scope::replay_only() => abandon().await,
             Next::Run { attempt, start } => self.attempt(attempt, start).await,
             Next::Interrupted { attempt } => {
                 let error = error_object(
@@ -283,8 +283,7 @@ where
                 // Return the stored copy, so the first run sees what every replay sees
                 // (decoded now, returned once it is durable).
                 let decoded = decode(&this.serdes, &this.position, &payload);
-                let (namespace, digest) =
-                    (Arc::clone(&this.position.namespace), this.position.digest);
+                let finish = this.position.finish();
                 let mut update = this.position.into_update(
                     OperationType::Step,
                     SUB_TYPE,
@@ -292,9 +291,7 @@ where
                 );
                 update.payload = Some(payload);
                 exec.checkpoint(update).await?;
-                if let Some(end) = exec.operations.end_millis(&digest) {
-                    namespace.advance(end);
-                }
+                finish.finished(&exec);
                 decoded
             }
             Err(error) => attempt_failed(this, error, attempt).await,
