@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::checkpoint::batcher::{BatcherConfig, BatcherStats, Checkpointer};
 use crate::checkpoint::{BoxFuture, DurableService, ServiceError};
+use crate::context::scope::WakeFlag;
 use crate::context::DurableContext;
 use crate::error::{error_object, panic_error_object, Error};
 use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
@@ -224,13 +225,13 @@ pub(crate) async fn execute(
         deadline.checked_sub(margin).unwrap_or(deadline)
     });
     let mut deadline = soft_deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-    let tracker = Arc::new(WakeTracker::default());
+    let tracker = Arc::new(WakeFlag::default());
 
     let outcome = std::future::poll_fn(|cx| {
         if let Some(err) = exec.fatal() {
             return Poll::Ready(Outcome::Fatal(err));
         }
-        let waker = tracker.track(cx.waker());
+        let waker = tracker.waker(Some(cx.waker()));
         let mut tracked = std::task::Context::from_waker(&waker);
         if let Poll::Ready(out) = span.in_scope(|| fut.as_mut().poll(&mut tracked)) {
             return Poll::Ready(match exec.fatal() {
@@ -331,48 +332,6 @@ const EXIT_SLACK: Duration = Duration::from_millis(50);
 fn deadline_margin(deadline: tokio::time::Instant, configured: Duration) -> Duration {
     let total = deadline.saturating_duration_since(tokio::time::Instant::now());
     configured.min(total / 2)
-}
-
-/// Notes whether the handler woke itself while it was polled: then it can still make
-/// progress, whatever the counters say.
-#[derive(Default)]
-struct WakeTracker {
-    woken: std::sync::atomic::AtomicBool,
-    outer: std::sync::Mutex<Option<std::task::Waker>>,
-}
-
-impl WakeTracker {
-    /// A waker for one poll, which forwards to `outer`.
-    fn track(self: &Arc<Self>, outer: &std::task::Waker) -> std::task::Waker {
-        self.woken.store(false, std::sync::atomic::Ordering::SeqCst);
-        let mut slot = self.outer.lock().unwrap_or_else(|p| p.into_inner());
-        if !slot.as_ref().is_some_and(|known| known.will_wake(outer)) {
-            *slot = Some(outer.clone());
-        }
-        std::task::Waker::from(Arc::clone(self))
-    }
-
-    fn woken(&self) -> bool {
-        self.woken.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-impl std::task::Wake for WakeTracker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(outer) = self
-            .outer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            outer.wake_by_ref();
-        }
-    }
 }
 
 /// Stops the checkpoint writer when the invocation is dropped before it finishes (for

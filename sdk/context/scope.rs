@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 /// No time observed yet.
@@ -174,17 +174,50 @@ impl<F: Future + ?Sized> Future for Scoped<F> {
     }
 }
 
-/// A waker that notes that it was woken.
+/// A waker that notes whether it was woken (and passes the wake on, if it has a waker to
+/// pass it to): it tells whether a future woke itself while it was polled, so that it can
+/// still make progress whatever it waits for.
 #[derive(Default)]
-struct Flag(AtomicBool);
+pub(crate) struct WakeFlag {
+    woken: AtomicBool,
+    forward: Mutex<Option<Waker>>,
+}
 
-impl Wake for Flag {
+impl WakeFlag {
+    /// A waker for the next poll, with the flag cleared; wakes are passed on to `forward`.
+    pub(crate) fn waker(self: &Arc<Self>, forward: Option<&Waker>) -> Waker {
+        self.woken.store(false, Ordering::SeqCst);
+        let mut slot = self
+            .forward
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match (forward, slot.as_ref()) {
+            (Some(forward), Some(known)) if known.will_wake(forward) => {}
+            (forward, _) => *slot = forward.cloned(),
+        }
+        Waker::from(Arc::clone(self))
+    }
+
+    /// Whether a waker made by [`waker`](Self::waker) was woken since.
+    pub(crate) fn woken(&self) -> bool {
+        self.woken.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for WakeFlag {
     fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
+        self.woken.store(true, Ordering::SeqCst);
+        let forward = self
+            .forward
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(forward) = forward.as_ref() {
+            forward.wake_by_ref();
+        }
     }
 }
 
@@ -199,9 +232,7 @@ const MAX_REPLAY_ONLY_POLLS: usize = 10_000;
 pub(crate) fn drain_replay_only<F: Future + ?Sized>(
     futures: &mut [Scoped<F>],
 ) -> Vec<Option<F::Output>> {
-    let flag = Arc::new(Flag::default());
-    let waker = Waker::from(Arc::clone(&flag));
-    let mut cx = Context::from_waker(&waker);
+    let flag = Arc::new(WakeFlag::default());
     let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     for _ in 0..MAX_REPLAY_ONLY_POLLS {
         let mut woken = false;
@@ -209,10 +240,10 @@ pub(crate) fn drain_replay_only<F: Future + ?Sized>(
             if output.is_some() {
                 continue;
             }
-            flag.0.store(false, Ordering::SeqCst);
-            match Pin::new(&mut *future).poll(&mut cx) {
+            let waker = flag.waker(None);
+            match Pin::new(&mut *future).poll(&mut Context::from_waker(&waker)) {
                 Poll::Ready(value) => *output = Some(value),
-                Poll::Pending => woken |= flag.0.load(Ordering::SeqCst),
+                Poll::Pending => woken |= flag.woken(),
             }
         }
         if !woken {
