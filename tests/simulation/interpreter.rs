@@ -505,12 +505,7 @@ fn start_node<'a>(
                                     Box::new(SimError(format!("<<n{id} i{i}>>"))) as BoxError
                                 );
                             }
-                            let pad = if pad > 0 {
-                                json!("p".repeat(pad))
-                            } else {
-                                json!(0)
-                            };
-                            Ok(json!({ "out": outcomes, "pad": pad }))
+                            Ok(branch_value(outcomes, pad))
                         }
                     },
                 )
@@ -561,12 +556,7 @@ fn start_node<'a>(
                         if fail {
                             return Err(Box::new(SimError(format!("<<n{id} b{i}>>"))) as BoxError);
                         }
-                        let pad = if pad > 0 {
-                            json!("p".repeat(pad))
-                        } else {
-                            json!(0)
-                        };
-                        Ok(json!({ "out": outcomes, "pad": pad }))
+                        Ok(branch_value(outcomes, pad))
                     })
                 })
                 .collect();
@@ -754,4 +744,15 @@ fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], fu
         _ => result.success_count(),
     };
     json!({ "reason": reason, "decided": decided, "consistent": consistent })
+}
+
+/// What a map item or parallel branch returns: its operations' outcomes, padded with `pad`
+/// bytes to make the batch result large when the program asks for it.
+fn branch_value(outcomes: Vec<Value>, pad: usize) -> Value {
+    let pad = if pad > 0 {
+        json!("p".repeat(pad))
+    } else {
+        json!(0)
+    };
+    json!({ "out": outcomes, "pad": pad })
 }
