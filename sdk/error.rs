@@ -324,11 +324,18 @@ pub(crate) fn panic_error_object(payload: &(dyn std::any::Any + Send)) -> ErrorO
 pub(crate) async fn catch_panic<T>(
     future: impl std::future::Future<Output = Result<T, ErrorObject>>,
 ) -> Result<T, ErrorObject> {
+    unwind_to_error(future).await.and_then(|outcome| outcome)
+}
+
+/// The output of `future`, or the [`panic_error_object`] of a panic while it was polled.
+pub(crate) async fn unwind_to_error<F: std::future::Future>(
+    future: F,
+) -> Result<F::Output, ErrorObject> {
     use futures_util::FutureExt;
-    match std::panic::AssertUnwindSafe(future).catch_unwind().await {
-        Ok(outcome) => outcome,
-        Err(payload) => Err(panic_error_object(&*payload)),
-    }
+    std::panic::AssertUnwindSafe(future)
+        .catch_unwind()
+        .await
+        .map_err(|payload| panic_error_object(&*payload))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::checkpoint::batcher::{BatcherConfig, BatcherStats, Checkpointer};
 use crate::checkpoint::{BoxFuture, DurableService, ServiceError};
 use crate::context::scope::WakeFlag;
 use crate::context::DurableContext;
-use crate::error::{error_object, panic_error_object, Error};
+use crate::error::{error_object, unwind_to_error, Error};
 use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
 use crate::replay::{self, Activity, PendingDecision};
@@ -201,25 +201,12 @@ pub(crate) async fn execute(
 
     // A panic while the handler is built or polled fails the execution like an error
     // would, instead of unwinding through the runtime (queued updates are still written).
-    let mut fut = {
-        use futures_util::FutureExt;
-        let built =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(event, source, ctx)));
-        match built {
-            Ok(fut) => std::panic::AssertUnwindSafe(fut)
-                .catch_unwind()
-                .map(|outcome| {
-                    outcome.unwrap_or_else(|payload| {
-                        Err(HandlerFailure::User(panic_error_object(&*payload)))
-                    })
-                })
-                .boxed(),
-            Err(payload) => {
-                let error = panic_error_object(&*payload);
-                async move { Err(HandlerFailure::User(error)) }.boxed()
-            }
-        }
-    };
+    let handler = Arc::clone(handler);
+    let mut fut = Box::pin(async move {
+        unwind_to_error(async move { handler(event, source, ctx).await })
+            .await
+            .unwrap_or_else(|error| Err(HandlerFailure::User(error)))
+    });
     let soft_deadline = options.deadline.map(|deadline| {
         let margin = deadline_margin(deadline, options.deadline_margin);
         deadline.checked_sub(margin).unwrap_or(deadline)
