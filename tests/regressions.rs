@@ -4,7 +4,7 @@
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -595,4 +595,72 @@ async fn deadline_with_running_step_is_not_pending() {
         .find(|op| op.type_ == OperationType::Wait)
         .unwrap();
     assert_eq!(wait.status, OperationStatus::Started);
+}
+
+/// An operation created before a combinator and given to it as an operand moves the clock
+/// of the operand that awaits it, not its context's: when it lost the race and finishes
+/// later, a replay (where it resolves replay-only) must not move `now()` after the race.
+/// Found by the simulation (seeds 1018969, 1023613, 1024213 and others).
+#[tokio::test]
+async fn losing_operand_created_before_the_combinator_does_not_move_now() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let seen = Arc::clone(&s);
+        async move {
+            let quick = ctx.step("quick", |_| async { Ok::<_, Flaky>(1) });
+            let slow = ctx.wait("slow", Duration::from_secs(60));
+            let slow = async move { slow.await.map(|()| 2) };
+            let winner = ctx
+                .any("first", vec![operand(quick.into_future()), operand(slow)])
+                .await?;
+            seen.lock().unwrap().push(ctx.now());
+            // Suspends past the losing wait's end, so the replay finds it finished.
+            ctx.wait("later", Duration::from_secs(120)).await?;
+            Ok::<_, Error>(winner)
+        }
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.iter().all(|at| *at == seen[0]), "{seen:?}");
+}
+
+/// A batch that completes early (here on a completion predicate) leaves branches it never
+/// revisits in that invocation; their records are not operations the code skipped, so the
+/// completed replay is not flagged as non-deterministic. Found by the simulation (seed 18).
+#[tokio::test]
+async fn batch_completing_early_does_not_flag_unrevisited_branches() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let batch = ctx
+            .map("quotes", vec![1u32, 2], |item_ctx, item, _| async move {
+                item_ctx
+                    .invoke::<u32>(Name::NONE, "pricing", json!({ "item": item }))
+                    .await
+            })
+            .completion(
+                CompletionConfig::new()
+                    .tolerated_failure_percentage(100.0)
+                    .complete_when(|progress| progress.succeeded >= 1),
+            )
+            .await?;
+        Ok::<_, Error>(batch.success_count())
+    })
+    .register_plain("pricing", |event: Value| async move {
+        Ok::<_, Flaky>(json!(event["item"].as_u64().unwrap_or_default() * 10))
+    });
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(execution.result::<usize>().unwrap(), 1);
 }

@@ -288,7 +288,7 @@ impl<T, S: Decode<T>> Callback<T, S> {
         };
         let operation = || self.position.reference("callback");
         if crate::replay::is_terminal(op.status) {
-            self.position.finished(&exec);
+            self.ctx.finished(&self.position.digest);
         }
         match op.status {
             OperationStatus::Succeeded => {

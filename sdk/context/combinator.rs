@@ -90,7 +90,7 @@ impl DurableContext {
         let position = self.reserve(name.into());
         let operands = self.operands(&position, operations);
         if let Some(index) = self.recorded_decision(&position, Kind::All).await? {
-            return match replay_decision(&position, operands, index).await? {
+            return match replay_decision(self, &position, operands, index).await? {
                 Err(err) => Err(err),
                 Ok(_) => Err(inconsistent(&position, index)),
             };
@@ -103,12 +103,12 @@ impl DurableContext {
                 Ok(value) => values[index] = Some(value),
                 Err(err) => {
                     self.record_decision(&position, Kind::All, index).await?;
-                    advance(&position, &namespaces[index..=index]);
+                    advance(self, &namespaces[index..=index]);
                     return Err(err);
                 }
             }
         }
-        advance(&position, &namespaces);
+        advance(self, &namespaces);
         Ok(values.into_iter().flatten().collect())
     }
 
@@ -129,7 +129,7 @@ impl DurableContext {
         let operands = self.operands(&position, operations);
         let namespaces = namespaces(&operands);
         let outcomes = futures_util::future::join_all(operands).await;
-        advance(&position, &namespaces);
+        advance(self, &namespaces);
         outcomes
     }
 
@@ -153,7 +153,7 @@ impl DurableContext {
         let operands = self.operands(&position, operations);
         let count = operands.len();
         if let Some(index) = self.recorded_decision(&position, Kind::Any).await? {
-            return replay_decision(&position, operands, index).await?;
+            return replay_decision(self, &position, operands, index).await?;
         }
         let namespaces = namespaces(&operands);
         let mut errors: Vec<Option<Error>> = (0..count).map(|_| None).collect();
@@ -162,13 +162,13 @@ impl DurableContext {
             match outcome {
                 Ok(value) => {
                     self.record_decision(&position, Kind::Any, index).await?;
-                    advance(&position, &namespaces[index..=index]);
+                    advance(self, &namespaces[index..=index]);
                     return Ok(value);
                 }
                 Err(err) => errors[index] = Some(err),
             }
         }
-        advance(&position, &namespaces);
+        advance(self, &namespaces);
         let first = errors
             .into_iter()
             .flatten()
@@ -228,14 +228,14 @@ impl DurableContext {
             });
         }
         if let Some(index) = self.recorded_decision(&position, Kind::Race).await? {
-            return replay_decision(&position, operands, index).await?;
+            return replay_decision(self, &position, operands, index).await?;
         }
         let namespaces = namespaces(&operands);
         let mut running = indexed(operands);
         match running.next().await {
             Some((index, outcome)) => {
                 self.record_decision(&position, Kind::Race, index).await?;
-                advance(&position, &namespaces[index..=index]);
+                advance(self, &namespaces[index..=index]);
                 outcome
             }
             None => Err(Error::InvalidArgument {
@@ -364,15 +364,16 @@ impl<T> Running<'_, T> {
 
 /// Moves the clock of the combinator's namespace to the latest time the operands that
 /// decided the outcome reached.
-fn advance(position: &Position, namespaces: &[Arc<Namespace>]) {
+fn advance(ctx: &DurableContext, namespaces: &[Arc<Namespace>]) {
     if let Some(latest) = namespaces.iter().map(|namespace| namespace.clock()).max() {
-        position.namespace.advance(latest);
+        ctx.namespace().advance(latest);
     }
 }
 
 /// Replays a recorded decision: the other operands revisit their records replay-only, then
 /// the deciding operand runs again from its records.
 async fn replay_decision<T>(
+    ctx: &DurableContext,
     position: &Position,
     mut operands: Vec<Operand<'_, T>>,
     index: usize,
@@ -388,7 +389,7 @@ async fn replay_decision<T>(
     drop(operands);
     let namespace = Arc::clone(decider.namespace());
     let outcome = decider.await;
-    advance(position, std::slice::from_ref(&namespace));
+    advance(ctx, std::slice::from_ref(&namespace));
     Ok(outcome)
 }
 

@@ -144,7 +144,7 @@ where
         let (state, start) = match recorded.as_ref().map(|op| op.status) {
             None => (initial, true),
             Some(OperationStatus::Succeeded) => {
-                position.finished(&exec);
+                ctx.finished(&position.digest);
                 return decode(stored.as_deref().unwrap_or("null"));
             }
             Some(OperationStatus::Pending) => exec.park().await,
@@ -160,7 +160,7 @@ where
                 (state, status == OperationStatus::Ready)
             }
             Some(status) => {
-                position.finished(&exec);
+                ctx.finished(&position.digest);
                 let error = details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
                     error_object(
                         "WaitForConditionError",
@@ -200,7 +200,7 @@ where
             let mut update = position.update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
             update.error = Some(error.clone());
             exec.checkpoint(update).await?;
-            position.finished(&exec);
+            ctx.finished(&position.digest);
             Err::<S, _>(Error::WaitForConditionFailed {
                 operation: operation(),
                 error: Box::new(error),
@@ -226,7 +226,7 @@ where
                     position.update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
                 update.payload = Some(payload.clone());
                 exec.checkpoint(update).await?;
-                position.finished(&exec);
+                ctx.finished(&position.digest);
                 decode(&payload)
             }
             Ok(WaitDecision::Continue { delay }) => {

@@ -156,7 +156,7 @@ impl<'a, R: DeserializeOwned + Send + 'a> Invoke<'a, R> {
             }))
         };
         if crate::replay::is_terminal(op.status) {
-            position.finished(&exec);
+            ctx.finished(&position.digest);
         }
         match op.status {
             OperationStatus::Succeeded => {

@@ -123,9 +123,6 @@ pub(crate) struct Position {
     pub(crate) id: OperationId,
     /// The SHA-256 digest whose hex is `id`, the key of the operation log.
     pub(crate) digest: [u8; 32],
-    /// The namespace the id was taken from, whose clock the operation moves when it
-    /// finishes.
-    pub(crate) namespace: Arc<Namespace>,
     /// The name, already checked against the `OperationName` schema.
     name: Option<String>,
     /// The name as a wire type, made when the first update needs it (replay needs none).
@@ -140,22 +137,6 @@ pub(crate) struct Position {
 impl Position {
     pub(crate) fn name_str(&self) -> Option<&str> {
         self.name.as_deref()
-    }
-
-    /// Moves the clock of the operation's namespace to the time the service recorded for
-    /// the operation's end, once the operation has finished and its outcome is returned
-    /// (see [`DurableContext::now`]).
-    pub(crate) fn finished(&self, exec: &ExecutionState) {
-        advance_to_end(&self.namespace, &self.digest, exec);
-    }
-
-    /// What [`finished`](Self::finished) needs, kept apart from the position for an
-    /// operation whose last update consumes it.
-    pub(crate) fn finish(&self) -> Finish {
-        Finish {
-            namespace: Arc::clone(&self.namespace),
-            digest: self.digest,
-        }
     }
 
     pub(crate) fn reference(&self, kind: &'static str) -> OperationRef {
@@ -226,27 +207,6 @@ impl Position {
             type_: ty,
             wait_options: None,
         }
-    }
-}
-
-/// See [`Position::finish`].
-pub(crate) struct Finish {
-    namespace: Arc<Namespace>,
-    digest: [u8; 32],
-}
-
-impl Finish {
-    /// See [`Position::finished`].
-    pub(crate) fn finished(&self, exec: &ExecutionState) {
-        advance_to_end(&self.namespace, &self.digest, exec);
-    }
-}
-
-/// Moves `namespace`'s clock to the recorded end of the operation whose id is the hex of
-/// `digest`.
-fn advance_to_end(namespace: &Namespace, digest: &[u8; 32], exec: &ExecutionState) {
-    if let Some(end) = exec.operations.end_millis(digest) {
-        namespace.advance(end);
     }
 }
 
@@ -344,6 +304,18 @@ impl DurableContext {
         self.inner.parent_id.as_ref()
     }
 
+    /// Moves the clock of the namespace that awaits the operation whose id is the hex of
+    /// `digest` (this context's, or that of the combinator operand being polled) to the
+    /// time the service recorded for the operation's end, once the operation has finished
+    /// and its outcome is returned (see [`DurableContext::now`]). The awaiting namespace,
+    /// not the one the id came from: an operation created before a combinator and given to
+    /// it moves the clock of its operand, which counts only if that operand decided.
+    pub(crate) fn finished(&self, digest: &[u8; 32]) {
+        if let Some(end) = self.inner.exec.operations.end_millis(digest) {
+            self.namespace().advance(end);
+        }
+    }
+
     /// Whether this context is replaying operations recorded by an earlier invocation.
     pub fn is_replaying(&self) -> bool {
         self.inner.replaying.load(Ordering::Relaxed)
@@ -378,7 +350,6 @@ impl DurableContext {
             path,
             id,
             digest,
-            namespace,
             clock,
             name,
             wire_name: OnceLock::new(),

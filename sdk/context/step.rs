@@ -205,7 +205,7 @@ where
             .await;
         match next {
             Next::Done(result) => {
-                position.finished(ctx.exec());
+                ctx.finished(&position.digest);
                 result
             }
             Next::Park => ctx.exec().park().await,
@@ -283,7 +283,7 @@ where
                 // Return the stored copy, so the first run sees what every replay sees
                 // (decoded now, returned once it is durable).
                 let decoded = decode(&this.serdes, &this.position, &payload);
-                let finish = this.position.finish();
+                let digest = this.position.digest;
                 let mut update = this.position.into_update(
                     OperationType::Step,
                     SUB_TYPE,
@@ -291,7 +291,7 @@ where
                 );
                 update.payload = Some(payload);
                 exec.checkpoint(update).await?;
-                finish.finished(&exec);
+                this.ctx.finished(&digest);
                 decoded
             }
             Err(error) => attempt_failed(this, error, attempt).await,
@@ -345,7 +345,7 @@ async fn attempt_failed<F, S, T>(
                     .update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
             update.error = Some(error.clone());
             exec.checkpoint(update).await?;
-            this.position.finished(&exec);
+            this.ctx.finished(&this.position.digest);
             Err(Error::StepFailed {
                 operation: this.position.reference("step"),
                 error: Box::new(error),

@@ -61,7 +61,7 @@ impl DurableContext {
             };
             match self.recorded_map(&position, expected, wait_decision).await {
                 WaitDecision::Done => {
-                    position.finished(self.exec());
+                    self.finished(&position.digest);
                     Ok(())
                 }
                 WaitDecision::Park => self.exec().park().await,
@@ -75,7 +75,7 @@ impl DurableContext {
                     // The service may already report the wait as over.
                     match self.exec().operations.with(&position.id, wait_decision) {
                         WaitDecision::Done => {
-                            position.finished(self.exec());
+                            self.finished(&position.digest);
                             Ok(())
                         }
                         _ => self.exec().park().await,
