@@ -664,3 +664,46 @@ async fn batch_completing_early_does_not_flag_unrevisited_branches() {
     );
     assert_eq!(execution.result::<usize>().unwrap(), 1);
 }
+
+/// A checkpoint failure inside a combinator's operand ends the invocation; the combinator
+/// does not treat it as that operand failing (`any` must not go on to report that all
+/// operands failed, and the code after it must not run). Found by the soak (seed 2099858):
+/// the code after `any` ran in the doomed invocation and saw another `now()` than its
+/// replay.
+#[tokio::test]
+async fn checkpoint_failure_in_an_operand_is_not_an_operand_failure() {
+    let after = Arc::new(Mutex::new(Vec::new()));
+    let a = Arc::clone(&after);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let after = Arc::clone(&a);
+        async move {
+            let flaky = ctx
+                .step("flaky", |step| async move {
+                    if step.attempt() == 1 {
+                        return Err(Flaky("first attempt".into()));
+                    }
+                    Ok(1)
+                })
+                .retry(presets::fixed(Duration::from_secs(1)));
+            let outcome = ctx.any("any", vec![flaky.into_future()]).await;
+            after.lock().unwrap().push(format!("{outcome:?}"));
+            outcome
+        }
+    })
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(1))
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(2))
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(3));
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(execution.result::<u32>().unwrap(), 1);
+    let after = after.lock().unwrap().clone();
+    assert!(
+        after.iter().all(|seen| !seen.contains("AllFailed")),
+        "{after:?}"
+    );
+}

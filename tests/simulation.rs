@@ -51,6 +51,10 @@ const REGRESSION_SEEDS: &[u64] = &[
     // resolved replay-only as a loser, so `now()` after the combinator differed on replay
     // (`regressions::losing_operand_created_before_the_combinator_does_not_move_now`).
     1018969, 1023613, 1024213, 1032032, 1034248, 1034531, 1042817, 1043859, 1045160, 1050919,
+    // SDK: `any` took a checkpoint failure in an operand for that operand's failure, and
+    // the code after it ran in the doomed invocation
+    // (`regressions::checkpoint_failure_in_an_operand_is_not_an_operand_failure`).
+    2099858,
     // Simulation model: a wait_for_callback answer counts from the callback's start, not
     // from the submitter's success.
     1032614,

@@ -101,6 +101,7 @@ impl DurableContext {
         while let Some((index, outcome)) = running.next().await {
             match outcome {
                 Ok(value) => values[index] = Some(value),
+                Err(err) if err.is_fatal() => return Err(err),
                 Err(err) => {
                     self.record_decision(&position, Kind::All, index).await?;
                     advance(self, &namespaces[index..=index]);
@@ -138,7 +139,10 @@ impl DurableContext {
     ///
     /// # Errors
     ///
-    /// [`Error::AllFailed`] with the error of the first operand (by position).
+    /// [`Error::AllFailed`] with the error of the first operand (by position). A fatal SDK
+    /// error of an operand ([`Error::Checkpoint`], [`Error::NonDeterministic`]) is returned
+    /// at once, as it is by every combinator: it ends the invocation, it is not an
+    /// operand's failure.
     pub async fn any<'a, T, F>(
         &'a self,
         name: impl Into<Name>,
@@ -165,6 +169,7 @@ impl DurableContext {
                     advance(self, &namespaces[index..=index]);
                     return Ok(value);
                 }
+                Err(err) if err.is_fatal() => return Err(err),
                 Err(err) => errors[index] = Some(err),
             }
         }
@@ -233,6 +238,7 @@ impl DurableContext {
         let namespaces = namespaces(&operands);
         let mut running = indexed(operands);
         match running.next().await {
+            Some((_, Err(err))) if err.is_fatal() => Err(err),
             Some((index, outcome)) => {
                 self.record_decision(&position, Kind::Race, index).await?;
                 advance(self, &namespaces[index..=index]);
@@ -318,7 +324,9 @@ fn namespaces<T>(operands: &[Operand<'_, T>]) -> Vec<Arc<Namespace>> {
         .collect()
 }
 
-/// The operands still running, polled together.
+/// The operands still running, polled together. An operand that ends with a fatal SDK
+/// error (a checkpoint that failed, non-determinism) does not decide anything: the
+/// combinators return that error at once and record nothing, and the invocation ends.
 ///
 /// Every pass polls every running operand, in index order, so that each of them has been
 /// polled (and has replayed what it recorded in earlier invocations) before an outcome is
