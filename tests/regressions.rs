@@ -707,3 +707,41 @@ async fn checkpoint_failure_in_an_operand_is_not_an_operand_failure() {
         "{after:?}"
     );
 }
+
+/// Likewise, a checkpoint failure inside a child context's body ends the invocation: the
+/// context does not fail with it (which the code after it could catch and go on from).
+#[tokio::test]
+async fn checkpoint_failure_in_a_child_context_is_not_a_context_failure() {
+    let after = Arc::new(Mutex::new(Vec::new()));
+    let a = Arc::clone(&after);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let after = Arc::clone(&a);
+        async move {
+            let outcome = ctx
+                .run_in_child_context("child", |child| async move {
+                    child.step("inner", |_| async { Ok::<_, Flaky>(1) }).await
+                })
+                .await;
+            after.lock().unwrap().push(format!("{outcome:?}"));
+            outcome
+        }
+    })
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(1))
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(2))
+    .fault(lambda_durable::testing::Fault::invalid_token().at_call(3));
+    let execution = runner.run(Value::Null).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(execution.result::<u32>().unwrap(), 1);
+    let after = after.lock().unwrap().clone();
+    assert!(
+        after
+            .iter()
+            .all(|seen| !seen.contains("ChildContextFailed")),
+        "{after:?}"
+    );
+}

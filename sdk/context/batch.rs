@@ -864,7 +864,7 @@ where
             match run_child(batch_ctx, position, kind.item_sub_type, JsonSerdes, body).await {
                 Ok(value) => Ok(Ok(value)),
                 Err(Error::ChildContextFailed { error, .. }) => Ok(Err(*error)),
-                Err(err @ Error::Checkpoint { .. }) => Err(err.to_error_object()),
+                Err(err) if err.is_fatal() => Err(err.to_error_object()),
                 Err(err) => Ok(Err(err.to_error_object())),
             }
         }

@@ -249,6 +249,14 @@ where
     }
     let child = ctx.child(&position, Some(position.id.clone()));
     let outcome = catch_panic(body(child)).await;
+    // A fatal SDK error inside the body (a failed checkpoint, non-determinism) ends the
+    // invocation; it is not the context's failure, which the caller could catch and go on
+    // from.
+    if outcome.is_err() {
+        if let Some(fatal) = exec.fatal() {
+            return Err(fatal);
+        }
+    }
     // A completed body must have visited everything recorded under it; see
     // `run_batch_context` for why a batch is not held to it.
     if batch.is_none() {
