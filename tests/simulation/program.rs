@@ -107,9 +107,6 @@ impl Features {
             // Values over the service's payload limit fail the step with
             // `PayloadTooLarge`, which the model does not compute yet.
             large_step_payloads: false,
-            // The model does not compute the recorded message of a panicking attempt yet
-            // (`Panic: panicked: ...`); panics are covered by `tests/regressions.rs`.
-            panics: false,
             ..Self::all()
         }
     }
@@ -655,6 +652,7 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
             retry,
             at_most_once,
             large,
+            panics,
             ..
         } => {
             let max = retry.max_attempts();
@@ -674,7 +672,16 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
             } else {
                 err(
                     *id,
-                    error_value("StepError", Some(&format!("n{id} a{max}"))),
+                    // The body panics on its first attempt (when `panics`), so a step
+                    // whose last attempt is its first fails with the panic's message.
+                    error_value(
+                        "StepError",
+                        Some(&if *panics && max == 1 {
+                            format!("n{id} panic")
+                        } else {
+                            format!("n{id} a{max}")
+                        }),
+                    ),
                 )
             };
             Expect {
