@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, OperationRef};
-use crate::wire::ErrorObject;
+use crate::wire::{CheckpointDurableExecutionRequest, ErrorObject};
 
 /// The largest `CheckpointDurableExecution` request body (JSON) the SDK sends with more
 /// than one update: 750 KiB.
@@ -106,6 +106,44 @@ pub(crate) fn json_size<T: Serialize + ?Sized>(value: &T) -> usize {
         Ok(()) => counter.0,
         Err(_) => usize::MAX,
     }
+}
+
+/// The JSON size of `request`, which has no updates yet, once it has some: the request
+/// with its `Updates` key and empty array.
+pub(crate) fn envelope_size(request: &CheckpointDurableExecutionRequest) -> usize {
+    debug_assert!(request.updates.is_empty());
+    // An empty `Updates` is left out of the JSON: add `,"Updates":[]`.
+    json_size(request).saturating_add(r#","Updates":[]"#.len())
+}
+
+/// The JSON size of a request of `bytes` once an update of `size` bytes joins it (with a
+/// comma unless it is the `first`).
+pub(crate) fn add_update(bytes: usize, first: bool, size: usize) -> usize {
+    bytes
+        .saturating_add(size)
+        .saturating_add(usize::from(!first))
+}
+
+/// The JSON size of `request` whose updates measure `update_sizes` (each its
+/// [`json_size`]), without serializing the updates again.
+pub(crate) fn request_size(
+    request: &CheckpointDurableExecutionRequest,
+    update_sizes: &[usize],
+) -> usize {
+    if update_sizes.is_empty() {
+        return json_size(request);
+    }
+    let head = CheckpointDurableExecutionRequest {
+        checkpoint_token: request.checkpoint_token.clone(),
+        client_token: request.client_token.clone(),
+        updates: Vec::new(),
+    };
+    update_sizes
+        .iter()
+        .enumerate()
+        .fold(envelope_size(&head), |bytes, (index, size)| {
+            add_update(bytes, index == 0, *size)
+        })
 }
 
 /// A writer that only counts bytes.
@@ -341,6 +379,49 @@ fn stack_cost(lines: &[String]) -> usize {
 mod tests {
     use super::*;
     use crate::wire::{OperationAction, OperationType, OperationUpdate, StepOptions};
+
+    /// The size of a request from its updates' sizes is the size of its JSON.
+    #[test]
+    fn request_sizes_add_up_from_their_updates() {
+        let mut request = CheckpointDurableExecutionRequest {
+            checkpoint_token: crate::wire::CheckpointToken::try_from("dG9rZW4=").unwrap(),
+            client_token: Some(crate::wire::ClientToken::try_from("abc-7").unwrap()),
+            updates: Vec::new(),
+        };
+        let mut sizes = Vec::new();
+        for n in 0..4 {
+            assert_eq!(
+                request_size(&request, &sizes),
+                serde_json::to_vec(&request).unwrap().len()
+            );
+            let mut update = OperationUpdate {
+                action: OperationAction::Succeed,
+                callback_options: None,
+                chained_invoke_options: None,
+                context_options: None,
+                error: None,
+                id: crate::wire::OperationId::try_from(format!("op-{n}").as_str()).unwrap(),
+                name: None,
+                parent_id: None,
+                payload: Some(format!("\"quoted {n}\" \\ é\n")),
+                step_options: None,
+                sub_type: None,
+                type_: OperationType::Step,
+                wait_options: None,
+            };
+            if n == 2 {
+                update.step_options = Some(StepOptions {
+                    next_attempt_delay_seconds: std::num::NonZeroU64::new(3),
+                });
+            }
+            sizes.push(json_size(&update));
+            request.updates.push(update);
+        }
+        assert_eq!(
+            request_size(&request, &sizes),
+            serde_json::to_vec(&request).unwrap().len()
+        );
+    }
 
     fn error(message: Option<&str>, data: Option<&str>, stack: &[&str]) -> ErrorObject {
         ErrorObject {

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{DurableService, ServiceError};
 use crate::error::Error;
-use crate::limits::{self, MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
+use crate::limits::{self, add_update, envelope_size, MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST};
 use crate::log::{IdHasher, IdMap, Operations};
 use crate::wire::{
     CheckpointDurableExecutionRequest, CheckpointToken, ClientToken,
@@ -438,22 +438,6 @@ fn internal(message: String) -> Error {
         message,
         retryable: false,
     }
-}
-
-/// The JSON size of `request`, which has no updates yet, once it has some: the request
-/// with its `Updates` key and empty array.
-fn envelope_size(request: &CheckpointDurableExecutionRequest) -> usize {
-    debug_assert!(request.updates.is_empty());
-    // An empty `Updates` is left out of the JSON: add `,"Updates":[]`.
-    limits::json_size(request).saturating_add(r#","Updates":[]"#.len())
-}
-
-/// The JSON size of a request of `bytes` once an update of `size` bytes joins it (with a
-/// comma unless it is the `first`).
-fn add_update(bytes: usize, first: bool, size: usize) -> usize {
-    bytes
-        .saturating_add(size)
-        .saturating_add(usize::from(!first))
 }
 
 #[cfg(test)]

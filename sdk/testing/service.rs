@@ -748,10 +748,15 @@ impl ExecutionRecord {
         if !self.live_token_matches(token) {
             return Err(invalid_parameter(INVALID_TOKEN));
         }
-        validate::request_size(request).map_err(invalid_parameter)?;
+        // Each update is measured once, for the request limit and for the statistics.
+        let sizes: Vec<usize> = request
+            .updates
+            .iter()
+            .map(crate::limits::json_size)
+            .collect();
+        validate::request_size(request, &sizes).map_err(invalid_parameter)?;
         validate::request(&request.updates, |id| self.get(id)).map_err(invalid_parameter)?;
-        for update in &request.updates {
-            let size = crate::limits::json_size(update);
+        for (update, size) in request.updates.iter().zip(sizes) {
             self.stats.update_bytes += u64::try_from(size).unwrap_or(u64::MAX);
             self.apply(update);
         }

@@ -54,11 +54,14 @@ pub(crate) const TOO_MANY_UPDATES: &str = "Cannot checkpoint more than 250 updat
 /// it is larger; its payload and error limits apply, see [`request`]).
 pub(crate) fn request_size(
     request: &CheckpointDurableExecutionRequest,
+    update_sizes: &[usize],
 ) -> Result<(), &'static str> {
     if request.updates.len() > MAX_UPDATES_PER_REQUEST {
         return Err(TOO_MANY_UPDATES);
     }
-    if request.updates.len() > 1 && json_size(request) > MAX_REQUEST_BYTES {
+    if request.updates.len() > 1
+        && crate::limits::request_size(request, update_sizes) > MAX_REQUEST_BYTES
+    {
         return Err(REQUEST_TOO_LARGE);
     }
     Ok(())
