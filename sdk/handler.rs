@@ -16,7 +16,8 @@ use crate::context::DurableContext;
 use crate::error::{error_object, unwind_to_error, Error};
 use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
-use crate::replay::{self, Activity, PendingDecision};
+use crate::replay::pending::{Activity, PendingDecision};
+use crate::replay::{self};
 use crate::state::ExecutionState;
 use crate::wire::{
     DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject,
@@ -176,9 +177,7 @@ pub(crate) async fn execute(
         .iter()
         .find(|op| op.type_ == OperationType::Execution)
         .map(|op| op.id.clone());
-    let replaying = operations
-        .iter()
-        .any(|op| op.type_ != OperationType::Execution);
+    let replaying = replay::completion::replaying_at_start(operations.iter().map(|op| op.type_));
 
     let store = Arc::new(Operations::new(operations));
     let (checkpointer, batcher_task) = Checkpointer::spawn(
@@ -237,7 +236,7 @@ pub(crate) async fn execute(
             active: exec.active_count(),
             parked: exec.parked_count(),
         };
-        match replay::when_pending(activity, deadline_passed) {
+        match replay::pending::when_pending(activity, deadline_passed) {
             PendingDecision::KeepRunning => Poll::Pending,
             PendingDecision::Suspend => Poll::Ready(Outcome::Quiescent),
             PendingDecision::EndForRetry => Poll::Ready(Outcome::Deadline),
@@ -280,13 +279,9 @@ pub(crate) async fn execute(
         Outcome::Done(result) => {
             // A replay that completes must have asked for every operation its history holds
             // under the bodies that ran to their end; otherwise the code changed.
-            match exec.operations.first_unvisited() {
-                Some((id, found)) => fatal_output(Error::NonDeterministic {
-                    id,
-                    expected: "no further operation (the handler returned)".to_string(),
-                    found,
-                }),
-                None => {
+            match replay::completion::on_return(exec.operations.first_unvisited()) {
+                Err(err) => fatal_output(err),
+                Ok(()) => {
                     complete(&exec, &checkpointer, execution_id.as_ref(), result, options).await
                 }
             }

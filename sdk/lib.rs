@@ -83,7 +83,7 @@ pub mod wait_strategy;
 pub mod wire;
 
 pub use context::{
-    branch, BatchItem, BatchItemStatus, BatchResult, Branch, Callback, ChildContext,
+    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, Branch, Callback, ChildContext,
     CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
     Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
 };

@@ -9,9 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::wire::{
-    CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, ExecutionDetails,
-    Operation, OperationId, OperationName, OperationStatus, OperationSubType, OperationType,
-    StepDetails, Timestamp, WaitDetails,
+    CallbackDetails, ChainedInvokeDetails, ErrorObject, ExecutionDetails, Operation, OperationId,
+    OperationStatus, OperationSubType, OperationType, Timestamp, WaitDetails,
 };
 
 /// A fast hasher for operation ids.
@@ -227,7 +226,9 @@ impl OpRecord {
 
     /// The wire form (without the parent id), for the operations that read more than
     /// replay does.
+    #[cfg(test)]
     pub(crate) fn to_wire(&self, id: &str) -> Operation {
+        use crate::wire::{ContextDetails, OperationName, StepDetails};
         let mut op = Operation {
             callback_details: None,
             chained_invoke_details: None,
@@ -328,6 +329,14 @@ impl OpRecord {
             Details::Callback(callback) => callback.error.as_ref(),
             Details::ChainedInvoke(invoke) => invoke.error.as_ref(),
             Details::None | Details::Wait(_) | Details::Execution(_) => None,
+        }
+    }
+
+    /// `CallbackDetails.CallbackId`.
+    pub(crate) fn callback_id(&self) -> Option<&str> {
+        match &self.details {
+            Details::Callback(callback) => callback.callback_id.as_ref().map(|id| id.as_str()),
+            _ => None,
         }
     }
 
@@ -489,6 +498,7 @@ impl Operations {
 
     /// A copy of the operation with this id in its wire form (without its parent id), if
     /// the log has it.
+    #[cfg(test)]
     pub(crate) fn get(&self, id: &str) -> Option<Operation> {
         self.lock().get(id).map(|record| record.to_wire(id))
     }

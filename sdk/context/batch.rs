@@ -15,8 +15,10 @@ use super::child::{run_batch_context, run_child};
 use super::scope::{drain_replay_only, Scoped};
 use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
+use crate::replay;
+use crate::replay::batch::Rules;
 use crate::serdes::JsonSerdes;
-use crate::wire::{ErrorObject, OperationStatus};
+use crate::wire::ErrorObject;
 
 type BranchFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, ErrorObject>> + Send + 'a>>;
 type BranchBody<'a, R> = Box<dyn FnOnce(DurableContext) -> BranchFuture<'a, R> + Send + 'a>;
@@ -85,20 +87,21 @@ pub struct BatchProgress {
 /// its branches: it completes with a [`BatchResult`] that tells what happened.
 #[derive(Clone, Default)]
 pub struct CompletionConfig {
-    min_successful: Option<usize>,
-    tolerated_failure_count: Option<usize>,
-    tolerated_failure_percentage: Option<f64>,
+    rules: Rules,
     predicate: Option<Predicate>,
 }
 
 impl fmt::Debug for CompletionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompletionConfig")
-            .field("min_successful", &self.min_successful)
-            .field("tolerated_failure_count", &self.tolerated_failure_count)
+            .field("min_successful", &self.rules.min_successful)
+            .field(
+                "tolerated_failure_count",
+                &self.rules.tolerated_failure_count,
+            )
             .field(
                 "tolerated_failure_percentage",
-                &self.tolerated_failure_percentage,
+                &self.rules.tolerated_failure_percentage,
             )
             .field("predicate", &self.predicate.is_some())
             .finish()
@@ -128,20 +131,20 @@ impl CompletionConfig {
 
     /// Complete once this many branches succeeded (at least 1).
     pub fn min_successful(mut self, count: usize) -> Self {
-        self.min_successful = Some(count);
+        self.rules.min_successful = Some(count);
         self
     }
 
     /// Complete (with [`CompletionReason::FailureToleranceExceeded`]) once more than this
     /// many branches failed.
     pub fn tolerated_failure_count(mut self, count: usize) -> Self {
-        self.tolerated_failure_count = Some(count);
+        self.rules.tolerated_failure_count = Some(count);
         self
     }
 
     /// Complete once more than this percentage (0 to 100) of all branches failed.
     pub fn tolerated_failure_percentage(mut self, percentage: f64) -> Self {
-        self.tolerated_failure_percentage = Some(percentage);
+        self.rules.tolerated_failure_percentage = Some(percentage);
         self
     }
 
@@ -156,62 +159,16 @@ impl CompletionConfig {
     }
 
     fn validate(&self, total: usize) -> Result<(), String> {
-        if self.min_successful == Some(0) {
-            return Err("min_successful must be at least 1".to_string());
-        }
-        if let Some(min) = self.min_successful {
-            if min > total {
-                return Err(format!(
-                    "min_successful is {min} but there are only {total} branches"
-                ));
-            }
-        }
-        if let Some(pct) = self.tolerated_failure_percentage {
-            if !(0.0..=100.0).contains(&pct) {
-                return Err(format!(
-                    "tolerated_failure_percentage must be between 0 and 100, got {pct}"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn has_criteria(&self) -> bool {
-        self.min_successful.is_some()
-            || self.tolerated_failure_count.is_some()
-            || self.tolerated_failure_percentage.is_some()
-    }
-
-    fn tolerance_exceeded(&self, progress: &BatchProgress) -> bool {
-        if !self.has_criteria() {
-            return progress.failed > 0;
-        }
-        let count = self
-            .tolerated_failure_count
-            .is_some_and(|count| progress.failed > count);
-        let pct = self.tolerated_failure_percentage.is_some_and(|pct| {
-            progress.total > 0 && (progress.failed as f64 / progress.total as f64) * 100.0 > pct
-        });
-        count || pct
+        replay::batch::validate(&self.rules, total)
     }
 
     /// Whether the batch is complete, and why.
     fn completion(&self, progress: &BatchProgress) -> Option<CompletionReason> {
-        let all_done = progress.succeeded + progress.failed == progress.total;
-        let min_reached = self
-            .min_successful
-            .is_some_and(|min| progress.succeeded >= min);
-        if self.tolerance_exceeded(progress) {
-            Some(CompletionReason::FailureToleranceExceeded)
-        } else if all_done {
-            Some(CompletionReason::AllCompleted)
-        } else if min_reached {
-            Some(CompletionReason::MinSuccessfulReached)
-        } else if self.predicate.as_ref().is_some_and(|p| p(progress)) {
-            Some(CompletionReason::PredicateSatisfied)
-        } else {
-            None
-        }
+        replay::batch::completion(&self.rules, progress, |progress| {
+            self.predicate
+                .as_ref()
+                .is_some_and(|predicate| predicate(progress))
+        })
     }
 }
 
@@ -629,8 +586,7 @@ where
             // A batch that already succeeded only runs again to rebuild a result too large to
             // store, from the summary it recorded instead.
             let rebuild = exec.operations.visit(&batch_digest, |op| {
-                op.filter(|op| op.status == OperationStatus::Succeeded)
-                    .map(|op| op.result().unwrap_or_default().to_string())
+                replay::batch::recorded_summary(op).map(str::to_string)
             });
             if let Some(summary) = rebuild {
                 return rebuild_batch(&batch_ctx, kind, settings.nesting, pending, &summary).await;
@@ -731,34 +687,12 @@ fn item<R>(
 type BranchRun<'a, R> =
     Pin<Box<dyn Future<Output = (usize, Result<Result<R, ErrorObject>, ErrorObject>)> + Send + 'a>>;
 
-/// What a batch records instead of a result too large to store: why it completed and what
-/// became of each branch, one letter per branch (`S` succeeded, `F` failed, `R` started
-/// and unfinished, `-` never started). The branches' own records hold the rest.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BatchSummary {
-    completion_reason: CompletionReason,
-    total_count: usize,
-    branches: String,
-}
-
 fn summarize<R>(result: &BatchResult<R>) -> String {
-    let mut branches = vec![b'-'; result.total_count];
-    for item in &result.items {
-        if let Some(slot) = branches.get_mut(item.index) {
-            *slot = match item.status {
-                BatchItemStatus::Succeeded => b'S',
-                BatchItemStatus::Failed => b'F',
-                BatchItemStatus::Started => b'R',
-            };
-        }
-    }
-    let summary = BatchSummary {
-        completion_reason: result.completion_reason,
-        total_count: result.total_count,
-        branches: String::from_utf8(branches).unwrap_or_default(),
-    };
-    serde_json::to_string(&summary).unwrap_or_default()
+    replay::batch::summarize(
+        result.completion_reason,
+        result.total_count,
+        result.items.iter().map(|item| (item.index, item.status)),
+    )
 }
 
 /// Rebuilds the result of a batch whose result was too large to store, following its
@@ -774,31 +708,14 @@ async fn rebuild_batch<'a, R>(
 where
     R: Serialize + DeserializeOwned + Send + 'a,
 {
-    let summary: BatchSummary = serde_json::from_str(summary).map_err(|err| {
-        crate::error::error_object(
-            "NonDeterministicExecutionError",
-            &format!(
-                "the recorded summary of the {} cannot be read ({err}); was it recorded by another version of the SDK?",
-                kind.label
-            ),
-        )
-    })?;
-    if summary.total_count != pending.len() || summary.branches.len() != pending.len() {
-        return Err(crate::error::error_object(
-            "NonDeterministicExecutionError",
-            &format!(
-                "the {} recorded {} branches but the code gives {}",
-                kind.label,
-                summary.total_count,
-                pending.len()
-            ),
-        ));
-    }
-    let statuses = summary.branches.as_bytes();
+    let non_deterministic =
+        |message: String| crate::error::error_object("NonDeterministicExecutionError", &message);
+    let plan = replay::batch::rebuild_plan(summary, pending.len(), kind.label)
+        .map_err(non_deterministic)?;
     // Every branch the summary lists runs again, replay-only, in index order.
     let mut runs = Vec::new();
     for (index, position, body) in pending {
-        if statuses.get(index).is_none_or(|status| *status == b'-') {
+        if !plan.fates.get(index).is_some_and(|fate| fate.replays()) {
             continue;
         }
         let branch: BranchRun<'_, R> =
@@ -806,7 +723,7 @@ where
         runs.push(Scoped::replay_only(branch));
     }
     let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
-        (0..statuses.len()).map(|_| None).collect();
+        (0..plan.fates.len()).map(|_| None).collect();
     for (index, outcome) in drain_replay_only(&mut runs).into_iter().flatten() {
         if let Some(slot) = outcomes.get_mut(index) {
             *slot = Some(outcome.unwrap_or_else(Err));
@@ -814,35 +731,28 @@ where
     }
     drop(runs);
     let mut items = Vec::new();
-    for (index, status) in statuses.iter().enumerate() {
-        let outcome = outcomes.get_mut(index).and_then(Option::take);
-        let rebuilt = match (status, outcome) {
-            (b'-', _) => None,
-            (b'R', _) => item::<R>(index, None, true),
-            (b'S', Some(Ok(value))) => item(index, Some(Ok(value)), true),
-            (b'F', Some(Err(error))) => item(index, Some(Err(error)), true),
-            (status, outcome) => {
-                return Err(crate::error::error_object(
-                    "NonDeterministicExecutionError",
-                    &format!(
-                        "branch {index} of the {} was recorded as {} but replays as {}",
-                        kind.label,
-                        char::from(*status),
-                        match outcome {
-                            Some(Ok(_)) => "succeeded",
-                            Some(Err(_)) => "failed",
-                            None => "unfinished",
-                        }
-                    ),
-                ))
+    for (index, (fate, outcome)) in plan.fates.iter().zip(outcomes).enumerate() {
+        let replayed = outcome.as_ref().map(Result::is_ok);
+        let status = replay::batch::rebuilt_branch(index, *fate, replayed, kind.label)
+            .map_err(non_deterministic)?;
+        items.extend(status.map(|status| {
+            let (result, error) = match outcome {
+                Some(Ok(value)) if status == BatchItemStatus::Succeeded => (Some(value), None),
+                Some(Err(error)) if status == BatchItemStatus::Failed => (None, Some(error)),
+                _ => (None, None),
+            };
+            BatchItem {
+                index,
+                status,
+                result,
+                error,
             }
-        };
-        items.extend(rebuilt);
+        }));
     }
     Ok(BatchResult {
         items,
-        completion_reason: summary.completion_reason,
-        total_count: summary.total_count,
+        completion_reason: plan.reason,
+        total_count: plan.total,
     })
 }
 

@@ -9,12 +9,15 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use super::child::run_child;
+use super::lifecycle::Op;
 use super::{DurableContext, Name, Position};
-use crate::error::{error_object, Error};
-use crate::replay::Expected;
+use crate::error::Error;
+use crate::replay::callback::{
+    outcome, registration, submitter_failure, CallbackOutcome, Registration, WaitForCallbackFailure,
+};
 use crate::retry::RetryStrategy;
 use crate::serdes::{Decode, JsonSerdes, RawString};
-use crate::wire::{CallbackOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
+use crate::wire::{CallbackOptions, ErrorObject, OperationAction, OperationType};
 
 const SUB_TYPE: &str = "Callback";
 
@@ -212,49 +215,46 @@ where
 {
     async fn register(self) -> Result<Callback<T, S>, Error> {
         let ctx = self.ctx;
-        let position = self.position;
-        ctx.check_name(&position, "callback")?;
-        let invalid = |message: String| Error::InvalidArgument {
-            operation: position.reference("callback"),
-            message,
+        let op = Op::open(
+            ctx,
+            self.position,
+            OperationType::Callback,
+            SUB_TYPE,
+            "callback",
+        )?;
+        let timeout = timeout_seconds(self.timeout).map_err(|message| op.invalid(message))?;
+        let heartbeat =
+            timeout_seconds(self.heartbeat_timeout).map_err(|message| op.invalid(message))?;
+        // `None` to start, else the recorded id (`None` if the service gave none).
+        let owned = |registration: Registration<'_>| match registration {
+            Registration::Start => None,
+            Registration::Registered(id) => Some(Some(id.to_string())),
+            Registration::MissingId => Some(None),
         };
-        let timeout = timeout_seconds(self.timeout).map_err(invalid)?;
-        let heartbeat = timeout_seconds(self.heartbeat_timeout).map_err(invalid)?;
-        let expected = Expected {
-            ty: OperationType::Callback,
-            sub_type: SUB_TYPE,
-            name: position.name_str(),
-        };
-        let exec = Arc::clone(ctx.exec());
-        if ctx.recorded(&position, expected).await.is_none() {
-            let mut update =
-                position.update(OperationType::Callback, SUB_TYPE, OperationAction::Start);
+        let mut registered = op.decide(|record| owned(registration(record))).await;
+        if registered.is_none() {
+            let mut update = op.update(OperationAction::Start);
             update.callback_options = Some(CallbackOptions {
                 timeout_seconds: timeout,
                 heartbeat_timeout_seconds: heartbeat,
             });
-            exec.checkpoint(update).await?;
+            op.write(update).await?;
+            registered = op.decide_again(|record| owned(registration(record)));
         }
-        let callback_id = exec
-            .operations
-            .get(&position.id)
-            .and_then(|op| op.callback_details)
-            .and_then(|details| details.callback_id)
-            .map(|id| id.to_string());
-        let Some(callback_id) = callback_id else {
+        let Some(Some(callback_id)) = registered else {
             let err = Error::Checkpoint {
                 message: format!(
                     "{}: the service did not return a callback id",
-                    position.reference("callback")
+                    op.reference()
                 ),
                 retryable: false,
             };
-            exec.fail(err.clone());
+            op.exec().fail(err.clone());
             return Err(err);
         };
         Ok(Callback {
             ctx: ctx.clone(),
-            position,
+            position: op.position,
             callback_id,
             serdes: self.serdes,
             result: PhantomData,
@@ -276,44 +276,42 @@ impl<T, S: Decode<T>> Callback<T, S> {
     /// callback was cancelled or stopped), [`Error::CallbackTimedOut`] when it timed out,
     /// [`Error::Serialization`] when the result does not deserialize as `T`.
     pub async fn result(self) -> Result<T, Error> {
-        let exec = Arc::clone(self.ctx.exec());
-        let Some(op) = exec.operations.get(&self.position.id) else {
-            exec.park().await
-        };
-        let details = op.callback_details.as_ref();
-        let recorded_error = || {
-            Box::new(details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
-                error_object("CallbackError", &format!("callback ended {}", op.status))
-            }))
-        };
-        let operation = || self.position.reference("callback");
-        if crate::replay::is_terminal(op.status) {
-            self.ctx.finished(&self.position.digest);
-        }
-        match op.status {
-            OperationStatus::Succeeded => {
-                let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");
-                self.serdes
-                    .decode(text)
-                    .map_err(|err| Error::Serialization {
-                        operation: operation(),
-                        action: "deserialize",
-                        message: err.to_string(),
-                    })
+        let Callback {
+            ctx,
+            position,
+            serdes,
+            ..
+        } = self;
+        // Registered already: the record was looked up and checked when it was created.
+        let op = Op::open(
+            &ctx,
+            position,
+            OperationType::Callback,
+            SUB_TYPE,
+            "callback",
+        )?;
+        let outcome = op.decide_again(|record| match outcome(record) {
+            CallbackOutcome::Park => None,
+            CallbackOutcome::Succeeded(text) => Some(
+                serdes
+                    .decode(text.unwrap_or("null"))
+                    .map_err(|err| op.serialization("deserialize", err)),
+            ),
+            CallbackOutcome::Failed(error) => Some(Err(Error::CallbackFailed {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
+            CallbackOutcome::TimedOut(error) => Some(Err(Error::CallbackTimedOut {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
+        });
+        match outcome {
+            Some(result) => {
+                op.finished();
+                result
             }
-            OperationStatus::TimedOut => Err(Error::CallbackTimedOut {
-                operation: operation(),
-                error: recorded_error(),
-            }),
-            OperationStatus::Failed | OperationStatus::Cancelled | OperationStatus::Stopped => {
-                Err(Error::CallbackFailed {
-                    operation: operation(),
-                    error: recorded_error(),
-                })
-            }
-            OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-                exec.park().await
-            }
+            None => op.park().await,
         }
     }
 }
@@ -441,20 +439,17 @@ where
 }
 
 /// Maps the failure of the wait-for-callback context back to the error of the operation
-/// that caused it, so callers see the same distinct errors as with `create_callback`.
-///
-/// Only the context's own record is used, on the first run as on a replay: the service
-/// may leave the children of a finished context out of the state (PROTOCOL.md 9.6), so
-/// looking at them would give a replay another error than the run it repeats.
+/// that caused it (see [`submitter_failure`]), so callers see the same distinct errors as
+/// with `create_callback`.
 fn unwrap_context_error(err: Error, operation: crate::error::OperationRef) -> Error {
     let Error::ChildContextFailed { error, .. } = err else {
         return err;
     };
     let error: Box<ErrorObject> = error;
-    match error.error_type.as_deref() {
-        Some("CallbackError") => Error::CallbackFailed { operation, error },
-        Some("CallbackTimeoutError") => Error::CallbackTimedOut { operation, error },
-        Some("StepError") => Error::StepFailed { operation, error },
-        _ => Error::ChildContextFailed { operation, error },
+    match submitter_failure(error.error_type.as_deref()) {
+        WaitForCallbackFailure::Callback => Error::CallbackFailed { operation, error },
+        WaitForCallbackFailure::CallbackTimedOut => Error::CallbackTimedOut { operation, error },
+        WaitForCallbackFailure::Submitter => Error::StepFailed { operation, error },
+        WaitForCallbackFailure::Context => Error::ChildContextFailed { operation, error },
     }
 }

@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use super::{DurableContext, Name, Position};
+use super::lifecycle::Op;
+use super::{scope, DurableContext, Name, Position};
 use crate::error::{catch_panic, user_error_object, Error};
-use crate::limits::REPLAY_CHILDREN_THRESHOLD_BYTES;
-use crate::log::OpRecord;
-use crate::replay::Expected;
+use crate::replay::context::{
+    context_decision, must_visit_records, on_failure, on_success, ContextDecision, OnFailure,
+    OnSuccess,
+};
 use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
-use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationStatus, OperationType};
+use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationType};
 
 /// A child context being configured; `.await` it to run it. Created by
 /// [`DurableContext::run_in_child_context`].
@@ -117,47 +119,6 @@ where
     }
 }
 
-/// What a CONTEXT operation does at this point of the replay.
-pub(crate) enum ContextDecision {
-    /// Return the recorded result without running the body.
-    Succeeded(Option<String>),
-    /// Raise the recorded error.
-    Failed(ErrorObject),
-    /// Run the body; checkpoint START first when `start`, and checkpoint the outcome
-    /// unless `replay_children` (the context already succeeded).
-    Run { start: bool, replay_children: bool },
-}
-
-pub(crate) fn context_decision(op: Option<&OpRecord>) -> ContextDecision {
-    let Some(op) = op else {
-        return ContextDecision::Run {
-            start: true,
-            replay_children: false,
-        };
-    };
-    match op.status {
-        OperationStatus::Succeeded => {
-            if op.replay_children().unwrap_or(false) {
-                ContextDecision::Run {
-                    start: false,
-                    replay_children: true,
-                }
-            } else {
-                ContextDecision::Succeeded(op.result().map(str::to_string))
-            }
-        }
-        OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-            ContextDecision::Run {
-                start: false,
-                replay_children: false,
-            }
-        }
-        status => ContextDecision::Failed(op.error().cloned().unwrap_or_else(|| {
-            crate::error::error_object("ChildContextError", &format!("context ended {status}"))
-        })),
-    }
-}
-
 /// Runs a CONTEXT operation around `body` (shared by child contexts, map and parallel and
 /// wait-for-callback): replay decision, START, the body in a child namespace, and
 /// SUCCEED/FAIL.
@@ -215,39 +176,41 @@ where
     B: FnOnce(DurableContext) -> BFut,
     BFut: Future<Output = Result<T, ErrorObject>>,
 {
-    ctx.check_name(&position, "child context")?;
-    let expected = Expected {
-        ty: OperationType::Context,
+    let op = Op::open(
+        ctx,
+        position,
+        OperationType::Context,
         sub_type,
-        name: position.name_str(),
+        "child context",
+    )?;
+    let replay_only = scope::replay_only();
+    let failed = |error: ErrorObject| Error::ChildContextFailed {
+        operation: op.reference(),
+        error: Box::new(error),
     };
-    let decision = ctx
-        .recorded_map(&position, expected, context_decision)
+    let decision = op
+        .decide(|record| match context_decision(record, replay_only) {
+            ContextDecision::Succeeded(result) => {
+                Err(decode(&serdes, &op, result.unwrap_or("null")))
+            }
+            ContextDecision::Failed(error) => Err(Err(failed(error))),
+            ContextDecision::Run {
+                start,
+                replay_children,
+            } => Ok(Some((start, replay_children))),
+            ContextDecision::Abandon => Ok(None),
+        })
         .await;
-    let exec = Arc::clone(ctx.exec());
     let (start, replay_children) = match decision {
-        ContextDecision::Succeeded(result) => {
-            return decode(&serdes, &position, result.as_deref().unwrap_or("null"));
-        }
-        ContextDecision::Failed(error) => {
-            return Err(Error::ChildContextFailed {
-                operation: position.reference("child context"),
-                error: Box::new(error),
-            });
-        }
-        ContextDecision::Run {
-            start,
-            replay_children,
-        } => (start, replay_children),
+        Err(recorded) => return recorded,
+        Ok(None) => abandon().await,
+        Ok(Some(run)) => run,
     };
-    // Replay-only code starts nothing new.
-    if start && super::scope::replay_only() {
-        abandon().await
-    }
+    let exec = Arc::clone(op.exec());
     if start {
-        exec.enqueue(position.update(OperationType::Context, sub_type, OperationAction::Start));
+        op.queue(op.update(OperationAction::Start));
     }
-    let child = ctx.child(&position, Some(position.id.clone()));
+    let child = ctx.child(&op.position, Some(op.position.id.clone()));
     let outcome = catch_panic(body(child)).await;
     // A fatal SDK error inside the body (a failed checkpoint, non-determinism) ends the
     // invocation; it is not the context's failure, which the caller could catch and go on
@@ -257,33 +220,28 @@ where
             return Err(fatal);
         }
     }
-    // A completed body must have visited everything recorded under it; see
-    // `run_batch_context` for why a batch is not held to it.
-    if batch.is_none() {
-        exec.operations.body_completed(&position.digest);
+    if must_visit_records(batch.is_some()) {
+        exec.operations.body_completed(&op.position.digest);
     }
     match outcome {
         Ok(value) => {
             let payload = serdes
                 .serialize(&value)
-                .map_err(|err| Error::Serialization {
-                    operation: position.reference("child context"),
-                    action: "serialize",
-                    message: err.to_string(),
-                })?;
-            if replay_children {
+                .map_err(|err| op.serialization("serialize", err))?;
+            let decoded = decode(&serdes, &op, &payload);
+            let closing = on_success(replay_children, payload.len(), batch.is_some());
+            let stored = match closing {
                 // Rebuilt from the children's checkpoints; nothing more to record.
-                return decode(&serdes, &position, &payload);
-            }
-            let large = payload.len() > REPLAY_CHILDREN_THRESHOLD_BYTES;
-            let decoded = decode(&serdes, &position, &payload);
-            let mut update =
-                position.into_update(OperationType::Context, sub_type, OperationAction::Succeed);
-            update.payload = Some(if large {
-                batch.map(|summarize| summarize(&value)).unwrap_or_default()
-            } else {
-                payload
-            });
+                OnSuccess::Return => return decoded,
+                OnSuccess::Store => payload,
+                OnSuccess::StoreSummary => {
+                    batch.map(|summarize| summarize(&value)).unwrap_or_default()
+                }
+                OnSuccess::StoreNothing => String::new(),
+            };
+            let large = closing != OnSuccess::Store;
+            let mut update = op.into_update(OperationAction::Succeed);
+            update.payload = Some(stored);
             update.context_options = Some(ContextOptions {
                 replay_children: Some(large),
             });
@@ -294,30 +252,18 @@ where
             decoded
         }
         Err(error) => {
-            if replay_children {
-                return Err(Error::ChildContextFailed {
-                    operation: position.reference("child context"),
-                    error: Box::new(error),
-                });
+            if on_failure(replay_children) == OnFailure::Record {
+                let mut update = op.update(OperationAction::Fail);
+                update.error = Some(error.clone());
+                op.queue(update);
             }
-            let mut update =
-                position.update(OperationType::Context, sub_type, OperationAction::Fail);
-            update.error = Some(error.clone());
-            exec.enqueue(update);
-            Err(Error::ChildContextFailed {
-                operation: position.reference("child context"),
-                error: Box::new(error),
-            })
+            Err(failed(error))
         }
     }
 }
 
-fn decode<T, S: Serdes<T>>(serdes: &S, position: &Position, payload: &str) -> Result<T, Error> {
+fn decode<T, S: Serdes<T>>(serdes: &S, op: &Op<'_>, payload: &str) -> Result<T, Error> {
     serdes
         .deserialize(payload)
-        .map_err(|err| Error::Serialization {
-            operation: position.reference("child context"),
-            action: "deserialize",
-            message: err.to_string(),
-        })
+        .map_err(|err| op.serialization("deserialize", err))
 }

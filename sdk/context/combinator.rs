@@ -14,39 +14,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use serde::{Deserialize, Serialize};
-
+use super::lifecycle::Op;
 use super::scope::{drain_replay_only, Namespace, Scoped};
 use super::{DurableContext, Name, Position};
 use crate::error::{error_object, Error};
-use crate::replay::Expected;
-use crate::wire::{OperationAction, OperationStatus, OperationType};
+use crate::replay::combinator::{
+    self, decision_payload, on_finished, replay_agrees, Combine, Kind, Recorded,
+};
+use crate::wire::{OperationAction, OperationType};
 
 type Operand<'a, T> = Scoped<dyn Future<Output = Result<T, Error>> + Send + 'a>;
-
-/// What a combinator records: the operand that decided its outcome.
-#[derive(Serialize, Deserialize)]
-struct Decision {
-    index: usize,
-}
-
-/// The kinds of combinator, by the sub type of their record.
-#[derive(Clone, Copy)]
-enum Kind {
-    All,
-    Any,
-    Race,
-}
-
-impl Kind {
-    fn sub_type(self) -> &'static str {
-        match self {
-            Kind::All => "All",
-            Kind::Any => "Any",
-            Kind::Race => "Race",
-        }
-    }
-}
 
 impl DurableContext {
     /// Waits for every operand and returns their values in order; fails as soon as one
@@ -89,27 +66,37 @@ impl DurableContext {
     {
         let position = self.reserve(name.into());
         let operands = self.operands(&position, operations);
-        if let Some(index) = self.recorded_decision(&position, Kind::All).await? {
-            return match replay_decision(self, &position, operands, index).await? {
-                Err(err) => Err(err),
-                Ok(_) => Err(inconsistent(&position, index)),
-            };
+        let op = Op::open(
+            self,
+            position,
+            OperationType::Step,
+            Kind::All.sub_type(),
+            "all",
+        )?;
+        if let Some(index) = recorded_decision(&op, operands.len()).await? {
+            // An `all` is decided only by a failure (`replay_decision` checks it).
+            return Err(
+                match replay_decision(&op, Kind::All, operands, index).await {
+                    Err(err) => err,
+                    Ok(_) => inconsistent(&op, index),
+                },
+            );
         }
         let namespaces = namespaces(&operands);
         let mut values: Vec<Option<T>> = (0..operands.len()).map(|_| None).collect();
         let mut running = indexed(operands);
         while let Some((index, outcome)) = running.next().await {
-            match outcome {
-                Ok(value) => values[index] = Some(value),
-                Err(err) if err.is_fatal() => return Err(err),
-                Err(err) => {
-                    self.record_decision(&position, Kind::All, index).await?;
-                    advance(self, &namespaces[index..=index]);
-                    return Err(err);
+            let outcome = outcome_of(outcome)?;
+            match on_finished(Kind::All, outcome.is_ok()) {
+                Combine::Continue => values[index] = outcome.ok(),
+                Combine::Decide => {
+                    record_decision(&op, index).await?;
+                    advance(op.ctx, &namespaces[index..=index]);
+                    return outcome.map(|_| Vec::new());
                 }
             }
         }
-        advance(self, &namespaces);
+        advance(op.ctx, &namespaces);
         Ok(values.into_iter().flatten().collect())
     }
 
@@ -155,25 +142,32 @@ impl DurableContext {
     {
         let position = self.reserve(name.into());
         let operands = self.operands(&position, operations);
+        let op = Op::open(
+            self,
+            position,
+            OperationType::Step,
+            Kind::Any.sub_type(),
+            "any",
+        )?;
         let count = operands.len();
-        if let Some(index) = self.recorded_decision(&position, Kind::Any).await? {
-            return replay_decision(self, &position, operands, index).await?;
+        if let Some(index) = recorded_decision(&op, count).await? {
+            return replay_decision(&op, Kind::Any, operands, index).await;
         }
         let namespaces = namespaces(&operands);
         let mut errors: Vec<Option<Error>> = (0..count).map(|_| None).collect();
         let mut running = indexed(operands);
         while let Some((index, outcome)) = running.next().await {
-            match outcome {
-                Ok(value) => {
-                    self.record_decision(&position, Kind::Any, index).await?;
-                    advance(self, &namespaces[index..=index]);
-                    return Ok(value);
+            let outcome = outcome_of(outcome)?;
+            match on_finished(Kind::Any, outcome.is_ok()) {
+                Combine::Continue => errors[index] = outcome.err(),
+                Combine::Decide => {
+                    record_decision(&op, index).await?;
+                    advance(op.ctx, &namespaces[index..=index]);
+                    return outcome;
                 }
-                Err(err) if err.is_fatal() => return Err(err),
-                Err(err) => errors[index] = Some(err),
             }
         }
-        advance(self, &namespaces);
+        advance(op.ctx, &namespaces);
         let first = errors
             .into_iter()
             .flatten()
@@ -181,7 +175,7 @@ impl DurableContext {
             .map(|err| err.to_error_object())
             .unwrap_or_else(|| error_object("CombinatorError", "no operations were given"));
         Err(Error::AllFailed {
-            operation: position.reference("any"),
+            operation: op.reference(),
             count,
             error: Box::new(first),
         })
@@ -226,29 +220,30 @@ impl DurableContext {
     {
         let position = self.reserve(name.into());
         let operands = self.operands(&position, operations);
+        let op = Op::open(
+            self,
+            position,
+            OperationType::Step,
+            Kind::Race.sub_type(),
+            "race",
+        )?;
         if operands.is_empty() {
-            return Err(Error::InvalidArgument {
-                operation: position.reference("race"),
-                message: "race needs at least one operation".to_string(),
-            });
+            return Err(op.invalid("race needs at least one operation".to_string()));
         }
-        if let Some(index) = self.recorded_decision(&position, Kind::Race).await? {
-            return replay_decision(self, &position, operands, index).await?;
+        if let Some(index) = recorded_decision(&op, operands.len()).await? {
+            return replay_decision(&op, Kind::Race, operands, index).await;
         }
         let namespaces = namespaces(&operands);
         let mut running = indexed(operands);
-        match running.next().await {
-            Some((_, Err(err))) if err.is_fatal() => Err(err),
-            Some((index, outcome)) => {
-                self.record_decision(&position, Kind::Race, index).await?;
-                advance(self, &namespaces[index..=index]);
-                outcome
+        while let Some((index, outcome)) = running.next().await {
+            let outcome = outcome_of(outcome)?;
+            if on_finished(Kind::Race, outcome.is_ok()) == Combine::Decide {
+                record_decision(&op, index).await?;
+                advance(op.ctx, &namespaces[index..=index]);
+                return outcome;
             }
-            None => Err(Error::InvalidArgument {
-                operation: position.reference("race"),
-                message: "race needs at least one operation".to_string(),
-            }),
         }
+        Err(op.invalid("race needs at least one operation".to_string()))
     }
 
     /// The operands of the combinator at `position`, each polled in its own namespace.
@@ -269,51 +264,35 @@ impl DurableContext {
             })
             .collect()
     }
+}
 
-    async fn recorded_decision(
-        &self,
-        position: &Position,
-        kind: Kind,
-    ) -> Result<Option<usize>, Error> {
-        let expected = Expected {
-            ty: OperationType::Step,
-            sub_type: kind.sub_type(),
-            name: position.name_str(),
-        };
-        let Some(op) = self.recorded(position, expected).await else {
-            return Ok(None);
-        };
-        if op.status != OperationStatus::Succeeded {
-            return Ok(None);
-        }
-        let text = op
-            .step_details
-            .as_ref()
-            .and_then(|d| d.result.as_deref())
-            .unwrap_or("null");
-        serde_json::from_str::<Decision>(text)
-            .map(|decision| Some(decision.index))
-            .map_err(|err| Error::Serialization {
-                operation: position.reference("combinator"),
-                action: "deserialize",
-                message: err.to_string(),
-            })
+/// Looks up the combinator's record: the index of the operand that decided, if any.
+async fn recorded_decision(op: &Op<'_>, operands: usize) -> Result<Option<usize>, Error> {
+    match op
+        .decide(|record| combinator::recorded_decision(record, operands))
+        .await
+    {
+        Recorded::Live => Ok(None),
+        Recorded::Replay(index) => Ok(Some(index)),
+        Recorded::Unreadable(message) => Err(op.serialization("deserialize", message)),
+        Recorded::OutOfRange(index) => Err(inconsistent(op, index)),
     }
+}
 
-    async fn record_decision(
-        &self,
-        position: &Position,
-        kind: Kind,
-        index: usize,
-    ) -> Result<(), Error> {
-        let exec = Arc::clone(self.exec());
-        let mut update = position.update(
-            OperationType::Step,
-            kind.sub_type(),
-            OperationAction::Succeed,
-        );
-        update.payload = serde_json::to_string(&Decision { index }).ok();
-        exec.checkpoint(update).await
+/// Records that operand `index` decided the outcome.
+async fn record_decision(op: &Op<'_>, index: usize) -> Result<(), Error> {
+    let mut update = op.update(OperationAction::Succeed);
+    update.payload = Some(decision_payload(index));
+    op.write(update).await
+}
+
+/// An operand's outcome, unless it is a fatal SDK error (a failed checkpoint,
+/// non-determinism): that one is returned at once by every combinator, records nothing and
+/// ends the invocation; it is not an operand's failure.
+fn outcome_of<T>(outcome: Result<T, Error>) -> Result<Result<T, Error>, Error> {
+    match outcome {
+        Err(err) if err.is_fatal() => Err(err),
+        outcome => Ok(outcome),
     }
 }
 
@@ -379,15 +358,15 @@ fn advance(ctx: &DurableContext, namespaces: &[Arc<Namespace>]) {
 }
 
 /// Replays a recorded decision: the other operands revisit their records replay-only, then
-/// the deciding operand runs again from its records.
+/// the deciding operand runs again from its records, and must finish as recorded.
 async fn replay_decision<T>(
-    ctx: &DurableContext,
-    position: &Position,
+    op: &Op<'_>,
+    kind: Kind,
     mut operands: Vec<Operand<'_, T>>,
     index: usize,
-) -> Result<Result<T, Error>, Error> {
+) -> Result<T, Error> {
     if index >= operands.len() {
-        return Err(inconsistent(position, index));
+        return Err(inconsistent(op, index));
     }
     let decider = operands.remove(index);
     for operand in &mut operands {
@@ -396,14 +375,17 @@ async fn replay_decision<T>(
     drain_replay_only(&mut operands);
     drop(operands);
     let namespace = Arc::clone(decider.namespace());
-    let outcome = decider.await;
-    advance(ctx, std::slice::from_ref(&namespace));
-    Ok(outcome)
+    let outcome = outcome_of(decider.await)?;
+    if !replay_agrees(kind, outcome.is_ok()) {
+        return Err(inconsistent(op, index));
+    }
+    advance(op.ctx, std::slice::from_ref(&namespace));
+    outcome
 }
 
-fn inconsistent(position: &Position, index: usize) -> Error {
+fn inconsistent(op: &Op<'_>, index: usize) -> Error {
     Error::NonDeterministic {
-        id: position.id.to_string(),
+        id: op.position.id.to_string(),
         expected: "the operations given to the combinator".to_string(),
         found: format!("a recorded outcome of operation #{index}, which does not match"),
     }

@@ -9,14 +9,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
+use super::lifecycle::Op;
 use super::{DurableContext, Name, Position, StepContext};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
-use crate::replay::Expected;
+use crate::replay::condition::{condition_decision, ConditionDecision};
 use crate::retry;
 use crate::state::abandon;
 use crate::wait_strategy::{WaitDecision, WaitStrategy};
-use crate::wire::{ErrorObject, OperationAction, OperationStatus, OperationType, StepOptions};
+use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
 
 const SUB_TYPE: &str = "WaitForCondition";
 
@@ -120,74 +121,63 @@ where
             check,
             strategy,
         } = self;
-        ctx.check_name(&position, "wait for condition")?;
-        let operation = || position.reference("wait for condition");
+        let op = Op::open(
+            ctx,
+            position,
+            OperationType::Step,
+            SUB_TYPE,
+            "wait for condition",
+        )?;
         let decode = |text: &str| {
-            serde_json::from_str::<S>(text).map_err(|err| Error::Serialization {
-                operation: operation(),
-                action: "deserialize",
-                message: err.to_string(),
+            serde_json::from_str::<S>(text).map_err(|err| op.serialization("deserialize", err))
+        };
+        let failed = |error: ErrorObject| Error::WaitForConditionFailed {
+            operation: op.reference(),
+            error: Box::new(error),
+        };
+        let replay_only = super::scope::replay_only();
+        let next = op
+            .decide(|record| match condition_decision(record, replay_only) {
+                ConditionDecision::Succeeded(text) => Next::Done(decode(text.unwrap_or("null"))),
+                ConditionDecision::Failed(error) => Next::Done(Err(failed(error))),
+                ConditionDecision::Park => Next::Park,
+                ConditionDecision::Abandon => Next::Abandon,
+                ConditionDecision::Check {
+                    attempt,
+                    start,
+                    state,
+                } => Next::Check {
+                    attempt,
+                    start,
+                    // The state of the last poll, if it survived; else the initial state.
+                    state: state.and_then(|text| serde_json::from_str::<S>(text).ok()),
+                },
             })
-        };
-        let expected = Expected {
-            ty: OperationType::Step,
-            sub_type: SUB_TYPE,
-            name: position.name_str(),
-        };
-        let exec = Arc::clone(ctx.exec());
-        let recorded = ctx.recorded(&position, expected).await;
-        let details = recorded.as_ref().and_then(|op| op.step_details.as_ref());
-        let finished = details
-            .and_then(|d| d.attempt)
-            .map_or(0, |a| u32::try_from(a.max(0)).unwrap_or(u32::MAX));
-        let stored = details.and_then(|d| d.result.clone());
-        let (state, start) = match recorded.as_ref().map(|op| op.status) {
-            None => (initial, true),
-            Some(OperationStatus::Succeeded) => {
-                ctx.finished(&position.digest);
-                return decode(stored.as_deref().unwrap_or("null"));
+            .await;
+        let (attempt, start, state) = match next {
+            Next::Done(result) => {
+                op.finished();
+                return result;
             }
-            Some(OperationStatus::Pending) => exec.park().await,
-            Some(status @ (OperationStatus::Ready | OperationStatus::Started)) => {
-                // The state of the last poll, if it survived; else the initial state.
-                let state = match stored
-                    .as_deref()
-                    .map(|text| serde_json::from_str::<S>(text))
-                {
-                    Some(Ok(state)) => state,
-                    _ => initial,
-                };
-                (state, status == OperationStatus::Ready)
-            }
-            Some(status) => {
-                ctx.finished(&position.digest);
-                let error = details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
-                    error_object(
-                        "WaitForConditionError",
-                        &format!("wait for condition ended {status}"),
-                    )
-                });
-                return Err(Error::WaitForConditionFailed {
-                    operation: operation(),
-                    error: Box::new(error),
-                });
-            }
+            Next::Park => op.park().await,
+            Next::Abandon => abandon().await,
+            Next::Check {
+                attempt,
+                start,
+                state,
+            } => (attempt, start, state.unwrap_or(initial)),
         };
-        // Replay-only code never runs a check.
-        if super::scope::replay_only() {
-            abandon().await
-        }
-        let attempt = finished.saturating_add(1);
+        let exec = Arc::clone(op.exec());
         if start {
-            exec.enqueue(position.update(OperationType::Step, SUB_TYPE, OperationAction::Start));
+            op.queue(op.update(OperationAction::Start));
         }
         let step_ctx = StepContext::new(
             attempt,
-            position.id.to_string(),
+            op.position.id.to_string(),
             Logger::for_step(
                 Arc::clone(ctx.arn()),
-                &position.id,
-                position.name_str(),
+                &op.position.id,
+                op.position.name_str(),
                 attempt,
             ),
         );
@@ -197,50 +187,42 @@ where
                 .await
         };
         let fail = |error: ErrorObject| async {
-            let mut update = position.update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
+            let mut update = op.update(OperationAction::Fail);
             update.error = Some(error.clone());
-            exec.checkpoint(update).await?;
-            ctx.finished(&position.digest);
-            Err::<S, _>(Error::WaitForConditionFailed {
-                operation: operation(),
-                error: Box::new(error),
-            })
+            op.write(update).await?;
+            op.finished();
+            Err::<S, _>(failed(error))
         };
         let state = match outcome {
             Ok(state) => state,
             Err(error) => return fail(error).await,
         };
-        let payload = serde_json::to_string(&state).map_err(|err| Error::Serialization {
-            operation: operation(),
-            action: "serialize",
-            message: err.to_string(),
-        })?;
-        crate::limits::check_payload(operation, "state", payload.len())?;
+        let payload =
+            serde_json::to_string(&state).map_err(|err| op.serialization("serialize", err))?;
+        crate::limits::check_payload(|| op.reference(), "state", payload.len())?;
         let decision = match &strategy {
             Some(strategy) => strategy.decide(&state, attempt),
             None => Ok(WaitDecision::Stop),
         };
         match decision {
             Ok(WaitDecision::Stop) => {
-                let mut update =
-                    position.update(OperationType::Step, SUB_TYPE, OperationAction::Succeed);
+                let mut update = op.update(OperationAction::Succeed);
                 update.payload = Some(payload.clone());
-                exec.checkpoint(update).await?;
-                ctx.finished(&position.digest);
+                op.write(update).await?;
+                op.finished();
                 decode(&payload)
             }
             Ok(WaitDecision::Continue { delay }) => {
                 let seconds = retry::whole_delay_seconds(delay);
-                let mut update =
-                    position.update(OperationType::Step, SUB_TYPE, OperationAction::Retry);
+                let mut update = op.update(OperationAction::Retry);
                 update.payload = Some(payload);
                 update.step_options = Some(StepOptions {
                     next_attempt_delay_seconds: Some(
                         NonZeroU64::new(seconds).unwrap_or(NonZeroU64::MIN),
                     ),
                 });
-                exec.checkpoint(update).await?;
-                exec.park().await
+                op.write(update).await?;
+                op.park().await
             }
             Err(err) => {
                 let error = error_object("WaitForConditionError", &err.to_string());
@@ -248,4 +230,16 @@ where
             }
         }
     }
+}
+
+/// What a wait-for-condition does after looking at the log.
+enum Next<S> {
+    Done(Result<S, Error>),
+    Park,
+    Abandon,
+    Check {
+        attempt: u32,
+        start: bool,
+        state: Option<S>,
+    },
 }

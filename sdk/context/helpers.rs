@@ -2,12 +2,10 @@
 //! every replay, because they are derived from the execution and the position in the code.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
-use super::scope::NO_TIME;
 use super::DurableContext;
+use crate::replay::helpers::{helper_digest, time_at, HelperCall};
 
 impl DurableContext {
     /// A deterministic UUID (version 4 layout): the same value at the same place of the
@@ -45,11 +43,7 @@ impl DurableContext {
     /// operands of a combinator the clock moves as in the context, and after the combinator
     /// it stands at the latest time the operands that decided its outcome reached.
     pub fn now(&self) -> SystemTime {
-        let millis = self.namespace().clock();
-        if millis == NO_TIME {
-            return SystemTime::UNIX_EPOCH;
-        }
-        at_millis(millis)
+        time_at(self.namespace().clock())
     }
 
     /// 32 bytes derived from the execution, the current namespace's position and a
@@ -57,22 +51,12 @@ impl DurableContext {
     fn derive(&self, purpose: &str) -> [u8; 32] {
         let namespace = self.namespace();
         let sequence = namespace.helper_counter.fetch_add(1, Ordering::Relaxed);
-        let operations = namespace.counter.load(Ordering::Relaxed);
-        let mut hasher = Sha256::new();
-        hasher.update(self.execution_arn().as_bytes());
-        hasher.update(b"\0");
-        hasher.update(namespace.prefix.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(purpose.as_bytes());
-        hasher.update(operations.to_le_bytes());
-        hasher.update(sequence.to_le_bytes());
-        hasher.finalize().into()
-    }
-}
-
-fn at_millis(millis: i64) -> SystemTime {
-    match u64::try_from(millis) {
-        Ok(millis) => SystemTime::UNIX_EPOCH + Duration::from_millis(millis),
-        Err(_) => SystemTime::UNIX_EPOCH,
+        helper_digest(&HelperCall {
+            execution_arn: self.execution_arn(),
+            namespace: &namespace.prefix,
+            purpose,
+            operations: namespace.counter.load(Ordering::Relaxed),
+            sequence,
+        })
     }
 }

@@ -3,16 +3,16 @@
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
+use super::lifecycle::Op;
 use super::{DurableContext, Name, Position};
-use crate::error::{error_object, Error};
-use crate::replay::Expected;
-use crate::wire::{ChainedInvokeOptions, OperationAction, OperationStatus, OperationType};
+use crate::error::Error;
+use crate::replay::invoke::{invoke_decision, InvokeDecision};
+use crate::wire::{ChainedInvokeOptions, OperationAction, OperationType};
 
 const SUB_TYPE: &str = "ChainedInvoke";
 
@@ -97,91 +97,76 @@ where
 
 impl<'a, R: DeserializeOwned + Send + 'a> Invoke<'a, R> {
     async fn run(self) -> Result<R, Error> {
-        let ctx = self.ctx;
-        let position = &self.position;
-        ctx.check_name(position, "invoke")?;
-        let operation = || position.reference("invoke");
+        let op = Op::open(
+            self.ctx,
+            self.position,
+            OperationType::ChainedInvoke,
+            SUB_TYPE,
+            "invoke",
+        )?;
         if self.function_name.is_empty() || self.function_name.len() > 256 {
-            return Err(Error::InvalidArgument {
-                operation: operation(),
-                message: format!(
-                    "function name must be 1 to 256 characters, got {}",
-                    self.function_name.len()
-                ),
-            });
+            return Err(op.invalid(format!(
+                "function name must be 1 to 256 characters, got {}",
+                self.function_name.len()
+            )));
         }
         if self
             .tenant_id
             .as_ref()
             .is_some_and(|t| t.is_empty() || t.len() > 256)
         {
-            return Err(Error::InvalidArgument {
-                operation: operation(),
-                message: "tenant id must be 1 to 256 characters".to_string(),
-            });
+            return Err(op.invalid("tenant id must be 1 to 256 characters".to_string()));
         }
-        let expected = Expected {
-            ty: OperationType::ChainedInvoke,
-            sub_type: SUB_TYPE,
-            name: position.name_str(),
+        let decode = |decision: InvokeDecision<'_>| match decision {
+            InvokeDecision::Start => Next::Start,
+            InvokeDecision::Park => Next::Park,
+            InvokeDecision::Succeeded(text) => Next::Done(
+                serde_json::from_str(text.unwrap_or("null"))
+                    .map_err(|err| op.serialization("deserialize", err)),
+            ),
+            InvokeDecision::Failed(error) => Next::Done(Err(Error::InvokeFailed {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
+            InvokeDecision::TimedOut(error) => Next::Done(Err(Error::InvokeTimedOut {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
+            InvokeDecision::Stopped(error) => Next::Done(Err(Error::InvokeStopped {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
         };
-        let exec = Arc::clone(ctx.exec());
-        if ctx.recorded(position, expected).await.is_none() {
-            let payload = self.payload.map_err(|message| Error::Serialization {
-                operation: operation(),
-                action: "serialize",
-                message,
-            })?;
-            crate::limits::check_payload(operation, "payload", payload.len())?;
-            let mut update = position.update(
-                OperationType::ChainedInvoke,
-                SUB_TYPE,
-                OperationAction::Start,
-            );
+        let mut next = op.decide(|record| decode(invoke_decision(record))).await;
+        if let Next::Start = next {
+            let payload = self
+                .payload
+                .map_err(|message| op.serialization("serialize", message))?;
+            crate::limits::check_payload(|| op.reference(), "payload", payload.len())?;
+            let mut update = op.update(OperationAction::Start);
             update.payload = Some(payload);
             update.chained_invoke_options = Some(ChainedInvokeOptions {
-                function_name: self.function_name.clone(),
-                tenant_id: self.tenant_id.clone(),
+                function_name: self.function_name,
+                tenant_id: self.tenant_id,
                 x_amzn_trace_id: None,
             });
-            exec.checkpoint(update).await?;
+            op.write(update).await?;
+            next = op.decide_again(|record| decode(invoke_decision(record)));
         }
-        let Some(op) = exec.operations.get(&position.id) else {
-            exec.park().await
-        };
-        let details = op.chained_invoke_details.as_ref();
-        let recorded_error = || {
-            Box::new(details.and_then(|d| d.error.clone()).unwrap_or_else(|| {
-                error_object("InvokeError", &format!("invoke ended {}", op.status))
-            }))
-        };
-        if crate::replay::is_terminal(op.status) {
-            ctx.finished(&position.digest);
-        }
-        match op.status {
-            OperationStatus::Succeeded => {
-                let text = details.and_then(|d| d.result.as_deref()).unwrap_or("null");
-                serde_json::from_str(text).map_err(|err| Error::Serialization {
-                    operation: operation(),
-                    action: "deserialize",
-                    message: err.to_string(),
-                })
+        match next {
+            Next::Done(result) => {
+                op.finished();
+                result
             }
-            OperationStatus::TimedOut => Err(Error::InvokeTimedOut {
-                operation: operation(),
-                error: recorded_error(),
-            }),
-            OperationStatus::Stopped => Err(Error::InvokeStopped {
-                operation: operation(),
-                error: recorded_error(),
-            }),
-            OperationStatus::Failed | OperationStatus::Cancelled => Err(Error::InvokeFailed {
-                operation: operation(),
-                error: recorded_error(),
-            }),
-            OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-                exec.park().await
-            }
+            // Nothing recorded after a START: the service has not answered yet.
+            Next::Start | Next::Park => op.park().await,
         }
     }
+}
+
+/// What an invoke does after looking at the log.
+enum Next<R> {
+    Start,
+    Park,
+    Done(Result<R, Error>),
 }

@@ -10,8 +10,7 @@ use crate::logger::Logger;
 use crate::replay::{self, Expected};
 use crate::state::ExecutionState;
 use crate::wire::{
-    Operation, OperationAction, OperationId, OperationName, OperationSubType, OperationType,
-    OperationUpdate,
+    OperationAction, OperationId, OperationName, OperationSubType, OperationType, OperationUpdate,
 };
 
 mod batch;
@@ -21,13 +20,14 @@ mod combinator;
 mod condition;
 mod helpers;
 mod invoke;
+pub(crate) mod lifecycle;
 pub(crate) mod scope;
 mod step;
 mod wait;
 
 pub use batch::{
-    branch, BatchItem, BatchItemStatus, BatchResult, Branch, CompletionConfig, CompletionReason,
-    Map, Nesting, Parallel,
+    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, Branch, CompletionConfig,
+    CompletionReason, Map, Nesting, Parallel,
 };
 pub use callback::{Callback, CreateCallback, WaitForCallback};
 pub use child::ChildContext;
@@ -359,21 +359,8 @@ impl DurableContext {
     }
 
     /// Looks up the recorded operation at `position`, checking that it is what the code
-    /// asks for. A mismatch is latched as fatal and parks the caller for good. Returns a
-    /// copy in wire form; [`recorded_map`](Self::recorded_map) copies nothing.
-    pub(crate) async fn recorded(
-        &self,
-        position: &Position,
-        expected: Expected<'_>,
-    ) -> Option<Operation> {
-        self.recorded_map(position, expected, |op| {
-            op.map(|op| op.to_wire(position.id.as_str()))
-        })
-        .await
-    }
-
-    /// Like [`recorded`](Self::recorded), but maps the recorded operation with `f` while
-    /// it is borrowed, so only what `f` extracts is copied.
+    /// asks for, and maps it with `f` while it is borrowed, so only what `f` extracts is
+    /// copied. A mismatch is latched as fatal and parks the caller for good.
     pub(crate) async fn recorded_map<R>(
         &self,
         position: &Position,
@@ -385,12 +372,12 @@ impl DurableContext {
             if let Some(op) = op {
                 replay::check_identity(&position.id, op, &expected)?;
             }
-            let terminal = op.is_some_and(|op| replay::is_terminal(op.status));
-            Ok::<_, Error>((f(op), terminal))
+            let replaying = replay::completion::still_replaying(op);
+            Ok::<_, Error>((f(op), replaying))
         });
         match looked_up {
-            Ok((value, terminal)) => {
-                if !terminal {
+            Ok((value, replaying)) => {
+                if !replaying {
                     self.inner.replaying.store(false, Ordering::Relaxed);
                 }
                 value

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
+use super::lifecycle::Op;
 use super::{scope, DurableContext, Name, Position};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
-use crate::replay::{step_decision, Expected, StepDecision, StepSemantics};
+use crate::replay::step::{step_decision, StepDecision, StepSemantics};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
 use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
@@ -177,77 +178,6 @@ where
     S: Serdes<T> + 'a,
 {
     async fn run(self) -> Result<T, Error> {
-        let ctx = self.ctx;
-        ctx.check_name(&self.position, "step")?;
-        let expected = Expected {
-            ty: OperationType::Step,
-            sub_type: SUB_TYPE,
-            name: self.position.name_str(),
-        };
-        let semantics = self.semantics;
-        let (serdes, position) = (&self.serdes, &self.position);
-        // A recorded result is decoded while the log lends it, without a copy.
-        let next = ctx
-            .recorded_map(position, expected, |op| {
-                match step_decision(op, semantics) {
-                    StepDecision::Succeeded(result) => {
-                        Next::Done(decode(serdes, position, result.unwrap_or("null")))
-                    }
-                    StepDecision::Failed(error) => Next::Done(Err(Error::StepFailed {
-                        operation: position.reference("step"),
-                        error: Box::new(error),
-                    })),
-                    StepDecision::Park => Next::Park,
-                    StepDecision::Run { attempt, start } => Next::Run { attempt, start },
-                    StepDecision::Interrupted { attempt } => Next::Interrupted { attempt },
-                }
-            })
-            .await;
-        match next {
-            Next::Done(result) => {
-                ctx.finished(&position.digest);
-                result
-            }
-            Next::Park => ctx.exec().park().await,
-            // Replay-only code never runs a body nor decides about an attempt.
-            Next::Run { .. } | Next::Interrupted { .. } if scope::replay_only() => abandon().await,
-            Next::Run { attempt, start } => self.attempt(attempt, start).await,
-            Next::Interrupted { attempt } => {
-                let error = error_object(
-                    "StepInterruptedError",
-                    &format!(
-                        "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
-                        self.position.id,
-                        self.position.name_str().unwrap_or("")
-                    ),
-                );
-                attempt_failed(self, error, attempt).await
-            }
-        }
-    }
-
-    async fn attempt(self, attempt: u32, start: bool) -> Result<T, Error> {
-        let exec = Arc::clone(self.ctx.exec());
-        tracing::Span::current().record("attempt", attempt);
-        if start {
-            let update =
-                self.position
-                    .update(OperationType::Step, SUB_TYPE, OperationAction::Start);
-            match self.semantics {
-                StepSemantics::AtMostOncePerRetry => exec.checkpoint(update).await?,
-                StepSemantics::AtLeastOncePerRetry => exec.enqueue(update),
-            }
-        }
-        let step_ctx = StepContext {
-            attempt,
-            operation_id: self.position.id.to_string(),
-            logger: Logger::for_step(
-                Arc::clone(self.ctx.arn()),
-                &self.position.id,
-                self.position.name_str(),
-                attempt,
-            ),
-        };
         let Step {
             ctx,
             position,
@@ -256,45 +186,51 @@ where
             semantics,
             serdes,
         } = self;
-        let outcome = {
-            let _active = exec.active();
-            catch_panic(async move { body(step_ctx).await.map_err(user_error_object) }).await
-        };
-        let this = Step {
-            ctx,
-            position,
-            body: (),
+        let op = Op::open(ctx, position, OperationType::Step, SUB_TYPE, "step")?;
+        let replay_only = scope::replay_only();
+        // A recorded result is decoded while the log lends it, without a copy.
+        let next = op
+            .decide(
+                |record| match step_decision(record, semantics, replay_only) {
+                    StepDecision::Succeeded(result) => {
+                        Next::Done(decode(&serdes, &op, result.unwrap_or("null")))
+                    }
+                    StepDecision::Failed(error) => Next::Done(Err(Error::StepFailed {
+                        operation: op.reference(),
+                        error: Box::new(error),
+                    })),
+                    StepDecision::Park => Next::Park,
+                    StepDecision::Run { attempt, start } => Next::Run { attempt, start },
+                    StepDecision::Interrupted { attempt } => Next::Interrupted { attempt },
+                    StepDecision::Abandon => Next::Abandon,
+                },
+            )
+            .await;
+        let attempt = Attempt {
+            op,
             retry,
             semantics,
             serdes,
         };
-        match outcome {
-            Ok(value) => {
-                let payload =
-                    this.serdes
-                        .serialize(&value)
-                        .map_err(|err| Error::Serialization {
-                            operation: this.position.reference("step"),
-                            action: "serialize",
-                            message: err.to_string(),
-                        })?;
-                let reference = || this.position.reference("step");
-                crate::limits::check_payload(reference, "result", payload.len())?;
-                // Return the stored copy, so the first run sees what every replay sees
-                // (decoded now, returned once it is durable).
-                let decoded = decode(&this.serdes, &this.position, &payload);
-                let digest = this.position.digest;
-                let mut update = this.position.into_update(
-                    OperationType::Step,
-                    SUB_TYPE,
-                    OperationAction::Succeed,
-                );
-                update.payload = Some(payload);
-                exec.checkpoint(update).await?;
-                this.ctx.finished(&digest);
-                decoded
+        match next {
+            Next::Done(result) => {
+                attempt.op.finished();
+                result
             }
-            Err(error) => attempt_failed(this, error, attempt).await,
+            Next::Park => attempt.op.park().await,
+            Next::Abandon => abandon().await,
+            Next::Run { attempt: n, start } => attempt.run(body, n, start).await,
+            Next::Interrupted { attempt: n } => {
+                let error = error_object(
+                    "StepInterruptedError",
+                    &format!(
+                        "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
+                        attempt.op.position.id,
+                        attempt.op.position.name_str().unwrap_or("")
+                    ),
+                );
+                attempt.failed(error, n).await
+            }
         }
     }
 }
@@ -305,61 +241,113 @@ enum Next<T> {
     Park,
     Run { attempt: u32, start: bool },
     Interrupted { attempt: u32 },
+    Abandon,
 }
 
-/// Asks the retry strategy about a failed attempt and checkpoints RETRY or FAIL.
-async fn attempt_failed<F, S, T>(
-    this: Step<'_, F, S>,
-    error: ErrorObject,
-    attempt: u32,
-) -> Result<T, Error> {
-    let exec = Arc::clone(this.ctx.exec());
-    let strategy = this.retry.clone().unwrap_or_else(retry::default_strategy);
-    let failure = FailedAttempt::new(
-        error.error_type.as_deref().unwrap_or("Error"),
-        error.error_message.as_deref().unwrap_or(""),
-    );
-    match strategy.decide(&failure, attempt) {
-        RetryDecision::Retry { delay } => {
-            let seconds = retry::whole_delay_seconds(delay);
-            let mut update =
-                this.position
-                    .update(OperationType::Step, SUB_TYPE, OperationAction::Retry);
-            update.error = Some(error);
-            update.step_options = Some(StepOptions {
-                next_attempt_delay_seconds: Some(
-                    NonZeroU64::new(seconds).unwrap_or(NonZeroU64::MIN),
-                ),
-            });
-            exec.checkpoint(update).await?;
-            tracing::info!(
-                attempt,
-                delay_seconds = seconds,
-                "step attempt failed; retry scheduled"
-            );
-            exec.park().await
+/// A step about to run an attempt, or to close one that failed.
+struct Attempt<'c, S> {
+    op: Op<'c>,
+    retry: Option<Arc<dyn RetryStrategy>>,
+    semantics: StepSemantics,
+    serdes: S,
+}
+
+impl<'c, S> Attempt<'c, S> {
+    /// Runs attempt `attempt` of the body (after START when `start`) and closes it.
+    async fn run<F, Fut, T, E>(self, body: F, attempt: u32, start: bool) -> Result<T, Error>
+    where
+        F: FnOnce(StepContext) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S: Serdes<T>,
+    {
+        let op = &self.op;
+        let exec = Arc::clone(op.exec());
+        tracing::Span::current().record("attempt", attempt);
+        if start {
+            let update = op.update(OperationAction::Start);
+            match self.semantics {
+                StepSemantics::AtMostOncePerRetry => op.write(update).await?,
+                StepSemantics::AtLeastOncePerRetry => op.queue(update),
+            }
         }
-        RetryDecision::Stop => {
-            let mut update =
-                this.position
-                    .update(OperationType::Step, SUB_TYPE, OperationAction::Fail);
-            update.error = Some(error.clone());
-            exec.checkpoint(update).await?;
-            this.ctx.finished(&this.position.digest);
-            Err(Error::StepFailed {
-                operation: this.position.reference("step"),
-                error: Box::new(error),
-            })
+        let step_ctx = StepContext {
+            attempt,
+            operation_id: op.position.id.to_string(),
+            logger: Logger::for_step(
+                Arc::clone(op.ctx.arn()),
+                &op.position.id,
+                op.position.name_str(),
+                attempt,
+            ),
+        };
+        let outcome = {
+            let _active = exec.active();
+            catch_panic(async move { body(step_ctx).await.map_err(user_error_object) }).await
+        };
+        match outcome {
+            Ok(value) => {
+                let payload = self
+                    .serdes
+                    .serialize(&value)
+                    .map_err(|err| op.serialization("serialize", err))?;
+                crate::limits::check_payload(|| op.reference(), "result", payload.len())?;
+                // Return the stored copy, so the first run sees what every replay sees
+                // (decoded now, returned once it is durable).
+                let decoded = decode(&self.serdes, op, &payload);
+                let (ctx, digest) = (op.ctx, op.position.digest);
+                let mut update = self.op.into_update(OperationAction::Succeed);
+                update.payload = Some(payload);
+                exec.checkpoint(update).await?;
+                ctx.finished(&digest);
+                decoded
+            }
+            Err(error) => self.failed(error, attempt).await,
+        }
+    }
+
+    /// Asks the retry strategy about a failed attempt and checkpoints RETRY or FAIL.
+    async fn failed<T>(self, error: ErrorObject, attempt: u32) -> Result<T, Error> {
+        let op = &self.op;
+        let strategy = self.retry.clone().unwrap_or_else(retry::default_strategy);
+        let failure = FailedAttempt::new(
+            error.error_type.as_deref().unwrap_or("Error"),
+            error.error_message.as_deref().unwrap_or(""),
+        );
+        match strategy.decide(&failure, attempt) {
+            RetryDecision::Retry { delay } => {
+                let seconds = retry::whole_delay_seconds(delay);
+                let mut update = op.update(OperationAction::Retry);
+                update.error = Some(error);
+                update.step_options = Some(StepOptions {
+                    next_attempt_delay_seconds: Some(
+                        NonZeroU64::new(seconds).unwrap_or(NonZeroU64::MIN),
+                    ),
+                });
+                op.write(update).await?;
+                tracing::info!(
+                    attempt,
+                    delay_seconds = seconds,
+                    "step attempt failed; retry scheduled"
+                );
+                op.park().await
+            }
+            RetryDecision::Stop => {
+                let mut update = op.update(OperationAction::Fail);
+                update.error = Some(error.clone());
+                op.write(update).await?;
+                op.finished();
+                Err(Error::StepFailed {
+                    operation: op.reference(),
+                    error: Box::new(error),
+                })
+            }
         }
     }
 }
 
-fn decode<T, S: Serdes<T>>(serdes: &S, position: &Position, payload: &str) -> Result<T, Error> {
+fn decode<T, S: Serdes<T>>(serdes: &S, op: &Op<'_>, payload: &str) -> Result<T, Error> {
     serdes
         .deserialize(payload)
-        .map_err(|err| Error::Serialization {
-            operation: position.reference("step"),
-            action: "deserialize",
-            message: err.to_string(),
-        })
+        .map_err(|err| op.serialization("deserialize", err))
 }

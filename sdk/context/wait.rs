@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
+use super::lifecycle::Op;
 use super::{DurableContext, Name};
 use crate::error::Error;
-use crate::replay::{wait_decision, Expected, WaitDecision};
+use crate::replay::wait::{wait_decision, WaitDecision};
 use crate::wire::{OperationAction, OperationType, WaitOptions};
 
 use crate::limits::MAX_DELAY_SECONDS;
@@ -49,36 +50,27 @@ impl DurableContext {
             name = position.name_str(),
         );
         async move {
-            self.check_name(&position, "wait")?;
-            let seconds = wait_seconds(duration).map_err(|message| Error::InvalidArgument {
-                operation: position.reference("wait"),
-                message,
-            })?;
-            let expected = Expected {
-                ty: OperationType::Wait,
-                sub_type: SUB_TYPE,
-                name: position.name_str(),
-            };
-            match self.recorded_map(&position, expected, wait_decision).await {
+            let op = Op::open(self, position, OperationType::Wait, SUB_TYPE, "wait")?;
+            let seconds = wait_seconds(duration).map_err(|message| op.invalid(message))?;
+            match op.decide(wait_decision).await {
                 WaitDecision::Done => {
-                    self.finished(&position.digest);
+                    op.finished();
                     Ok(())
                 }
-                WaitDecision::Park => self.exec().park().await,
+                WaitDecision::Park => op.park().await,
                 WaitDecision::Start => {
-                    let mut update =
-                        position.update(OperationType::Wait, SUB_TYPE, OperationAction::Start);
+                    let mut update = op.update(OperationAction::Start);
                     update.wait_options = Some(WaitOptions {
                         wait_seconds: Some(seconds),
                     });
-                    self.exec().checkpoint(update).await?;
+                    op.write(update).await?;
                     // The service may already report the wait as over.
-                    match self.exec().operations.with(&position.id, wait_decision) {
+                    match op.decide_again(wait_decision) {
                         WaitDecision::Done => {
-                            self.finished(&position.digest);
+                            op.finished();
                             Ok(())
                         }
-                        _ => self.exec().park().await,
+                        WaitDecision::Park | WaitDecision::Start => op.park().await,
                     }
                 }
             }

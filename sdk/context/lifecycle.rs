@@ -1,0 +1,133 @@
+//! The life cycle every durable operation follows, shared by the operation shells:
+//!
+//! 1. **look up** the operation's record by its id, checking that it is the operation the
+//!    code asks for (type, sub type, name), and mark it visited;
+//! 2. **decide**, with a function of the pure core ([`crate::replay`]), from the record
+//!    alone what to do: return a recorded outcome, wait, or run;
+//! 3. **start**: checkpoint START, awaited when the service's answer is needed (a callback
+//!    id, an at-most-once step) or queued otherwise;
+//! 4. **run** the user code, if any;
+//! 5. **close**: checkpoint the outcome, and move the `now()` clock of the awaiting
+//!    namespace to the end of the operation.
+//!
+//! An [`Op`] holds what every step needs; the shells in this module's siblings hold only
+//! what is particular to their operation.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use super::{DurableContext, Position};
+use crate::error::{Error, OperationRef};
+use crate::log::OpRecord;
+use crate::replay::Expected;
+use crate::state::ExecutionState;
+use crate::wire::{OperationAction, OperationType, OperationUpdate};
+
+/// One operation going through its life cycle.
+pub(crate) struct Op<'c> {
+    pub(crate) ctx: &'c DurableContext,
+    pub(crate) position: Position,
+    ty: OperationType,
+    sub_type: &'static str,
+    /// What the operation is called in errors ("step", "wait for callback", ...).
+    kind: &'static str,
+}
+
+impl<'c> Op<'c> {
+    /// Opens the operation reserved at `position`; an invalid name fails it here.
+    pub(crate) fn open(
+        ctx: &'c DurableContext,
+        position: Position,
+        ty: OperationType,
+        sub_type: &'static str,
+        kind: &'static str,
+    ) -> Result<Self, Error> {
+        ctx.check_name(&position, kind)?;
+        Ok(Self {
+            ctx,
+            position,
+            ty,
+            sub_type,
+            kind,
+        })
+    }
+
+    pub(crate) fn exec(&self) -> &'c Arc<ExecutionState> {
+        self.ctx.exec()
+    }
+
+    /// The operation as errors name it.
+    pub(crate) fn reference(&self) -> OperationRef {
+        self.position.reference(self.kind)
+    }
+
+    /// An invalid argument of this operation.
+    pub(crate) fn invalid(&self, message: String) -> Error {
+        Error::InvalidArgument {
+            operation: self.reference(),
+            message,
+        }
+    }
+
+    /// A value of this operation that does not (de)serialize; `action` is `"serialize"`
+    /// or `"deserialize"`.
+    pub(crate) fn serialization(&self, action: &'static str, err: impl Display) -> Error {
+        Error::Serialization {
+            operation: self.reference(),
+            action,
+            message: err.to_string(),
+        }
+    }
+
+    /// Look up and decide: `decide` gets the record (if any) while the log lends it, so
+    /// that only what it extracts is copied. A record of another operation is
+    /// non-determinism, latched as fatal: the caller stays parked for good.
+    pub(crate) async fn decide<R>(&self, decide: impl FnOnce(Option<&OpRecord>) -> R) -> R {
+        let expected = Expected {
+            ty: self.ty,
+            sub_type: self.sub_type,
+            name: self.position.name_str(),
+        };
+        self.ctx
+            .recorded_map(&self.position, expected, decide)
+            .await
+    }
+
+    /// Decides again from the record as it stands now: the service's answer to a START
+    /// (which may already report the operation as finished), without visiting it again.
+    pub(crate) fn decide_again<R>(&self, decide: impl FnOnce(Option<&OpRecord>) -> R) -> R {
+        self.exec().operations.with(&self.position.id, decide)
+    }
+
+    /// An update of this operation with the common fields filled in.
+    pub(crate) fn update(&self, action: OperationAction) -> OperationUpdate {
+        self.position.update(self.ty, self.sub_type, action)
+    }
+
+    /// The last update of this operation: its id and name move into it.
+    pub(crate) fn into_update(self, action: OperationAction) -> OperationUpdate {
+        self.position.into_update(self.ty, self.sub_type, action)
+    }
+
+    /// Checkpoints `update` and waits until it is durable (and the service answered).
+    pub(crate) async fn write(&self, update: OperationUpdate) -> Result<(), Error> {
+        self.exec().checkpoint(update).await
+    }
+
+    /// Queues `update`; it is written with the next request, before the invocation ends.
+    pub(crate) fn queue(&self, update: OperationUpdate) {
+        self.exec().enqueue(update);
+    }
+
+    /// The operation has finished and its outcome is returned: the `now()` clock of the
+    /// namespace that awaits it moves to the operation's recorded end.
+    pub(crate) fn finished(&self) {
+        self.ctx.finished(&self.position.digest);
+    }
+
+    /// Waits for the service for the rest of the invocation (see
+    /// [`ExecutionState::park`]).
+    pub(crate) async fn park(&self) -> ! {
+        self.exec().park().await
+    }
+}
