@@ -16,8 +16,9 @@ use crate::context::DurableContext;
 use crate::error::{error_object, unwind_to_error, Error};
 use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
+use crate::replay;
+use crate::replay::completion::{deliver_error, deliver_result, Delivery, FatalEnd};
 use crate::replay::pending::{Activity, PendingDecision};
-use crate::replay::{self};
 use crate::state::ExecutionState;
 use crate::wire::{
     DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject,
@@ -434,14 +435,16 @@ fn failed(error: ErrorObject) -> DurableExecutionInvocationOutput {
 /// A fatal error: retryable service failures end the invocation with a function error (so
 /// Lambda invokes again); everything else fails the execution.
 fn fatal_output(err: Error) -> Result<DurableExecutionInvocationOutput, InvocationError> {
-    match err {
-        Error::Checkpoint {
-            retryable: true,
-            message,
-        } => Err(InvocationError { message }),
-        other => {
-            tracing::error!(error = %other, "the execution failed");
-            Ok(failed(other.to_error_object()))
+    match replay::completion::on_fatal(&err) {
+        FatalEnd::Retry => Err(InvocationError {
+            message: match err {
+                Error::Checkpoint { message, .. } => message,
+                other => other.to_string(),
+            },
+        }),
+        FatalEnd::Fail => {
+            tracing::error!(error = %err, "the execution failed");
+            Ok(failed(err.to_error_object()))
         }
     }
 }
@@ -458,21 +461,24 @@ async fn complete(
             if let Err(err) = checkpointer.flush().await {
                 return fatal_output(err);
             }
-            if result.len() <= options.response_limit {
-                return Ok(DurableExecutionInvocationOutput {
-                    status: InvocationStatus::Succeeded,
-                    result: Some(result),
-                    error: None,
-                });
-            }
-            if result.len() > MAX_EXECUTION_PAYLOAD_BYTES {
-                return Ok(failed(error_object(
-                    "ResultTooLargeError",
-                    &format!(
-                        "the handler's result is {} bytes; the service stores at most {MAX_EXECUTION_PAYLOAD_BYTES}",
-                        result.len()
-                    ),
-                )));
+            match deliver_result(result.len(), options.response_limit) {
+                Delivery::Inline => {
+                    return Ok(DurableExecutionInvocationOutput {
+                        status: InvocationStatus::Succeeded,
+                        result: Some(result),
+                        error: None,
+                    })
+                }
+                Delivery::TooLarge => {
+                    return Ok(failed(error_object(
+                        "ResultTooLargeError",
+                        &format!(
+                            "the handler's result is {} bytes; the service stores at most {MAX_EXECUTION_PAYLOAD_BYTES}",
+                            result.len()
+                        ),
+                    )))
+                }
+                Delivery::Checkpoint => {}
             }
             let mut update = execution_update(execution_id, OperationAction::Succeed);
             update.payload = Some(result);
@@ -494,7 +500,7 @@ async fn complete(
         return fatal_output(err);
     }
     let size = serde_json::to_string(&error).map_or(0, |json| json.len());
-    if size + 64 <= options.response_limit {
+    if deliver_error(size, options.response_limit) == Delivery::Inline {
         return Ok(failed(error));
     }
     let mut update = execution_update(execution_id, OperationAction::Fail);

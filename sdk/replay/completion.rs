@@ -3,6 +3,7 @@
 
 use super::is_terminal;
 use crate::error::Error;
+use crate::limits::MAX_EXECUTION_PAYLOAD_BYTES;
 use crate::log::OpRecord;
 use crate::wire::OperationType;
 
@@ -30,6 +31,62 @@ pub(crate) fn on_return(first_unvisited: Option<(String, String)>) -> Result<(),
             expected: "no further operation (the handler returned)".to_string(),
             found,
         }),
+    }
+}
+
+/// How the outcome of a finished execution reaches the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// In the invocation's output.
+    Inline,
+    /// Too large for the output: checkpointed on the EXECUTION operation, and the output
+    /// carries only the status.
+    Checkpoint,
+    /// Too large for the service to store at all: the execution fails instead.
+    TooLarge,
+}
+
+/// What the invocation output adds around an error object, at most.
+const OUTPUT_ENVELOPE_BYTES: usize = 64;
+
+/// How a result of `len` bytes is delivered, given the size the invocation output may have.
+pub(crate) fn deliver_result(len: usize, response_limit: usize) -> Delivery {
+    if len <= response_limit {
+        Delivery::Inline
+    } else if len <= MAX_EXECUTION_PAYLOAD_BYTES {
+        Delivery::Checkpoint
+    } else {
+        Delivery::TooLarge
+    }
+}
+
+/// How an error object of `size` bytes (serialized, already truncated to the service's
+/// limit) is delivered.
+pub(crate) fn deliver_error(size: usize, response_limit: usize) -> Delivery {
+    if size.saturating_add(OUTPUT_ENVELOPE_BYTES) <= response_limit {
+        Delivery::Inline
+    } else {
+        Delivery::Checkpoint
+    }
+}
+
+/// How an invocation ends on an SDK error that ends it whatever the handler does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FatalEnd {
+    /// A function error: Lambda invokes again, and the execution goes on from its
+    /// checkpoints (a checkpoint call that may succeed when tried again).
+    Retry,
+    /// The execution fails with the error (non-determinism, a refused checkpoint, ...).
+    Fail,
+}
+
+/// The table of [`FatalEnd`].
+pub(crate) fn on_fatal(err: &Error) -> FatalEnd {
+    match err {
+        Error::Checkpoint {
+            retryable: true, ..
+        } => FatalEnd::Retry,
+        _ => FatalEnd::Fail,
     }
 }
 
@@ -83,5 +140,58 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn delivery_tables() {
+        let limit = 1000;
+        let max = MAX_EXECUTION_PAYLOAD_BYTES;
+        let rows = [
+            (0, Delivery::Inline),
+            (limit, Delivery::Inline),
+            (limit + 1, Delivery::Checkpoint),
+            (max, Delivery::Checkpoint),
+            (max + 1, Delivery::TooLarge),
+        ];
+        for (len, expected) in rows {
+            assert_eq!(
+                deliver_result(len, limit),
+                expected,
+                "result of {len} bytes"
+            );
+        }
+        let rows = [
+            (0, Delivery::Inline),
+            (limit - OUTPUT_ENVELOPE_BYTES, Delivery::Inline),
+            (limit - OUTPUT_ENVELOPE_BYTES + 1, Delivery::Checkpoint),
+            (usize::MAX, Delivery::Checkpoint),
+        ];
+        for (size, expected) in rows {
+            assert_eq!(
+                deliver_error(size, limit),
+                expected,
+                "error of {size} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn fatal_table() {
+        let checkpoint = |retryable| Error::Checkpoint {
+            message: "x".to_string(),
+            retryable,
+        };
+        assert_eq!(on_fatal(&checkpoint(true)), FatalEnd::Retry);
+        assert_eq!(on_fatal(&checkpoint(false)), FatalEnd::Fail);
+        let non_deterministic = Error::NonDeterministic {
+            id: "a".to_string(),
+            expected: "b".to_string(),
+            found: "c".to_string(),
+        };
+        assert_eq!(on_fatal(&non_deterministic), FatalEnd::Fail);
+        assert_eq!(
+            on_fatal(&Error::InvalidInput("x".to_string())),
+            FatalEnd::Fail
+        );
     }
 }

@@ -17,7 +17,7 @@
 //! | map and parallel | [`batch::completion`], [`batch::rebuild_plan`], [`batch::rebuilt_branch`] |
 //! | all, any, race | [`combinator::recorded_decision`], [`combinator::on_finished`], [`combinator::replay_agrees`] |
 //! | replay-safe helpers | [`helpers::helper_digest`] |
-//! | replay mode, execution completion | [`completion::replaying_at_start`], [`completion::still_replaying`], [`completion::on_return`] |
+//! | replay mode, execution completion | [`completion::replaying_at_start`], [`completion::still_replaying`], [`completion::on_return`], [`completion::deliver_result`], [`completion::deliver_error`], [`completion::on_fatal`] |
 //! | suspension and deadlines | [`pending::when_pending`] |
 
 use sha2::{Digest, Sha256};
