@@ -283,7 +283,14 @@ pub(crate) async fn execute(
             match replay::completion::on_return(exec.operations.first_unvisited()) {
                 Err(err) => fatal_output(err),
                 Ok(()) => {
-                    complete(&exec, &checkpointer, execution_id.as_ref(), result, options).await
+                    let completing =
+                        complete(&exec, &checkpointer, execution_id.as_ref(), result, options);
+                    match tokio::time::timeout(bounded(Duration::MAX), completing).await {
+                        Ok(output) => output,
+                        Err(_) => Err(InvocationError {
+                            message: "the invocation ran out of time while writing the execution's outcome; it will be retried".to_string(),
+                        }),
+                    }
                 }
             }
         }

@@ -415,3 +415,47 @@ async fn mutated_envelopes_never_panic() {
     // Both kinds of outcome were exercised.
     assert!(parse_errors > 100 && ended > 100, "{parse_errors} {ended}");
 }
+
+/// A checkpoint service that never answers.
+struct Hang;
+
+impl DurableService for Hang {
+    fn checkpoint<'a>(
+        &'a self,
+        _arn: &'a str,
+        _request: &'a CheckpointDurableExecutionRequest,
+    ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn get_state<'a>(
+        &'a self,
+        _arn: &'a str,
+        _request: &'a GetDurableExecutionStateRequest,
+    ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A handler that returned while its last checkpoints cannot be written: the invocation
+/// ends with a function error before its deadline instead of waiting past it (Lambda would
+/// kill it without a word).
+#[tokio::test(start_paused = true)]
+async fn completion_is_bounded_by_the_deadline() {
+    let handler: ErasedHandler = erase(|_: Value, ctx: DurableContext| async move {
+        // A child context queues its updates; completing must write them first.
+        ctx.run_in_child_context("queued", |_| async { Ok::<_, Error>(1) })
+            .await
+    });
+    let deadline = Duration::from_secs(3);
+    let started = tokio::time::Instant::now();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        execute(Arc::new(Hang), input(), &handler, &options(Some(deadline))),
+    )
+    .await
+    .expect("the invocation must end by its deadline");
+    let err = outcome.expect_err("the outcome cannot be written: a function error");
+    assert!(err.to_string().contains("time"), "{err}");
+    assert!(started.elapsed() <= deadline, "{:?}", started.elapsed());
+}

@@ -745,3 +745,63 @@ async fn checkpoint_failure_in_a_child_context_is_not_a_context_failure() {
         "{after:?}"
     );
 }
+
+/// A flat branch that asks for fewer operations on replay than it recorded fails the replay
+/// as non-deterministic, as a nested branch (a CONTEXT of its own) does. Flat branches
+/// have no record of their own to hold them to their children, so this went unnoticed.
+#[tokio::test]
+async fn early_return_in_a_flat_branch_is_non_deterministic() {
+    for nesting in [Nesting::Flat, Nesting::Nested] {
+        let invocations = Arc::new(AtomicUsize::new(0));
+        let i = Arc::clone(&invocations);
+        let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+            let invocation = i.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let batch = ctx
+                    .parallel(
+                        "work",
+                        vec![branch(
+                            "rounds",
+                            move |branch_ctx: DurableContext| async move {
+                                // Read from outside the execution: 3 rounds at first, 1 on replay.
+                                let rounds = if invocation == 0 { 3 } else { 1 };
+                                let mut total = 0;
+                                for round in 0..rounds {
+                                    total += branch_ctx
+                                        .step(format!("round {round}"), move |step| async move {
+                                            if round == 1 && step.attempt() == 1 {
+                                                return Err(Flaky("not yet".into()));
+                                            }
+                                            Ok::<_, Flaky>(round)
+                                        })
+                                        .retry(presets::fixed(Duration::from_secs(1)))
+                                        .await?;
+                                }
+                                Ok::<_, Error>(total)
+                            },
+                        )],
+                    )
+                    .nesting(nesting)
+                    .await?;
+                Ok::<_, Error>(batch.success_count())
+            }
+        });
+        let execution = runner.run(Value::Null).await.unwrap();
+        assert_eq!(execution.status(), ExecutionStatus::Failed, "{nesting:?}");
+        let error = execution.error().unwrap();
+        assert_eq!(
+            error.error_type.as_deref(),
+            Some("NonDeterministicExecutionError"),
+            "{nesting:?}: {error:?}"
+        );
+        let round_1 = execution.operation("round 1").unwrap();
+        assert!(
+            error
+                .error_message
+                .as_deref()
+                .unwrap_or_default()
+                .contains(round_1.id.as_str()),
+            "{nesting:?}: {error:?}"
+        );
+    }
+}

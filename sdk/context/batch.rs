@@ -780,7 +780,18 @@ where
         }
         Nesting::Flat => {
             let child = batch_ctx.child(&position, batch_ctx.parent_id().cloned());
-            Ok(crate::error::catch_panic(body(child)).await)
+            let outcome = crate::error::catch_panic(body(child.clone())).await;
+            // No record holds a flat branch to its operations: it must not return before
+            // the operations it recorded.
+            match replay::completion::on_body_return(child.next_recorded()) {
+                Ok(()) => Ok(outcome),
+                Err(err) => {
+                    tracing::error!(error = %err, "non-deterministic execution");
+                    let object = err.to_error_object();
+                    batch_ctx.exec().fail(err);
+                    Err(object)
+                }
+            }
         }
     };
     (index, outcome)

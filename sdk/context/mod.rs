@@ -390,6 +390,19 @@ impl DurableContext {
         }
     }
 
+    /// The record of the operation this context would start next, if there is one: its
+    /// id and description.
+    pub(crate) fn next_recorded(&self) -> Option<(String, String)> {
+        let id = replay::hex_id(&replay::path_digest(&self.inner.namespace.peek_path()));
+        self.inner
+            .exec
+            .operations
+            .with(&id, |op| {
+                op.map(|op| replay::describe(op.type_, op.sub_type(), op.name()))
+            })
+            .map(|found| (id, found))
+    }
+
     /// Fails with the invalid-name error reserved at `position`, if any.
     pub(crate) fn check_name(&self, position: &Position, kind: &'static str) -> Result<(), Error> {
         match &position.invalid_name {

@@ -59,6 +59,16 @@ impl Namespace {
         }
     }
 
+    /// The path the next operation would get, without reserving it.
+    pub(crate) fn peek_path(&self) -> String {
+        let n = self.counter.load(Ordering::Relaxed) + 1;
+        if self.prefix.is_empty() {
+            n.to_string()
+        } else {
+            format!("{}-{n}", self.prefix)
+        }
+    }
+
     /// Moves the clock forward to `millis` (never back).
     pub(crate) fn advance(&self, millis: i64) {
         self.clock.fetch_max(millis, Ordering::Relaxed);

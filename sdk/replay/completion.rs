@@ -34,6 +34,22 @@ pub(crate) fn on_return(first_unvisited: Option<(String, String)>) -> Result<(),
     }
 }
 
+/// Whether a body whose operations have no record of their own to be held to (a flat
+/// branch of a map or parallel) may return: the operation it would have started next must
+/// not be recorded. Its operation ids are dense, so a record there means the code asked
+/// for fewer operations than the run it repeats. `next_recorded` is that record's id and
+/// description, if there is one.
+pub(crate) fn on_body_return(next_recorded: Option<(String, String)>) -> Result<(), Error> {
+    match next_recorded {
+        None => Ok(()),
+        Some((id, found)) => Err(Error::NonDeterministic {
+            id,
+            expected: "no further operation (the branch returned)".to_string(),
+            found,
+        }),
+    }
+}
+
 /// How the outcome of a finished execution reaches the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Delivery {
@@ -137,6 +153,26 @@ mod tests {
                 assert_eq!(id, "abc");
                 assert!(expected.contains("handler returned"), "{expected}");
                 assert_eq!(found, "STEP/Step named \"x\"");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_branch_returning_before_its_records_is_non_deterministic() {
+        assert!(on_body_return(None).is_ok());
+        match on_body_return(Some((
+            "id2".to_string(),
+            "STEP/Step named \"b\"".to_string(),
+        ))) {
+            Err(Error::NonDeterministic {
+                id,
+                expected,
+                found,
+            }) => {
+                assert_eq!(id, "id2");
+                assert!(expected.contains("branch returned"), "{expected}");
+                assert_eq!(found, "STEP/Step named \"b\"");
             }
             other => panic!("{other:?}"),
         }
