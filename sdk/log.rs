@@ -80,7 +80,7 @@ enum SubType {
 
 /// The sub types the SDK records: validated once when operations are written, and kept
 /// without allocating in the operation log.
-pub(crate) const SUB_TYPES: [&str; 15] = [
+pub(crate) const SUB_TYPES: [&str; 16] = [
     "Step",
     "WaitForCondition",
     "Wait",
@@ -96,6 +96,7 @@ pub(crate) const SUB_TYPES: [&str; 15] = [
     "Any",
     "Race",
     "Combinator",
+    "Patch",
 ];
 
 impl SubType {
@@ -570,7 +571,7 @@ impl Operations {
         };
         let index = log.records.iter().position(|record| {
             !record.visited
-                && record.type_ != OperationType::Execution
+                && crate::replay::completion::counts_as_skipped(record.type_, record.sub_type())
                 && parent_completed(&record.parent)
         })?;
         let record = &log.records[index];

@@ -23,6 +23,7 @@ mod invoke;
 pub(crate) mod lifecycle;
 pub(crate) mod scope;
 mod step;
+mod versioning;
 mod wait;
 
 pub use batch::{
@@ -333,8 +334,11 @@ impl DurableContext {
     /// operation is created, so ids follow program order.
     pub(crate) fn reserve(&self, name: Name) -> Position {
         let namespace = self.namespace();
-        let path = namespace.next_path();
-        let clock = namespace.clock();
+        self.position_at(namespace.next_path(), namespace.clock(), name)
+    }
+
+    /// The identity of an operation at the logical `path`, in this context.
+    pub(crate) fn position_at(&self, path: String, clock: i64, name: Name) -> Position {
         let digest = replay::path_digest(&path);
         let id = OperationId::from_digest(replay::hex_id(&digest));
         let (name, invalid_name) = match name.0 {

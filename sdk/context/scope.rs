@@ -37,6 +37,9 @@ pub(crate) struct Namespace {
     /// What `now()` reads: epoch millis of the latest finished operation awaited in this
     /// namespace, or of its start ([`NO_TIME`] when unknown).
     pub(crate) clock: AtomicI64,
+    /// The answers `patched` gave in this namespace during this invocation, by change: a
+    /// marker being written is not in the log yet.
+    pub(crate) patches: Mutex<Vec<(String, bool)>>,
 }
 
 impl Namespace {
@@ -46,6 +49,7 @@ impl Namespace {
             counter: AtomicU64::new(0),
             helper_counter: AtomicU64::new(0),
             clock: AtomicI64::new(clock),
+            patches: Mutex::new(Vec::new()),
         }
     }
 

@@ -34,6 +34,13 @@ pub(crate) fn on_return(first_unvisited: Option<(String, String)>) -> Result<(),
     }
 }
 
+/// Whether a recorded operation that a completed body did not ask for means the code
+/// changed: every operation but the EXECUTION itself and change markers (`patched` may be
+/// removed once no execution takes the old path).
+pub(crate) fn counts_as_skipped(ty: OperationType, sub_type: Option<&str>) -> bool {
+    ty != OperationType::Execution && sub_type != Some(super::versioning::PATCH_SUB_TYPE)
+}
+
 /// Whether a body whose operations have no record of their own to be held to (a flat
 /// branch of a map or parallel) may return: the operation it would have started next must
 /// not be recorded. Its operation ids are dense, so a record there means the code asked
@@ -133,6 +140,25 @@ mod tests {
             let op = record("STEP", status, serde_json::json!({}));
             let terminal = !matches!(status, "STARTED" | "PENDING" | "READY");
             assert_eq!(still_replaying(Some(&op)), terminal, "{status}");
+        }
+    }
+
+    #[test]
+    fn skipped_records_table() {
+        let rows = [
+            (OperationType::Execution, None, false),
+            (OperationType::Step, Some("Step"), true),
+            (OperationType::Step, Some("Patch"), false),
+            (OperationType::Step, None, true),
+            (OperationType::Context, Some("Patch"), false),
+            (OperationType::Wait, Some("Wait"), true),
+        ];
+        for (ty, sub_type, expected) in rows {
+            assert_eq!(
+                counts_as_skipped(ty, sub_type),
+                expected,
+                "{ty:?} {sub_type:?}"
+            );
         }
     }
 

@@ -17,8 +17,9 @@
 //! | map and parallel | [`batch::completion`], [`batch::rebuild_plan`], [`batch::rebuilt_branch`] |
 //! | all, any, race | [`combinator::recorded_decision`], [`combinator::on_finished`], [`combinator::replay_agrees`] |
 //! | replay-safe helpers | [`helpers::helper_digest`] |
-//! | replay mode, execution completion | [`completion::replaying_at_start`], [`completion::still_replaying`], [`completion::on_return`], [`completion::deliver_result`], [`completion::deliver_error`], [`completion::on_fatal`] |
+//! | replay mode, execution completion | [`completion::replaying_at_start`], [`completion::still_replaying`], [`completion::on_return`], [`completion::counts_as_skipped`], [`completion::on_body_return`], [`completion::deliver_result`], [`completion::deliver_error`], [`completion::on_fatal`] |
 //! | suspension and deadlines | [`pending::when_pending`] |
+//! | versioning (`patched`) | [`versioning::patch_decision`] |
 
 use sha2::{Digest, Sha256};
 
@@ -36,6 +37,7 @@ pub(crate) mod helpers;
 pub(crate) mod invoke;
 pub(crate) mod pending;
 pub(crate) mod step;
+pub(crate) mod versioning;
 pub(crate) mod wait;
 
 pub use step::StepSemantics;
