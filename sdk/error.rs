@@ -251,6 +251,22 @@ impl Error {
         })
     }
 
+    /// The [`TypedError`] this error was recorded from, rebuilt from the recorded
+    /// `ErrorType` and `ErrorData`: the same on the first run and on every replay. `None`
+    /// when the recorded error is of another type (or is not a recorded failure).
+    ///
+    /// The error is the one returned at the level it failed: a step's error from the step,
+    /// a branch's from its item. An SDK error passed on with `?` out of a child context or
+    /// branch is recorded as that error (`StepError`, ...), so downcast it where it was
+    /// returned, or return the typed error itself.
+    pub fn downcast<E: TypedError>(&self) -> Option<E> {
+        let recorded = self.recorded()?;
+        typed_from(
+            recorded.error_type.as_deref(),
+            recorded.error_data.as_deref(),
+        )
+    }
+
     /// Whether this error must end the execution even when user code catches it.
     pub(crate) fn is_fatal(&self) -> bool {
         matches!(
@@ -270,26 +286,169 @@ pub(crate) fn error_object(error_type: &str, message: &str) -> ErrorObject {
     }
 }
 
-/// The short name of a type, used as the `ErrorType` of a user error: the last path
-/// segment without generic arguments (`my_app::PaymentError` gives `PaymentError`).
-/// Type-erased errors (boxed trait objects, strings, `anyhow::Error`) give `Error`.
+/// The `ErrorType` recorded for a user error of type `E` that does not choose its own (see
+/// [`TypedError`]): the type's path without generic arguments, so that distinct types
+/// never share a name (`my_app::billing::Error` and `my_app::shipping::Error` stay apart).
+/// Type-erased errors record what they are: `Box<dyn Error>` for boxed errors (their
+/// concrete type is not known), `String` for string errors.
 pub(crate) fn short_type_name<E: ?Sized>() -> String {
     let full = std::any::type_name::<E>();
     let base = full.split('<').next().unwrap_or(full);
-    let short = base.rsplit("::").next().unwrap_or(base);
-    let erased = base.starts_with("alloc::boxed::Box")
-        || matches!(short, "String" | "str" | "&str" | "Error" | "")
-        || short.starts_with("dyn ")
-        || short.starts_with('&');
-    if erased {
-        "Error".to_string()
+    if base.ends_with("boxed::Box") || full.starts_with("dyn ") {
+        "Box<dyn Error>".to_string()
+    } else if matches!(
+        base,
+        "alloc::string::String" | "&str" | "str" | "&alloc::string::String"
+    ) {
+        "String".to_string()
     } else {
-        short.to_string()
+        base.trim_start_matches('&').to_string()
     }
 }
 
+/// Whether a recorded `ErrorType` names the type `wanted`: the same path, or a path that
+/// ends with `::wanted` (so `PaymentError` names `my_app::PaymentError`).
+pub(crate) fn type_matches(recorded: &str, wanted: &str) -> bool {
+    recorded == wanted
+        || recorded
+            .strip_suffix(wanted)
+            .is_some_and(|head| head.ends_with("::"))
+}
+
+/// A business error that keeps its type across retries and replays.
+///
+/// Implement it (it needs `Serialize` and `Deserialize`) for an error type whose values
+/// callers should get back, fields and all, rather than as a type name and a message.
+/// Return it from a step, a branch, a child context or a callback submitter through an
+/// [`ErrorRecord`] (`?` converts it): the SDK records [`TypedError::error_type`] as the
+/// `ErrorType` and the value as JSON in `ErrorData`. After the retries run out, on the
+/// first run and on every replay, [`Error::downcast`] gives the value back, and a retry
+/// strategy can decide on it ([`FailedAttempt::downcast`](crate::retry::FailedAttempt::downcast)).
+///
+/// ```
+/// use lambda_durable::{DurableContext, Error, ErrorRecord, TypedError};
+///
+/// #[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
+/// enum PaymentError {
+///     #[error("card declined: {reason}")]
+///     Declined { reason: String },
+///     #[error("the payment gateway is down")]
+///     Unavailable,
+/// }
+///
+/// impl TypedError for PaymentError {}
+///
+/// async fn charge(ctx: &DurableContext, cents: u64) -> Result<String, Error> {
+///     let receipt = ctx
+///         .step("charge", |_| async move {
+///             if cents > 10_000 {
+///                 Err(PaymentError::Declined { reason: "over the limit".into() })?;
+///             }
+///             Ok::<_, ErrorRecord>(format!("receipt for {cents}"))
+///         })
+///         .await;
+///     match receipt {
+///         Err(err) => match err.downcast::<PaymentError>() {
+///             Some(PaymentError::Declined { reason }) => Ok(format!("declined: {reason}")),
+///             _ => Err(err),
+///         },
+///         ok => ok,
+///     }
+/// }
+/// ```
+pub trait TypedError:
+    std::error::Error + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+    /// The `ErrorType` recorded for errors of this type, by which [`Error::downcast`]
+    /// recognizes them. By default the type's path (`my_app::PaymentError`); override it
+    /// to keep recorded errors recognizable when the type moves or is renamed.
+    fn error_type() -> String {
+        short_type_name::<Self>()
+    }
+}
+
+/// A user error with the `ErrorType`, message and `ErrorData` to record for it.
+///
+/// Step bodies, branches, child contexts and callback submitters may fail with any error
+/// type; most record its type name and message. An `ErrorRecord` records exactly what it
+/// holds: made from a [`TypedError`] (with `?` or `From`), it keeps the value in `ErrorData`
+/// so that [`Error::downcast`] can rebuild it; made with [`ErrorRecord::new`], it records
+/// the type and message given, with [`ErrorRecord::with_data`] for data.
+#[derive(Debug)]
+pub struct ErrorRecord {
+    object: ErrorObject,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ErrorRecord {
+    /// An error recorded with this `ErrorType` and message.
+    pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            object: ErrorObject {
+                error_type: Some(error_type.into()),
+                error_message: Some(message.into()),
+                error_data: None,
+                stack_trace: Vec::new(),
+            },
+            source: None,
+        }
+    }
+
+    /// Records `data` as JSON in `ErrorData` (a value that does not serialize is left out).
+    pub fn with_data(mut self, data: &impl serde::Serialize) -> Self {
+        self.object.error_data = serde_json::to_string(data).ok();
+        self
+    }
+
+    /// The recorded `ErrorType`.
+    pub fn error_type(&self) -> &str {
+        self.object.error_type.as_deref().unwrap_or_default()
+    }
+
+    /// The recorded `ErrorData`, if any.
+    pub fn error_data(&self) -> Option<&str> {
+        self.object.error_data.as_deref()
+    }
+
+    pub(crate) fn into_object(self) -> ErrorObject {
+        self.object
+    }
+}
+
+impl<E: TypedError> From<E> for ErrorRecord {
+    fn from(error: E) -> Self {
+        let mut record = ErrorRecord::new(E::error_type(), error.to_string()).with_data(&error);
+        record.source = Some(Box::new(error));
+        record
+    }
+}
+
+impl fmt::Display for ErrorRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.object.error_message.as_deref().unwrap_or_default())
+    }
+}
+
+impl std::error::Error for ErrorRecord {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The typed error of type `E` in a recorded error object, if it holds one: its
+/// `ErrorType` names `E` and its `ErrorData` deserializes as `E`.
+pub(crate) fn typed_from<E: TypedError>(error_type: Option<&str>, data: Option<&str>) -> Option<E> {
+    if !type_matches(error_type?, &E::error_type()) {
+        return None;
+    }
+    serde_json::from_str(data?).ok()
+}
+
 /// Converts a user error into the [`ErrorObject`] that is checkpointed for it. An SDK
-/// [`Error`] keeps its own type (e.g. `StepError`); other errors use their type name.
+/// [`Error`] keeps its own type (e.g. `StepError`); an [`ErrorRecord`] records what it
+/// holds; other errors record their type name ([`short_type_name`]) and message.
 /// Errors over the service's limit are truncated ([`crate::limits::truncate_error`]).
 pub(crate) fn user_error_object<E>(error: E) -> ErrorObject
 where
@@ -297,8 +456,12 @@ where
 {
     let type_name = short_type_name::<E>();
     let boxed: Box<dyn std::error::Error + Send + Sync> = error.into();
-    match boxed.downcast::<Error>() {
-        Ok(sdk_error) => sdk_error.to_error_object(),
+    let boxed = match boxed.downcast::<Error>() {
+        Ok(sdk_error) => return sdk_error.to_error_object(),
+        Err(other) => other,
+    };
+    match boxed.downcast::<ErrorRecord>() {
+        Ok(record) => crate::limits::truncate_error(record.into_object()),
         Err(other) => crate::limits::truncate_error(error_object(&type_name, &other.to_string())),
     }
 }
@@ -339,6 +502,7 @@ pub(crate) async fn unwind_to_error<F: std::future::Future>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -346,19 +510,143 @@ mod tests {
     #[error("card declined")]
     struct PaymentError;
 
+    mod billing {
+        #[derive(Debug, thiserror::Error)]
+        #[error("billing failed")]
+        pub(super) struct Error;
+    }
+
+    mod shipping {
+        #[derive(Debug, thiserror::Error)]
+        #[error("shipping failed")]
+        pub(super) struct Error;
+    }
+
     #[test]
-    fn user_errors_keep_their_type_name() {
+    fn user_errors_keep_distinct_type_names() {
         let obj = user_error_object(PaymentError);
-        assert_eq!(obj.error_type.as_deref(), Some("PaymentError"));
+        assert_eq!(
+            obj.error_type.as_deref(),
+            Some("lambda_durable::error::tests::PaymentError")
+        );
         assert_eq!(obj.error_message.as_deref(), Some("card declined"));
+        let billing = user_error_object(billing::Error);
+        let shipping = user_error_object(shipping::Error);
+        assert_ne!(billing.error_type, shipping.error_type);
+        assert!(billing
+            .error_type
+            .as_deref()
+            .unwrap()
+            .ends_with("billing::Error"));
         let obj = user_error_object("plain text");
-        assert_eq!(obj.error_type.as_deref(), Some("Error"));
+        assert_eq!(obj.error_type.as_deref(), Some("String"));
         assert_eq!(obj.error_message.as_deref(), Some("plain text"));
+        assert_eq!(
+            user_error_object(String::from("owned"))
+                .error_type
+                .as_deref(),
+            Some("String")
+        );
         let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(PaymentError);
         assert_eq!(
             user_error_object(boxed).error_type.as_deref(),
-            Some("Error")
+            Some("Box<dyn Error>")
         );
+        let io = std::io::Error::other("disk");
+        assert_eq!(
+            user_error_object(io).error_type.as_deref(),
+            Some("std::io::error::Error")
+        );
+    }
+
+    #[test]
+    fn type_names_match_by_path_or_last_segments() {
+        let rows = [
+            ("my_app::PaymentError", "PaymentError", true),
+            ("my_app::PaymentError", "my_app::PaymentError", true),
+            ("my_app::PaymentError", "app::PaymentError", false),
+            ("my_app::billing::Error", "billing::Error", true),
+            ("my_app::NoPaymentError", "PaymentError", false),
+            ("PaymentError", "PaymentError", true),
+            ("StepError", "PaymentError", false),
+        ];
+        for (recorded, wanted, expected) in rows {
+            assert_eq!(
+                type_matches(recorded, wanted),
+                expected,
+                "{recorded} {wanted}"
+            );
+        }
+    }
+
+    #[derive(Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+    enum Declined {
+        #[error("declined: {reason}")]
+        Card { reason: String },
+        #[error("limit")]
+        Limit(u64),
+    }
+
+    impl TypedError for Declined {}
+
+    #[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
+    #[error("renamed")]
+    struct Renamed;
+
+    impl TypedError for Renamed {
+        fn error_type() -> String {
+            "Payments.Renamed".to_string()
+        }
+    }
+
+    #[test]
+    fn typed_errors_record_their_data_and_come_back() {
+        let record = ErrorRecord::from(Declined::Card {
+            reason: "stolen".into(),
+        });
+        assert!(std::error::Error::source(&record).is_some());
+        let obj = user_error_object(record);
+        assert!(obj
+            .error_type
+            .as_deref()
+            .unwrap()
+            .ends_with("tests::Declined"));
+        assert_eq!(obj.error_message.as_deref(), Some("declined: stolen"));
+        assert_eq!(
+            obj.error_data.as_deref(),
+            Some(r#"{"Card":{"reason":"stolen"}}"#)
+        );
+        let err = Error::StepFailed {
+            operation: OperationRef::new("step", "abc", None),
+            error: Box::new(obj),
+        };
+        assert_eq!(
+            err.downcast::<Declined>(),
+            Some(Declined::Card {
+                reason: "stolen".into()
+            })
+        );
+        assert!(err.downcast::<Renamed>().is_none());
+        // A custom type name, and a record made by hand.
+        let obj = user_error_object(ErrorRecord::from(Renamed));
+        assert_eq!(obj.error_type.as_deref(), Some("Payments.Renamed"));
+        let by_hand = ErrorRecord::new("Limit", "too much").with_data(&Declined::Limit(5));
+        assert_eq!(by_hand.error_type(), "Limit");
+        assert_eq!(by_hand.error_data(), Some(r#"{"Limit":5}"#));
+        let obj = user_error_object(by_hand);
+        assert_eq!(obj.error_message.as_deref(), Some("too much"));
+        // Not a typed error: a string error, a record without data, data of another shape.
+        assert!(typed_from::<Declined>(Some("String"), None).is_none());
+        let name = Declined::error_type();
+        assert!(typed_from::<Declined>(Some(&name), None).is_none());
+        assert!(typed_from::<Declined>(Some(&name), Some("[1]")).is_none());
+        assert_eq!(
+            typed_from::<Declined>(Some(&name), Some(r#"{"Limit":7}"#)),
+            Some(Declined::Limit(7))
+        );
+        assert!(typed_from::<Declined>(Some("Declined"), Some(r#"{"Limit":7}"#)).is_none());
+        let not_recorded = Error::InvalidInput("x".into());
+        assert!(not_recorded.downcast::<Declined>().is_none());
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub use context::{
     CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
     Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
 };
-pub use error::{Error, OperationRef};
+pub use error::{Error, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;
 pub use logger::Logger;
 pub use replay::StepSemantics;

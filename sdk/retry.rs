@@ -5,9 +5,10 @@
 //! When the body of a step fails, the SDK asks the step's [`RetryStrategy`] what to
 //! do. The strategy runs *after* the failed attempt and sees two things:
 //!
-//! * a [`FailedAttempt`]: the error's type name and message exactly as they are
+//! * a [`FailedAttempt`]: the error's type name, message and data exactly as they are
 //!   recorded in the checkpoint, so that the same decision is reached when the
-//!   execution is replayed;
+//!   execution is replayed (a [`TypedError`] comes back whole with
+//!   [`FailedAttempt::downcast`]);
 //! * `attempts_made`: the number of the attempt that just failed. It starts at 1
 //!   (the value after the first failure).
 //!
@@ -26,11 +27,21 @@
 //! closure `Fn(&FailedAttempt<'_>, u32) -> RetryDecision + Send + Sync + 'static` is
 //! a strategy too.
 //!
+//! The configurable strategies take filters: by message (`retry_if_message_matches`,
+//! `retry_if_message_contains`), by error type (`retry_on::<E>()`, or by name with
+//! `retry_if_error_type`) and by typed error (`retry_if::<E>(predicate)`). Once a filter
+//! is set, only failures that match one are retried, with one exception: an at-most-once
+//! attempt that an interruption cut short ([`STEP_INTERRUPTED`]) did not fail on its own
+//! and is retried within the attempt limit whatever the filters say, unless the strategy
+//! says [`dont_retry_interrupted`](ExponentialBackoff::dont_retry_interrupted).
+//!
 //! The strategies are client-side only: the service sees nothing but the delay.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::error::TypedError;
 
 pub(crate) use crate::limits::MAX_DELAY_SECONDS;
 
@@ -39,11 +50,15 @@ pub(crate) use crate::limits::MAX_DELAY_SECONDS;
 /// The values are those recorded in the checkpoint's error object, so a strategy
 /// that only looks at them makes the same decision when the execution is replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FailedAttempt<'a> {
     /// The error's type name (the checkpoint's `ErrorType`).
     pub error_type: &'a str,
     /// The error's message (the checkpoint's `ErrorMessage`).
     pub message: &'a str,
+    /// The error's data (the checkpoint's `ErrorData`), JSON; recorded for
+    /// [`TypedError`]s and [`ErrorRecord::with_data`](crate::ErrorRecord::with_data).
+    pub error_data: Option<&'a str>,
 }
 
 impl<'a> FailedAttempt<'a> {
@@ -52,9 +67,31 @@ impl<'a> FailedAttempt<'a> {
         Self {
             error_type,
             message,
+            error_data: None,
         }
     }
+
+    /// The same failed attempt with its recorded `ErrorData`.
+    pub fn with_data(mut self, error_data: Option<&'a str>) -> Self {
+        self.error_data = error_data;
+        self
+    }
+
+    /// The [`TypedError`] the attempt failed with, rebuilt from its record; `None` for
+    /// errors of other types.
+    pub fn downcast<E: TypedError>(&self) -> Option<E> {
+        crate::error::typed_from(Some(self.error_type), self.error_data)
+    }
+
+    /// Whether the attempt failed with an error of type `E` (by its recorded type name:
+    /// the type's path; see [`TypedError::error_type`] for types that choose their own).
+    pub fn is<E: ?Sized + 'static>(&self) -> bool {
+        crate::error::type_matches(self.error_type, &crate::error::short_type_name::<E>())
+    }
 }
+
+/// The `ErrorType` of an at-most-once step attempt that an interruption cut short.
+pub const STEP_INTERRUPTED: &str = "StepInterruptedError";
 
 /// The answer of a retry strategy after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,20 +260,45 @@ impl MessagePattern {
     }
 }
 
-/// Which failures may be retried. With no filter set, every failure may.
-#[derive(Debug, Clone, Default)]
+/// A retry filter on the failed attempt, set with `retry_if`.
+type Predicate = Arc<dyn Fn(&FailedAttempt<'_>) -> bool + Send + Sync>;
+
+/// Which failures may be retried. With no filter set, every failure may. An interrupted
+/// at-most-once attempt ([`STEP_INTERRUPTED`]) may be retried whatever the filters say,
+/// unless it is excluded.
+#[derive(Clone, Default)]
 struct RetryFilter {
     patterns: Vec<MessagePattern>,
     error_types: Vec<String>,
+    predicates: Vec<Predicate>,
+    not_interrupted: bool,
+}
+
+impl fmt::Debug for RetryFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryFilter")
+            .field("patterns", &self.patterns)
+            .field("error_types", &self.error_types)
+            .field("predicates", &self.predicates.len())
+            .field("not_interrupted", &self.not_interrupted)
+            .finish()
+    }
 }
 
 impl RetryFilter {
     fn allows(&self, failure: &FailedAttempt<'_>) -> bool {
-        if self.patterns.is_empty() && self.error_types.is_empty() {
+        if failure.error_type == STEP_INTERRUPTED {
+            return !self.not_interrupted;
+        }
+        if self.patterns.is_empty() && self.error_types.is_empty() && self.predicates.is_empty() {
             return true;
         }
         self.patterns.iter().any(|p| p.matches(failure.message))
-            || self.error_types.iter().any(|t| t == failure.error_type)
+            || self
+                .error_types
+                .iter()
+                .any(|t| crate::error::type_matches(failure.error_type, t))
+            || self.predicates.iter().any(|p| p(failure))
     }
 
     fn add_regex(&mut self, pattern: &str) -> Result<(), RetryConfigError> {
@@ -249,7 +311,7 @@ impl RetryFilter {
     }
 }
 
-/// Generates the three filter setters shared by the configurable strategies.
+/// Generates the filter setters shared by the configurable strategies.
 macro_rules! filter_setters {
     () => {
         /// Retries failures whose message contains a match of `pattern`, a regular
@@ -273,12 +335,49 @@ macro_rules! filter_setters {
             self
         }
 
-        /// Retries failures whose error type name equals `name`.
+        /// Retries failures whose recorded error type is `name`: the whole path
+        /// (`my_app::TransientError`) or its last segments (`TransientError`).
+        ///
+        /// Once any filter is set, only failures matching at least one filter are
+        /// retried. [`retry_on`](Self::retry_on) names the type itself, so that a
+        /// rename cannot silently change what is retried.
+        pub fn retry_if_error_type(mut self, name: impl Into<String>) -> Self {
+            self.filter.error_types.push(name.into());
+            self
+        }
+
+        /// Retries failures with an error of type `E` (recorded by its type name).
         ///
         /// Once any filter is set, only failures matching at least one filter are
         /// retried.
-        pub fn retry_if_error_type(mut self, name: impl Into<String>) -> Self {
-            self.filter.error_types.push(name.into());
+        pub fn retry_on<E: ?Sized + 'static>(self) -> Self {
+            self.retry_if_error_type(crate::error::short_type_name::<E>())
+        }
+
+        /// Retries failures with a [`TypedError`] of type `E` for which `predicate`
+        /// holds; it gets the error rebuilt from the record, the same on every replay.
+        ///
+        /// Once any filter is set, only failures matching at least one filter are
+        /// retried.
+        pub fn retry_if<E: TypedError>(
+            mut self,
+            predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.filter
+                .predicates
+                .push(Arc::new(move |failure: &FailedAttempt<'_>| {
+                    failure
+                        .downcast::<E>()
+                        .is_some_and(|error| predicate(&error))
+                }));
+            self
+        }
+
+        /// Does not retry an at-most-once attempt that an interruption cut short
+        /// ([`STEP_INTERRUPTED`]). By default such an attempt is retried whatever the
+        /// other filters say (it did not fail on its own), within the attempt limit.
+        pub fn dont_retry_interrupted(mut self) -> Self {
+            self.filter.not_interrupted = true;
             self
         }
     };
@@ -862,6 +961,79 @@ mod tests {
             RetryDecision::retry_after(secs(2))
         );
         assert_eq!(lit.decide(&failure("E", "axb"), 1), RetryDecision::Stop);
+    }
+
+    #[test]
+    fn typed_and_interrupted_filters() {
+        #[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
+        enum Gateway {
+            #[error("busy for {0} s")]
+            Busy(u32),
+            #[error("refused")]
+            Refused,
+        }
+        impl TypedError for Gateway {}
+        #[derive(Debug, thiserror::Error)]
+        #[error("transient")]
+        struct Transient;
+
+        let name = Gateway::error_type();
+        let busy = serde_json::to_string(&Gateway::Busy(3)).unwrap_or_default();
+        let refused = serde_json::to_string(&Gateway::Refused).unwrap_or_default();
+        let transient = crate::error::short_type_name::<Transient>();
+        let s = FixedDelay::new(secs(1))
+            .max_attempts(3)
+            .retry_if::<Gateway>(|error| matches!(error, Gateway::Busy(_)))
+            .retry_on::<Transient>();
+        let rows = [
+            // type, data, retried
+            (name.as_str(), Some(busy.as_str()), true),
+            (name.as_str(), Some(refused.as_str()), false),
+            (name.as_str(), None, false),
+            (transient.as_str(), None, true),
+            ("Transient", None, false),
+            ("Other", Some(busy.as_str()), false),
+            // An interrupted attempt is retried whatever the filters say.
+            (STEP_INTERRUPTED, None, true),
+        ];
+        for (error_type, data, retried) in rows {
+            let attempt = failure(error_type, "m").with_data(data);
+            let expected = if retried {
+                RetryDecision::retry_after(secs(1))
+            } else {
+                RetryDecision::Stop
+            };
+            assert_eq!(s.decide(&attempt, 1), expected, "{error_type} {data:?}");
+        }
+        // ... within the attempt limit.
+        assert_eq!(
+            s.decide(&failure(STEP_INTERRUPTED, "m"), 3),
+            RetryDecision::Stop
+        );
+        // Excluded explicitly, with or without other filters.
+        let excluded = FixedDelay::new(secs(1)).dont_retry_interrupted();
+        assert_eq!(
+            excluded.decide(&failure(STEP_INTERRUPTED, "m"), 1),
+            RetryDecision::Stop
+        );
+        assert_eq!(
+            excluded.decide(&failure("Other", "m"), 1),
+            RetryDecision::retry_after(secs(1))
+        );
+        let messages = ExponentialBackoff::new().retry_if_message_contains("timeout");
+        assert_ne!(
+            messages.decide(&failure(STEP_INTERRUPTED, "interrupted"), 1),
+            RetryDecision::Stop
+        );
+        assert!(failure(&transient, "m").is::<Transient>());
+        assert!(!failure("Other", "m").is::<Transient>());
+        assert_eq!(
+            failure(&name, "m")
+                .with_data(Some(&busy))
+                .downcast::<Gateway>()
+                .map(|g| g.to_string()),
+            Some("busy for 3 s".to_string())
+        );
     }
 
     #[test]

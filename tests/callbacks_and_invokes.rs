@@ -1056,7 +1056,7 @@ async fn plain_functions_answer_at_once_and_their_errors_are_invoke_failed() {
         done.result::<Value>().unwrap(),
         json!([
             "ok Object {\"doubled\": Number(42)}",
-            "InvokeFailed Boom: boom: out of order",
+            "InvokeFailed callbacks_and_invokes::Boom: boom: out of order",
             "InvokeFailed ResourceNotFoundException: Function not found: nobody",
         ])
     );
@@ -1079,7 +1079,7 @@ async fn plain_functions_answer_at_once_and_their_errors_are_invoke_failed() {
     assert_eq!(done.invocations(), 4);
     assert!(done
         .timeline()
-        .contains("invoke \"break\" failed: Boom: boom: out of order"));
+        .contains("invoke \"break\" failed: callbacks_and_invokes::Boom: boom: out of order"));
 }
 
 async fn failing_target(_: Value, ctx: DurableContext) -> Result<(), Error> {

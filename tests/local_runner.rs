@@ -200,7 +200,10 @@ async fn workflow_with_retry_and_wait_completes_with_its_history() {
     assert_eq!(retry.current_attempt, Some(1));
     assert_eq!(retry.next_attempt_delay_seconds, Some(2));
     let error = details.error.as_ref().unwrap().payload.as_ref().unwrap();
-    assert_eq!(error.error_type.as_deref(), Some("PaymentError"));
+    assert_eq!(
+        error.error_type.as_deref(),
+        Some("local_runner::PaymentError")
+    );
     assert_eq!(error.error_message.as_deref(), Some("card declined"));
     let succeeded = events(&execution, EventType::StepSucceeded, "charge");
     let details = succeeded[0].step_succeeded_details.as_ref().unwrap();
@@ -280,7 +283,7 @@ async fn timeline_reads_like_the_execution() {
     for expected in [
         "+0s     execution started: {\"orderId\":42}",
         "+0s     invocation 1",
-        "+0s       step \"charge\" failed (attempt 1): PaymentError: card declined; retry in 2s",
+        "+0s       step \"charge\" failed (attempt 1): local_runner::PaymentError: card declined; retry in 2s",
         "+0s       invocation 1 ended: PENDING",
         "+2s     invocation 2",
         "+2s       step \"charge\" succeeded (attempt 2): 4200",

@@ -94,7 +94,10 @@ async fn failed_step_replays_the_same_error() {
     let messages = messages.lock().unwrap().clone();
     assert_eq!(messages.len(), 2, "first run and replay");
     assert_eq!(messages[0], messages[1]);
-    assert_eq!(messages[0].1.error_type.as_deref(), Some("Declined"));
+    assert_eq!(
+        messages[0].1.error_type.as_deref(),
+        Some("replay::Declined")
+    );
     assert_eq!(
         messages[0].1.error_message.as_deref(),
         Some("card declined: insufficient funds")
@@ -225,8 +228,8 @@ async fn custom_strategy_sees_type_and_attempt() {
     assert_eq!(
         seen.lock().unwrap().clone(),
         vec![
-            ("GatewayTimeout".to_string(), 1),
-            ("GatewayTimeout".to_string(), 2)
+            ("replay::GatewayTimeout".to_string(), 1),
+            ("replay::GatewayTimeout".to_string(), 2)
         ]
     );
     // 1.5 s is rounded up to whole seconds.
@@ -538,6 +541,6 @@ async fn handler_errors_become_error_objects() {
     });
     let execution = runner.run(Value::Null).await.unwrap();
     let error = execution.error().unwrap();
-    assert_eq!(error.error_type.as_deref(), Some("Declined"));
+    assert_eq!(error.error_type.as_deref(), Some("replay::Declined"));
     assert_eq!(error.error_message.as_deref(), Some("card declined: no"));
 }

@@ -225,6 +225,15 @@ pub struct BatchResult<R> {
     total_count: usize,
 }
 
+impl<R> BatchItem<R> {
+    /// The [`TypedError`](crate::TypedError) the branch failed with, rebuilt from its
+    /// recorded error; `None` when it did not fail with one.
+    pub fn downcast_error<E: crate::TypedError>(&self) -> Option<E> {
+        let error = self.error.as_ref()?;
+        crate::error::typed_from(error.error_type.as_deref(), error.error_data.as_deref())
+    }
+}
+
 impl<R> BatchResult<R> {
     /// Every branch that started, in index order.
     pub fn items(&self) -> &[BatchItem<R>] {

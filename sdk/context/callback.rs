@@ -421,7 +421,12 @@ where
                         if let Some(retry) = retry {
                             step = step.retry_shared(retry);
                         }
-                        step.await.map_err(|err| err.to_error_object())?;
+                        // The submitter's own error is recorded, so that a typed error
+                        // keeps its type and data.
+                        step.await.map_err(|err| match err.recorded() {
+                            Some(recorded) => recorded.clone(),
+                            None => err.to_error_object(),
+                        })?;
                         callback.result().await.map_err(|err| err.to_error_object())
                     },
                 )

@@ -222,7 +222,7 @@ where
             Next::Run { attempt: n, start } => attempt.run(body, n, start).await,
             Next::Interrupted { attempt: n } => {
                 let error = error_object(
-                    "StepInterruptedError",
+                    retry::STEP_INTERRUPTED,
                     &format!(
                         "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
                         attempt.op.position.id,
@@ -313,7 +313,8 @@ impl<'c, S> Attempt<'c, S> {
         let failure = FailedAttempt::new(
             error.error_type.as_deref().unwrap_or("Error"),
             error.error_message.as_deref().unwrap_or(""),
-        );
+        )
+        .with_data(error.error_data.as_deref());
         match strategy.decide(&failure, attempt) {
             RetryDecision::Retry { delay } => {
                 let seconds = retry::whole_delay_seconds(delay);

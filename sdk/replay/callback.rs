@@ -62,7 +62,9 @@ pub(crate) fn outcome(op: Option<&OpRecord>) -> CallbackOutcome<'_> {
 /// `ErrorType` the context recorded. Only the context's own record is read, on the first
 /// run as on a replay: the service may leave the children of a finished context out of
 /// the state, so looking at them would give a replay another error than the run it
-/// repeats.
+/// repeats. The callback's failures have types of their own, and so do the SDK's errors;
+/// every other type is the submitter's error (recorded as it failed, or as `StepError` by
+/// earlier versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitForCallbackFailure {
     /// The callback failed.
@@ -80,8 +82,17 @@ pub(crate) fn submitter_failure(error_type: Option<&str>) -> WaitForCallbackFail
     match error_type {
         Some("CallbackError") => WaitForCallbackFailure::Callback,
         Some("CallbackTimeoutError") => WaitForCallbackFailure::CallbackTimedOut,
-        Some("StepError") => WaitForCallbackFailure::Submitter,
-        _ => WaitForCallbackFailure::Context,
+        None
+        | Some(
+            "ChildContextError"
+            | "ValidationError"
+            | "SerdesError"
+            | "PayloadTooLargeError"
+            | "CheckpointError"
+            | "NonDeterministicExecutionError"
+            | "InvalidInputError",
+        ) => WaitForCallbackFailure::Context,
+        Some(_) => WaitForCallbackFailure::Submitter,
     }
 }
 
@@ -162,8 +173,12 @@ mod tests {
                 WaitForCallbackFailure::CallbackTimedOut,
             ),
             (Some("StepError"), WaitForCallbackFailure::Submitter),
-            (Some("Panic"), WaitForCallbackFailure::Context),
-            (Some("callbackerror"), WaitForCallbackFailure::Context),
+            (Some("my_app::SendError"), WaitForCallbackFailure::Submitter),
+            (Some("Panic"), WaitForCallbackFailure::Submitter),
+            (Some("callbackerror"), WaitForCallbackFailure::Submitter),
+            (Some("ValidationError"), WaitForCallbackFailure::Context),
+            (Some("SerdesError"), WaitForCallbackFailure::Context),
+            (Some("ChildContextError"), WaitForCallbackFailure::Context),
             (None, WaitForCallbackFailure::Context),
         ];
         for (error_type, expected) in rows {

@@ -196,7 +196,10 @@ async fn steps_with_a_retry() {
     for (attempt, event) in (1..).zip(&failures) {
         let details = event.step_failed_details().unwrap();
         let error = details.error().and_then(|error| error.payload()).unwrap();
-        assert_eq!(error.error_type(), Some("GatewayTimeout"));
+        assert_eq!(
+            error.error_type(),
+            Some("emulator_functions::GatewayTimeout")
+        );
         assert_eq!(
             error.error_message(),
             Some(format!("payment gateway timed out on attempt {attempt}").as_str())
@@ -326,7 +329,10 @@ async fn failing_workflow() {
         .and_then(|details| details.error())
         .and_then(|error| error.payload())
         .unwrap();
-    assert_eq!(step_error.error_type(), Some("CardDeclined"));
+    assert_eq!(
+        step_error.error_type(),
+        Some("emulator_functions::CardDeclined")
+    );
     let execution_error = done.events(&EventType::ExecutionFailed)[0]
         .execution_failed_details()
         .and_then(|details| details.error())
