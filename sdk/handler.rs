@@ -18,7 +18,7 @@ use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
 use crate::replay;
 use crate::replay::completion::{deliver_error, deliver_result, Delivery, FatalEnd};
-use crate::replay::pending::{Activity, PendingDecision};
+use crate::replay::pending::{Activity, Deadline, PendingDecision};
 use crate::state::ExecutionState;
 use crate::wire::{
     DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject,
@@ -212,6 +212,10 @@ pub(crate) async fn execute(
         deadline.checked_sub(margin).unwrap_or(deadline)
     });
     let mut deadline = soft_deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+    // Once the deadline is reached: whether running attempts were cut, and until when they
+    // may record their outcome (half the time left).
+    let mut cut = false;
+    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let tracker = Arc::new(WakeFlag::default());
 
     let outcome = std::future::poll_fn(|cx| {
@@ -232,14 +236,38 @@ pub(crate) async fn execute(
         let deadline_passed = deadline
             .as_mut()
             .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+        let grace_over = grace
+            .as_mut()
+            .is_some_and(|grace| grace.as_mut().poll(cx).is_ready());
+        let state = if !deadline_passed {
+            Deadline::Ahead
+        } else if grace_over {
+            Deadline::GraceOver
+        } else {
+            Deadline::Reached { cut }
+        };
         let activity = Activity {
             woken: tracker.woken(),
             active: exec.active_count(),
             parked: exec.parked_count(),
         };
-        match replay::pending::when_pending(activity, deadline_passed) {
+        match replay::pending::when_pending(activity, state) {
             PendingDecision::KeepRunning => Poll::Pending,
             PendingDecision::Suspend => Poll::Ready(Outcome::Quiescent),
+            PendingDecision::Cut => {
+                cut = true;
+                exec.reach_deadline();
+                let now = tokio::time::Instant::now();
+                let left = options
+                    .deadline
+                    .map_or(Duration::ZERO, |hard| hard.saturating_duration_since(now));
+                let mut sleep = Box::pin(tokio::time::sleep_until(now + left / 2));
+                // Registers the timer; the cut attempts wake the handler as they finish.
+                let _ = sleep.as_mut().poll(cx);
+                grace = Some(sleep);
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             PendingDecision::EndForRetry => Poll::Ready(Outcome::Deadline),
         }
     })

@@ -93,6 +93,10 @@ impl<'a> FailedAttempt<'a> {
 /// The `ErrorType` of an at-most-once step attempt that an interruption cut short.
 pub const STEP_INTERRUPTED: &str = "StepInterruptedError";
 
+/// The `ErrorType` of a step attempt (or a wait-for-condition check) that ran past its
+/// timeout, or could not finish before the invocation's deadline.
+pub const STEP_TIMEOUT: &str = "StepTimeoutError";
+
 /// The answer of a retry strategy after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {

@@ -17,6 +17,9 @@ pub(crate) struct ExecutionState {
     fatal: Mutex<Option<Error>>,
     active: AtomicUsize,
     suspended: AtomicUsize,
+    /// Set when the invocation reaches its deadline: running step attempts end, and no new
+    /// one starts.
+    deadline: tokio::sync::watch::Sender<bool>,
 }
 
 impl ExecutionState {
@@ -34,7 +37,25 @@ impl ExecutionState {
             fatal: Mutex::new(None),
             active: AtomicUsize::new(0),
             suspended: AtomicUsize::new(0),
+            deadline: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Tells running step attempts that the invocation reached its deadline.
+    pub(crate) fn reach_deadline(&self) {
+        self.deadline.send_replace(true);
+    }
+
+    /// Whether the invocation reached its deadline.
+    pub(crate) fn deadline_reached(&self) -> bool {
+        *self.deadline.borrow()
+    }
+
+    /// Resolves once the invocation reaches its deadline.
+    pub(crate) async fn deadline_signal(&self) {
+        let mut reached = self.deadline.subscribe();
+        // The sender lives as long as `self`.
+        let _ = reached.wait_for(|reached| *reached).await;
     }
 
     /// Latches an error that ends the invocation whatever the user code does with it.

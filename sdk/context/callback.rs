@@ -137,6 +137,7 @@ impl DurableContext {
             timeout: None,
             heartbeat_timeout: None,
             retry: None,
+            submitter_timeout: None,
             serdes: JsonSerdes,
             result: PhantomData,
         }
@@ -326,11 +327,18 @@ pub struct WaitForCallback<'a, T, F, S = JsonSerdes> {
     timeout: Option<Duration>,
     heartbeat_timeout: Option<Duration>,
     retry: Option<Arc<dyn RetryStrategy>>,
+    submitter_timeout: Option<Duration>,
     serdes: S,
     result: PhantomData<fn() -> T>,
 }
 
 impl<'a, T, F, S> WaitForCallback<'a, T, F, S> {
+    /// Limits each attempt of the submitter step (see [`Step::timeout`](super::Step::timeout)).
+    pub fn submitter_timeout(mut self, timeout: Duration) -> Self {
+        self.submitter_timeout = Some(timeout);
+        self
+    }
+
     /// See [`CreateCallback::timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -358,6 +366,7 @@ impl<'a, T, F, S> WaitForCallback<'a, T, F, S> {
             timeout: self.timeout,
             heartbeat_timeout: self.heartbeat_timeout,
             retry: self.retry,
+            submitter_timeout: self.submitter_timeout,
             serdes,
             result: PhantomData,
         }
@@ -388,6 +397,7 @@ where
             timeout,
             heartbeat_timeout,
             retry,
+            submitter_timeout,
             serdes,
             ..
         } = self;
@@ -420,6 +430,9 @@ where
                             child.step(inner_names.1, move |step_ctx| submitter(id, step_ctx));
                         if let Some(retry) = retry {
                             step = step.retry_shared(retry);
+                        }
+                        if let Some(timeout) = submitter_timeout {
+                            step = step.timeout(timeout);
                         }
                         // The submitter's own error is recorded, so that a typed error
                         // keeps its type and data.

@@ -4,6 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -30,6 +31,7 @@ pub struct WaitForCondition<'a, S, F> {
     initial: S,
     check: F,
     strategy: Option<Arc<dyn WaitStrategy<S>>>,
+    timeout: Option<Duration>,
 }
 
 impl DurableContext {
@@ -74,6 +76,7 @@ impl DurableContext {
             initial,
             check,
             strategy: None,
+            timeout: None,
         }
     }
 }
@@ -82,6 +85,15 @@ impl<S, F> WaitForCondition<'_, S, F> {
     /// Sets the strategy that decides, after each poll, whether to poll again and when.
     pub fn strategy(mut self, strategy: impl WaitStrategy<S>) -> Self {
         self.strategy = Some(Arc::new(strategy));
+        self
+    }
+
+    /// Limits each check to `timeout`. A check still running then is cut short (its
+    /// future is dropped; the [`StepContext`] tells work it handed elsewhere) and the wait
+    /// fails with [`Error::WaitForConditionFailed`] carrying a `StepTimeoutError`. (A check
+    /// that fails ends the wait; return a state that says "not yet" to poll again.)
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 }
@@ -120,6 +132,7 @@ where
             initial,
             check,
             strategy,
+            timeout,
         } = self;
         let op = Op::open(
             ctx,
@@ -171,6 +184,7 @@ where
         if start {
             op.queue(op.update(OperationAction::Start));
         }
+        let (cancel, cancelled) = tokio::sync::watch::channel(false);
         let step_ctx = StepContext::new(
             attempt,
             op.position.id.to_string(),
@@ -180,11 +194,29 @@ where
                 op.position.name_str(),
                 attempt,
             ),
+            cancelled,
         );
         let outcome = {
             let _active = exec.active();
-            catch_panic(async move { check(state, step_ctx).await.map_err(user_error_object) })
-                .await
+            let check =
+                catch_panic(async move { check(state, step_ctx).await.map_err(user_error_object) });
+            match timeout {
+                None => check.await,
+                Some(limit) => match tokio::time::timeout(limit, check).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        cancel.send_replace(true);
+                        Err(error_object(
+                            retry::STEP_TIMEOUT,
+                            &format!(
+                                "{}: the check timed out after {} s",
+                                op.reference(),
+                                limit.as_secs_f64()
+                            ),
+                        ))
+                    }
+                },
+            }
         };
         let fail = |error: ErrorObject| async {
             let mut update = op.update(OperationAction::Fail);

@@ -4,6 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::Instrument;
 
@@ -11,7 +12,7 @@ use super::lifecycle::Op;
 use super::{scope, DurableContext, Name, Position};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
-use crate::replay::step::{step_decision, StepDecision, StepSemantics};
+use crate::replay::step::{on_cut, step_decision, Cut, CutCause, StepDecision, StepSemantics};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
 use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
@@ -19,21 +20,43 @@ use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
 
 const SUB_TYPE: &str = "Step";
 
-/// What a step body receives: the attempt number and a logger.
+/// What a step body receives: the attempt number, a logger and a cancellation signal.
 #[derive(Debug, Clone)]
 pub struct StepContext {
     attempt: u32,
     operation_id: String,
     logger: Logger,
+    cancelled: tokio::sync::watch::Receiver<bool>,
 }
 
 impl StepContext {
-    pub(crate) fn new(attempt: u32, operation_id: String, logger: Logger) -> Self {
+    pub(crate) fn new(
+        attempt: u32,
+        operation_id: String,
+        logger: Logger,
+        cancelled: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
         Self {
             attempt,
             operation_id,
             logger,
+            cancelled,
         }
+    }
+
+    /// Whether the attempt was cut short: its timeout passed, or the invocation reached
+    /// its deadline. The body's future is dropped when that happens; work it handed to
+    /// other tasks or threads (with a clone of this context) should check this flag, or
+    /// await [`cancelled`](Self::cancelled), and stop.
+    pub fn is_cancelled(&self) -> bool {
+        *self.cancelled.borrow()
+    }
+
+    /// Resolves when the attempt is cut short (see [`is_cancelled`](Self::is_cancelled))
+    /// or is over.
+    pub async fn cancelled(&self) {
+        let mut cancelled = self.cancelled.clone();
+        let _ = cancelled.wait_for(|cancelled| *cancelled).await;
     }
 
     /// The attempt that is running, counted from 1.
@@ -64,6 +87,7 @@ pub struct Step<'a, F, S = JsonSerdes> {
     body: F,
     retry: Option<Arc<dyn RetryStrategy>>,
     semantics: StepSemantics,
+    timeout: Option<Duration>,
     serdes: S,
 }
 
@@ -110,6 +134,7 @@ impl DurableContext {
             body,
             retry: None,
             semantics: StepSemantics::default(),
+            timeout: None,
             serdes: JsonSerdes,
         }
     }
@@ -134,6 +159,17 @@ impl<'a, F, S> Step<'a, F, S> {
         self
     }
 
+    /// Limits each attempt to `timeout`. An attempt still running then is cut short: its
+    /// body's future is dropped (the [`StepContext`] tells work it handed elsewhere), and
+    /// the attempt fails with `StepTimeoutError`, offered to the retry strategy like any
+    /// failure. An attempt that cannot finish before the invocation's deadline is recorded
+    /// as timed out too, before the deadline, so that its retry is scheduled rather than
+    /// lost (see the README's section on deadlines for steps without a timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Uses another serializer for the step's result.
     pub fn serdes<S2>(self, serdes: S2) -> Step<'a, F, S2> {
         Step {
@@ -142,6 +178,7 @@ impl<'a, F, S> Step<'a, F, S> {
             body: self.body,
             retry: self.retry,
             semantics: self.semantics,
+            timeout: self.timeout,
             serdes,
         }
     }
@@ -184,6 +221,7 @@ where
             body,
             retry,
             semantics,
+            timeout,
             serdes,
         } = self;
         let op = Op::open(ctx, position, OperationType::Step, SUB_TYPE, "step")?;
@@ -210,6 +248,7 @@ where
             op,
             retry,
             semantics,
+            timeout,
             serdes,
         };
         match next {
@@ -221,14 +260,7 @@ where
             Next::Abandon => abandon().await,
             Next::Run { attempt: n, start } => attempt.run(body, n, start).await,
             Next::Interrupted { attempt: n } => {
-                let error = error_object(
-                    retry::STEP_INTERRUPTED,
-                    &format!(
-                        "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
-                        attempt.op.position.id,
-                        attempt.op.position.name_str().unwrap_or("")
-                    ),
-                );
+                let error = attempt.interrupted();
                 attempt.failed(error, n).await
             }
         }
@@ -249,6 +281,7 @@ struct Attempt<'c, S> {
     op: Op<'c>,
     retry: Option<Arc<dyn RetryStrategy>>,
     semantics: StepSemantics,
+    timeout: Option<Duration>,
     serdes: S,
 }
 
@@ -264,6 +297,9 @@ impl<'c, S> Attempt<'c, S> {
         let op = &self.op;
         let exec = Arc::clone(op.exec());
         tracing::Span::current().record("attempt", attempt);
+        if exec.deadline_reached() {
+            return self.cut(CutCause::NotStarted, attempt).await;
+        }
         if start {
             let update = op.update(OperationAction::Start);
             match self.semantics {
@@ -271,6 +307,7 @@ impl<'c, S> Attempt<'c, S> {
                 StepSemantics::AtLeastOncePerRetry => op.queue(update),
             }
         }
+        let (cancel, cancelled) = tokio::sync::watch::channel(false);
         let step_ctx = StepContext {
             attempt,
             operation_id: op.position.id.to_string(),
@@ -280,10 +317,31 @@ impl<'c, S> Attempt<'c, S> {
                 op.position.name_str(),
                 attempt,
             ),
+            cancelled,
         };
         let outcome = {
             let _active = exec.active();
-            catch_panic(async move { body(step_ctx).await.map_err(user_error_object) }).await
+            let body = catch_panic(async move { body(step_ctx).await.map_err(user_error_object) });
+            let timeout = self.timeout;
+            let timer = async move {
+                match timeout {
+                    Some(timeout) => tokio::time::sleep(timeout).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                outcome = body => Ok(outcome),
+                () = timer => Err(CutCause::Timeout),
+                () = exec.deadline_signal() => Err(CutCause::Deadline),
+            }
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(cause) => {
+                cancel.send_replace(true);
+                return self.cut(cause, attempt).await;
+            }
         };
         match outcome {
             Ok(value) => {
@@ -303,6 +361,48 @@ impl<'c, S> Attempt<'c, S> {
                 decoded
             }
             Err(error) => self.failed(error, attempt).await,
+        }
+    }
+
+    /// The error of an at-most-once attempt that an interruption cut short.
+    fn interrupted(&self) -> ErrorObject {
+        error_object(
+            retry::STEP_INTERRUPTED,
+            &format!(
+                "step operation_id={} name={} was started but did not finish: the invocation was interrupted",
+                self.op.position.id,
+                self.op.position.name_str().unwrap_or("")
+            ),
+        )
+    }
+
+    /// Ends an attempt cut short by its timeout or the invocation's deadline.
+    async fn cut<T>(self, cause: CutCause, attempt: u32) -> Result<T, Error> {
+        match on_cut(cause, self.timeout.is_some(), self.semantics) {
+            Cut::TimedOut => {
+                let seconds = self.timeout.map_or(0.0, |timeout| timeout.as_secs_f64());
+                let message = match cause {
+                    CutCause::Timeout => {
+                        format!("{} timed out after {seconds} s", self.op.reference())
+                    }
+                    _ => format!(
+                        "{} could not finish before the invocation's deadline (its timeout is {seconds} s)",
+                        self.op.reference()
+                    ),
+                };
+                let error = error_object(retry::STEP_TIMEOUT, &message);
+                self.failed(error, attempt).await
+            }
+            Cut::Interrupted => {
+                let error = self.interrupted();
+                self.failed(error, attempt).await
+            }
+            Cut::RunAgain => {
+                // Counts as running work, so that the invocation ends for a retry instead
+                // of suspending while this attempt waits to run again.
+                let _active = self.op.exec().active();
+                abandon().await
+            }
         }
     }
 

@@ -92,6 +92,44 @@ fn recorded_step(op: &OpRecord, semantics: StepSemantics) -> StepDecision<'_> {
     }
 }
 
+/// Why a step attempt is cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CutCause {
+    /// Its `timeout` passed.
+    Timeout,
+    /// The invocation reached its deadline while the attempt ran.
+    Deadline,
+    /// The invocation had reached its deadline when the attempt was about to start.
+    NotStarted,
+}
+
+/// What a step attempt cut short does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// The attempt failed with a timeout error (`StepTimeoutError`), offered to the retry
+    /// strategy like any failure.
+    TimedOut,
+    /// The attempt failed as interrupted (`StepInterruptedError`), offered to the retry
+    /// strategy (which retries it by default).
+    Interrupted,
+    /// Nothing is recorded: the attempt runs again in the next invocation, which the
+    /// invocation ends for (at least once: an interrupted attempt is not a failure).
+    RunAgain,
+}
+
+/// The decision table for step attempts cut short: a step with a timeout records the
+/// attempt as timed out (its own timeout, or the deadline before it); without one, an
+/// at-most-once attempt counts as interrupted and an at-least-once attempt runs again. An
+/// attempt that had not started yet starts in the next invocation.
+pub(crate) fn on_cut(cause: CutCause, has_timeout: bool, semantics: StepSemantics) -> Cut {
+    match (cause, has_timeout, semantics) {
+        (CutCause::NotStarted, _, _) => Cut::RunAgain,
+        (CutCause::Timeout, _, _) | (CutCause::Deadline, true, _) => Cut::TimedOut,
+        (CutCause::Deadline, false, StepSemantics::AtMostOncePerRetry) => Cut::Interrupted,
+        (CutCause::Deadline, false, StepSemantics::AtLeastOncePerRetry) => Cut::RunAgain,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +139,29 @@ mod tests {
 
     fn run(attempt: u32, start: bool) -> StepDecision<'static> {
         StepDecision::Run { attempt, start }
+    }
+
+    #[test]
+    fn cut_table() {
+        use CutCause::{Deadline, NotStarted, Timeout};
+        let rows = [
+            (Timeout, true, Least, Cut::TimedOut),
+            (Timeout, true, Most, Cut::TimedOut),
+            (Deadline, true, Least, Cut::TimedOut),
+            (Deadline, true, Most, Cut::TimedOut),
+            (Deadline, false, Most, Cut::Interrupted),
+            (Deadline, false, Least, Cut::RunAgain),
+            (NotStarted, true, Most, Cut::RunAgain),
+            (NotStarted, false, Most, Cut::RunAgain),
+            (NotStarted, false, Least, Cut::RunAgain),
+        ];
+        for (cause, has_timeout, semantics, expected) in rows {
+            assert_eq!(
+                on_cut(cause, has_timeout, semantics),
+                expected,
+                "{cause:?} timeout {has_timeout} {semantics:?}"
+            );
+        }
     }
 
     /// Recorded status and details (or nothing), semantics, replay-only -> decision.
