@@ -23,7 +23,8 @@ use crate::wait_strategy::WaitStrategyConfig;
 
 pub use crate::retry::Jitter;
 pub use crate::{
-    BatchResult, Branch, Callback, DurableContext, Error, Nesting, StepContext, StepSemantics,
+    BatchResult, Branch, Callback, DeclaredError, DurableContext, Error, ErrorRecord, Nesting,
+    StepContext, StepSemantics, TypedError,
 };
 pub use ::regress;
 pub use ::serde;
@@ -242,6 +243,8 @@ pub struct StepConfig {
     pub retry: Option<Retry>,
     /// The semantics (`None`: at least once per retry).
     pub semantics: Option<StepSemantics>,
+    /// The limit of one attempt (`None`: no limit).
+    pub timeout: Option<Duration>,
 }
 
 impl StepConfig {
@@ -249,6 +252,7 @@ impl StepConfig {
     pub const DEFAULT: StepConfig = StepConfig {
         retry: None,
         semantics: None,
+        timeout: None,
     };
 }
 
@@ -272,7 +276,48 @@ where
     if let Some(retry) = config.retry {
         step = step.retry_shared(retry.strategy());
     }
+    if let Some(timeout) = config.timeout {
+        step = step.timeout(timeout);
+    }
     step.into_future()
+}
+
+/// Runs a step whose declaration names its error type `D`: the function fails with a `D`,
+/// recorded with its data, and the caller gets it back as [`DeclaredError::Declared`].
+pub fn typed_step<'a, O, D, F, Fut>(
+    ctx: &'a DurableContext,
+    name: &'static str,
+    config: StepConfig,
+    body: F,
+) -> impl Future<Output = Result<O, DeclaredError<D>>> + Send + 'a
+where
+    F: FnOnce(StepContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<O, D>> + Send + 'a,
+    O: Serialize + DeserializeOwned + Send + 'a,
+    D: TypedError,
+{
+    let step = step(ctx, name, config, move |step_ctx| async move {
+        body(step_ctx).await.map_err(ErrorRecord::from)
+    });
+    async move { step.await.map_err(DeclaredError::from) }
+}
+
+/// [`typed_step`] for a function that takes a declared input value.
+pub fn typed_step_with_input<'a, I, O, D, F, Fut>(
+    ctx: &'a DurableContext,
+    name: &'static str,
+    config: StepConfig,
+    input: I,
+    body: F,
+) -> impl Future<Output = Result<O, DeclaredError<D>>> + Send + 'a
+where
+    I: Send + 'a,
+    F: FnOnce(I, StepContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<O, D>> + Send + 'a,
+    O: Serialize + DeserializeOwned + Send + 'a,
+    D: TypedError,
+{
+    typed_step(ctx, name, config, move |step_ctx| body(input, step_ctx))
 }
 
 /// Runs a step whose function takes a declared input value.

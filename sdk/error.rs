@@ -437,6 +437,76 @@ impl std::error::Error for ErrorRecord {
     }
 }
 
+/// The error of an operation whose declaration names its error type `E` (see the typed
+/// workflows section of the README): the declared error, rebuilt from the record on the
+/// first run and on every replay, or any other failure.
+///
+/// `?` turns it into an [`Error`] (the failure it came from).
+#[derive(Debug)]
+pub enum DeclaredError<E> {
+    /// The operation failed with its declared error.
+    Declared {
+        /// The declared error.
+        error: E,
+        /// The failure it was recorded as (for example [`Error::StepFailed`]).
+        failure: Error,
+    },
+    /// Any other failure: an SDK error, or an error recorded without the declared type.
+    Other(Error),
+}
+
+impl<E> DeclaredError<E> {
+    /// The declared error, if that is what the operation failed with.
+    pub fn declared(&self) -> Option<&E> {
+        match self {
+            DeclaredError::Declared { error, .. } => Some(error),
+            DeclaredError::Other(_) => None,
+        }
+    }
+
+    /// The failure as an [`Error`].
+    pub fn into_error(self) -> Error {
+        match self {
+            DeclaredError::Declared { failure, .. } | DeclaredError::Other(failure) => failure,
+        }
+    }
+}
+
+impl<E: TypedError> From<Error> for DeclaredError<E> {
+    fn from(failure: Error) -> Self {
+        match failure.downcast::<E>() {
+            Some(error) => DeclaredError::Declared { error, failure },
+            None => DeclaredError::Other(failure),
+        }
+    }
+}
+
+impl<E> From<DeclaredError<E>> for Error {
+    fn from(error: DeclaredError<E>) -> Self {
+        error.into_error()
+    }
+}
+
+impl<E> fmt::Display for DeclaredError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeclaredError::Declared { failure, .. } | DeclaredError::Other(failure) => {
+                failure.fmt(f)
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for DeclaredError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DeclaredError::Declared { failure, .. } | DeclaredError::Other(failure) => {
+                Some(failure)
+            }
+        }
+    }
+}
+
 /// The typed error of type `E` in a recorded error object, if it holds one: its
 /// `ErrorType` names `E` and its `ErrorData` deserializes as `E`.
 pub(crate) fn typed_from<E: TypedError>(error_type: Option<&str>, data: Option<&str>) -> Option<E> {

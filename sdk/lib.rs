@@ -61,7 +61,18 @@
 //! Start operations in the same order on every invocation: derive control flow only from
 //! the event and from results of earlier operations, never from the clock, randomness or
 //! outside state, and put side effects inside steps. An operation that does not match the
-//! history at its position fails the execution with [`Error::NonDeterministic`].
+//! history at its position fails the execution with [`Error::NonDeterministic`]. To change
+//! the code while executions are in flight, guard the change with
+//! [`DurableContext::patched`].
+//!
+//! ## Errors
+//!
+//! Failures of durable operations are recorded and replayed as they happened: a step that
+//! gave up returns [`Error::StepFailed`] with the recorded error type and message on every
+//! replay. A business error that implements [`TypedError`] keeps its fields: return it as
+//! an [`ErrorRecord`] and get it back with [`Error::downcast`]. Steps take a
+//! [`timeout`](Step::timeout); at the invocation's deadline running attempts are cut short
+//! and recorded (see the README's section on deadlines).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod checkpoint;
@@ -87,7 +98,7 @@ pub use context::{
     CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
     Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
 };
-pub use error::{Error, ErrorRecord, OperationRef, TypedError};
+pub use error::{DeclaredError, Error, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;
 pub use logger::Logger;
 pub use replay::StepSemantics;

@@ -412,3 +412,29 @@ fn a_folder_without_declarations_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_step_error_must_be_a_type_of_its_own() {
+    for schema in [
+        json!({"type": "string"}),
+        json!({"type": "integer"}),
+        json!({"type": "array", "items": {"type": "string"}}),
+    ] {
+        assert_error(
+            with_operations(json!([{"kind": "step", "name": "charge", "error": schema}])),
+            "/operations/0/error",
+            "must be an object or an enum",
+        );
+    }
+    // A timeout is a duration like the others.
+    let declaration = with_operations(json!([
+        {"kind": "step", "name": "charge", "timeout": {"seconds": 5},
+         "error": {"type": "object", "properties": {"code": {"type": "integer"}}}}
+    ]));
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
+}

@@ -96,16 +96,21 @@ impl Operation {
 
     /// The JSON Schemas of this operation, by field name (`input`, `output`, `state`).
     pub fn schemas(&self) -> Vec<(&'static str, &Value)> {
-        let fields: [(&'static str, Option<&Value>); 2] = match self {
-            Operation::Step(op) => [("input", op.input.as_ref()), ("output", op.output.as_ref())],
-            Operation::Wait(_) => [("input", None), ("output", None)],
-            Operation::Callback(op) => [("input", None), ("output", op.output.as_ref())],
-            Operation::Invoke(op) => [("input", op.input.as_ref()), ("output", op.output.as_ref())],
-            Operation::ChildContext(op) => [("input", None), ("output", op.output.as_ref())],
-            Operation::Map(op) => [("input", Some(&op.input)), ("output", op.output.as_ref())],
-            Operation::Parallel(op) => [("input", None), ("output", op.output.as_ref())],
-            Operation::WaitForCondition(op) => [("state", Some(&op.state)), ("output", None)],
+        let (input, output, error): (_, Option<&Value>, Option<&Value>) = match self {
+            Operation::Step(op) => (
+                ("input", op.input.as_ref()),
+                op.output.as_ref(),
+                op.error.as_ref(),
+            ),
+            Operation::Wait(_) => (("input", None), None, None),
+            Operation::Callback(op) => (("input", None), op.output.as_ref(), None),
+            Operation::Invoke(op) => (("input", op.input.as_ref()), op.output.as_ref(), None),
+            Operation::ChildContext(op) => (("input", None), op.output.as_ref(), None),
+            Operation::Map(op) => (("input", Some(&op.input)), op.output.as_ref(), None),
+            Operation::Parallel(op) => (("input", None), op.output.as_ref(), None),
+            Operation::WaitForCondition(op) => (("state", Some(&op.state)), None, None),
         };
+        let fields = [input, ("output", output), ("error", error)];
         fields
             .into_iter()
             .filter_map(|(field, schema)| Some((field, schema?)))
@@ -152,6 +157,17 @@ pub struct StepOperation {
     /// Whether an attempt may run more than once after a crash. Absent: at least once.
     #[serde(default)]
     pub semantics: Option<StepSemantics>,
+    /// How long one attempt may run; an attempt still running then fails with
+    /// `StepTimeoutError` and goes through the retry policy. Absent: no limit.
+    #[serde(default)]
+    pub timeout: Option<DurationSpec>,
+    /// JSON Schema of the step's business error: an object or an enum, which becomes a typed
+    /// error (`TypedError`) that the step's function returns and the generated method gives
+    /// back as `StepError::Declared`, on the first run and on every replay. Absent: the
+    /// function may fail with any error.
+    #[serde(default)]
+    #[schemars(schema_with = "optional_json_schema")]
+    pub error: Option<Value>,
 }
 
 /// How often a step's function may run for one attempt.

@@ -67,8 +67,26 @@ pub(crate) fn generate(
     let tera = templates(&what)?;
 
     let mut methods = Vec::with_capacity(declaration.operations.len());
+    // The declared error types of steps, each made a `TypedError` once.
+    let mut errors: Vec<String> = Vec::new();
     for (index, op) in declaration.operations.iter().enumerate() {
         let pointer = format!("/operations/{index}");
+        if let Operation::Step(step) = op {
+            if step.error.is_some() {
+                let error_pointer = format!("{pointer}/error");
+                let ty = types.ty(&error_pointer).unwrap_or_default();
+                if !types.named_pointers.contains(&error_pointer) {
+                    return Err(CodegenError::Schema {
+                        path: path.to_path_buf(),
+                        pointer: error_pointer,
+                        message: format!("a step's error must be an object or an enum (a type of its own, to be made an error type), not `{ty}`"),
+                    });
+                }
+                if !errors.contains(&ty) {
+                    errors.push(ty);
+                }
+            }
+        }
         let (template, context) = operation_context(path, op, &pointer, &types, &rt)?;
         let text = render_template(&tera, &what, template, &context)?;
         // Parse each method alone so that a template bug names its template.
@@ -86,6 +104,16 @@ pub(crate) fn generate(
         input: types.top("/input"),
         output: types.top("/output"),
         methods,
+        errors: {
+            let generated = types.tokens.to_string();
+            errors
+                .into_iter()
+                .map(|ty| ErrorType {
+                    display: generated.contains(&format!("Display for {ty} ")),
+                    ty,
+                })
+                .collect()
+        },
     };
     let text = render_template(&tera, &what, "workflow.rs.tera", &workflow)?;
     let helpers: TokenStream =
@@ -105,6 +133,8 @@ struct Types {
     /// Rust type (as source text) and whether typify defined a type by that exact name,
     /// by JSON pointer of the schema.
     by_pointer: BTreeMap<String, (String, String)>,
+    /// The pointers whose schema made a named type (a struct, an enum or a newtype).
+    named_pointers: std::collections::BTreeSet<String>,
 }
 
 /// One schema to make a type for.
@@ -165,6 +195,7 @@ impl Types {
             .map_err(|message| fail("/definitions", format!("cannot make types: {message}")))?;
 
         let mut by_pointer = BTreeMap::new();
+        let mut named_pointers = std::collections::BTreeSet::new();
         // Named types by name: the pointer and schema that made them.
         let mut named: BTreeMap<String, (String, TypeId, Value)> = BTreeMap::new();
         for request in &requests {
@@ -182,6 +213,9 @@ impl Types {
                 TypeDetails::Struct(_) | TypeDetails::Enum(_) | TypeDetails::Newtype(_)
             );
             let name = ty.name();
+            if is_named {
+                named_pointers.insert(request.pointer.clone());
+            }
             let is_ref = request.schema.get("$ref").is_some();
             if is_named && !is_ref {
                 match named.get(&name) {
@@ -258,6 +292,7 @@ impl Types {
         Ok(Types {
             tokens: space.to_stream(),
             by_pointer,
+            named_pointers,
         })
     }
 
@@ -293,6 +328,7 @@ fn type_suffix(op: &Operation, field: &str) -> &'static str {
         (Operation::Map(_), "input") => "Item",
         (_, "input") => "Input",
         (_, "state") => "State",
+        (_, "error") => "Error",
         _ => "Output",
     }
 }
@@ -491,6 +527,15 @@ struct WorkflowContext {
     input: TopType,
     output: TopType,
     methods: Vec<String>,
+    errors: Vec<ErrorType>,
+}
+
+/// A declared step error type, made a `TypedError` by the workflow template.
+#[derive(Serialize)]
+struct ErrorType {
+    ty: String,
+    /// Whether typify already implemented `Display` (it does for enums of strings).
+    display: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -706,6 +751,8 @@ fn operation_context(
                 StepSemantics::AtLeastOncePerRetry => "AtLeastOncePerRetry",
                 StepSemantics::AtMostOncePerRetry => "AtMostOncePerRetry",
             }),
+            "timeout": seconds(step.timeout.as_ref()),
+            "error": ty("error"),
         }),
         Operation::Wait(wait) => serde_json::json!({
             "seconds": seconds(wait.duration.as_ref()),

@@ -62,6 +62,10 @@ mod schema_defaults {
     include!("../snapshots/workflow/schema_defaults.rs");
 }
 
+mod step_errors_and_timeouts {
+    include!("../snapshots/workflow/step_errors_and_timeouts.rs");
+}
+
 mod step_input_output {
     include!("../snapshots/workflow/step_input_output.rs");
 }

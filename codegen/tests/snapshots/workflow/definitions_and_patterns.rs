@@ -304,6 +304,7 @@ impl Workflow {
             ::lambda_durable::__codegen::StepConfig {
                 retry: ::std::option::Option::None,
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             input,
             body,

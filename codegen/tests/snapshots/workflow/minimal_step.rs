@@ -78,6 +78,7 @@ impl Workflow {
             ::lambda_durable::__codegen::StepConfig {
                 retry: ::std::option::Option::None,
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )

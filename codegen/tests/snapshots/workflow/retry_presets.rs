@@ -84,6 +84,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -116,6 +117,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -148,6 +150,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -180,6 +183,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )

@@ -97,6 +97,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -142,6 +143,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -178,6 +180,7 @@ impl Workflow {
                     }),
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -206,6 +209,7 @@ impl Workflow {
                     ::lambda_durable::__codegen::Retry::None,
                 ),
                 semantics: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
             },
             body,
         )

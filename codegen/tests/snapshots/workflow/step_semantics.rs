@@ -80,6 +80,7 @@ impl Workflow {
                 semantics: ::std::option::Option::Some(
                     ::lambda_durable::__codegen::StepSemantics::AtMostOncePerRetry,
                 ),
+                timeout: ::std::option::Option::None,
             },
             body,
         )
@@ -108,6 +109,7 @@ impl Workflow {
                 semantics: ::std::option::Option::Some(
                     ::lambda_durable::__codegen::StepSemantics::AtLeastOncePerRetry,
                 ),
+                timeout: ::std::option::Option::None,
             },
             body,
         )
