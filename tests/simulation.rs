@@ -14,7 +14,9 @@
 //!   dump, the mismatch and a shrunk program;
 //! - `soak` (ignored): `SIM_SEEDS=<count>` or `SIM_MINUTES=<m>` seeds on every core;
 //! - `all_features` (CI): the first seeds with every feature on;
-//! - `self_check`: an interpreter that misbehaves on replay must be caught.
+//! - `self_check`: an interpreter that misbehaves on replay must be caught;
+//! - `determinism` (CI): a scenario runs the same way twice;
+//! - `coverage` (ignored): what the seeds exercise (deadlines hit, heartbeats, replays).
 #![allow(
     clippy::unwrap_used,
     clippy::print_stderr,
@@ -327,4 +329,38 @@ fn coverage() {
     eprintln!(
         "{count} seeds ({mode}): {failed} failed; {deadline_seeds} seeds with an invocation ended by its deadline; {total:?}"
     );
+}
+
+/// CI: the same scenario runs the same way twice (the same timelines, so the same
+/// checkpoint calls, faults and invocations): `SIM_SEEDS` seeds (25 by default) from
+/// `SIM_START` in `SIM_FEATURES`. The retry jitter is seeded, and on the paused clock
+/// (`ci`, `all`) every SDK timer fires in a fixed order; on the real clock (`regression`)
+/// the batcher's linger windows could in principle differ.
+#[test]
+fn determinism() {
+    let mode = env_mode();
+    let start = env_u64("SIM_START").unwrap_or(0);
+    let count = env_u64("SIM_SEEDS").unwrap_or(25);
+    let mut differ = Vec::new();
+    for seed in start..start + count {
+        let scenario = oracle::scenario(seed, mode_features(mode));
+        let (Ok(first), Ok(second)) = (oracle::timelines(&scenario), oracle::timelines(&scenario))
+        else {
+            continue;
+        };
+        if first != second {
+            if differ.is_empty() {
+                let (a, b) = if first.0 != second.0 {
+                    (&first.0, &second.0)
+                } else {
+                    (&first.1, &second.1)
+                };
+                if let Some((x, y)) = a.lines().zip(b.lines()).find(|(x, y)| x != y) {
+                    eprintln!("seed {seed}: first difference:\n  {x}\n  {y}");
+                }
+            }
+            differ.push(seed);
+        }
+    }
+    assert!(differ.is_empty(), "seeds whose runs differ: {differ:?}");
 }

@@ -145,6 +145,9 @@ fn collect_callbacks(node: &Node, out: &mut Vec<(u32, Answer)>) {
     }
 }
 
+/// What the retry jitter of every run draws from.
+const JITTER_SEED: u64 = 0x5eed_1773;
+
 /// A current-thread runtime, on a paused clock when `paused` (where timers cost nothing
 /// and fire in a deterministic order).
 fn runtime(paused: bool) -> Result<tokio::runtime::Runtime, String> {
@@ -183,6 +186,9 @@ fn run(
     let shared = Shared::new(program.clone(), sabotage);
     let runner = configure(runner_for(&shared));
     let runtime = runtime(paused)?;
+    // The SDK's retry jitter draws from this thread's `fastrand` generator (the runtime
+    // runs on this thread): the same draws in every run of a scenario.
+    fastrand::seed(JITTER_SEED);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
             tokio::time::timeout(hang_limit(paused), runner.run(json!({}))).await
@@ -523,6 +529,19 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
             faulty.execution.timeline()
         ))
     }
+}
+
+/// The timelines of the fault-free run and of the run with faults, to check that a
+/// scenario runs the same way every time.
+pub fn timelines(scenario: &Scenario) -> Result<(String, String), String> {
+    let clean = run(&scenario.program, false, scenario.paused, |r| r)?;
+    let stats = clean.execution.stats();
+    let faulty = run(&scenario.program, false, scenario.paused, |r| {
+        scenario
+            .faults
+            .apply(r, stats.checkpoint_calls, stats.get_state_calls)
+    })?;
+    Ok((clean.execution.timeline(), faulty.execution.timeline()))
 }
 
 /// A readable dump of a scenario: the program and its faults as they are applied.
