@@ -312,9 +312,16 @@ fn coverage() {
     let start = env_u64("SIM_START").unwrap_or(0);
     let count = env_u64("SIM_SEEDS").unwrap_or(200);
     let mut total = oracle::Stats::default();
-    let (mut deadline_seeds, mut failed) = (0, 0);
+    let (mut deadline_seeds, mut failed, mut deadline_faults) = (0, 0, 0);
     for seed in start..start + count {
-        match oracle::check(&oracle::scenario(seed, mode_features(mode)), false) {
+        let scenario = oracle::scenario(seed, mode_features(mode));
+        deadline_faults += scenario
+            .faults
+            .faults
+            .iter()
+            .filter(|f| matches!(f, faults::SimFault::Deadline(_)))
+            .count();
+        match oracle::check(&scenario, false) {
             Ok(stats) => {
                 total.invocations += stats.invocations;
                 total.checkpoint_calls += stats.checkpoint_calls;
@@ -327,7 +334,7 @@ fn coverage() {
         }
     }
     eprintln!(
-        "{count} seeds ({mode}): {failed} failed; {deadline_seeds} seeds with an invocation ended by its deadline; {total:?}"
+        "{count} seeds ({mode}): {failed} failed; {deadline_faults} deadline faults drawn, {deadline_seeds} seeds with an invocation ended by its deadline; {total:?}"
     );
 }
 
