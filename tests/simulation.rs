@@ -304,7 +304,9 @@ fn self_check() {
 
 /// What the seeds exercise: `SIM_SEEDS` seeds (default 200) from `SIM_START` (default 0)
 /// in `SIM_FEATURES`, with the number of invocations ended by a deadline, heartbeated
-/// callbacks and operations replayed from scratch.
+/// callbacks and operations replayed from scratch. `SIM_SHOW=1` prints the scenarios
+/// whose deadline faults ended no invocation (they hit the final checkpoint call, which the
+/// SDK makes after the handler returned, or a call another fault took).
 #[test]
 #[ignore = "diagnostics: run explicitly"]
 fn coverage() {
@@ -329,6 +331,20 @@ fn coverage() {
                 total.heartbeated_callbacks += stats.heartbeated_callbacks;
                 total.replayed_operations += stats.replayed_operations;
                 deadline_seeds += u64::from(stats.deadline_endings > 0);
+                let drawn = scenario
+                    .faults
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f, faults::SimFault::Deadline(_)));
+                if drawn && stats.deadline_endings == 0 && std::env::var("SIM_SHOW").is_ok() {
+                    eprintln!(
+                        "seed {seed}: a deadline fault ended no invocation:\n{}",
+                        oracle::dump(&scenario)
+                    );
+                    if let Ok((_, faulty)) = oracle::timelines(&scenario) {
+                        eprintln!("{faulty}");
+                    }
+                }
             }
             Err(_) => failed += 1,
         }
