@@ -1691,3 +1691,43 @@ async fn callback_timeouts_out_of_range_are_invalid_arguments() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_responder_that_sends_heartbeats_keeps_a_callback_alive_until_it_answers() {
+    let seen = seen();
+    // Heartbeats every 60 s, each exactly at the heartbeat deadline (in time), then the
+    // answer after 300 s, long past the 60 s heartbeat timeout.
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen))).on_callback(
+        "approval",
+        CallbackResponse::json(json!({ "approved": true, "by": "board" }))
+            .after(Duration::from_secs(300))
+            .heartbeat_every(Duration::from_secs(60)),
+    );
+    let done = runner
+        .run(json!({ "timeout": 3600, "heartbeat": 60 }))
+        .await
+        .unwrap();
+    let outcome = done.result::<String>().unwrap();
+    assert!(outcome.starts_with("ok "), "{outcome}");
+    assert_eq!(done.elapsed(), Duration::from_secs(301));
+    assert_eq!(at(events(&done, EventType::CallbackSucceeded)[0]), 300_000);
+}
+
+#[tokio::test]
+async fn a_responder_whose_heartbeats_stop_lets_the_heartbeat_timeout_fire() {
+    let seen = seen();
+    // Heartbeats at 50, 100 and 150 s, none at 200 s: the callback times out at 210 s.
+    let runner = LocalRunner::new(callback_outcome_handler(Arc::clone(&seen))).on_callback(
+        "approval",
+        CallbackResponse::ignore()
+            .after(Duration::from_secs(200))
+            .heartbeat_every(Duration::from_secs(50)),
+    );
+    let done = runner.run(json!({ "heartbeat": 60 })).await.unwrap();
+    let outcome = done.result::<String>().unwrap();
+    assert!(
+        outcome.starts_with("CallbackTimedOut Callback.Heartbeat: "),
+        "{outcome}"
+    );
+    assert_eq!(at(events(&done, EventType::CallbackTimedOut)[0]), 210_000);
+}

@@ -964,3 +964,151 @@ async fn a_result_too_large_for_the_response_is_checkpointed_even_if_the_respons
         other => panic!("{other:?}"),
     }
 }
+
+/// Three at-least-once steps, one after the other, counting their runs.
+fn three_steps(
+    runs: Arc<AtomicUsize>,
+) -> impl Fn(
+    Value,
+    DurableContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Error>> + Send>>
+       + Send
+       + Sync
+       + 'static {
+    move |_: Value, ctx: DurableContext| {
+        let runs = Arc::clone(&runs);
+        Box::pin(async move {
+            let mut total = 0u64;
+            for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+                let runs = Arc::clone(&runs);
+                let value: u64 = ctx
+                    .step(name, move |_| async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, std::io::Error>(i as u64 + 1)
+                    })
+                    .await?;
+                total += value;
+            }
+            Ok(json!({ "total": total }))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_in_the_middle_of_an_invocation_ends_it_and_the_next_one_goes_on() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runner = LocalRunner::new(three_steps(Arc::clone(&runs)))
+        .invocation_timeout(Duration::from_secs(60))
+        .fault(Fault::deadline().at_call(1));
+    let started = tokio::time::Instant::now();
+    let execution = runner.run(json!({})).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    assert_eq!(execution.result::<Value>().unwrap(), json!({ "total": 6 }));
+    // The first invocation wrote step a, then ran out of time waiting for the response
+    // and ended for a retry; the second replayed a and ran b and c.
+    let outcomes: Vec<&InvocationOutcome> = execution.invocation_outcomes().collect();
+    assert_eq!(outcomes.len(), 2, "{}", execution.timeline());
+    match outcomes[0] {
+        InvocationOutcome::FunctionError(error) => assert!(
+            error
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("deadline")),
+            "{error:?}"
+        ),
+        other => panic!("the first invocation ended with {other:?}"),
+    }
+    assert_eq!(outcomes[1].status(), Some(InvocationStatus::Succeeded));
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    // The response came 1 s before the deadline (halfway through the SDK's 2 s margin).
+    assert!(
+        started.elapsed() >= Duration::from_secs(59),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_while_a_wait_starts_ends_the_invocation_and_the_wait_is_kept() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait("pause", Duration::from_secs(30)).await?;
+        Ok::<_, Error>(7)
+    })
+    // No invocation timeout: a Deadline fault gives invocations Lambda's 15 minutes.
+    .fault(Fault::deadline().at_call(1));
+    let started = tokio::time::Instant::now();
+    let execution = runner.run(json!({})).await.unwrap();
+    assert_eq!(execution.result::<u32>().unwrap(), 7);
+    let outcomes: Vec<&InvocationOutcome> = execution.invocation_outcomes().collect();
+    // The deadline passed while the wait's START was in flight: the invocation ended for
+    // a retry, the next one found the wait started and suspended, the third finished.
+    assert!(
+        matches!(outcomes[0], InvocationOutcome::FunctionError(_)),
+        "{}",
+        execution.timeline()
+    );
+    assert_eq!(outcomes[1].status(), Some(InvocationStatus::Pending));
+    assert_eq!(outcomes.len(), 3);
+    assert!(started.elapsed() >= Duration::from_secs(14 * 60));
+    assert_eq!(execution.elapsed(), Duration::from_secs(30));
+    assert_eq!(events(&execution, EventType::WaitStarted, "pause").len(), 1);
+}
+
+#[tokio::test]
+async fn a_replay_of_a_finished_execution_reaches_its_result_and_writes_nothing() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runner = LocalRunner::new(three_steps(Arc::clone(&runs))).page_size(1);
+    let execution = runner.run(json!({})).await.unwrap();
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    let replay = runner.replay(&execution).await.unwrap();
+    assert!(replay.mismatches().is_empty(), "{:?}", replay.mismatches());
+    assert_eq!(replay.status(), ExecutionStatus::Succeeded);
+    assert_eq!(replay.result::<Value>().unwrap(), json!({ "total": 6 }));
+    assert!(replay.writes().is_empty());
+    assert!(replay.new_operations().is_empty());
+    assert_eq!(replay.outcome().status(), Some(InvocationStatus::Succeeded));
+    assert_eq!(runs.load(Ordering::SeqCst), 3, "no step body ran again");
+    // The replay is the last invocation of its copy of the log; the original is untouched.
+    assert_eq!(
+        replay.execution().invocations(),
+        execution.invocations() + 1
+    );
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_replay_reports_a_handler_that_changed() {
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = Arc::clone(&first);
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let first = flag.load(Ordering::SeqCst);
+        async move {
+            let a: u64 = ctx
+                .step("a", |_| async { Ok::<_, std::io::Error>(1) })
+                .await?;
+            if !first {
+                // A step the recorded run never had.
+                let b: u64 = ctx
+                    .step("b", |_| async { Ok::<_, std::io::Error>(2) })
+                    .await?;
+                return Ok::<_, Error>(a + b);
+            }
+            Ok(a)
+        }
+    });
+    let execution = runner.run(json!({})).await.unwrap();
+    assert_eq!(execution.result::<u64>().unwrap(), 1);
+    first.store(false, Ordering::SeqCst);
+    let replay = runner.replay(&execution).await.unwrap();
+    let mismatches = replay.mismatches();
+    assert!(!mismatches.is_empty());
+    assert_eq!(replay.result::<u64>().unwrap(), 3);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.starts_with("result 3 instead of the recorded 1")),
+        "{mismatches:?}"
+    );
+    assert_eq!(replay.new_operations().len(), 1, "{mismatches:?}");
+    assert!(replay.operation_writes().count() >= 1);
+}

@@ -8,12 +8,15 @@
 //! the tree alone and the side effects against the operations recorded.
 //!
 //! - `fixed_seeds` (CI): a fixed list of seeds with `Features::ci()`, plus every seed that
-//!   ever failed;
+//!   ever failed (in the feature set it failed in: `Features::regression()` for the older
+//!   ones);
 //! - `replay_seed`: `SIM_SEED=<n> [SIM_FEATURES=all]` replays one seed with a readable
 //!   dump, the mismatch and a shrunk program;
 //! - `soak` (ignored): `SIM_SEEDS=<count>` or `SIM_MINUTES=<m>` seeds on every core;
 //! - `all_features` (CI): the first seeds with every feature on;
-//! - `self_check`: an interpreter that misbehaves on replay must be caught.
+//! - `self_check`: an interpreter that misbehaves on replay must be caught;
+//! - `determinism` (CI): a scenario runs the same way twice;
+//! - `coverage` (ignored): what the seeds exercise (deadlines hit, heartbeats, replays).
 #![allow(
     clippy::unwrap_used,
     clippy::print_stderr,
@@ -43,8 +46,14 @@ const SELF_CHECK_SEEDS: u64 = 20;
 /// Seeds `0..CI_SEEDS` run in CI.
 const CI_SEEDS: u64 = 500;
 
-/// Seeds that failed once (in CI's feature set), kept forever. The SDK bugs among them
-/// also have a readable test in `tests/simulation_regressions.rs` or `tests/regressions.rs`.
+/// Seeds that failed once in `Features::ci` (with heartbeats, deadlines and the paused
+/// clock), kept forever.
+const REGRESSION_SEEDS_CI: &[u64] = &[];
+
+/// Seeds that failed once in `Features::regression` (the CI feature set before heartbeats,
+/// deadlines and the paused clock), kept forever and run in that set. The SDK bugs among
+/// them also have a readable test in `tests/simulation_regressions.rs` or
+/// `tests/regressions.rs`.
 const REGRESSION_SEEDS: &[u64] = &[
     // SDK: an operand created before a combinator moved its context's clock when it
     // resolved replay-only as a loser, so `now()` after the combinator differed on replay
@@ -73,7 +82,18 @@ const REGRESSION_SEEDS: &[u64] = &[
 fn mode_features(mode: &str) -> Features {
     match mode {
         "all" => Features::all(),
+        "regression" => Features::regression(),
         _ => Features::ci(),
+    }
+}
+
+/// `SIM_FEATURES`: `all`, `regression` (the frozen set the regression seeds were found
+/// in) or `ci` (the default).
+fn env_mode() -> &'static str {
+    match std::env::var("SIM_FEATURES").as_deref() {
+        Ok("all") => "all",
+        Ok("regression") => "regression",
+        _ => "ci",
     }
 }
 
@@ -149,19 +169,32 @@ fn report(failures: &[(u64, String)], mode: &str) -> String {
         .join("\n")
 }
 
-/// CI: a fixed list of seeds in `Features::ci`, and every seed that ever failed.
+/// CI: a fixed list of seeds in `Features::ci`, and every seed that ever failed (in the
+/// feature set it was found in).
 #[test]
 fn fixed_seeds() {
-    let mut seeds: Vec<u64> = (0..CI_SEEDS).collect();
-    seeds.extend(REGRESSION_SEEDS);
     let started = Instant::now();
-    let (failures, done) = run_seeds(seeds, "ci", false, None);
+    let (mut failures, mut done) = (Vec::new(), 0);
+    for (mode, seeds) in [
+        (
+            "ci",
+            (0..CI_SEEDS)
+                .chain(REGRESSION_SEEDS_CI.iter().copied())
+                .collect::<Vec<u64>>(),
+        ),
+        ("regression", REGRESSION_SEEDS.to_vec()),
+    ] {
+        let (failed, count) = run_seeds(seeds, mode, false, None);
+        done += count;
+        if !failed.is_empty() {
+            failures.push(report(&failed, mode));
+        }
+    }
     eprintln!("{done} seeds in {:.1} s", started.elapsed().as_secs_f64());
     assert!(
         failures.is_empty(),
-        "{} seeds failed:\n{}",
-        failures.len(),
-        report(&failures, "ci")
+        "seeds failed:\n{}",
+        failures.join("\n")
     );
 }
 
@@ -177,17 +210,13 @@ fn all_features() {
     );
 }
 
-/// Replays one seed (`SIM_SEED`, in the feature set `SIM_FEATURES`: `ci` by default, or
-/// `all`) with a dump of its program and faults, the mismatch, and a shrunk program.
+/// Replays one seed (`SIM_SEED`, in the feature set `SIM_FEATURES`: `ci` by default,
+/// `all` or `regression`) with a dump of its program and faults, the mismatch, and a shrunk program.
 /// Without `SIM_SEED` it replays seed 0.
 #[test]
 fn replay_seed() {
     let seed = env_u64("SIM_SEED").unwrap_or(0);
-    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
-        "all"
-    } else {
-        "ci"
-    };
+    let mode = env_mode();
     let features = mode_features(mode);
     let scenario = oracle::scenario(seed, features);
     eprintln!(
@@ -219,18 +248,14 @@ fn replay_seed() {
 }
 
 /// Long runs: `SIM_SEEDS=<count>` and/or `SIM_MINUTES=<m>` (default 1000 seeds), from
-/// `SIM_START` (default 1 000 000, past CI's seeds), `SIM_FEATURES=ci|all`.
+/// `SIM_START` (default 1 000 000, past CI's seeds), `SIM_FEATURES=ci|all|regression`.
 #[test]
 #[ignore = "soak: run explicitly, see the README"]
 fn soak() {
     let count = env_u64("SIM_SEEDS");
     let minutes = env_u64("SIM_MINUTES");
     let start = env_u64("SIM_START").unwrap_or(1_000_000);
-    let mode: &'static str = if std::env::var("SIM_FEATURES").as_deref() == Ok("all") {
-        "all"
-    } else {
-        "ci"
-    };
+    let mode = env_mode();
     let count = count.unwrap_or(if minutes.is_some() {
         u64::MAX / 4
     } else {
@@ -275,4 +300,90 @@ fn self_check() {
         "the sabotaged interpreter was caught on only {caught:?} of the first {SELF_CHECK_SEEDS} seeds"
     );
     eprintln!("self-check: the sabotage was caught on seeds {caught:?}");
+}
+
+/// What the seeds exercise: `SIM_SEEDS` seeds (default 200) from `SIM_START` (default 0)
+/// in `SIM_FEATURES`, with the number of invocations ended by a deadline, heartbeated
+/// callbacks and operations replayed from scratch. `SIM_SHOW=1` prints the scenarios
+/// whose deadline faults ended no invocation (they hit the final checkpoint call, which the
+/// SDK makes after the handler returned, or a call another fault took).
+#[test]
+#[ignore = "diagnostics: run explicitly"]
+fn coverage() {
+    let mode = env_mode();
+    let start = env_u64("SIM_START").unwrap_or(0);
+    let count = env_u64("SIM_SEEDS").unwrap_or(200);
+    let mut total = oracle::Stats::default();
+    let (mut deadline_seeds, mut failed, mut deadline_faults) = (0, 0, 0);
+    for seed in start..start + count {
+        let scenario = oracle::scenario(seed, mode_features(mode));
+        deadline_faults += scenario
+            .faults
+            .faults
+            .iter()
+            .filter(|f| matches!(f, faults::SimFault::Deadline(_)))
+            .count();
+        match oracle::check(&scenario, false) {
+            Ok(stats) => {
+                total.invocations += stats.invocations;
+                total.checkpoint_calls += stats.checkpoint_calls;
+                total.deadline_endings += stats.deadline_endings;
+                total.heartbeated_callbacks += stats.heartbeated_callbacks;
+                total.replayed_operations += stats.replayed_operations;
+                deadline_seeds += u64::from(stats.deadline_endings > 0);
+                let drawn = scenario
+                    .faults
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f, faults::SimFault::Deadline(_)));
+                if drawn && stats.deadline_endings == 0 && std::env::var("SIM_SHOW").is_ok() {
+                    eprintln!(
+                        "seed {seed}: a deadline fault ended no invocation:\n{}",
+                        oracle::dump(&scenario)
+                    );
+                    if let Ok((_, faulty)) = oracle::timelines(&scenario) {
+                        eprintln!("{faulty}");
+                    }
+                }
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    eprintln!(
+        "{count} seeds ({mode}): {failed} failed; {deadline_faults} deadline faults drawn, {deadline_seeds} seeds with an invocation ended by its deadline; {total:?}"
+    );
+}
+
+/// CI: the same scenario runs the same way twice (the same timelines, so the same
+/// checkpoint calls, faults and invocations): `SIM_SEEDS` seeds (25 by default) from
+/// `SIM_START` in `SIM_FEATURES`. The retry jitter is seeded, and on the paused clock
+/// (`ci`, `all`) every SDK timer fires in a fixed order; on the real clock (`regression`)
+/// the batcher's linger windows could in principle differ.
+#[test]
+fn determinism() {
+    let mode = env_mode();
+    let start = env_u64("SIM_START").unwrap_or(0);
+    let count = env_u64("SIM_SEEDS").unwrap_or(25);
+    let mut differ = Vec::new();
+    for seed in start..start + count {
+        let scenario = oracle::scenario(seed, mode_features(mode));
+        let (Ok(first), Ok(second)) = (oracle::timelines(&scenario), oracle::timelines(&scenario))
+        else {
+            continue;
+        };
+        if first != second {
+            if differ.is_empty() {
+                let (a, b) = if first.0 != second.0 {
+                    (&first.0, &second.0)
+                } else {
+                    (&first.1, &second.1)
+                };
+                if let Some((x, y)) = a.lines().zip(b.lines()).find(|(x, y)| x != y) {
+                    eprintln!("seed {seed}: first difference:\n  {x}\n  {y}");
+                }
+            }
+            differ.push(seed);
+        }
+    }
+    assert!(differ.is_empty(), "seeds whose runs differ: {differ:?}");
 }

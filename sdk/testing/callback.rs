@@ -72,6 +72,7 @@ impl PendingCallback {
 pub struct CallbackResponse {
     answer: Answer,
     delay: Duration,
+    heartbeat: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +90,7 @@ impl CallbackResponse {
         Self {
             answer: Answer::Success(result.into()),
             delay: Duration::ZERO,
+            heartbeat: None,
         }
     }
 
@@ -109,6 +111,7 @@ impl CallbackResponse {
         Self {
             answer: Answer::Failure(error),
             delay: Duration::ZERO,
+            heartbeat: None,
         }
     }
 
@@ -119,6 +122,7 @@ impl CallbackResponse {
         Self {
             answer: Answer::Ignore,
             delay: Duration::ZERO,
+            heartbeat: None,
         }
     }
 
@@ -134,6 +138,35 @@ impl CallbackResponse {
     /// How long after the callback started the answer arrives.
     pub fn delay(&self) -> Duration {
         self.delay
+    }
+
+    /// Until the answer arrives, the external system sends a heartbeat
+    /// (`SendDurableExecutionCallbackHeartbeat`) every `interval` (of virtual time, at
+    /// least 1 ms) from the callback's start, which keeps a callback with a
+    /// [heartbeat timeout](crate::CreateCallback::heartbeat_timeout) alive past that timeout. A heartbeat
+    /// arriving exactly at the heartbeat deadline is in time. For
+    /// [`CallbackResponse::ignore`], the heartbeats go on until its
+    /// [`after`](CallbackResponse::after) delay, then the external system falls silent and
+    /// the heartbeat timeout fires.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::testing::CallbackResponse;
+    ///
+    /// // Works for an hour, reporting every 30 s, then answers.
+    /// let slow = CallbackResponse::json(serde_json::json!({"done": true}))
+    ///     .after(Duration::from_secs(3600))
+    ///     .heartbeat_every(Duration::from_secs(30));
+    /// assert_eq!(slow.heartbeat_interval(), Some(Duration::from_secs(30)));
+    /// ```
+    pub fn heartbeat_every(mut self, interval: Duration) -> Self {
+        self.heartbeat = Some(interval.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// How often the external system sends heartbeats before it answers, if it does.
+    pub fn heartbeat_interval(&self) -> Option<Duration> {
+        self.heartbeat
     }
 
     /// The completion this answer sends, validated like the service does; `None` for

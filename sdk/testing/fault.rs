@@ -20,6 +20,20 @@ pub enum FaultKind {
     /// response, the service records an `InvocationCompleted` event with an error, and the
     /// function is invoked again.
     Crash,
+    /// The checkpoint is applied, but the invocation runs out of time while it waits for
+    /// the response, which arrives only once the invocation is past the SDK's soft
+    /// deadline (its Lambda deadline less the margin the SDK keeps to write what is
+    /// queued): the SDK sees the deadline pass with work under way and ends the invocation
+    /// as on Lambda, with a function error after which the function is invoked again (what
+    /// the invocation wrote until then is kept).
+    ///
+    /// An execution with this fault gives its invocations a Lambda deadline: the
+    /// [`LocalRunner::invocation_timeout`](super::LocalRunner::invocation_timeout), or 15
+    /// minutes (Lambda's longest) if none is set. The response waits on tokio's clock, so
+    /// use a paused clock (`#[tokio::test(start_paused = true)]`, where the wait costs no
+    /// real time and the moment the deadline passes is exact), or a short invocation
+    /// timeout.
+    Deadline,
     /// A `GetDurableExecutionState` call is refused with `TooManyRequestsException`.
     GetStateThrottle,
     /// A `GetDurableExecutionState` call fails with a `ServiceException`.
@@ -87,6 +101,11 @@ impl Fault {
     /// [`FaultKind::Crash`] after the next checkpoint call.
     pub fn crash() -> Self {
         Self::new(FaultKind::Crash)
+    }
+
+    /// [`FaultKind::Deadline`] during the next checkpoint call.
+    pub fn deadline() -> Self {
+        Self::new(FaultKind::Deadline)
     }
 
     /// Hits call number `call` (counted from 1) instead of the next call; 0 means the next

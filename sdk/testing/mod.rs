@@ -12,7 +12,12 @@
 //! exercises the real replay and checkpoint code.
 //!
 //! [`Fault`]s make the service fail on purpose: throttling, server errors, invalid tokens,
-//! lost responses, and crashes of the invocation after a chosen checkpoint call.
+//! lost responses, crashes of the invocation after a chosen checkpoint call, and
+//! invocations that run out of time in the middle of one.
+//!
+//! [`LocalRunner::replay`] runs the handler once more over the complete log of a finished
+//! execution, from scratch, and reports whether it reached the same outcome without
+//! writing anything ([`Replay`]): a check that the handler is deterministic.
 //!
 //! ```
 //! use std::time::Duration;
@@ -74,6 +79,7 @@ mod callback;
 mod execution;
 mod fault;
 mod history;
+mod replay;
 mod runner;
 mod service;
 mod store;
@@ -88,6 +94,7 @@ pub use callback::{
 };
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
+pub use replay::Replay;
 pub use runner::{LocalRunner, RunningExecution};
 
 use crate::wire::ExecutionStatus;

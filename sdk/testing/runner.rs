@@ -17,6 +17,7 @@ use super::callback::{
 };
 use super::execution::{Execution, InvocationOutcome, RunnerStats};
 use super::fault::Fault;
+use super::replay::Replay;
 use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, SharedRecord};
 use super::RunnerError;
 use crate::checkpoint::batcher::BatcherConfig;
@@ -25,6 +26,10 @@ use crate::context::DurableContext;
 use crate::error::{error_object, short_type_name};
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
 use crate::wire::{ErrorObject, ExecutionStatus, OperationStatus};
+
+/// Lambda's longest invocation: the deadline of invocations that a
+/// [`FaultKind::Deadline`](super::FaultKind::Deadline) may hit when the runner sets none.
+const LAMBDA_MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The default bound on the number of invocations of one execution.
 const DEFAULT_MAX_INVOCATIONS: u32 = 10_000;
@@ -459,10 +464,77 @@ impl LocalRunner {
     /// after it starts (by default there is none), measured on tokio's clock: the handler
     /// then stops shortly before it and the invocation ends as on Lambda, with `PENDING`
     /// when nothing could progress, else with a function error after which the runner
-    /// invokes again.
+    /// invokes again. A [`FaultKind::Deadline`](super::FaultKind::Deadline) makes one
+    /// invocation run out of this time at a chosen checkpoint call.
     pub fn invocation_timeout(mut self, timeout: Duration) -> Self {
         self.config.invocation_timeout = Some(timeout);
         self
+    }
+
+    /// Runs the handler once over the complete operation log of `execution` (usually a
+    /// finished one, from [`LocalRunner::run`]), from scratch: the invocation gets the
+    /// log as a fresh invocation would (paged by [`LocalRunner::page_size`], without the
+    /// operations of completed child contexts), with replay semantics. It runs against a
+    /// copy of the log, with no faults and no clock moving; nothing it does reaches
+    /// `execution`. The [`Replay`] tells how the invocation ended, the status and result it
+    /// reached and every update it sent, and [`Replay::mismatches`] whether it differs from
+    /// what is recorded: a deterministic handler reaches the same outcome and writes
+    /// nothing new.
+    ///
+    /// ```
+    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn handler(_: (), ctx: DurableContext) -> Result<u64, Error> {
+    ///     let a: u64 = ctx.step("a", |_| async { Ok::<_, Error>(20) }).await?;
+    ///     let b: u64 = ctx.step("b", |_| async { Ok::<_, Error>(22) }).await?;
+    ///     Ok(a + b)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runner = LocalRunner::new(handler);
+    /// let execution = runner.run(()).await?;
+    /// let replay = runner.replay(&execution).await?;
+    /// assert_eq!(replay.result::<u64>()?, 42);
+    /// assert!(replay.writes().is_empty());
+    /// assert!(replay.mismatches().is_empty(), "{:?}", replay.mismatches());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RunnerError::Config`] when the execution's ARN or a token cannot be built.
+    pub async fn replay(&self, execution: &Execution) -> Result<Replay, RunnerError> {
+        let config = ExecutionConfig {
+            function_name: execution.function_name.clone(),
+            envelope_page_size: self.config.envelope_page_size,
+            state_page_size: self.config.state_page_size,
+            faults: Vec::new(),
+            max_consecutive_failures: u32::MAX,
+            execution_timeout: None,
+        };
+        let service = Arc::new(LocalService::default());
+        let record = service.adopt(ExecutionRecord::for_replay(execution, config));
+        let outcome = invoke(
+            &service,
+            &record,
+            &self.handler,
+            &invocation_options(),
+            u32::MAX,
+        )
+        .await?;
+        let mut record = lock(&record);
+        let writes = record.writes().to_vec();
+        Ok(Replay {
+            outcome,
+            execution: record.take(),
+            writes,
+            recorded_operations: execution.ops.len(),
+            recorded_status: execution.status,
+            recorded_result: execution.result.clone(),
+            recorded_error: execution.error.clone(),
+        })
     }
 
     /// Makes the ids of the executions this runner starts derive from `seed` instead of
@@ -624,9 +696,12 @@ impl RunningExecution {
         let record = Arc::clone(&self.record);
         let handler = Arc::clone(&self.handler);
         let mut options = self.options.clone();
-        options.deadline = self
-            .invocation_timeout
-            .map(|timeout| tokio::time::Instant::now() + timeout);
+        let timeout = self.invocation_timeout.or_else(|| {
+            lock(&self.record)
+                .has_deadline_fault()
+                .then_some(LAMBDA_MAX_TIMEOUT)
+        });
+        options.deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
         let outcome = invoke(
             &self.service,
             &record,
@@ -905,6 +980,9 @@ impl RunningExecution {
             if let Some(completion) = response.completion().map_err(RunnerError::Callback)? {
                 lock(record).deliver_callback(index, millis(response.delay()), completion);
             }
+            if let Some(interval) = response.heartbeat_interval() {
+                lock(record).deliver_heartbeats(index, millis(interval), millis(response.delay()));
+            }
         }
         Ok(())
     }
@@ -1034,7 +1112,11 @@ async fn invoke(
                 limit: max_invocations,
             });
         }
-        record.begin_invocation()?
+        let begun = record.begin_invocation()?;
+        if let Some(deadline) = options.deadline {
+            record.set_time_up(time_up(deadline, options.deadline_margin));
+        }
+        begun
     };
     service.count_invocation();
     let dyn_service: Arc<dyn DurableService> = Arc::clone(service) as Arc<dyn DurableService>;
@@ -1052,6 +1134,15 @@ async fn invoke(
         // A crashed invocation is dropped here, in the middle of whatever it was doing.
     };
     Ok(lock(record).end_invocation(raw))
+}
+
+/// When an invocation with this Lambda `deadline` is surely past the SDK's soft deadline
+/// (the deadline less `margin`, at most half the invocation, see `handler::execute`) and
+/// still has time to write what is queued: halfway through that margin.
+fn time_up(deadline: tokio::time::Instant, margin: Duration) -> tokio::time::Instant {
+    let total = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let margin = margin.min(total / 2);
+    deadline.checked_sub(margin / 2).unwrap_or(deadline)
 }
 
 /// Runs a plain function with a chained invoke's payload.

@@ -172,6 +172,14 @@ impl LocalService {
         Ok(shared)
     }
 
+    /// Registers a copy of `execution`'s log, running again, for [`ExecutionRecord::for_replay`].
+    pub(crate) fn adopt(&self, record: ExecutionRecord) -> SharedRecord {
+        let arn = record.arn.clone();
+        let shared = Arc::new(Mutex::new(record));
+        lock(&self.executions).insert(arn, Arc::clone(&shared));
+        shared
+    }
+
     /// Forgets an execution (its handle keeps the data).
     pub(crate) fn remove(&self, arn: &str) {
         lock(&self.executions).remove(arn);
@@ -214,6 +222,9 @@ impl LocalService {
         record.stats.checkpoint_calls += 1;
         self.totals.checkpoint_calls.fetch_add(1, Ordering::Relaxed);
         let call = record.stats.checkpoint_calls;
+        if let Some(writes) = record.writes.as_mut() {
+            writes.extend(request.updates.iter().cloned());
+        }
         let fault = record.take_fault(call, false);
         match fault {
             Some(FaultKind::Throttle) => {
@@ -251,6 +262,10 @@ impl LocalService {
             ))),
             Some(FaultKind::Crash) => match record.crash(call) {
                 Some(ended) => Reply::Crashed(ended),
+                None => Reply::Done(result),
+            },
+            Some(FaultKind::Deadline) => match record.live.as_ref().and_then(|live| live.time_up) {
+                Some(at) => Reply::Late(result, at),
                 None => Reply::Done(result),
             },
             _ => Reply::Done(result),
@@ -294,6 +309,12 @@ enum Reply {
     /// The call was applied and the invocation crashed: the caller never gets an answer
     /// while the invocation lives.
     Crashed(watch::Receiver<bool>),
+    /// The answer arrives at this instant of tokio's clock, when the invocation's time is up
+    /// ([`FaultKind::Deadline`]).
+    Late(
+        Result<CheckpointDurableExecutionResponse, ServiceError>,
+        tokio::time::Instant,
+    ),
 }
 
 impl DurableService for LocalService {
@@ -305,6 +326,10 @@ impl DurableService for LocalService {
         Box::pin(async move {
             match self.checkpoint_now(arn, request) {
                 Reply::Done(result) => result,
+                Reply::Late(result, at) => {
+                    tokio::time::sleep_until(at).await;
+                    result
+                }
                 Reply::Crashed(mut ended) => {
                     // A closed channel also means the invocation is over.
                     let _ = ended.wait_for(|ended| *ended).await;
@@ -339,6 +364,9 @@ struct LiveInvocation {
     ended: watch::Sender<bool>,
     start_ms: i64,
     first_event_id: u64,
+    /// When (on tokio's clock) the invocation is past the SDK's soft deadline, if it has a
+    /// Lambda deadline: where a [`FaultKind::Deadline`] answer arrives.
+    time_up: Option<tokio::time::Instant>,
 }
 
 /// A response kept for idempotent repeats.
@@ -394,6 +422,8 @@ pub(crate) struct ExecutionRecord {
     consecutive_failures: u32,
     cached: Option<Cached>,
     pub(crate) stats: RunnerStats,
+    /// Every checkpoint update received, for a replay's copy of a log.
+    writes: Option<Vec<OperationUpdate>>,
 }
 
 fn is_pending_state(ty: OperationType, status: OperationStatus) -> bool {
@@ -479,6 +509,7 @@ impl ExecutionRecord {
             consecutive_failures: 0,
             cached: None,
             stats: RunnerStats::default(),
+            writes: None,
         };
         record.push_event(EventType::ExecutionStarted, Some(0), Details::FromOperation);
         if let Some(seconds) = record.config.execution_timeout {
@@ -486,6 +517,73 @@ impl ExecutionRecord {
             record.timers.insert((due, 0, Timer::ExecutionTimeout));
         }
         record
+    }
+
+    /// A copy of `execution`'s operation log and history as a running execution, for a
+    /// replay from scratch: the EXECUTION operation is `STARTED` again, the clock stands
+    /// where the execution ended, no timer runs, and every checkpoint update it receives
+    /// is kept in [`ExecutionRecord::writes`].
+    pub(crate) fn for_replay(execution: &Execution, config: ExecutionConfig) -> Self {
+        let mut ops = execution.ops.clone();
+        if let Some(first) = ops.first_mut() {
+            first.status = OperationStatus::Started;
+            first.end_ms = None;
+            first.dirty = false;
+        }
+        let mut index = HashMap::new();
+        let mut callbacks = HashMap::new();
+        let mut pending = 0;
+        for (i, op) in ops.iter_mut().enumerate() {
+            op.dirty = false;
+            index.insert(op.id.to_string(), i);
+            if let Some(id) = op.callback().and_then(|c| c.callback_id.as_ref()) {
+                callbacks.insert(id.to_string(), i);
+            }
+            if is_pending_state(op.type_, op.status) {
+                pending += 1;
+            }
+        }
+        let execution_id = ops.first().map_or_else(
+            || {
+                OperationId::try_from("replayed-execution")
+                    .unwrap_or_else(|_| unreachable!("a valid operation id"))
+            },
+            |op| op.id.clone(),
+        );
+        Self {
+            arn: execution.arn.clone(),
+            execution_id,
+            config,
+            now: execution.now_ms,
+            start: execution.start_ms,
+            input: execution.input.clone(),
+            ops,
+            index,
+            timers: BTreeSet::new(),
+            pending,
+            dirty: Vec::new(),
+            unseen_changes: false,
+            status: ExecutionStatus::Running,
+            result: None,
+            error: None,
+            events: execution.events.clone(),
+            invocations: execution.invocations.clone(),
+            live: None,
+            token_seq: 0,
+            callback_seq: u64::try_from(callbacks.len()).unwrap_or(u64::MAX),
+            callbacks,
+            new_callbacks: Vec::new(),
+            new_invokes: Vec::new(),
+            consecutive_failures: 0,
+            cached: None,
+            stats: RunnerStats::default(),
+            writes: Some(Vec::new()),
+        }
+    }
+
+    /// The checkpoint updates received, if the record keeps them (a replay's copy).
+    pub(crate) fn writes(&self) -> &[OperationUpdate] {
+        self.writes.as_deref().unwrap_or_default()
     }
 
     /// The execution's status.
@@ -501,6 +599,22 @@ impl ExecutionRecord {
     /// Adds a fault for a later call.
     pub(crate) fn inject(&mut self, fault: Fault) {
         self.config.faults.push(fault);
+    }
+
+    /// Whether a [`FaultKind::Deadline`] is still to hit, so that invocations need a Lambda
+    /// deadline.
+    pub(crate) fn has_deadline_fault(&self) -> bool {
+        self.config
+            .faults
+            .iter()
+            .any(|fault| fault.kind() == FaultKind::Deadline)
+    }
+
+    /// Tells the service when the running invocation is out of time (on tokio's clock).
+    pub(crate) fn set_time_up(&mut self, at: tokio::time::Instant) {
+        if let Some(live) = self.live.as_mut() {
+            live.time_up = Some(at);
+        }
     }
 
     fn take_fault(&mut self, call: u64, get_state: bool) -> Option<FaultKind> {
@@ -564,6 +678,7 @@ impl ExecutionRecord {
             ended,
             start_ms: self.now,
             first_event_id: self.events.len() as u64 + 1,
+            time_up: None,
         });
         let input = DurableExecutionInvocationInput {
             checkpoint_token,

@@ -65,6 +65,9 @@ pub(crate) struct CallbackState {
     pub(crate) heartbeat_due_ms: Option<i64>,
     /// A completion scheduled by a callback responder: when it arrives, and what it is.
     pub(crate) delivery: Option<(i64, Completion)>,
+    /// A callback responder's heartbeats: when the next one arrives, how often they come,
+    /// and when they stop (the next one is sent only if it is due before then).
+    pub(crate) beats: Option<(i64, i64, i64)>,
 }
 
 /// How an external system completes a callback.

@@ -4,8 +4,11 @@
 use lambda_durable::testing::{Fault, FaultKind, LocalRunner};
 use proptest::prelude::*;
 
-/// At most this many crashes per execution: each one can interrupt an at-most-once
-/// attempt, and `normalize` gives such steps room for that many extra attempts.
+use crate::program::Features;
+
+/// At most this many crashes and deadlines per execution: each one can interrupt an
+/// at-most-once attempt, and `normalize` gives such steps room for that many extra
+/// attempts.
 pub const MAX_CRASHES: u32 = 3;
 
 /// One injected fault; the number is a raw draw that [`FaultPlan::apply`] maps onto the
@@ -26,10 +29,10 @@ pub enum SimFault {
     GetStateThrottle(u64),
     /// `GetDurableExecutionState` call `k` fails with a 5xx.
     GetStateServerError(u64),
-    // DEADLINE: an invocation that hits its Lambda deadline mid-way goes here once the
-    // runner has the fault (another engineer is adding it): `Deadline(k)`, the invocation's
-    // remaining time running out after checkpoint call `k`. Add it to `fault_strategy`
-    // behind a `Features` switch and map it in `FaultPlan::apply`.
+    /// The invocation that makes checkpoint call `k` runs out of time during it
+    /// (`FaultKind::Deadline`): the call is applied, its response comes after the SDK's
+    /// soft deadline, and the SDK ends the invocation for a retry.
+    Deadline(u64),
 }
 
 /// The faults and page size of one scenario.
@@ -40,7 +43,9 @@ pub struct FaultPlan {
     pub page_size: Option<usize>,
 }
 
-pub fn fault_strategy() -> BoxedStrategy<FaultPlan> {
+/// The fault plans of `features` (deadlines only with `features.deadlines`; they are
+/// drawn last, so that the other faults of a seed do not depend on the switch).
+pub fn fault_strategy(features: Features) -> BoxedStrategy<FaultPlan> {
     let k = 1u64..1000;
     let crash = proptest::collection::vec(
         k.clone().prop_map(SimFault::Crash),
@@ -53,7 +58,7 @@ pub fn fault_strategy() -> BoxedStrategy<FaultPlan> {
             k.clone().prop_map(SimFault::ServerError),
             k.clone().prop_map(SimFault::InvalidToken),
             k.clone().prop_map(SimFault::GetStateThrottle),
-            k.prop_map(SimFault::GetStateServerError),
+            k.clone().prop_map(SimFault::GetStateServerError),
         ],
         0..6,
     );
@@ -61,9 +66,17 @@ pub fn fault_strategy() -> BoxedStrategy<FaultPlan> {
         2 => Just(None),
         1 => (1usize..=4).prop_map(Some),
     ];
-    (crash, other, page)
-        .prop_map(|(mut faults, other, page_size)| {
+    let deadlines = if features.deadlines {
+        proptest::collection::vec(k.prop_map(SimFault::Deadline), 0..=2).boxed()
+    } else {
+        Just(Vec::new()).boxed()
+    };
+    (crash, other, page, deadlines)
+        .prop_map(|(mut faults, other, page_size, deadlines)| {
+            // Crashes and deadlines together stay within MAX_CRASHES interruptions.
+            let room = (MAX_CRASHES as usize).saturating_sub(faults.len());
             faults.extend(other);
+            faults.extend(deadlines.into_iter().take(room));
             FaultPlan { faults, page_size }
         })
         .boxed()
@@ -99,6 +112,7 @@ impl FaultPlan {
                 SimFault::GetStateServerError(k) => {
                     Fault::new(FaultKind::GetStateServerError).at_call(on(k, get_state_calls))
                 }
+                SimFault::Deadline(k) => Fault::deadline().at_call(on(k, checkpoint_calls)),
             };
             runner = runner.fault(fault);
         }
@@ -135,6 +149,10 @@ impl FaultPlan {
                 SimFault::GetStateServerError(k) => {
                     format!("5xx on state read {}", on(k, get_state_calls))
                 }
+                SimFault::Deadline(k) => format!(
+                    "the invocation runs out of time in checkpoint call {}",
+                    on(k, checkpoint_calls)
+                ),
             })
             .collect();
         format!("page size {:?}; {}", self.page_size, faults.join(", "))

@@ -374,11 +374,11 @@ fn start_node<'a>(
             answer,
             submitter_fails,
         } => {
-            let (timeout, heartbeat) = match answer {
-                Answer::Timeout { timeout } => (Some(*timeout), None),
-                Answer::HeartbeatTimeout { after } => (None, Some(*after)),
-                _ => (None, None),
+            let timeout = match answer {
+                Answer::Timeout { timeout } => Some(*timeout),
+                _ => None,
             };
+            let heartbeat = answer.heartbeat_timeout();
             match submitter_fails {
                 None => {
                     let mut create = ctx.create_callback::<Value>(name);

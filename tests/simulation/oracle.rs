@@ -1,6 +1,8 @@
 //! Runs one scenario three times on the local runner (without faults, with the seed's
 //! faults, and with a crash after the last checkpoint so that a fresh invocation replays
-//! the whole recorded history) and checks every run against the model and the others.
+//! nearly the whole recorded history and finishes the execution itself), replays the final
+//! log of the first two from scratch (`LocalRunner::replay`), and checks every run against
+//! the model and the others.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,6 +26,8 @@ use crate::program::{
 pub struct Scenario {
     pub program: Program,
     pub faults: FaultPlan,
+    /// Run on a paused tokio clock (`Features::paused_clock`).
+    pub paused: bool,
 }
 
 /// The proptest value tree of a seed's scenario: `current()` is the scenario, and
@@ -42,7 +46,10 @@ pub fn scenario_tree(
     }
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let strategy = (program::program_strategy(features), fault_strategy());
+    let strategy = (
+        program::program_strategy(features),
+        fault_strategy(features),
+    );
     match strategy.new_tree(&mut runner) {
         Ok(tree) => tree,
         Err(reason) => panic!("the strategy rejected seed {seed}: {reason}"),
@@ -51,7 +58,11 @@ pub fn scenario_tree(
 
 pub fn scenario(seed: u64, features: Features) -> Scenario {
     let (program, faults) = scenario_tree(seed, features).current();
-    Scenario { program, faults }
+    Scenario {
+        program,
+        faults,
+        paused: features.paused_clock,
+    }
 }
 
 /// What a passing scenario cost, for throughput numbers.
@@ -59,6 +70,12 @@ pub fn scenario(seed: u64, features: Features) -> Scenario {
 pub struct Stats {
     pub invocations: u64,
     pub checkpoint_calls: u64,
+    /// Invocations of the run with faults that ended because their deadline passed.
+    pub deadline_endings: u64,
+    /// Callbacks of the program kept alive by heartbeats (answered or not).
+    pub heartbeated_callbacks: u64,
+    /// Operations replayed from scratch by `LocalRunner::replay` (both final logs).
+    pub replayed_operations: u64,
 }
 
 /// One run of the program on a fresh runner.
@@ -91,6 +108,12 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
                     .after(Duration::from_secs(after))
             }
             Answer::Timeout { .. } | Answer::HeartbeatTimeout { .. } => CallbackResponse::ignore(),
+            Answer::Heartbeated { every, after, .. } => CallbackResponse::json(json!({ "cb": id }))
+                .after(Duration::from_secs(after))
+                .heartbeat_every(Duration::from_secs(every)),
+            Answer::HeartbeatsStop { every, stop, .. } => CallbackResponse::ignore()
+                .after(Duration::from_secs(stop))
+                .heartbeat_every(Duration::from_secs(every)),
         };
         let name = format!("sim-n{id}");
         runner = runner.on_callback(
@@ -122,35 +145,122 @@ fn collect_callbacks(node: &Node, out: &mut Vec<(u32, Answer)>) {
     }
 }
 
+/// What the retry jitter of every run draws from.
+const JITTER_SEED: u64 = 0x5eed_1773;
+
+/// A current-thread runtime, on a paused clock when `paused` (where timers cost nothing
+/// and fire in a deterministic order).
+fn runtime(paused: bool) -> Result<tokio::runtime::Runtime, String> {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if paused {
+        builder.start_paused(true);
+    }
+    builder.build().map_err(|err| format!("runtime: {err}"))
+}
+
+/// How long a run may take on tokio's clock before it counts as a hang: on a paused clock
+/// a hang reaches it at once, and a deadline fault alone takes up to 15 minutes.
+fn hang_limit(paused: bool) -> Duration {
+    if paused {
+        Duration::from_secs(24 * 3600)
+    } else {
+        Duration::from_secs(120)
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_default()
+}
+
 fn run(
     program: &Program,
     sabotage: bool,
+    paused: bool,
     configure: impl FnOnce(LocalRunner) -> LocalRunner,
 ) -> Result<Run, String> {
     let shared = Shared::new(program.clone(), sabotage);
     let runner = configure(runner_for(&shared));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| format!("runtime: {err}"))?;
+    let runtime = runtime(paused)?;
+    // The SDK's retry jitter draws from this thread's `fastrand` generator (the runtime
+    // runs on this thread): the same draws in every run of a scenario.
+    fastrand::seed(JITTER_SEED);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(120), runner.run(json!({}))).await
+            tokio::time::timeout(hang_limit(paused), runner.run(json!({}))).await
         })
     }));
     match outcome {
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-                .unwrap_or_default();
-            Err(format!("a panic escaped LocalRunner::run: {message}"))
-        }
-        Ok(Err(_)) => Err("the run did not finish within 120 s of real time (a hang)".to_string()),
+        Err(panic) => Err(format!(
+            "a panic escaped LocalRunner::run: {}",
+            panic_message(&*panic)
+        )),
+        Ok(Err(_)) => Err("the run did not finish in time (a hang)".to_string()),
         Ok(Ok(Err(err))) => Err(format!("LocalRunner::run failed: {err}")),
         Ok(Ok(Ok(execution))) => Ok(Run { execution, shared }),
     }
+}
+
+/// Replays the final log of `recorded` from scratch on a fresh handler
+/// (`LocalRunner::replay`) and lists every way it differs from a faithful replay.
+fn replay_problems(
+    program: &Program,
+    sabotage: bool,
+    paused: bool,
+    recorded: &Run,
+    configure: impl FnOnce(LocalRunner) -> LocalRunner,
+    label: &str,
+) -> Vec<String> {
+    let shared = Shared::new(program.clone(), sabotage);
+    let runner = configure(runner_for(&shared));
+    let runtime = match runtime(paused) {
+        Ok(runtime) => runtime,
+        Err(err) => return vec![format!("{label}: {err}")],
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            tokio::time::timeout(hang_limit(paused), runner.replay(&recorded.execution)).await
+        })
+    }));
+    let replay = match outcome {
+        Err(panic) => {
+            return vec![format!(
+                "{label}: a panic escaped LocalRunner::replay: {}",
+                panic_message(&*panic)
+            )]
+        }
+        Ok(Err(_)) => return vec![format!("{label}: the replay did not finish in time")],
+        Ok(Ok(Err(err))) => return vec![format!("{label}: LocalRunner::replay failed: {err}")],
+        Ok(Ok(Ok(replay))) => replay,
+    };
+    let mut problems: Vec<String> = replay
+        .mismatches()
+        .into_iter()
+        .map(|m| format!("{label}: {m}"))
+        .collect();
+    let trace = shared.trace();
+    let ran: Vec<String> = trace
+        .starts
+        .keys()
+        .map(|(op, attempt)| {
+            let node = trace.bodies.get(op).map(|i| i.node).unwrap_or_default();
+            format!("n{node} ({op}) attempt {attempt}")
+        })
+        .collect();
+    if !ran.is_empty() {
+        problems.push(format!("{label}: bodies ran: {}", ran.join(", ")));
+    }
+    if !problems.is_empty() {
+        problems.push(format!(
+            "--- {label}: timeline ---\n{}",
+            replay.execution().timeline()
+        ));
+    }
+    problems
 }
 
 fn status_name(status: ExecutionStatus) -> String {
@@ -315,7 +425,8 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
     let (want_status, want_value) = expect_program(&scenario.program);
     let mut problems = Vec::new();
 
-    let clean = run(&scenario.program, sabotage, |r| r)?;
+    let paused = scenario.paused;
+    let clean = run(&scenario.program, sabotage, paused, |r| r)?;
     let stats = clean.execution.stats();
     let (clean_status, clean_value) = observed(&clean);
     if clean_status != want_status || masked(&clean_value) != want_value {
@@ -326,7 +437,7 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
     }
     problems.extend(invariants(&clean, "fault-free run"));
 
-    let faulty = run(&scenario.program, sabotage, |r| {
+    let faulty = run(&scenario.program, sabotage, paused, |r| {
         scenario
             .faults
             .apply(r, stats.checkpoint_calls, stats.get_state_calls)
@@ -344,14 +455,14 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
     // Replay of the final history: crash right after the last checkpoint call, so the
     // next invocation starts from scratch over (nearly) everything recorded.
     if stats.checkpoint_calls > 0 {
-        let replay = run(&scenario.program, sabotage, |r| {
+        let replay = run(&scenario.program, sabotage, paused, |r| {
             r.fault(Fault::crash().at_call(stats.checkpoint_calls))
         })?;
         let (replay_status, replay_value) = observed(&replay);
         if replay_status != clean_status || without_now(&replay_value) != without_now(&clean_value)
         {
             problems.push(format!(
-                "replay of the final history differs:\n  fault-free: {clean_status} {}\n  replayed:   {replay_status} {}",
+                "crash-replay of the final history differs:\n  fault-free: {clean_status} {}\n  replayed:   {replay_status} {}",
                 without_now(&clean_value),
                 without_now(&replay_value)
             ));
@@ -359,10 +470,56 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
         problems.extend(invariants(&replay, "replay run"));
     }
 
+    // Replays of the final logs from scratch: the recorded outcome, no write, no body run.
+    problems.extend(replay_problems(
+        &scenario.program,
+        sabotage,
+        paused,
+        &clean,
+        |r| r,
+        "replay of the fault-free log",
+    ));
+    problems.extend(replay_problems(
+        &scenario.program,
+        sabotage,
+        paused,
+        &faulty,
+        |r| match scenario.faults.page_size {
+            Some(size) => r.page_size(size),
+            None => r,
+        },
+        "replay of the log with faults",
+    ));
+
     if problems.is_empty() {
+        let deadline_endings = faulty
+            .execution
+            .invocation_outcomes()
+            .filter(|outcome| {
+                matches!(outcome, InvocationOutcome::FunctionError(error)
+                    if error.error_message.as_deref().is_some_and(|m| m.contains("deadline")))
+            })
+            .count() as u64;
+        let mut callbacks = Vec::new();
+        for node in &scenario.program.body {
+            collect_callbacks(node, &mut callbacks);
+        }
+        let heartbeated_callbacks = callbacks
+            .iter()
+            .filter(|(_, answer)| {
+                matches!(
+                    answer,
+                    Answer::Heartbeated { .. } | Answer::HeartbeatsStop { .. }
+                )
+            })
+            .count() as u64;
         Ok(Stats {
             invocations: stats.invocations + faulty.execution.stats().invocations,
             checkpoint_calls: stats.checkpoint_calls,
+            deadline_endings,
+            heartbeated_callbacks,
+            replayed_operations: (clean.execution.operations().len()
+                + faulty.execution.operations().len()) as u64,
         })
     } else {
         Err(format!(
@@ -374,10 +531,23 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
     }
 }
 
+/// The timelines of the fault-free run and of the run with faults, to check that a
+/// scenario runs the same way every time.
+pub fn timelines(scenario: &Scenario) -> Result<(String, String), String> {
+    let clean = run(&scenario.program, false, scenario.paused, |r| r)?;
+    let stats = clean.execution.stats();
+    let faulty = run(&scenario.program, false, scenario.paused, |r| {
+        scenario
+            .faults
+            .apply(r, stats.checkpoint_calls, stats.get_state_calls)
+    })?;
+    Ok((clean.execution.timeline(), faulty.execution.timeline()))
+}
+
 /// A readable dump of a scenario: the program and its faults as they are applied.
 pub fn dump(scenario: &Scenario) -> String {
     let shared = Shared::new(scenario.program.clone(), false);
-    let calls = run(&scenario.program, false, |r| r)
+    let calls = run(&scenario.program, false, scenario.paused, |r| r)
         .map(|r| r.execution.stats())
         .map(|s| (s.checkpoint_calls, s.get_state_calls))
         .unwrap_or((1, 1));
@@ -402,7 +572,11 @@ pub fn shrink(
     budget: usize,
 ) -> Option<(Scenario, String)> {
     let mut tree = scenario_tree(seed, features);
-    let to_scenario = |(program, faults): (Program, FaultPlan)| Scenario { program, faults };
+    let to_scenario = |(program, faults): (Program, FaultPlan)| Scenario {
+        program,
+        faults,
+        paused: features.paused_clock,
+    };
     let mut best = {
         let s = to_scenario(tree.current());
         let failure = check(&s, sabotage).err()?;

@@ -67,6 +67,15 @@ pub struct Features {
     pub large_errors: bool,
     /// The handler fails at the end (the execution's error carries the result digest).
     pub handler_failure: bool,
+    /// Callbacks kept alive past their heartbeat timeout by heartbeats, then answered (or
+    /// left to miss a heartbeat when the heartbeats stop).
+    pub heartbeats: bool,
+    /// `SimFault::Deadline`: an invocation runs out of time in the middle of a checkpoint
+    /// call.
+    pub deadlines: bool,
+    /// The runs use a paused tokio clock, which makes the SDK's timers (the batcher's
+    /// linger, checkpoint retries, the invocation deadline) deterministic and free.
+    pub paused_clock: bool,
 }
 
 impl Features {
@@ -97,16 +106,30 @@ impl Features {
             large_step_payloads: true,
             large_errors: true,
             handler_failure: true,
+            heartbeats: true,
+            deadlines: true,
+            paused_clock: true,
         }
     }
 
-    /// The feature set of `fixed_seeds` and of the regression seeds, which were found in it
-    /// (a change of features changes the program a seed generates): everything but large
-    /// (300 KiB) step results, which `all_features` covers.
+    /// The feature set of `fixed_seeds`: everything but large (300 KiB) step results,
+    /// which `all_features` covers.
     pub fn ci() -> Self {
         Self {
             large_step_payloads: false,
             ..Self::all()
+        }
+    }
+
+    /// The feature set the regression seeds were found in, frozen (a change of features
+    /// changes the program a seed generates): `ci` before heartbeats, deadlines and the
+    /// paused clock.
+    pub fn regression() -> Self {
+        Self {
+            heartbeats: false,
+            deadlines: false,
+            paused_clock: false,
+            ..Self::ci()
         }
     }
 }
@@ -169,6 +192,35 @@ pub enum Answer {
     HeartbeatTimeout {
         after: u64,
     },
+    /// `.heartbeat_timeout(timeout)`; the external system sends a heartbeat every `every`
+    /// seconds (`every <= timeout`) and answers `after` seconds (past the timeout) after
+    /// the start.
+    Heartbeated {
+        timeout: u64,
+        every: u64,
+        after: u64,
+    },
+    /// `.heartbeat_timeout(timeout)`; the external system sends a heartbeat every `every`
+    /// seconds before `stop`, then falls silent: the heartbeat timeout fires after the last
+    /// one.
+    HeartbeatsStop {
+        timeout: u64,
+        every: u64,
+        stop: u64,
+    },
+}
+
+impl Answer {
+    /// The callback's `heartbeat_timeout`, in seconds, if it has one.
+    pub fn heartbeat_timeout(&self) -> Option<u64> {
+        match self {
+            Answer::HeartbeatTimeout { after } => Some(*after),
+            Answer::Heartbeated { timeout, .. } | Answer::HeartbeatsStop { timeout, .. } => {
+                Some(*timeout)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// When a batch completes.
@@ -720,6 +772,25 @@ pub fn expect_node(node: &Node, digest: &str) -> Expect {
                     err(*id, error_value("CallbackTimeoutError", None)),
                     *after,
                 ),
+                Answer::Heartbeated { after, .. } => (true, ok(*id, json!({ "cb": id })), *after),
+                Answer::HeartbeatsStop {
+                    timeout,
+                    every,
+                    stop,
+                } => {
+                    // Heartbeats at every, 2 * every, .. strictly before `stop`; each one
+                    // is in time (every <= timeout), so the last one decides.
+                    let last = if *stop > *every {
+                        (stop - 1) / every * every
+                    } else {
+                        0
+                    };
+                    (
+                        false,
+                        err(*id, error_value("CallbackTimeoutError", None)),
+                        last + timeout,
+                    )
+                }
             };
             // The answer (or the timeout) counts from the callback's start, not from the
             // submitter's success: the callback can be completed while the submitter still
@@ -1097,12 +1168,37 @@ fn leaf_strategy(f: Features) -> BoxedStrategy<Node> {
     let wait = (1u64..=300)
         .prop_map(|seconds| Node::Wait { id: 0, seconds })
         .boxed();
-    let answer = prop_oneof![
-        3 => (0u64..=120).prop_map(|after| Answer::Success { after }),
-        1 => (0u64..=120).prop_map(|after| Answer::Failure { after }),
-        1 => (1u64..=600).prop_map(|timeout| Answer::Timeout { timeout }),
-        1 => (1u64..=600).prop_map(|after| Answer::HeartbeatTimeout { after }),
-    ];
+    let answer = if f.heartbeats {
+        prop_oneof![
+            3 => (0u64..=120).prop_map(|after| Answer::Success { after }),
+            1 => (0u64..=120).prop_map(|after| Answer::Failure { after }),
+            1 => (1u64..=600).prop_map(|timeout| Answer::Timeout { timeout }),
+            1 => (1u64..=600).prop_map(|after| Answer::HeartbeatTimeout { after }),
+            2 => (1u64..=100, any::<u64>(), any::<u64>()).prop_map(|(timeout, every, after)| {
+                Answer::Heartbeated {
+                    timeout,
+                    every: 1 + every % timeout,
+                    after: timeout + 1 + after % (3 * timeout),
+                }
+            }),
+            1 => (1u64..=100, any::<u64>(), any::<u64>()).prop_map(|(timeout, every, stop)| {
+                Answer::HeartbeatsStop {
+                    timeout,
+                    every: 1 + every % timeout,
+                    stop: stop % (3 * timeout),
+                }
+            }),
+        ]
+        .boxed()
+    } else {
+        prop_oneof![
+            3 => (0u64..=120).prop_map(|after| Answer::Success { after }),
+            1 => (0u64..=120).prop_map(|after| Answer::Failure { after }),
+            1 => (1u64..=600).prop_map(|timeout| Answer::Timeout { timeout }),
+            1 => (1u64..=600).prop_map(|after| Answer::HeartbeatTimeout { after }),
+        ]
+        .boxed()
+    };
     let callback = (answer, 0u32..=2, any::<bool>())
         .prop_map(move |(answer, fails, wait_for)| Node::Callback {
             id: 0,

@@ -20,14 +20,16 @@ pub(crate) const EXECUTION_TIMEOUT: &str = "Execution.Timeout";
 pub(crate) const EXECUTION_STOPPED: &str = "Execution.Stopped";
 
 /// What a running timer does when it fires. For one operation at one instant, the
-/// variants fire in this order: a completion sent by a responder arrives before the
-/// callback's deadlines.
+/// variants fire in this order: a completion or a heartbeat sent by a responder arrives
+/// before the callback's deadlines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Timer {
     /// A wait ends, or a step's retry delay runs out.
     Operation,
     /// A callback responder's completion arrives.
     CallbackDelivery,
+    /// A callback responder's heartbeat arrives.
+    CallbackBeat,
     /// A callback's `TimeoutSeconds` run out.
     CallbackTimeout,
     /// A callback's `HeartbeatTimeoutSeconds` run out since the start or the last heartbeat.
@@ -124,6 +126,16 @@ impl ExecutionRecord {
                 };
                 if let Some((_, completion)) = delivery {
                     self.complete_callback(index, completion);
+                }
+            }
+            Timer::CallbackBeat => {
+                let beats = match self.ops.get_mut(index).map(|op| &mut op.details) {
+                    Some(OpDetails::Callback(callback)) => callback.beats.take(),
+                    _ => None,
+                };
+                if let Some((due, every, until)) = beats {
+                    self.restart_heartbeat(index);
+                    self.schedule_beat(index, due.saturating_add(every), every, until);
                 }
             }
             Timer::CallbackTimeout | Timer::CallbackHeartbeat => {
@@ -234,6 +246,12 @@ impl ExecutionRecord {
         callback_id: &str,
     ) -> Result<(), SendCallbackError> {
         let index = self.active_callback(callback_id)?;
+        self.restart_heartbeat(index);
+        Ok(())
+    }
+
+    /// Restarts the heartbeat timeout of the callback at `index` from now, if it has one.
+    fn restart_heartbeat(&mut self, index: usize) {
         let now = self.now;
         let (old, new) = match self.ops.get_mut(index).map(|op| &mut op.details) {
             Some(OpDetails::Callback(callback)) => match callback.heartbeat_seconds {
@@ -251,7 +269,34 @@ impl ExecutionRecord {
         if let Some(new) = new {
             self.timers.insert((new, index, Timer::CallbackHeartbeat));
         }
-        Ok(())
+    }
+
+    /// Makes a callback responder send a heartbeat for the callback at `index` every
+    /// `every_ms` from now, as long as the next one is due less than `until_ms` from now.
+    pub(crate) fn deliver_heartbeats(&mut self, index: usize, every_ms: i64, until_ms: i64) {
+        let every = every_ms.max(1);
+        let until = self.now.saturating_add(until_ms);
+        self.schedule_beat(index, self.now.saturating_add(every), every, until);
+    }
+
+    fn schedule_beat(&mut self, index: usize, due: i64, every: i64, until: i64) {
+        if due >= until {
+            return;
+        }
+        let started = self.ops.get(index).is_some_and(|op| {
+            op.type_ == OperationType::Callback && op.status == OperationStatus::Started
+        });
+        if !started {
+            return;
+        }
+        let replaced = match self.ops.get_mut(index).map(|op| &mut op.details) {
+            Some(OpDetails::Callback(callback)) => callback.beats.replace((due, every, until)),
+            _ => return,
+        };
+        if let Some((old, _, _)) = replaced {
+            self.timers.remove(&(old, index, Timer::CallbackBeat));
+        }
+        self.timers.insert((due, index, Timer::CallbackBeat));
     }
 
     /// Completes the callback at `index` now, or schedules the completion `delay_ms` later
@@ -316,6 +361,12 @@ impl ExecutionRecord {
                     .delivery
                     .take()
                     .map(|(due, _)| (due, Timer::CallbackDelivery)),
+            );
+            timers.extend(
+                callback
+                    .beats
+                    .take()
+                    .map(|(due, _, _)| (due, Timer::CallbackBeat)),
             );
         }
         for (due, timer) in timers {
