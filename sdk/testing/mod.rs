@@ -79,6 +79,7 @@ mod callback;
 mod execution;
 mod fault;
 mod history;
+mod recorded;
 mod replay;
 mod runner;
 mod service;
@@ -94,6 +95,7 @@ pub use callback::{
 };
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
+pub use recorded::{check_recorded, RecordedExecution, RECORDED_EXECUTION_FORMAT};
 pub use replay::Replay;
 pub use runner::{LocalRunner, RunningExecution};
 
@@ -139,6 +141,10 @@ pub enum RunnerError {
         /// The ARN asked for.
         arn: String,
     },
+    /// A recorded execution cannot be read or written, or replays differently from what was
+    /// recorded (see [`check_recorded`]).
+    #[error("recorded execution: {0}")]
+    Recorded(String),
     /// The result does not deserialize as the type asked for.
     #[error("the execution result is not a valid {type_name}: {message}")]
     ResultType {

@@ -90,6 +90,15 @@ impl Replay {
         &self.execution
     }
 
+    /// The first point where the code left the recorded history, if it did: the
+    /// non-determinism it failed with (the operation id, what the code asked for and what
+    /// was recorded).
+    pub fn divergence(&self) -> Option<String> {
+        self.error()
+            .filter(|error| error.error_type.as_deref() == Some("NonDeterministicExecutionError"))
+            .map(describe_error)
+    }
+
     /// Every way the replay differs from a faithful replay of the execution it replayed:
     /// another status, result or error; an invocation that did not end with an output the
     /// service accepted; updates of operations; new operations. Empty when it is

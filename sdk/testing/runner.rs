@@ -537,6 +537,21 @@ impl LocalRunner {
         })
     }
 
+    /// Replays a [`RecordedExecution`] (saved by an earlier run, or read from the service's
+    /// state) against this runner's handler, as [`replay`](Self::replay) does for an
+    /// execution of this run. [`RecordedExecution::check`] says whether it replayed as
+    /// recorded.
+    ///
+    /// # Errors
+    ///
+    /// As [`replay`](Self::replay).
+    pub async fn replay_recorded(
+        &self,
+        recorded: &super::RecordedExecution,
+    ) -> Result<Replay, RunnerError> {
+        self.replay(&recorded.to_execution()).await
+    }
+
     /// Makes the ids of the executions this runner starts derive from `seed` instead of
     /// being random, so that runs of the same handler give the same ARNs and the same
     /// [replay-safe values](DurableContext::uuid) (for reproducible tests).
