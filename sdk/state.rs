@@ -67,9 +67,11 @@ impl ExecutionState {
         }
     }
 
-    /// The latched fatal error, if any.
+    /// The latched fatal error, if any: one passed to [`fail`](Self::fail), or else a
+    /// recorded operation this SDK version cannot interpret that the code reached.
     pub(crate) fn fatal(&self) -> Option<Error> {
-        self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        fatal.or_else(|| self.operations.reached_unknown())
     }
 
     /// Marks the caller as doing work that will finish by itself (a step body, a
