@@ -855,4 +855,150 @@ mod tests {
         // The top 7 bits (hashbrown's control byte) take every value.
         assert_eq!(seen.len(), 128);
     }
+
+    fn unknown_value(err: Option<Error>) -> (String, String) {
+        match err {
+            Some(Error::UnknownProtocolValue { id, what }) => (id, what),
+            other => panic!("expected UnknownProtocolValue, got {other:?}"),
+        }
+    }
+
+    /// Operations with a type or status this SDK does not know are kept (with their id,
+    /// parent and raw values); only looking them up fails, naming the operation and the
+    /// value, and latches the error.
+    #[test]
+    fn unknown_values_are_kept_and_fail_only_the_lookup() {
+        let step = crate::replay::operation_id("1");
+        let store = Operations::new(vec![
+            op(
+                serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED",
+                "StartTimestamp": 1767225600}),
+            ),
+            op(
+                serde_json::json!({"Id": step, "Type": "STEP", "Status": "PAUSED",
+                "StepDetails": {"Attempt": 1}}),
+            ),
+            op(serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED", "ParentId": "p"})),
+        ]);
+        assert!(store.reached_unknown().is_none());
+        // Scans that do not interpret the record are unaffected.
+        assert_eq!(
+            store.find_start(OperationType::Execution),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(store.find_start(OperationType::Step), None);
+        assert_eq!(
+            store.status(&step).map(|s| s.to_string()).as_deref(),
+            Some("PAUSED")
+        );
+
+        let mut ran = false;
+        let err = store
+            .lookup(&crate::replay::path_digest("1"), |_| {
+                ran = true;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(!ran, "the caller never sees the record");
+        assert_eq!(
+            unknown_value(Some(err.clone())),
+            (step.clone(), "operation status \"PAUSED\"".to_string())
+        );
+        assert!(err.is_fatal());
+        let message = err.to_string();
+        assert!(
+            message.contains(&step) && message.contains("upgrade the SDK"),
+            "{message}"
+        );
+        assert_eq!(
+            store.reached_unknown().map(|e| e.to_string()),
+            Some(message)
+        );
+
+        // The record-level reads hide the record (it reads as not recorded) and latch.
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED"}),
+        )]);
+        assert!(store.get("t").is_none());
+        assert_eq!(
+            unknown_value(store.reached_unknown()),
+            (
+                "t".to_string(),
+                "operation type \"TIMER\" (with status \"ARMED\")".to_string()
+            )
+        );
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "STARTED"}),
+        )]);
+        assert!(store.with("t", |record| record.is_none()));
+        assert_eq!(
+            unknown_value(store.reached_unknown()).1,
+            "operation type \"TIMER\""
+        );
+        // A record missing altogether is not an error.
+        assert!(store.get("missing").is_none());
+        assert!(store
+            .lookup(&crate::replay::path_digest("9"), |op| Ok(op.is_none()))
+            .unwrap());
+    }
+
+    /// A known operation that a checkpoint response turns into an unknown one is replaced
+    /// like any other, and then fails the lookup; one that turns back is readable again.
+    #[test]
+    fn merged_unknown_values_replace_known_ones() {
+        let step = crate::replay::operation_id("1");
+        let digest = crate::replay::path_digest("1");
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "STARTED"}),
+        )]);
+        assert_eq!(
+            store
+                .lookup(&digest, |op| Ok(op.map(|op| op.status)))
+                .unwrap(),
+            Some(OperationStatus::Started)
+        );
+        store.merge(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "SUSPENDED"}),
+        )]);
+        assert!(store.lookup(&digest, |_| Ok(())).is_err());
+        store.merge(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "SUCCEEDED"}),
+        )]);
+        assert_eq!(
+            store
+                .lookup(&digest, |op| Ok(op.map(|op| op.status)))
+                .unwrap(),
+            Some(OperationStatus::Succeeded)
+        );
+    }
+
+    /// The completion check: an unknown record the code never asked for counts as
+    /// unvisited where a known one would (at the root, or under a body that ran to its
+    /// end), and latches the unknown-value error, which is what the driver reports; under
+    /// a context whose body did not run, it is not reported at all.
+    #[test]
+    fn unvisited_unknown_records_are_reported_as_unknown() {
+        let context = crate::replay::operation_id("1");
+        let store = Operations::new(vec![
+            op(serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "PAUSED"})),
+            op(serde_json::json!({"Id": context, "Type": "CONTEXT", "Status": "SUCCEEDED"})),
+            op(
+                serde_json::json!({"Id": "child", "ParentId": context, "Type": "TIMER",
+                "Status": "ARMED"}),
+            ),
+        ]);
+        store.visit(&crate::replay::path_digest("1"), |_| ());
+        // The EXECUTION operation's status is never interpreted.
+        assert_eq!(store.first_unvisited(), None);
+        assert!(store.reached_unknown().is_none());
+        store.body_completed(&crate::replay::path_digest("1"));
+        let (id, found) = store.first_unvisited().unwrap();
+        assert_eq!(
+            (id.as_str(), found.as_str()),
+            ("child", "TIMER without a name")
+        );
+        let (id, what) = unknown_value(store.reached_unknown());
+        assert_eq!(id, "child");
+        assert!(what.contains("TIMER"), "{what}");
+    }
 }

@@ -207,7 +207,12 @@ struct OpenEnum {
 }
 
 /// The open enumerations of `definitions`: every schema of type string with an `enum` of
-/// strings (and nothing else that typify would have to honour).
+/// strings.
+///
+/// typify only generates closed enumerations (an unlisted value is a parse error) and has no
+/// setting for a catch-all variant, so these schemas are replaced (typify still resolves
+/// references to them) and their types are generated here, with the same variant names
+/// (upper camel case of the value), plus `Unknown` and conversions that never fail.
 fn open_enum_definitions(
     what: &str,
     definitions: &serde_json::Map<String, Value>,
