@@ -402,6 +402,12 @@ async fn retry_or_fail(
     attempt: u32,
     config: &BatcherConfig,
 ) -> Result<(), Error> {
+    if err.ends_invocation() {
+        return Err(Error::Checkpoint {
+            message: format!("reading the execution state failed: {err}"),
+            retryable: true,
+        });
+    }
     if !err.is_transient() {
         return Err(Error::Checkpoint {
             message: format!("reading the execution state failed: {err}"),

@@ -224,6 +224,45 @@ async fn checkpoint_failures_are_classified() {
     assert!(error.error_message.unwrap().contains("injected failure"));
 }
 
+/// A service answer this SDK version cannot read (an operation breaking its schemas) ends
+/// the invocation with a function error at once, for a checkpoint and for a state page
+/// alike: Lambda invokes again, and a newer SDK can continue the execution, which FAILED
+/// would have ended for good.
+#[tokio::test]
+async fn unreadable_service_answers_are_function_errors() {
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.step("s", |_| async { Ok::<_, std::io::Error>(1) })
+            .await
+    });
+    let unreadable = Arc::new(Echo {
+        fail_with: Some(ServiceErrorKind::UnreadableResponse),
+        ..Echo::default()
+    });
+    let err = execute(unreadable, input(), &handler, &options(None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+
+    let page = ServiceError::new(
+        ServiceErrorKind::UnreadableResponse,
+        "InvalidResponse",
+        "Operations[0].Id: does not match the pattern",
+    );
+    let err = retry_or_fail(page, 1, &BatcherConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Checkpoint {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
 /// Updates queued without waiting (a child context's outcome) are written before the
 /// invocation returns.
 #[tokio::test]

@@ -97,12 +97,15 @@ impl WireError {
 /// ```
 /// use lambda_durable::wire::{self, Operation};
 ///
-/// let err = wire::from_json::<Operation>(
-///     r#"{"Id":"a1","Type":"STEP","Status":"PAUSED"}"#,
-/// )
-/// .unwrap_err();
+/// let err = wire::from_json::<Operation>(r#"{"Id":"a1","Type":"STEP","Status":7}"#)
+///     .unwrap_err();
 /// assert_eq!(err.path(), "Status");
-/// assert!(err.to_string().contains("PAUSED"));
+/// assert!(err.to_string().contains("7"));
+///
+/// // A value the schema does not list is not an error: it is kept.
+/// let op = wire::from_json::<Operation>(r#"{"Id":"a1","Type":"STEP","Status":"PAUSED"}"#)
+///     .unwrap();
+/// assert_eq!(op.status.as_str(), "PAUSED");
 /// ```
 ///
 /// # Errors

@@ -4,9 +4,11 @@
 //! field is copied. Enumerations go by their wire string, so a value one side does not list
 //! travels as the other's `Unknown` variant (the log keeps such an operation, and replay
 //! fails only if it reaches it). A value that one side cannot represent (a number out of
-//! the SDK's `i32` range, a string that breaks our schema) becomes a [`ServiceError`] of
-//! kind [`ServiceErrorKind::Other`] naming the field. Messages name fields and enum
-//! values, never payloads.
+//! the SDK's `i32` range, a string that breaks our schema) becomes a [`ServiceError`]
+//! naming the field: of kind [`ServiceErrorKind::Other`] in a request, and
+//! [`ServiceErrorKind::UnreadableResponse`] in a response (a function error, so that a
+//! newer SDK can continue the execution). Messages name fields and enum values, never
+//! payloads.
 //!
 //! This file is written by hand: a field added to a schema in `schema/wire/` must be copied
 //! here too (see the README's section on protocol changes).
@@ -34,7 +36,7 @@ fn invalid_request(field: impl fmt::Display, problem: impl fmt::Display) -> Serv
 
 fn invalid_response(field: impl fmt::Display, problem: impl fmt::Display) -> ServiceError {
     ServiceError::new(
-        ServiceErrorKind::Other,
+        ServiceErrorKind::UnreadableResponse,
         INVALID_RESPONSE,
         format!("{field}: {problem}"),
     )

@@ -522,8 +522,8 @@ async fn response_error(overrides: Value) -> ServiceError {
     let err = checkpoint(&service_at(addr), &checkpoint_request(json!([])))
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::Other);
-    assert!(!err.is_transient());
+    assert_eq!(err.kind, ServiceErrorKind::UnreadableResponse);
+    assert!(!err.is_transient() && err.ends_invocation());
     assert!(!err.message.contains("secret-payload"), "{}", err.message);
     err
 }
