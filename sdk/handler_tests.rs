@@ -753,4 +753,24 @@ async fn unknown_values_in_a_checkpoint_response() {
     .await
     .unwrap();
     expect_unknown_value(output, &crate::replay::operation_id("1"), "PAUSED");
+
+    // A callback whose START is answered with an unknown status: the unknown value is
+    // the error, not what the code made of the record it could not read (no callback id).
+    let paused = Arc::new(Echo {
+        answer_status: Some("PAUSED"),
+        ..Echo::default()
+    });
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        let callback = ctx.create_callback::<u32>("cb").await?;
+        callback.result().await
+    });
+    let output = execute(
+        paused,
+        input(),
+        &handler,
+        &options(Some(Duration::from_secs(10))),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &crate::replay::operation_id("1"), "PAUSED");
 }

@@ -63,7 +63,9 @@ impl ExecutionState {
     pub(crate) fn fail(&self, error: Error) {
         let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
         if fatal.is_none() {
-            *fatal = Some(error);
+            // A record this SDK cannot interpret, reached earlier, is the first error (the
+            // log latches it; what failed since may only be a consequence).
+            *fatal = Some(self.operations.reached_unknown().unwrap_or(error));
         }
     }
 
