@@ -15,6 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "OperationId".to_string(),
             "crate::wire::OperationId".to_string(),
         )],
+        // A newer service may send enumeration values this version does not know; they
+        // parse, and replay fails only if it reaches an operation it cannot interpret.
+        unknown_value_type: Some("crate::wire::UnknownValue".to_string()),
         ..lambda_durable_codegen::wire::WireOptions::default()
     };
     let generated = lambda_durable_codegen::wire::generate(&schema_dir, &options)?;

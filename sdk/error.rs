@@ -139,6 +139,17 @@ pub enum Error {
         /// What the history holds.
         found: String,
     },
+    /// Replay reached a recorded operation that this SDK version cannot interpret: its type
+    /// or status is a value its schemas do not list (a newer service recorded it). Only
+    /// reaching the operation fails; operations replay never reaches do not matter. Upgrade
+    /// the SDK; the execution fails even if this error is caught.
+    #[error("this SDK version does not know {what} of operation {id}; upgrade the SDK")]
+    UnknownProtocolValue {
+        /// The operation id.
+        id: String,
+        /// What is not known, e.g. `operation status "PAUSED"`.
+        what: String,
+    },
     /// A value could not be serialized or deserialized.
     #[error("{operation}: cannot {action} the value: {message}")]
     Serialization {
@@ -212,6 +223,7 @@ impl Error {
             Error::WaitForConditionFailed { .. } => "WaitForConditionError",
             Error::AllFailed { .. } => "CombinatorError",
             Error::NonDeterministic { .. } => "NonDeterministicExecutionError",
+            Error::UnknownProtocolValue { .. } => "UnknownProtocolValueError",
             Error::Serialization { .. } => "SerdesError",
             Error::InvalidArgument { .. } => "ValidationError",
             Error::PayloadTooLarge { .. } => "PayloadTooLargeError",
@@ -271,7 +283,9 @@ impl Error {
     pub(crate) fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Error::NonDeterministic { .. } | Error::Checkpoint { .. }
+            Error::NonDeterministic { .. }
+                | Error::UnknownProtocolValue { .. }
+                | Error::Checkpoint { .. }
         )
     }
 }

@@ -308,7 +308,14 @@ pub(crate) async fn execute(
         Outcome::Done(result) => {
             // A replay that completes must have asked for every operation its history holds
             // under the bodies that ran to their end; otherwise the code changed.
-            match replay::completion::on_return(exec.operations.first_unvisited()) {
+            let unvisited = exec.operations.first_unvisited();
+            // A record this SDK version cannot interpret is reported as such (it may or may
+            // not be one the code should have asked for).
+            let verdict = match exec.operations.reached_unknown() {
+                Some(err) => Err(err),
+                None => replay::completion::on_return(unvisited),
+            };
+            match verdict {
                 Err(err) => fatal_output(err),
                 Ok(()) => {
                     let completing =
@@ -395,6 +402,12 @@ async fn retry_or_fail(
     attempt: u32,
     config: &BatcherConfig,
 ) -> Result<(), Error> {
+    if err.ends_invocation() {
+        return Err(Error::Checkpoint {
+            message: format!("reading the execution state failed: {err}"),
+            retryable: true,
+        });
+    }
     if !err.is_transient() {
         return Err(Error::Checkpoint {
             message: format!("reading the execution state failed: {err}"),

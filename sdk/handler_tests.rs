@@ -19,6 +19,12 @@ use crate::wire::{
 struct Echo {
     updates: Mutex<Vec<OperationUpdate>>,
     fail_with: Option<ServiceErrorKind>,
+    /// Answers every update with this status instead (a newer service's value).
+    answer_status: Option<&'static str>,
+    /// More operations (JSON) in every checkpoint response.
+    extra: Vec<Value>,
+    /// The operations (JSON) of every `GetDurableExecutionState` page.
+    page: Vec<Value>,
 }
 
 impl DurableService for Echo {
@@ -40,6 +46,7 @@ impl DurableService for Echo {
                 .iter()
                 .map(|update| {
                     let status = match update.action {
+                        _ if self.answer_status.is_some() => self.answer_status.unwrap(),
                         OperationAction::Succeed => "SUCCEEDED",
                         OperationAction::Fail => "FAILED",
                         OperationAction::Retry => "PENDING",
@@ -51,6 +58,11 @@ impl DurableService for Echo {
                     }))
                     .unwrap()
                 })
+                .chain(
+                    self.extra
+                        .iter()
+                        .map(|op| serde_json::from_value(op.clone()).unwrap()),
+                )
                 .collect();
             Ok(CheckpointDurableExecutionResponse {
                 checkpoint_token: Some("next".try_into().unwrap()),
@@ -69,7 +81,11 @@ impl DurableService for Echo {
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
         Box::pin(async {
             Ok(GetDurableExecutionStateResponse {
-                operations: Vec::new(),
+                operations: self
+                    .page
+                    .iter()
+                    .map(|op| serde_json::from_value(op.clone()).unwrap())
+                    .collect(),
                 next_marker: None,
             })
         })
@@ -206,6 +222,45 @@ async fn checkpoint_failures_are_classified() {
     let error = output.error.unwrap();
     assert_eq!(error.error_type.as_deref(), Some("CheckpointError"));
     assert!(error.error_message.unwrap().contains("injected failure"));
+}
+
+/// A service answer this SDK version cannot read (an operation breaking its schemas) ends
+/// the invocation with a function error at once, for a checkpoint and for a state page
+/// alike: Lambda invokes again, and a newer SDK can continue the execution, which FAILED
+/// would have ended for good.
+#[tokio::test]
+async fn unreadable_service_answers_are_function_errors() {
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.step("s", |_| async { Ok::<_, std::io::Error>(1) })
+            .await
+    });
+    let unreadable = Arc::new(Echo {
+        fail_with: Some(ServiceErrorKind::UnreadableResponse),
+        ..Echo::default()
+    });
+    let err = execute(unreadable, input(), &handler, &options(None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+
+    let page = ServiceError::new(
+        ServiceErrorKind::UnreadableResponse,
+        "InvalidResponse",
+        "Operations[0].Id: does not match the pattern",
+    );
+    let err = retry_or_fail(page, 1, &BatcherConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Checkpoint {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 /// Updates queued without waiting (a child context's outcome) are written before the
@@ -458,4 +513,264 @@ async fn completion_is_bounded_by_the_deadline() {
     let err = outcome.expect_err("the outcome cannot be written: a function error");
     assert!(err.to_string().contains("time"), "{err}");
     assert!(started.elapsed() <= deadline, "{:?}", started.elapsed());
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations this SDK version cannot interpret (issue 10, defect 6)
+// ---------------------------------------------------------------------------------------
+
+/// An envelope whose operations are `ops` (after the EXECUTION operation), with a next
+/// page when `next_page` is set.
+fn envelope_with(ops: Vec<Value>, next_page: bool) -> DurableExecutionInvocationInput {
+    let mut operations = vec![json!({
+        "Id": "exec", "Type": "EXECUTION", "Status": "STARTED",
+        "ExecutionDetails": {"InputPayload": "{}"}
+    })];
+    operations.extend(ops);
+    crate::lambda::parse_envelope(json!({
+        "DurableExecutionArn": "arn:test",
+        "CheckpointToken": "first",
+        "InitialExecutionState": {
+            "Operations": operations,
+            "NextMarker": if next_page { "page-2" } else { "" },
+        }
+    }))
+    .unwrap()
+}
+
+/// A step "a", then a child context "c" with a step "cs" inside; returns a + c.
+fn step_and_context_handler() -> ErasedHandler {
+    erase(|_: Value, ctx: DurableContext| async move {
+        let a: u32 = ctx
+            .step("a", |_| async { Ok::<_, std::io::Error>(1) })
+            .await?;
+        let c: u32 = ctx
+            .run_in_child_context("c", |child| async move {
+                child
+                    .step("cs", |_| async { Ok::<_, std::io::Error>(2) })
+                    .await
+            })
+            .await?;
+        Ok::<_, Error>(a + c)
+    })
+}
+
+fn succeeded_step(path: &str, name: &str, result: &str) -> Value {
+    json!({"Id": crate::replay::operation_id(path), "Type": "STEP", "SubType": "Step",
+           "Name": name, "Status": "SUCCEEDED", "StepDetails": {"Attempt": 1, "Result": result}})
+}
+
+/// The context "c" (path 2) recorded as SUCCEEDED, so replay returns its result without
+/// running its body; under it, operations with a status and a type this SDK does not know.
+fn completed_context_with_unknown_children() -> Vec<Value> {
+    let context = crate::replay::operation_id("2");
+    vec![
+        succeeded_step("1", "a", "1"),
+        json!({"Id": context, "Type": "CONTEXT", "SubType": "RunInChildContext", "Name": "c",
+               "Status": "SUCCEEDED", "ContextDetails": {"Result": "2"}}),
+        json!({"Id": crate::replay::operation_id("2-1"), "ParentId": context, "Type": "STEP",
+               "SubType": "Step", "Name": "cs", "Status": "PAUSED"}),
+        json!({"Id": "service-side-1", "ParentId": context, "Type": "TIMER",
+               "Status": "ARMED"}),
+    ]
+}
+
+fn expect_unknown_value(output: DurableExecutionInvocationOutput, id: &str, value: &str) {
+    assert_eq!(output.status, InvocationStatus::Failed, "{output:?}");
+    let error = output.error.unwrap();
+    assert_eq!(
+        error.error_type.as_deref(),
+        Some("UnknownProtocolValueError"),
+        "{error:?}"
+    );
+    let message = error.error_message.unwrap();
+    assert!(message.contains(id), "{message}");
+    assert!(message.contains(&format!("{value:?}")), "{message}");
+    assert!(message.contains("upgrade the SDK"), "{message}");
+}
+
+/// Operations with values this SDK does not know, where replay never reaches them (under a
+/// context that completed in an earlier invocation), do not matter: the execution
+/// completes.
+#[tokio::test]
+async fn unknown_values_that_replay_never_reaches_do_not_matter() {
+    let service = Arc::new(Echo::default());
+    let output = execute(
+        service.clone(),
+        envelope_with(completed_context_with_unknown_children(), false),
+        &step_and_context_handler(),
+        &options(None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded, "{output:?}");
+    assert_eq!(output.result.as_deref(), Some("3"));
+    assert!(service.updates.lock().unwrap().is_empty());
+}
+
+/// Replay reaching an operation whose status this SDK does not know fails the execution
+/// with an error naming the operation and the value, without running anything.
+#[tokio::test]
+async fn reaching_an_unknown_status_fails_naming_it() {
+    let service = Arc::new(Echo::default());
+    let step = crate::replay::operation_id("1");
+    let output = execute(
+        service.clone(),
+        envelope_with(
+            vec![
+                json!({"Id": step, "Type": "STEP", "SubType": "Step", "Name": "a",
+                        "Status": "PAUSED"}),
+            ],
+            false,
+        ),
+        &step_and_context_handler(),
+        &options(None),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &step, "PAUSED");
+    assert!(service.updates.lock().unwrap().is_empty());
+}
+
+/// The same for an operation type this SDK does not know: the unknown value is reported
+/// (not a non-determinism error), even though the code asks for a step there.
+#[tokio::test]
+async fn reaching_an_unknown_type_fails_naming_it() {
+    let step = crate::replay::operation_id("1");
+    let output = execute(
+        Arc::new(Echo::default()),
+        envelope_with(
+            vec![json!({"Id": step, "Type": "TIMER", "Name": "a", "Status": "STARTED"})],
+            false,
+        ),
+        &step_and_context_handler(),
+        &options(None),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &step, "TIMER");
+}
+
+/// A handler that returns without reaching a root operation with an unknown type: the
+/// completion check names the unknown value (the SDK cannot tell whether the code should
+/// have asked for it).
+#[tokio::test]
+async fn an_unknown_operation_left_unvisited_at_the_root_is_reported_as_unknown() {
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.step("a", |_| async { Ok::<_, std::io::Error>(1) })
+            .await
+    });
+    let output = execute(
+        Arc::new(Echo::default()),
+        envelope_with(
+            vec![
+                succeeded_step("1", "a", "1"),
+                json!({"Id": "service-side-2", "Type": "TIMER", "Status": "ARMED"}),
+            ],
+            false,
+        ),
+        &handler,
+        &options(None),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, "service-side-2", "TIMER");
+}
+
+/// Unknown values in a state page are kept like those of the envelope: unreached, they do
+/// not matter; reached, they fail naming the operation.
+#[tokio::test]
+async fn unknown_values_in_a_state_page() {
+    let unreached = Arc::new(Echo {
+        page: completed_context_with_unknown_children(),
+        ..Echo::default()
+    });
+    let output = execute(
+        unreached,
+        envelope_with(Vec::new(), true),
+        &step_and_context_handler(),
+        &options(None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded, "{output:?}");
+
+    let step = crate::replay::operation_id("1");
+    let reached = Arc::new(Echo {
+        page: vec![
+            json!({"Id": step, "Type": "STEP", "SubType": "Step", "Name": "a",
+                          "Status": "QUARANTINED"}),
+        ],
+        ..Echo::default()
+    });
+    let output = execute(
+        reached,
+        envelope_with(Vec::new(), true),
+        &step_and_context_handler(),
+        &options(None),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &step, "QUARANTINED");
+}
+
+/// Unknown values in a checkpoint response: an operation the code never reads again does
+/// not matter; one it reads back (a wait, after its START) fails the execution naming it.
+#[tokio::test]
+async fn unknown_values_in_a_checkpoint_response() {
+    let unrelated = Arc::new(Echo {
+        extra: vec![
+            json!({"Id": "service-side-3", "ParentId": crate::replay::operation_id("2"),
+                           "Type": "TIMER", "Status": "ARMED"}),
+        ],
+        ..Echo::default()
+    });
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        let a: u32 = ctx
+            .step("a", |_| async { Ok::<_, std::io::Error>(1) })
+            .await?;
+        Ok::<_, Error>(a)
+    });
+    let output = execute(unrelated, input(), &handler, &options(None))
+        .await
+        .unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded, "{output:?}");
+
+    let paused = Arc::new(Echo {
+        answer_status: Some("PAUSED"),
+        ..Echo::default()
+    });
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.wait("w", Duration::from_secs(5)).await?;
+        Ok::<_, Error>(())
+    });
+    let output = execute(
+        paused,
+        input(),
+        &handler,
+        &options(Some(Duration::from_secs(10))),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &crate::replay::operation_id("1"), "PAUSED");
+
+    // A callback whose START is answered with an unknown status: the unknown value is
+    // the error, not what the code made of the record it could not read (no callback id).
+    let paused = Arc::new(Echo {
+        answer_status: Some("PAUSED"),
+        ..Echo::default()
+    });
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        let callback = ctx.create_callback::<u32>("cb").await?;
+        callback.result().await
+    });
+    let output = execute(
+        paused,
+        input(),
+        &handler,
+        &options(Some(Duration::from_secs(10))),
+    )
+    .await
+    .unwrap();
+    expect_unknown_value(output, &crate::replay::operation_id("1"), "PAUSED");
 }

@@ -14,9 +14,7 @@ use crate::checkpoint::DurableService;
 use crate::context::DurableContext;
 use crate::error::Error;
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
-use crate::wire::{
-    DurableExecutionInvocationInput, DurableExecutionInvocationOutput, InvocationStatus,
-};
+use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput};
 
 /// Serves a durable handler on AWS Lambda.
 ///
@@ -78,17 +76,16 @@ async fn invoke(
     deadline_margin: Duration,
     event: LambdaEvent<Value>,
 ) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
-    let input = match parse_envelope(event.payload) {
-        Ok(input) => input,
-        Err(err) => {
-            tracing::error!(error = %err, "malformed durable invocation envelope");
-            return Ok(DurableExecutionInvocationOutput {
-                status: InvocationStatus::Failed,
-                result: None,
-                error: Some(err.to_error_object()),
-            });
+    // An envelope that cannot be parsed is a function error, not a FAILED output: Lambda
+    // retries the invocation, and a redeployed function (an SDK that reads the envelope)
+    // can still continue the execution, which FAILED would end for good.
+    let input = parse_envelope(event.payload).map_err(|err| {
+        tracing::error!(error = %err, "malformed durable invocation envelope");
+        Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.to_string(),
         }
-    };
+    })?;
     let deadline = match event.context.deadline().duration_since(SystemTime::now()) {
         Ok(remaining) if !remaining.is_zero() => Some(tokio::time::Instant::now() + remaining),
         _ => {
@@ -185,24 +182,103 @@ mod tests {
         let m = message(json!({"DurableExecutionArn": "arn", "CheckpointToken": 7}));
         assert!(m.contains("CheckpointToken"), "{m}");
 
-        let m = message(json!({
+        // An enumeration value the schemas do not list is kept, not an error: only
+        // replay reaching that operation fails (see the handler's tests).
+        let input = parse_envelope(json!({
             "DurableExecutionArn": "arn", "CheckpointToken": "t",
             "InitialExecutionState": {"Operations": [
                 {"Id": "e", "Type": "EXECUTION", "Status": "STARTED"},
-                {"Id": "s", "Type": "STEP", "Status": "SLEEPING"}
+                {"Id": "s", "Type": "STEP", "Status": "SLEEPING"},
+                {"Id": "n", "Type": "NEW_KIND", "Status": "STARTED"}
+            ]}
+        }))
+        .unwrap();
+        let operations = input.initial_execution_state.unwrap().operations;
+        assert_eq!(operations[1].status.as_str(), "SLEEPING");
+        assert!(operations[1].status.is_unknown());
+        assert_eq!(operations[2].type_.to_string(), "NEW_KIND");
+
+        let m = message(json!({
+            "DurableExecutionArn": "arn", "CheckpointToken": "t",
+            "InitialExecutionState": {"Operations": [
+                {"Id": "e", "Type": "EXECUTION", "Status": 3}
             ]}
         }));
         assert!(
-            m.contains("InitialExecutionState.Operations[1].Status"),
+            m.contains("InitialExecutionState.Operations[0].Status"),
             "{m}"
         );
-        assert!(m.contains("SLEEPING"), "{m}");
 
         let m = message(json!({
             "DurableExecutionArn": "arn", "CheckpointToken": "t",
             "InitialExecutionState": {"Operations": [{"Id": "bad id!", "Type": "STEP", "Status": "STARTED"}]}
         }));
         assert!(m.contains("Operations[0].Id"), "{m}");
+    }
+
+    /// A service that is never reached: the envelope is rejected first.
+    struct Unreachable;
+
+    impl DurableService for Unreachable {
+        fn checkpoint<'a>(
+            &'a self,
+            _arn: &'a str,
+            _request: &'a crate::wire::CheckpointDurableExecutionRequest,
+        ) -> crate::checkpoint::BoxFuture<
+            'a,
+            Result<
+                crate::wire::CheckpointDurableExecutionResponse,
+                crate::checkpoint::ServiceError,
+            >,
+        > {
+            unreachable!("the envelope is rejected before any checkpoint")
+        }
+
+        fn get_state<'a>(
+            &'a self,
+            _arn: &'a str,
+            _request: &'a crate::wire::GetDurableExecutionStateRequest,
+        ) -> crate::checkpoint::BoxFuture<
+            'a,
+            Result<crate::wire::GetDurableExecutionStateResponse, crate::checkpoint::ServiceError>,
+        > {
+            unreachable!("the envelope is rejected before any state page")
+        }
+    }
+
+    /// An envelope that cannot be parsed at all ends the invocation with a function error
+    /// (Lambda retries it, and a redeployed SDK that reads it can continue the execution),
+    /// never with a FAILED output, which would end the execution for good.
+    #[tokio::test]
+    async fn unparseable_envelopes_are_function_errors() {
+        let handler =
+            erase(|_event: Value, _ctx: DurableContext| async { Ok::<_, Error>("unreachable") });
+        let cases = [
+            json!("just a string"),
+            json!(null),
+            json!({"CheckpointToken": "t"}),
+            json!({"DurableExecutionArn": "arn:test"}),
+            json!({"DurableExecutionArn": "arn:test", "CheckpointToken": 7}),
+            json!({"DurableExecutionArn": "arn:test", "CheckpointToken": "t",
+                   "InitialExecutionState": {"Operations": {"not": "a list"}}}),
+            json!({"DurableExecutionArn": "arn:test", "CheckpointToken": "t",
+                   "InitialExecutionState": {"Operations": [{"Id": "bad id!", "Type": "STEP", "Status": "STARTED"}]}}),
+        ];
+        for payload in cases {
+            let event = LambdaEvent::new(payload.clone(), lambda_runtime::Context::default());
+            let result = invoke(Arc::new(Unreachable), &handler, Duration::ZERO, event).await;
+            let Err(diagnostic) = result else {
+                panic!("{payload} gave an invocation output: {result:?}");
+            };
+            assert_eq!(diagnostic.error_type, "InvalidInputError", "{payload}");
+            assert!(
+                diagnostic
+                    .error_message
+                    .contains("durable execution envelope"),
+                "{payload}: {}",
+                diagnostic.error_message
+            );
+        }
     }
 
     #[test]

@@ -3,11 +3,25 @@
 //! invocation (whether it was visited, whether a context's body ran to its end). Pure data:
 //! no I/O, shared by the replay core, the operation shells and the checkpoint writer that
 //! merges the service's responses into it.
+//!
+//! # Operations this SDK version cannot interpret
+//!
+//! A newer service may record an operation with a type or status this SDK version's
+//! schemas do not list. The wire enumerations are open (the value parses into their
+//! `Unknown` variant), so such an operation does not fail the envelope, a state page or a
+//! checkpoint response: it is kept here like any other, with its id, parent and raw
+//! values. Nothing reads it unless replay reaches it; then the lookup itself fails with
+//! [`Error::UnknownProtocolValue`], naming the operation and the value, and latches that
+//! error so the execution fails whatever the code does with it. (The alternative, closed
+//! enumerations with a tolerant parse of each operation into the log, would need a second,
+//! raw representation to travel through the envelope, the `DurableService` trait and the
+//! AWS conversion; the open enumerations carry the value the whole way with one type.)
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 
+use crate::error::Error;
 use crate::wire::{
     CallbackDetails, ChainedInvokeDetails, ErrorObject, ExecutionDetails, Operation, OperationId,
     OperationStatus, OperationSubType, OperationType, Timestamp, WaitDetails,
@@ -293,6 +307,33 @@ impl OpRecord {
         op
     }
 
+    /// What of this record this SDK version does not know (`operation type "X"`,
+    /// `operation status "Y"`), if anything: such a record cannot be replayed.
+    pub(crate) fn not_understood(&self) -> Option<String> {
+        match (self.type_.is_unknown(), self.status.is_unknown()) {
+            (false, false) => None,
+            (true, false) => Some(format!("operation type {:?}", self.type_.as_str())),
+            (false, true) => Some(format!("operation status {:?}", self.status.as_str())),
+            (true, true) => Some(format!(
+                "operation type {:?} (with status {:?})",
+                self.type_.as_str(),
+                self.status.as_str()
+            )),
+        }
+    }
+
+    /// [`Error::UnknownProtocolValue`] for the operation `id` if this SDK version cannot
+    /// interpret its record.
+    pub(crate) fn check_known(&self, id: &str) -> Result<(), Error> {
+        match self.not_understood() {
+            None => Ok(()),
+            Some(what) => Err(Error::UnknownProtocolValue {
+                id: id.to_string(),
+                what,
+            }),
+        }
+    }
+
     /// The recorded sub type.
     pub(crate) fn sub_type(&self) -> Option<&str> {
         self.sub_type.as_str()
@@ -409,6 +450,8 @@ struct Log {
     by_text: IdMap<Box<str>, u32>,
     /// `StartTimestamp` of the EXECUTION operation.
     execution_start: Option<i64>,
+    /// The first record this SDK version cannot interpret that the code reached.
+    reached_unknown: Option<Error>,
 }
 
 impl Log {
@@ -424,8 +467,21 @@ impl Log {
         index.map(|&index| index as usize)
     }
 
+    #[cfg(test)]
     fn get(&self, id: &str) -> Option<&OpRecord> {
         self.position(id).and_then(|index| self.records.get(index))
+    }
+
+    /// The record `id` if this SDK version can interpret it; otherwise latches the error
+    /// (see [`Operations::reached_unknown`]) and reads as not recorded.
+    fn get_known(&mut self, id: &str) -> Option<&OpRecord> {
+        let index = self.position(id)?;
+        let record = self.records.get(index)?;
+        if let Err(err) = record.check_known(id) {
+            self.reached_unknown.get_or_insert(err);
+            return None;
+        }
+        self.records.get(index)
     }
 
     fn upsert(&mut self, id: String, record: OpRecord) {
@@ -498,19 +554,22 @@ impl Operations {
     }
 
     /// A copy of the operation with this id in its wire form (without its parent id), if
-    /// the log has it.
+    /// the log has it. A record this SDK version cannot interpret reads as absent, and
+    /// latches [`Error::UnknownProtocolValue`] (see [`reached_unknown`](Self::reached_unknown)).
     #[cfg(test)]
     pub(crate) fn get(&self, id: &str) -> Option<Operation> {
-        self.lock().get(id).map(|record| record.to_wire(id))
+        self.lock().get_known(id).map(|record| record.to_wire(id))
     }
 
-    /// Runs `f` on the record of the operation with this id, without copying it.
+    /// Runs `f` on the record of the operation with this id, without copying it. A record
+    /// this SDK version cannot interpret reads as absent, as in [`get`](Self::get).
     pub(crate) fn with<R>(&self, id: &str, f: impl FnOnce(Option<&OpRecord>) -> R) -> R {
-        f(self.lock().get(id))
+        f(self.lock().get_known(id))
     }
 
     /// Like [`with`](Self::with), for the operation whose id is the hex of `digest` (the
     /// SDK's own ids), without reading the hex back; marks the operation as visited.
+    /// A record this SDK version cannot interpret reads as absent, as in [`get`](Self::get).
     pub(crate) fn visit<R>(&self, digest: &[u8; 32], f: impl FnOnce(Option<&OpRecord>) -> R) -> R {
         let mut log = self.lock();
         let log = &mut *log;
@@ -518,13 +577,47 @@ impl Operations {
             .by_digest
             .get(&Digest(*digest))
             .and_then(|&index| log.records.get_mut(index as usize));
-        match record {
-            Some(record) => {
-                record.visited = true;
-                f(Some(record))
-            }
-            None => f(None),
+        let Some(record) = record else {
+            return f(None);
+        };
+        record.visited = true;
+        if let Err(err) = record.check_known(&crate::replay::hex_id(digest)) {
+            log.reached_unknown.get_or_insert(err);
+            return f(None);
         }
+        f(Some(record))
+    }
+
+    /// The replay lookup: like [`visit`](Self::visit), but a record this SDK version cannot
+    /// interpret is an error, [`Error::UnknownProtocolValue`] naming the operation and the
+    /// value (also latched, see [`reached_unknown`](Self::reached_unknown)), and `f` does not
+    /// run.
+    pub(crate) fn lookup<R>(
+        &self,
+        digest: &[u8; 32],
+        f: impl FnOnce(Option<&OpRecord>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut log = self.lock();
+        let log = &mut *log;
+        let record = log
+            .by_digest
+            .get(&Digest(*digest))
+            .and_then(|&index| log.records.get_mut(index as usize));
+        let Some(record) = record else {
+            return f(None);
+        };
+        record.visited = true;
+        if let Err(err) = record.check_known(&crate::replay::hex_id(digest)) {
+            log.reached_unknown.get_or_insert_with(|| err.clone());
+            return Err(err);
+        }
+        f(Some(record))
+    }
+
+    /// The first record this SDK version cannot interpret that the code reached in this
+    /// invocation ([`Error::UnknownProtocolValue`]): the execution must fail with it.
+    pub(crate) fn reached_unknown(&self) -> Option<Error> {
+        self.lock().reached_unknown.clone()
     }
 
     /// The `EndTimestamp` (epoch millis) of the operation whose id is the hex of `digest`.
@@ -553,9 +646,12 @@ impl Operations {
     /// The first recorded operation (in log order) that the code did not ask for, although
     /// the body it belongs to ran to its end in this invocation (the handler itself for the
     /// operations at the root): its id and a description. A complete replay of a
-    /// deterministic handler visits every such operation.
+    /// deterministic handler visits every such operation. When this SDK version cannot
+    /// interpret that record (so it cannot tell whether the code should have asked for
+    /// it), [`Error::UnknownProtocolValue`] is latched as well (see
+    /// [`reached_unknown`](Self::reached_unknown)), and is the error to report.
     pub(crate) fn first_unvisited(&self) -> Option<(String, String)> {
-        let log = self.lock();
+        let mut log = self.lock();
         let parent_completed = |parent: &Parent| match parent {
             Parent::Root => true,
             Parent::Digest(digest) => log
@@ -587,10 +683,11 @@ impl Operations {
                     .find(|(_, &at)| at == index)
                     .map(|(id, _)| id.to_string())
             })?;
-        Some((
-            id,
-            crate::replay::describe(record.type_, record.sub_type(), record.name()),
-        ))
+        let found = crate::replay::describe(record.type_, record.sub_type(), record.name());
+        if let Err(err) = record.check_known(&id) {
+            log.reached_unknown.get_or_insert(err);
+        }
+        Some((id, found))
     }
 
     /// The status of the operation with this id, if the log has it.
@@ -757,5 +854,151 @@ mod tests {
         }
         // The top 7 bits (hashbrown's control byte) take every value.
         assert_eq!(seen.len(), 128);
+    }
+
+    fn unknown_value(err: Option<Error>) -> (String, String) {
+        match err {
+            Some(Error::UnknownProtocolValue { id, what }) => (id, what),
+            other => panic!("expected UnknownProtocolValue, got {other:?}"),
+        }
+    }
+
+    /// Operations with a type or status this SDK does not know are kept (with their id,
+    /// parent and raw values); only looking them up fails, naming the operation and the
+    /// value, and latches the error.
+    #[test]
+    fn unknown_values_are_kept_and_fail_only_the_lookup() {
+        let step = crate::replay::operation_id("1");
+        let store = Operations::new(vec![
+            op(
+                serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED",
+                "StartTimestamp": 1767225600}),
+            ),
+            op(
+                serde_json::json!({"Id": step, "Type": "STEP", "Status": "PAUSED",
+                "StepDetails": {"Attempt": 1}}),
+            ),
+            op(serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED", "ParentId": "p"})),
+        ]);
+        assert!(store.reached_unknown().is_none());
+        // Scans that do not interpret the record are unaffected.
+        assert_eq!(
+            store.find_start(OperationType::Execution),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(store.find_start(OperationType::Step), None);
+        assert_eq!(
+            store.status(&step).map(|s| s.to_string()).as_deref(),
+            Some("PAUSED")
+        );
+
+        let mut ran = false;
+        let err = store
+            .lookup(&crate::replay::path_digest("1"), |_| {
+                ran = true;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(!ran, "the caller never sees the record");
+        assert_eq!(
+            unknown_value(Some(err.clone())),
+            (step.clone(), "operation status \"PAUSED\"".to_string())
+        );
+        assert!(err.is_fatal());
+        let message = err.to_string();
+        assert!(
+            message.contains(&step) && message.contains("upgrade the SDK"),
+            "{message}"
+        );
+        assert_eq!(
+            store.reached_unknown().map(|e| e.to_string()),
+            Some(message)
+        );
+
+        // The record-level reads hide the record (it reads as not recorded) and latch.
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED"}),
+        )]);
+        assert!(store.get("t").is_none());
+        assert_eq!(
+            unknown_value(store.reached_unknown()),
+            (
+                "t".to_string(),
+                "operation type \"TIMER\" (with status \"ARMED\")".to_string()
+            )
+        );
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "STARTED"}),
+        )]);
+        assert!(store.with("t", |record| record.is_none()));
+        assert_eq!(
+            unknown_value(store.reached_unknown()).1,
+            "operation type \"TIMER\""
+        );
+        // A record missing altogether is not an error.
+        assert!(store.get("missing").is_none());
+        assert!(store
+            .lookup(&crate::replay::path_digest("9"), |op| Ok(op.is_none()))
+            .unwrap());
+    }
+
+    /// A known operation that a checkpoint response turns into an unknown one is replaced
+    /// like any other, and then fails the lookup; one that turns back is readable again.
+    #[test]
+    fn merged_unknown_values_replace_known_ones() {
+        let step = crate::replay::operation_id("1");
+        let digest = crate::replay::path_digest("1");
+        let store = Operations::new(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "STARTED"}),
+        )]);
+        assert_eq!(
+            store
+                .lookup(&digest, |op| Ok(op.map(|op| op.status)))
+                .unwrap(),
+            Some(OperationStatus::Started)
+        );
+        store.merge(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "SUSPENDED"}),
+        )]);
+        assert!(store.lookup(&digest, |_| Ok(())).is_err());
+        store.merge(vec![op(
+            serde_json::json!({"Id": step, "Type": "STEP", "Status": "SUCCEEDED"}),
+        )]);
+        assert_eq!(
+            store
+                .lookup(&digest, |op| Ok(op.map(|op| op.status)))
+                .unwrap(),
+            Some(OperationStatus::Succeeded)
+        );
+    }
+
+    /// The completion check: an unknown record the code never asked for counts as
+    /// unvisited where a known one would (at the root, or under a body that ran to its
+    /// end), and latches the unknown-value error, which is what the driver reports; under
+    /// a context whose body did not run, it is not reported at all.
+    #[test]
+    fn unvisited_unknown_records_are_reported_as_unknown() {
+        let context = crate::replay::operation_id("1");
+        let store = Operations::new(vec![
+            op(serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "PAUSED"})),
+            op(serde_json::json!({"Id": context, "Type": "CONTEXT", "Status": "SUCCEEDED"})),
+            op(
+                serde_json::json!({"Id": "child", "ParentId": context, "Type": "TIMER",
+                "Status": "ARMED"}),
+            ),
+        ]);
+        store.visit(&crate::replay::path_digest("1"), |_| ());
+        // The EXECUTION operation's status is never interpreted.
+        assert_eq!(store.first_unvisited(), None);
+        assert!(store.reached_unknown().is_none());
+        store.body_completed(&crate::replay::path_digest("1"));
+        let (id, found) = store.first_unvisited().unwrap();
+        assert_eq!(
+            (id.as_str(), found.as_str()),
+            ("child", "TIMER without a name")
+        );
+        let (id, what) = unknown_value(store.reached_unknown());
+        assert_eq!(id, "child");
+        assert!(what.contains("TIMER"), "{what}");
     }
 }

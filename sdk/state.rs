@@ -63,13 +63,17 @@ impl ExecutionState {
     pub(crate) fn fail(&self, error: Error) {
         let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
         if fatal.is_none() {
-            *fatal = Some(error);
+            // A record this SDK cannot interpret, reached earlier, is the first error (the
+            // log latches it; what failed since may only be a consequence).
+            *fatal = Some(self.operations.reached_unknown().unwrap_or(error));
         }
     }
 
-    /// The latched fatal error, if any.
+    /// The latched fatal error, if any: one passed to [`fail`](Self::fail), or else a
+    /// recorded operation this SDK version cannot interpret that the code reached.
     pub(crate) fn fatal(&self) -> Option<Error> {
-        self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        fatal.or_else(|| self.operations.reached_unknown())
     }
 
     /// Marks the caller as doing work that will finish by itself (a step body, a

@@ -80,11 +80,10 @@ fn describe<T: std::fmt::Debug>(result: &Result<T, Error>) -> String {
 }
 
 fn error(error_type: &str, message: &str) -> ErrorObject {
-    ErrorObject {
-        error_type: Some(error_type.to_string()),
-        error_message: Some(message.to_string()),
-        ..ErrorObject::default()
-    }
+    with_fields(ErrorObject::default(), |it| {
+        it.error_type = Some(error_type.to_string());
+        it.error_message = Some(message.to_string());
+    })
 }
 
 fn events(execution: &Execution, ty: EventType) -> Vec<&Event> {
@@ -260,10 +259,9 @@ async fn a_failed_callback_is_callback_failed_on_every_replay() {
     let mut execution = runner.start(json!({ "timeout": 300 })).unwrap();
     execution.run_until_suspended().await.unwrap();
     let id = execution.pending_callbacks()[0].id().to_string();
-    let sent = ErrorObject {
-        error_data: Some(r#"{"limit":100}"#.to_string()),
-        ..error("Rejected", "over budget")
-    };
+    let sent = with_fields(error("Rejected", "over budget"), |it| {
+        it.error_data = Some(r#"{"limit":100}"#.to_string());
+    });
     execution.send_callback_failure(&id, sent.clone()).unwrap();
     let done = execution.run().await.unwrap();
     let expected = "CallbackFailed Rejected: over budget";
@@ -1730,4 +1728,11 @@ async fn a_responder_whose_heartbeats_stop_lets_the_heartbeat_timeout_fire() {
         "{outcome}"
     );
     assert_eq!(at(events(&done, EventType::CallbackTimedOut)[0]), 210_000);
+}
+
+/// `value` with the fields `set` assigns: the wire types are `#[non_exhaustive]`, so code
+/// outside the SDK builds them from their constructors and sets optional fields after.
+fn with_fields<T>(mut value: T, set: impl FnOnce(&mut T)) -> T {
+    set(&mut value);
+    value
 }

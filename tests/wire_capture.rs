@@ -377,36 +377,14 @@ const EXECUTION_STATUSES: [wire::ExecutionStatus; 5] = [
     wire::ExecutionStatus::Stopped,
 ];
 
-/// Fails to compile when a schema gains a value the lists above lack.
-#[allow(dead_code)]
-fn enum_lists_are_exhaustive(
-    t: wire::OperationType,
-    s: wire::OperationStatus,
-    a: wire::OperationAction,
-    e: wire::ExecutionStatus,
-) {
-    use wire::{
-        ExecutionStatus as E, OperationAction as A, OperationStatus as S, OperationType as T,
-    };
-    match t {
-        T::Execution | T::Context | T::Step | T::Wait | T::Callback | T::ChainedInvoke => {}
-    }
-    match s {
-        S::Started
-        | S::Pending
-        | S::Ready
-        | S::Succeeded
-        | S::Failed
-        | S::Cancelled
-        | S::TimedOut
-        | S::Stopped => {}
-    }
-    match a {
-        A::Start | A::Succeed | A::Fail | A::Retry | A::Cancel => {}
-    }
-    match e {
-        E::Running | E::Succeeded | E::Failed | E::TimedOut | E::Stopped => {}
-    }
+/// The lists above hold every value the schemas list (the enumerations are
+/// `#[non_exhaustive]`, so this is checked against their `KNOWN` lists, not by a match).
+#[test]
+fn enum_lists_are_exhaustive() {
+    assert_eq!(&OPERATION_TYPES[..], wire::OperationType::KNOWN);
+    assert_eq!(&OPERATION_STATUSES[..], wire::OperationStatus::KNOWN);
+    assert_eq!(&OPERATION_ACTIONS[..], wire::OperationAction::KNOWN);
+    assert_eq!(&EXECUTION_STATUSES[..], wire::ExecutionStatus::KNOWN);
 }
 
 fn wire_strings<T: serde::Serialize>(values: &[T]) -> BTreeSet<String> {
@@ -927,10 +905,12 @@ fn assert_checkpoint_request(
 async fn checkpoint_requests_cover_every_update_and_round_trip() {
     let server = MockServer::start().await;
     let client = client_for(&server);
-    let ack = serde_json::to_string(&wire::CheckpointDurableExecutionResponse {
-        checkpoint_token: Some("bmV4dA==".parse().unwrap()),
-        new_execution_state: None,
-    })
+    let ack = serde_json::to_string(&with_fields(
+        wire::CheckpointDurableExecutionResponse::default(),
+        |it| {
+            it.checkpoint_token = Some("bmV4dA==".parse().unwrap());
+        },
+    ))
     .unwrap();
 
     // 1. Every non-EXECUTION type/action pair in one batch.
@@ -1121,31 +1101,21 @@ fn op(
     status: wire::OperationStatus,
     start_millis: i64,
 ) -> wire::Operation {
-    wire::Operation {
-        callback_details: None,
-        chained_invoke_details: None,
-        context_details: None,
-        end_timestamp: None,
-        execution_details: None,
-        id: id.parse().unwrap(),
-        name: None,
-        parent_id: None,
-        start_timestamp: ts(start_millis),
-        status,
-        step_details: None,
-        sub_type: None,
-        type_,
-        wait_details: None,
-    }
+    with_fields(
+        wire::Operation::new(id.parse().unwrap(), status, type_),
+        |it| {
+            it.start_timestamp = ts(start_millis);
+        },
+    )
 }
 
 fn wire_error(error_type: &str) -> wire::ErrorObject {
-    wire::ErrorObject {
-        error_data: Some(r#"{"code":51}"#.to_owned()),
-        error_message: Some("it \"broke\"\nbadly ✓".to_owned()),
-        error_type: Some(error_type.to_owned()),
-        stack_trace: vec!["at a (a.rs:1)".to_owned(), "at b (b.rs:2)".to_owned()],
-    }
+    with_fields(wire::ErrorObject::default(), |it| {
+        it.error_data = Some(r#"{"code":51}"#.to_owned());
+        it.error_message = Some("it \"broke\"\nbadly ✓".to_owned());
+        it.error_type = Some(error_type.to_owned());
+        it.stack_trace = vec!["at a (a.rs:1)".to_owned(), "at b (b.rs:2)".to_owned()];
+    })
 }
 
 /// Operations of every type and every status, with every details member populated.
@@ -1154,111 +1124,124 @@ fn every_kind_of_operation() -> Vec<wire::Operation> {
     use wire::OperationType as T;
     let ctx = "ctx-order";
     vec![
-        wire::Operation {
-            execution_details: Some(wire::ExecutionDetails {
-                input_payload: Some(r#"{"orderId":"42"}"#.to_owned()),
-            }),
-            ..op(EXECUTION_ID, T::Execution, S::Started, 1_767_225_600_000)
-        },
-        wire::Operation {
-            name: Some("process order".parse().unwrap()),
-            sub_type: Some("RunInChildContext".parse().unwrap()),
-            end_timestamp: ts(1_767_225_601_999),
-            context_details: Some(wire::ContextDetails {
-                replay_children: Some(true),
-                result: Some(r#"{"status":"done"}"#.to_owned()),
-                error: None,
-            }),
-            ..op(ctx, T::Context, S::Succeeded, 1_767_225_600_250)
-        },
-        wire::Operation {
-            sub_type: Some("Map".parse().unwrap()),
-            end_timestamp: ts(1_767_225_602_001),
-            context_details: Some(wire::ContextDetails {
-                replay_children: Some(false),
-                result: None,
-                error: Some(wire_error("MapError")),
-            }),
-            ..op("ctx-map", T::Context, S::Failed, 1_767_225_600_500)
-        },
-        wire::Operation {
-            parent_id: Some(ctx.parse().unwrap()),
-            name: Some("charge card".parse().unwrap()),
-            sub_type: Some("Step".parse().unwrap()),
-            step_details: Some(wire::StepDetails {
-                attempt: Some(2),
-                next_attempt_timestamp: ts(1_767_225_661_001),
-                result: Some(r#"{"partial":1}"#.to_owned()),
-                error: Some(wire_error("TimeoutError")),
-            }),
-            ..op("step-charge", T::Step, S::Pending, 1_767_225_600_123)
-        },
-        wire::Operation {
-            sub_type: Some("WaitForCondition".parse().unwrap()),
-            step_details: Some(wire::StepDetails {
-                attempt: Some(3),
-                ..Default::default()
-            }),
-            ..op("step-poll", T::Step, S::Ready, 1_767_225_600_999)
-        },
+        with_fields(
+            op(EXECUTION_ID, T::Execution, S::Started, 1_767_225_600_000),
+            |it| {
+                it.execution_details = Some(with_fields(wire::ExecutionDetails::default(), |it| {
+                    it.input_payload = Some(r#"{"orderId":"42"}"#.to_owned());
+                }));
+            },
+        ),
+        with_fields(op(ctx, T::Context, S::Succeeded, 1_767_225_600_250), |it| {
+            it.name = Some("process order".parse().unwrap());
+            it.sub_type = Some("RunInChildContext".parse().unwrap());
+            it.end_timestamp = ts(1_767_225_601_999);
+            it.context_details = Some(with_fields(wire::ContextDetails::default(), |it| {
+                it.replay_children = Some(true);
+                it.result = Some(r#"{"status":"done"}"#.to_owned());
+            }));
+        }),
+        with_fields(
+            op("ctx-map", T::Context, S::Failed, 1_767_225_600_500),
+            |it| {
+                it.sub_type = Some("Map".parse().unwrap());
+                it.end_timestamp = ts(1_767_225_602_001);
+                it.context_details = Some(with_fields(wire::ContextDetails::default(), |it| {
+                    it.replay_children = Some(false);
+                    it.error = Some(wire_error("MapError"));
+                }));
+            },
+        ),
+        with_fields(
+            op("step-charge", T::Step, S::Pending, 1_767_225_600_123),
+            |it| {
+                it.parent_id = Some(ctx.parse().unwrap());
+                it.name = Some("charge card".parse().unwrap());
+                it.sub_type = Some("Step".parse().unwrap());
+                it.step_details = Some(with_fields(wire::StepDetails::default(), |it| {
+                    it.attempt = Some(2);
+                    it.next_attempt_timestamp = ts(1_767_225_661_001);
+                    it.result = Some(r#"{"partial":1}"#.to_owned());
+                    it.error = Some(wire_error("TimeoutError"));
+                }));
+            },
+        ),
+        with_fields(
+            op("step-poll", T::Step, S::Ready, 1_767_225_600_999),
+            |it| {
+                it.sub_type = Some("WaitForCondition".parse().unwrap());
+                it.step_details = Some(with_fields(Default::default(), |it| {
+                    it.attempt = Some(3);
+                }));
+            },
+        ),
         op("step-running", T::Step, S::Started, 1_767_225_600_001),
-        wire::Operation {
-            name: Some("cool down".parse().unwrap()),
-            sub_type: Some("Wait".parse().unwrap()),
-            wait_details: Some(wire::WaitDetails {
-                scheduled_end_timestamp: ts(1_767_226_200_777),
-            }),
-            ..op("wait-cool", T::Wait, S::Started, 1_767_225_900_777)
-        },
-        wire::Operation {
-            end_timestamp: ts(1_767_225_700_000),
-            wait_details: Some(wire::WaitDetails {
-                scheduled_end_timestamp: ts(1_767_229_200_000),
-            }),
-            ..op("wait-old", T::Wait, S::Cancelled, 1_767_225_600_000)
-        },
-        wire::Operation {
-            parent_id: Some(ctx.parse().unwrap()),
-            sub_type: Some("Callback".parse().unwrap()),
-            end_timestamp: ts(1_767_229_200_456),
-            callback_details: Some(wire::CallbackDetails {
-                callback_id: Some(CALLBACK_ID.parse().unwrap()),
-                result: None,
-                error: Some(wire::ErrorObject {
-                    error_type: Some("Callback.Timeout".to_owned()),
-                    error_message: Some("Callback timed out".to_owned()),
-                    ..Default::default()
-                }),
-            }),
-            ..op("cb-approval", T::Callback, S::TimedOut, 1_767_225_600_456)
-        },
-        wire::Operation {
-            callback_details: Some(wire::CallbackDetails {
-                callback_id: Some("Y2ItcmVjZWlwdA==".parse().unwrap()),
-                result: Some(r#"{"approved":true}"#.to_owned()),
-                error: None,
-            }),
-            end_timestamp: ts(1_767_225_650_000),
-            ..op("cb-receipt", T::Callback, S::Succeeded, 1_767_225_600_000)
-        },
-        wire::Operation {
-            name: Some("invoke payments".parse().unwrap()),
-            end_timestamp: ts(1_767_225_610_010),
-            chained_invoke_details: Some(wire::ChainedInvokeDetails {
-                result: None,
-                error: Some(wire_error("Execution.Stopped")),
-            }),
-            ..op("inv-pay", T::ChainedInvoke, S::Stopped, 1_767_225_600_010)
-        },
-        wire::Operation {
-            sub_type: Some("ChainedInvoke".parse().unwrap()),
-            end_timestamp: ts(1_767_225_620_020),
-            chained_invoke_details: Some(wire::ChainedInvokeDetails {
-                result: Some(r#"{"paid":true}"#.to_owned()),
-                error: None,
-            }),
-            ..op("inv-ok", T::ChainedInvoke, S::Succeeded, 1_767_225_600_020)
-        },
+        with_fields(
+            op("wait-cool", T::Wait, S::Started, 1_767_225_900_777),
+            |it| {
+                it.name = Some("cool down".parse().unwrap());
+                it.sub_type = Some("Wait".parse().unwrap());
+                it.wait_details = Some(with_fields(wire::WaitDetails::default(), |it| {
+                    it.scheduled_end_timestamp = ts(1_767_226_200_777);
+                }));
+            },
+        ),
+        with_fields(
+            op("wait-old", T::Wait, S::Cancelled, 1_767_225_600_000),
+            |it| {
+                it.end_timestamp = ts(1_767_225_700_000);
+                it.wait_details = Some(with_fields(wire::WaitDetails::default(), |it| {
+                    it.scheduled_end_timestamp = ts(1_767_229_200_000);
+                }));
+            },
+        ),
+        with_fields(
+            op("cb-approval", T::Callback, S::TimedOut, 1_767_225_600_456),
+            |it| {
+                it.parent_id = Some(ctx.parse().unwrap());
+                it.sub_type = Some("Callback".parse().unwrap());
+                it.end_timestamp = ts(1_767_229_200_456);
+                it.callback_details = Some(with_fields(wire::CallbackDetails::default(), |it| {
+                    it.callback_id = Some(CALLBACK_ID.parse().unwrap());
+                    it.error = Some(with_fields(Default::default(), |it| {
+                        it.error_type = Some("Callback.Timeout".to_owned());
+                        it.error_message = Some("Callback timed out".to_owned());
+                    }));
+                }));
+            },
+        ),
+        with_fields(
+            op("cb-receipt", T::Callback, S::Succeeded, 1_767_225_600_000),
+            |it| {
+                it.callback_details = Some(with_fields(wire::CallbackDetails::default(), |it| {
+                    it.callback_id = Some("Y2ItcmVjZWlwdA==".parse().unwrap());
+                    it.result = Some(r#"{"approved":true}"#.to_owned());
+                }));
+                it.end_timestamp = ts(1_767_225_650_000);
+            },
+        ),
+        with_fields(
+            op("inv-pay", T::ChainedInvoke, S::Stopped, 1_767_225_600_010),
+            |it| {
+                it.name = Some("invoke payments".parse().unwrap());
+                it.end_timestamp = ts(1_767_225_610_010);
+                it.chained_invoke_details =
+                    Some(with_fields(wire::ChainedInvokeDetails::default(), |it| {
+                        it.error = Some(wire_error("Execution.Stopped"));
+                    }));
+            },
+        ),
+        with_fields(
+            op("inv-ok", T::ChainedInvoke, S::Succeeded, 1_767_225_600_020),
+            |it| {
+                it.sub_type = Some("ChainedInvoke".parse().unwrap());
+                it.end_timestamp = ts(1_767_225_620_020);
+                it.chained_invoke_details =
+                    Some(with_fields(wire::ChainedInvokeDetails::default(), |it| {
+                        it.result = Some(r#"{"paid":true}"#.to_owned());
+                    }));
+            },
+        ),
     ]
 }
 
@@ -1279,13 +1262,16 @@ async fn checkpoint_responses_built_from_wire_types_parse_in_the_client() {
     let server = MockServer::start().await;
     let client = client_for(&server);
 
-    let response = wire::CheckpointDurableExecutionResponse {
-        checkpoint_token: Some("QmFzZTY0T3BhcXVlVG9rZW4y".parse().unwrap()),
-        new_execution_state: Some(wire::CheckpointUpdatedExecutionState {
-            next_marker: Some("changed-page-2".to_owned()),
-            operations: operations.clone(),
-        }),
-    };
+    let response = with_fields(wire::CheckpointDurableExecutionResponse::default(), |it| {
+        it.checkpoint_token = Some("QmFzZTY0T3BhcXVlVG9rZW4y".parse().unwrap());
+        it.new_execution_state = Some(with_fields(
+            wire::CheckpointUpdatedExecutionState::default(),
+            |it| {
+                it.next_marker = Some("changed-page-2".to_owned());
+                it.operations = operations.clone();
+            },
+        ));
+    });
     let json = serde_json::to_value(&response).unwrap();
     assert_eq!(
         round_trip::<wire::CheckpointDurableExecutionResponse>(&json),
@@ -1350,10 +1336,12 @@ async fn get_state_query_reads_into_the_request_type_and_the_response_parses() {
     let marker = "page 2/of:3+x=";
 
     let operations: Vec<wire::Operation> = every_kind_of_operation().into_iter().take(4).collect();
-    let response = wire::GetDurableExecutionStateResponse {
-        next_marker: Some("state-page-3".to_owned()),
-        operations: operations.clone(),
-    };
+    let response = with_fields(
+        wire::GetDurableExecutionStateResponse::new(operations.clone()),
+        |it| {
+            it.next_marker = Some("state-page-3".to_owned());
+        },
+    );
     let json = serde_json::to_value(&response).unwrap();
     assert_eq!(
         round_trip::<wire::GetDurableExecutionStateResponse>(&json),
@@ -1391,10 +1379,7 @@ async fn get_state_query_reads_into_the_request_type_and_the_response_parses() {
     }
 
     // Only the required parameter, and the last page: no NextMarker, no operations.
-    let last_page = wire::GetDurableExecutionStateResponse {
-        next_marker: None,
-        operations: Vec::new(),
-    };
+    let last_page = wire::GetDurableExecutionStateResponse::new(Vec::new());
     server.respond(serde_json::to_string(&last_page).unwrap());
     let output = call(
         client
@@ -1559,175 +1544,192 @@ async fn callback_apis_send_bodies_that_fit_the_request_types() {
 // ---------------------------------------------------------------------------------------
 
 fn event(event_id: u64, event_type: wire::EventType, millis: i64, id: &str) -> wire::Event {
-    wire::Event {
-        callback_failed_details: None,
-        callback_started_details: None,
-        callback_succeeded_details: None,
-        callback_timed_out_details: None,
-        chained_invoke_failed_details: None,
-        chained_invoke_started_details: None,
-        chained_invoke_stopped_details: None,
-        chained_invoke_succeeded_details: None,
-        chained_invoke_timed_out_details: None,
-        context_failed_details: None,
-        context_started_details: None,
-        context_succeeded_details: None,
-        event_id: event_id.try_into().unwrap(),
-        event_timestamp: ts(millis),
-        event_type,
-        execution_failed_details: None,
-        execution_started_details: None,
-        execution_stopped_details: None,
-        execution_succeeded_details: None,
-        execution_timed_out_details: None,
-        id: Some(id.parse().unwrap()),
-        invocation_completed_details: None,
-        name: None,
-        parent_id: None,
-        step_failed_details: None,
-        step_started_details: None,
-        step_succeeded_details: None,
-        sub_type: None,
-        wait_cancelled_details: None,
-        wait_started_details: None,
-        wait_succeeded_details: None,
-    }
+    with_fields(
+        wire::Event::new(event_id.try_into().unwrap(), event_type),
+        |it| {
+            it.event_timestamp = ts(millis);
+            it.id = Some(id.parse().unwrap());
+        },
+    )
 }
 
 fn event_result(payload: &str, truncated: bool) -> Option<wire::EventResult> {
-    Some(wire::EventResult {
-        payload: Some(payload.to_owned()),
-        truncated: Some(truncated),
-    })
+    Some(with_fields(wire::EventResult::default(), |it| {
+        it.payload = Some(payload.to_owned());
+        it.truncated = Some(truncated);
+    }))
 }
 
 fn event_error(error_type: &str) -> Option<wire::EventError> {
-    Some(wire::EventError {
-        payload: Some(wire_error(error_type)),
-        truncated: Some(false),
-    })
+    Some(with_fields(wire::EventError::default(), |it| {
+        it.payload = Some(wire_error(error_type));
+        it.truncated = Some(false);
+    }))
 }
 
 fn history() -> Vec<wire::Event> {
     use wire::EventType as E;
     let ctx = "ctx-order";
-    let step = |event_id, event_type, millis| wire::Event {
-        parent_id: Some(ctx.parse().unwrap()),
-        name: Some("charge card".parse().unwrap()),
-        sub_type: Some("Step".parse().unwrap()),
-        ..event(event_id, event_type, millis, "step-charge")
+    let step = |event_id, event_type, millis| {
+        with_fields(event(event_id, event_type, millis, "step-charge"), |it| {
+            it.parent_id = Some(ctx.parse().unwrap());
+            it.name = Some("charge card".parse().unwrap());
+            it.sub_type = Some("Step".parse().unwrap());
+        })
     };
     vec![
-        wire::Event {
-            execution_started_details: Some(wire::ExecutionStartedDetails {
-                execution_timeout: Some(3600),
-                input: Some(wire::EventInput {
-                    payload: Some(r#"{"orderId":"42"}"#.to_owned()),
-                    truncated: Some(false),
-                }),
-            }),
-            name: Some("order-42".parse().unwrap()),
-            ..event(1, E::ExecutionStarted, 1_767_225_600_000, EXECUTION_ID)
-        },
-        wire::Event {
-            name: Some("process order".parse().unwrap()),
-            sub_type: Some("RunInChildContext".parse().unwrap()),
-            context_started_details: Some(wire::ContextStartedDetails(serde_json::Map::new())),
-            ..event(2, E::ContextStarted, 1_767_225_600_100, ctx)
-        },
-        wire::Event {
-            step_started_details: Some(wire::StepStartedDetails(serde_json::Map::new())),
-            ..step(3, E::StepStarted, 1_767_225_600_200)
-        },
-        wire::Event {
-            step_failed_details: Some(wire::StepFailedDetails {
-                error: event_error("TimeoutError"),
-                retry_details: Some(wire::RetryDetails {
-                    current_attempt: Some(1),
-                    next_attempt_delay_seconds: Some(5),
-                }),
-            }),
-            ..step(4, E::StepFailed, 1_767_225_600_301)
-        },
-        wire::Event {
-            step_succeeded_details: Some(wire::StepSucceededDetails {
-                result: event_result(r#"{"charged":true}"#, true),
-                retry_details: Some(wire::RetryDetails {
-                    current_attempt: Some(2),
-                    next_attempt_delay_seconds: None,
-                }),
-            }),
-            ..step(5, E::StepSucceeded, 1_767_225_605_999)
-        },
-        wire::Event {
-            wait_started_details: Some(wire::WaitStartedDetails {
-                duration: Some(300),
-                scheduled_end_timestamp: ts(1_767_225_906_123),
-            }),
-            ..event(6, E::WaitStarted, 1_767_225_606_123, "wait-cool")
-        },
-        wire::Event {
-            wait_succeeded_details: Some(wire::WaitSucceededDetails { duration: Some(300) }),
-            ..event(7, E::WaitSucceeded, 1_767_225_906_200, "wait-cool")
-        },
-        wire::Event {
-            callback_started_details: Some(wire::CallbackStartedDetails {
-                callback_id: Some(CALLBACK_ID.parse().unwrap()),
-                heartbeat_timeout: Some(60),
-                timeout: Some(3600),
-            }),
-            ..event(8, E::CallbackStarted, 1_767_225_906_300, "cb-approval")
-        },
-        wire::Event {
-            callback_timed_out_details: Some(wire::CallbackTimedOutDetails {
-                error: event_error("Callback.Heartbeat"),
-            }),
-            ..event(9, E::CallbackTimedOut, 1_767_225_966_300, "cb-approval")
-        },
-        wire::Event {
-            chained_invoke_started_details: Some(wire::ChainedInvokeStartedDetails {
-                durable_execution_arn: Some(
+        with_fields(
+            event(1, E::ExecutionStarted, 1_767_225_600_000, EXECUTION_ID),
+            |it| {
+                it.execution_started_details = Some(with_fields(
+                    wire::ExecutionStartedDetails::default(),
+                    |it| {
+                        it.execution_timeout = Some(3600);
+                        it.input = Some(with_fields(wire::EventInput::default(), |it| {
+                            it.payload = Some(r#"{"orderId":"42"}"#.to_owned());
+                            it.truncated = Some(false);
+                        }));
+                    },
+                ));
+                it.name = Some("order-42".parse().unwrap());
+            },
+        ),
+        with_fields(event(2, E::ContextStarted, 1_767_225_600_100, ctx), |it| {
+            it.name = Some("process order".parse().unwrap());
+            it.sub_type = Some("RunInChildContext".parse().unwrap());
+            it.context_started_details = Some(wire::ContextStartedDetails(serde_json::Map::new()));
+        }),
+        with_fields(step(3, E::StepStarted, 1_767_225_600_200), |it| {
+            it.step_started_details = Some(wire::StepStartedDetails(serde_json::Map::new()));
+        }),
+        with_fields(step(4, E::StepFailed, 1_767_225_600_301), |it| {
+            it.step_failed_details = Some(with_fields(wire::StepFailedDetails::default(), |it| {
+                it.error = event_error("TimeoutError");
+                it.retry_details = Some(with_fields(wire::RetryDetails::default(), |it| {
+                    it.current_attempt = Some(1);
+                    it.next_attempt_delay_seconds = Some(5);
+                }));
+            }));
+        }),
+        with_fields(step(5, E::StepSucceeded, 1_767_225_605_999), |it| {
+            it.step_succeeded_details =
+                Some(with_fields(wire::StepSucceededDetails::default(), |it| {
+                    it.result = event_result(r#"{"charged":true}"#, true);
+                    it.retry_details = Some(with_fields(wire::RetryDetails::default(), |it| {
+                        it.current_attempt = Some(2);
+                    }));
+                }));
+        }),
+        with_fields(
+            event(6, E::WaitStarted, 1_767_225_606_123, "wait-cool"),
+            |it| {
+                it.wait_started_details =
+                    Some(with_fields(wire::WaitStartedDetails::default(), |it| {
+                        it.duration = Some(300);
+                        it.scheduled_end_timestamp = ts(1_767_225_906_123);
+                    }));
+            },
+        ),
+        with_fields(
+            event(7, E::WaitSucceeded, 1_767_225_906_200, "wait-cool"),
+            |it| {
+                it.wait_succeeded_details =
+                    Some(with_fields(wire::WaitSucceededDetails::default(), |it| {
+                        it.duration = Some(300);
+                    }));
+            },
+        ),
+        with_fields(
+            event(8, E::CallbackStarted, 1_767_225_906_300, "cb-approval"),
+            |it| {
+                it.callback_started_details =
+                    Some(with_fields(wire::CallbackStartedDetails::default(), |it| {
+                        it.callback_id = Some(CALLBACK_ID.parse().unwrap());
+                        it.heartbeat_timeout = Some(60);
+                        it.timeout = Some(3600);
+                    }));
+            },
+        ),
+        with_fields(
+            event(9, E::CallbackTimedOut, 1_767_225_966_300, "cb-approval"),
+            |it| {
+                it.callback_timed_out_details = Some(with_fields(
+                    wire::CallbackTimedOutDetails::default(),
+                    |it| {
+                        it.error = event_error("Callback.Heartbeat");
+                    },
+                ));
+            },
+        ),
+        with_fields(
+            event(10, E::ChainedInvokeStarted, 1_767_225_966_400, "inv-pay"),
+            |it| {
+                it.chained_invoke_started_details = Some(with_fields(
+                    wire::ChainedInvokeStartedDetails::default(),
+                    |it| {
+                        it.durable_execution_arn = Some(
                     "arn:aws:lambda:us-east-1:123456789012:function:payments:3/durable-execution/inv-pay/0b1c"
                         .parse()
                         .unwrap(),
-                ),
-                executed_version: Some("3".to_owned()),
-                function_name: Some("payments:3".to_owned()),
-                input: Some(wire::EventInput {
-                    payload: Some(r#"{"orderId":"42"}"#.to_owned()),
-                    truncated: Some(false),
-                }),
-                tenant_id: Some("tenant-7".to_owned()),
-            }),
-            ..event(10, E::ChainedInvokeStarted, 1_767_225_966_400, "inv-pay")
-        },
-        wire::Event {
-            chained_invoke_succeeded_details: Some(wire::ChainedInvokeSucceededDetails {
-                result: event_result(r#"{"paid":true}"#, false),
-            }),
-            ..event(11, E::ChainedInvokeSucceeded, 1_767_225_970_000, "inv-pay")
-        },
-        wire::Event {
-            context_succeeded_details: Some(wire::ContextSucceededDetails {
-                result: event_result(r#"{"status":"done"}"#, false),
-            }),
-            ..event(12, E::ContextSucceeded, 1_767_225_970_100, ctx)
-        },
-        wire::Event {
-            invocation_completed_details: Some(wire::InvocationCompletedDetails {
-                start_timestamp: ts(1_767_225_600_000),
-                end_timestamp: ts(1_767_225_970_200),
-                request_id: Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef".to_owned()),
-                error: event_error("Runtime.ExitError"),
-            }),
-            ..event(13, E::InvocationCompleted, 1_767_225_970_201, EXECUTION_ID)
-        },
-        wire::Event {
-            execution_succeeded_details: Some(wire::ExecutionSucceededDetails {
-                result: event_result(r#"{"ok":true}"#, false),
-            }),
-            ..event(14, E::ExecutionSucceeded, 1_767_225_970_300, EXECUTION_ID)
-        },
+                );
+                        it.executed_version = Some("3".to_owned());
+                        it.function_name = Some("payments:3".to_owned());
+                        it.input = Some(with_fields(wire::EventInput::default(), |it| {
+                            it.payload = Some(r#"{"orderId":"42"}"#.to_owned());
+                            it.truncated = Some(false);
+                        }));
+                        it.tenant_id = Some("tenant-7".to_owned());
+                    },
+                ));
+            },
+        ),
+        with_fields(
+            event(11, E::ChainedInvokeSucceeded, 1_767_225_970_000, "inv-pay"),
+            |it| {
+                it.chained_invoke_succeeded_details = Some(with_fields(
+                    wire::ChainedInvokeSucceededDetails::default(),
+                    |it| {
+                        it.result = event_result(r#"{"paid":true}"#, false);
+                    },
+                ));
+            },
+        ),
+        with_fields(
+            event(12, E::ContextSucceeded, 1_767_225_970_100, ctx),
+            |it| {
+                it.context_succeeded_details = Some(with_fields(
+                    wire::ContextSucceededDetails::default(),
+                    |it| {
+                        it.result = event_result(r#"{"status":"done"}"#, false);
+                    },
+                ));
+            },
+        ),
+        with_fields(
+            event(13, E::InvocationCompleted, 1_767_225_970_201, EXECUTION_ID),
+            |it| {
+                it.invocation_completed_details = Some(with_fields(
+                    wire::InvocationCompletedDetails::default(),
+                    |it| {
+                        it.start_timestamp = ts(1_767_225_600_000);
+                        it.end_timestamp = ts(1_767_225_970_200);
+                        it.request_id = Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef".to_owned());
+                        it.error = event_error("Runtime.ExitError");
+                    },
+                ));
+            },
+        ),
+        with_fields(
+            event(14, E::ExecutionSucceeded, 1_767_225_970_300, EXECUTION_ID),
+            |it| {
+                it.execution_succeeded_details = Some(with_fields(
+                    wire::ExecutionSucceededDetails::default(),
+                    |it| {
+                        it.result = event_result(r#"{"ok":true}"#, false);
+                    },
+                ));
+            },
+        ),
     ]
 }
 
@@ -2030,10 +2032,12 @@ async fn history_built_from_wire_events_parses_in_the_client() {
     let client = client_for(&server);
 
     let events = history();
-    let response = wire::GetDurableExecutionHistoryResponse {
-        events: events.clone(),
-        next_marker: Some("history-page-2".to_owned()),
-    };
+    let response = with_fields(
+        wire::GetDurableExecutionHistoryResponse::new(events.clone()),
+        |it| {
+            it.next_marker = Some("history-page-2".to_owned());
+        },
+    );
     let json = serde_json::to_value(&response).unwrap();
     assert_eq!(
         round_trip::<wire::GetDurableExecutionHistoryResponse>(&json),
@@ -2083,4 +2087,11 @@ fn label_encoding_matches_the_expected_paths() {
     assert_eq!(percent_decode(ARN_SEGMENT), ARN);
     assert_eq!(encode_label(CALLBACK_ID), CALLBACK_SEGMENT);
     assert_eq!(percent_decode(CALLBACK_SEGMENT), CALLBACK_ID);
+}
+
+/// `value` with the fields `set` assigns: the wire types are `#[non_exhaustive]`, so code
+/// outside the SDK builds them from their constructors and sets optional fields after.
+fn with_fields<T>(mut value: T, set: impl FnOnce(&mut T)) -> T {
+    set(&mut value);
+    value
 }

@@ -401,6 +401,12 @@ impl Batcher {
 
     /// Sleeps before the next attempt, or returns the error when it cannot be retried.
     async fn backoff_or_fail(&self, err: ServiceError, attempt: u32) -> Result<(), Error> {
+        if err.ends_invocation() {
+            return Err(Error::Checkpoint {
+                message: err.to_string(),
+                retryable: true,
+            });
+        }
         if !err.is_transient() {
             return Err(Error::Checkpoint {
                 message: err.to_string(),

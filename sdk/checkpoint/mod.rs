@@ -47,6 +47,11 @@ pub(crate) enum ServiceErrorKind {
     NotFound,
     /// Any other error (KMS errors, access denied, unknown codes).
     Other,
+    /// An answer this SDK version cannot read (a value that breaks its schemas, from a
+    /// newer service). Sending the request again does not help, but it is not the
+    /// execution's fault either: the invocation ends with a function error, so that Lambda
+    /// invokes it again and a newer SDK can continue the execution.
+    UnreadableResponse,
 }
 
 /// A failed service call.
@@ -75,6 +80,12 @@ impl ServiceError {
                 .message
                 .get(..24)
                 .is_some_and(|prefix| prefix.eq_ignore_ascii_case("invalid checkpoint token"))
+    }
+
+    /// Whether the invocation must end with a function error at once (see
+    /// [`ServiceErrorKind::UnreadableResponse`]).
+    pub(crate) fn ends_invocation(&self) -> bool {
+        self.kind == ServiceErrorKind::UnreadableResponse
     }
 
     /// Whether the same request may succeed when sent again.

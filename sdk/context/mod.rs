@@ -372,7 +372,7 @@ impl DurableContext {
         f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
         let operations = &self.inner.exec.operations;
-        let looked_up = operations.visit(&position.digest, |op| {
+        let looked_up = operations.lookup(&position.digest, |op| {
             if let Some(op) = op {
                 replay::check_identity(&position.id, op, &expected)?;
             }

@@ -47,9 +47,11 @@ pub(crate) fn outcome(op: Option<&OpRecord>) -> CallbackOutcome<'_> {
     };
     let error = || recorded_error(op, "CallbackError", "callback");
     match op.status {
-        OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-            CallbackOutcome::Park
-        }
+        // Never reached: the log does not hand out records it cannot interpret.
+        OperationStatus::Started
+        | OperationStatus::Pending
+        | OperationStatus::Ready
+        | OperationStatus::Unknown(_) => CallbackOutcome::Park,
         OperationStatus::Succeeded => CallbackOutcome::Succeeded(op.result()),
         OperationStatus::TimedOut => CallbackOutcome::TimedOut(error()),
         OperationStatus::Failed | OperationStatus::Cancelled | OperationStatus::Stopped => {

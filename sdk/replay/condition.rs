@@ -38,7 +38,8 @@ pub(crate) fn condition_decision(
         },
         Some(op) => match op.status {
             OperationStatus::Succeeded => ConditionDecision::Succeeded(op.result()),
-            OperationStatus::Pending => ConditionDecision::Park,
+            // Never reached: the log does not hand out records it cannot interpret.
+            OperationStatus::Pending | OperationStatus::Unknown(_) => ConditionDecision::Park,
             status @ (OperationStatus::Ready | OperationStatus::Started) => {
                 ConditionDecision::Check {
                     attempt: finished_attempts(op).saturating_add(1),

@@ -42,12 +42,14 @@ pub(crate) fn context_decision(op: Option<&OpRecord>, replay_only: bool) -> Cont
             }
         }
         OperationStatus::Succeeded => ContextDecision::Succeeded(op.result()),
-        OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-            ContextDecision::Run {
-                start: false,
-                replay_children: false,
-            }
-        }
+        // Never reached: the log does not hand out records it cannot interpret.
+        OperationStatus::Started
+        | OperationStatus::Pending
+        | OperationStatus::Ready
+        | OperationStatus::Unknown(_) => ContextDecision::Run {
+            start: false,
+            replay_children: false,
+        },
         OperationStatus::Failed
         | OperationStatus::Cancelled
         | OperationStatus::TimedOut

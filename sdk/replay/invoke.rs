@@ -29,9 +29,11 @@ pub(crate) fn invoke_decision(op: Option<&OpRecord>) -> InvokeDecision<'_> {
     };
     let error = || recorded_error(op, "InvokeError", "invoke");
     match op.status {
-        OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {
-            InvokeDecision::Park
-        }
+        // Never reached: the log does not hand out records it cannot interpret.
+        OperationStatus::Started
+        | OperationStatus::Pending
+        | OperationStatus::Ready
+        | OperationStatus::Unknown(_) => InvokeDecision::Park,
         OperationStatus::Succeeded => InvokeDecision::Succeeded(op.result()),
         OperationStatus::TimedOut => InvokeDecision::TimedOut(error()),
         OperationStatus::Stopped => InvokeDecision::Stopped(error()),

@@ -71,7 +71,8 @@ fn recorded_step(op: &OpRecord, semantics: StepSemantics) -> StepDecision<'_> {
     let next_attempt = finished_attempts(op).saturating_add(1);
     match op.status {
         OperationStatus::Succeeded => StepDecision::Succeeded(op.result()),
-        OperationStatus::Pending => StepDecision::Park,
+        // Never reached: the log does not hand out records it cannot interpret.
+        OperationStatus::Pending | OperationStatus::Unknown(_) => StepDecision::Park,
         OperationStatus::Ready => StepDecision::Run {
             attempt: next_attempt,
             start: true,

@@ -19,9 +19,13 @@ pub(crate) enum WaitDecision {
 pub(crate) fn wait_decision(op: Option<&OpRecord>) -> WaitDecision {
     match op.map(|op| op.status) {
         None => WaitDecision::Start,
-        Some(OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready) => {
-            WaitDecision::Park
-        }
+        // Never reached with an unknown status: the log does not hand out such records.
+        Some(
+            OperationStatus::Started
+            | OperationStatus::Pending
+            | OperationStatus::Ready
+            | OperationStatus::Unknown(_),
+        ) => WaitDecision::Park,
         Some(
             OperationStatus::Succeeded
             | OperationStatus::Failed

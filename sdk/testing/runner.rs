@@ -1070,7 +1070,8 @@ impl RunningExecution {
             }
             let (status, result, error) = lock(&child.record).outcome();
             let (status, result, error) = match status {
-                ExecutionStatus::Running => continue,
+                // The local service only records the statuses it knows.
+                ExecutionStatus::Running | ExecutionStatus::Unknown(_) => continue,
                 ExecutionStatus::Succeeded => (
                     OperationStatus::Succeeded,
                     Some(result.unwrap_or_else(|| "null".to_string())),

@@ -759,6 +759,7 @@ impl ExecutionRecord {
                         self.finish(ExecutionStatus::Failed, None, output.error.clone())
                     }
                     InvocationStatus::Pending => self.consecutive_failures = 0,
+                    InvocationStatus::Unknown(_) => self.consecutive_failures += 1,
                 },
                 _ => {
                     self.consecutive_failures += 1;
@@ -785,6 +786,7 @@ impl ExecutionRecord {
             {
                 Err("Cannot return PENDING status with no pending operations.")
             }
+            InvocationStatus::Unknown(_) => Err("Invalid Status."),
             _ => Ok(()),
         }
     }

@@ -141,7 +141,7 @@ fn update(id: &str, ty: OperationType, action: OperationAction) -> OperationUpda
         OperationType::Callback => Some("Callback"),
         OperationType::ChainedInvoke => Some("ChainedInvoke"),
         OperationType::Context => Some("RunInChildContext"),
-        OperationType::Execution => None,
+        OperationType::Execution | OperationType::Unknown(_) => None,
     };
     OperationUpdate {
         action,

@@ -70,6 +70,7 @@ fn inside_text(record: Option<&InvocationRecord>) -> String {
                 Some(error) => format!("FAILED ({})", shorten(&describe_error(error))),
                 None => "FAILED".to_string(),
             },
+            InvocationStatus::Unknown(status) => status.to_string(),
         },
         InvocationOutcome::FunctionError(error) => {
             format!("function error ({})", shorten(&describe_error(error)))
@@ -334,6 +335,9 @@ fn describe(event: &Event, start_ms: i64) -> String {
             )
         ),
         EventType::InvocationCompleted => "invocation ended".to_string(),
+        EventType::Unknown(event_type) => {
+            format!("{event_type} (an event this SDK version does not know)")
+        }
     }
 }
 

@@ -159,6 +159,7 @@ fn valid_action(update: &OperationUpdate) -> Result<(), &'static str> {
         // The stricter reading: the Python validator accepts only START for callbacks.
         OperationType::Callback => update.action == A::Start,
         OperationType::Context => matches!(update.action, A::Start | A::Succeed | A::Fail),
+        OperationType::Unknown(_) => false,
     };
     if valid {
         Ok(())

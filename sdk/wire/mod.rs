@@ -3,10 +3,31 @@
 //!
 //! Every struct and enum here mirrors one schema file; field names on the wire are the
 //! service's (PascalCase). Unknown fields are ignored, so newer service versions that add
-//! fields still parse.
+//! fields still parse; an enumeration value the schema does not list parses into the
+//! enumeration's `Unknown` variant (an [`UnknownValue`]) instead of failing the document.
+//!
+//! Every type is `#[non_exhaustive]`, so that a new optional field or enumeration value is
+//! not a breaking change: outside this crate, build a struct with `new` (its required
+//! fields) or `Default` (when it has none) and set the optional fields afterwards, and
+//! match enumerations with a wildcard arm.
+//!
+//! ```
+//! use lambda_durable::wire::{ErrorObject, Operation, OperationId, OperationStatus, OperationType};
+//!
+//! let mut op = Operation::new(
+//!     OperationId::try_from("step-1").unwrap(),
+//!     OperationStatus::Succeeded,
+//!     OperationType::Step,
+//! );
+//! op.name = Some("charge".try_into().unwrap());
+//! let mut error = ErrorObject::default();
+//! error.error_type = Some("Declined".to_string());
+//! assert_eq!(op.status, OperationStatus::Succeeded);
+//! ```
 
 mod operation_id;
 mod timestamp;
+mod unknown;
 
 #[allow(
     missing_docs,
@@ -24,6 +45,7 @@ mod generated {
 pub use generated::*;
 pub use operation_id::OperationId;
 pub use timestamp::Timestamp;
+pub use unknown::UnknownValue;
 
 macro_rules! display_as_str {
     ($($ty:ident),*) => {$(
@@ -75,12 +97,15 @@ impl WireError {
 /// ```
 /// use lambda_durable::wire::{self, Operation};
 ///
-/// let err = wire::from_json::<Operation>(
-///     r#"{"Id":"a1","Type":"STEP","Status":"PAUSED"}"#,
-/// )
-/// .unwrap_err();
+/// let err = wire::from_json::<Operation>(r#"{"Id":"a1","Type":"STEP","Status":7}"#)
+///     .unwrap_err();
 /// assert_eq!(err.path(), "Status");
-/// assert!(err.to_string().contains("PAUSED"));
+/// assert!(err.to_string().contains("7"));
+///
+/// // A value the schema does not list is not an error: it is kept.
+/// let op = wire::from_json::<Operation>(r#"{"Id":"a1","Type":"STEP","Status":"PAUSED"}"#)
+///     .unwrap();
+/// assert_eq!(op.status.as_str(), "PAUSED");
 /// ```
 ///
 /// # Errors

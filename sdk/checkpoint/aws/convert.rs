@@ -1,10 +1,17 @@
 //! Conversions between our wire types and the `aws-sdk-lambda` model types.
 //!
 //! Requests go from [`crate::wire`] to `aws_sdk_lambda::types`; responses come back. Every
-//! field is copied. A value that one side cannot represent (an unknown enum value from the
-//! service, a number out of the SDK's `i32` range, a string that breaks our schema) becomes
-//! a [`ServiceError`] of kind [`ServiceErrorKind::Other`] naming the field. Messages name
-//! fields and enum values, never payloads.
+//! field is copied. Enumerations go by their wire string, so a value one side does not list
+//! travels as the other's `Unknown` variant (the log keeps such an operation, and replay
+//! fails only if it reaches it). A value that one side cannot represent (a number out of
+//! the SDK's `i32` range, a string that breaks our schema) becomes a [`ServiceError`]
+//! naming the field: of kind [`ServiceErrorKind::Other`] in a request, and
+//! [`ServiceErrorKind::UnreadableResponse`] in a response (a function error, so that a
+//! newer SDK can continue the execution). Messages name fields and enum values, never
+//! payloads.
+//!
+//! This file is written by hand: a field added to a schema in `schema/wire/` must be copied
+//! here too (see the README's section on protocol changes).
 
 use std::fmt;
 
@@ -29,7 +36,7 @@ fn invalid_request(field: impl fmt::Display, problem: impl fmt::Display) -> Serv
 
 fn invalid_response(field: impl fmt::Display, problem: impl fmt::Display) -> ServiceError {
     ServiceError::new(
-        ServiceErrorKind::Other,
+        ServiceErrorKind::UnreadableResponse,
         INVALID_RESPONSE,
         format!("{field}: {problem}"),
     )
@@ -195,24 +202,11 @@ where
 }
 
 fn to_aws_type(value: wire::OperationType) -> aws::OperationType {
-    match value {
-        wire::OperationType::Execution => aws::OperationType::Execution,
-        wire::OperationType::Context => aws::OperationType::Context,
-        wire::OperationType::Step => aws::OperationType::Step,
-        wire::OperationType::Wait => aws::OperationType::Wait,
-        wire::OperationType::Callback => aws::OperationType::Callback,
-        wire::OperationType::ChainedInvoke => aws::OperationType::ChainedInvoke,
-    }
+    aws::OperationType::from(value.as_str())
 }
 
 fn to_aws_action(value: wire::OperationAction) -> aws::OperationAction {
-    match value {
-        wire::OperationAction::Start => aws::OperationAction::Start,
-        wire::OperationAction::Succeed => aws::OperationAction::Succeed,
-        wire::OperationAction::Fail => aws::OperationAction::Fail,
-        wire::OperationAction::Retry => aws::OperationAction::Retry,
-        wire::OperationAction::Cancel => aws::OperationAction::Cancel,
-    }
+    aws::OperationAction::from(value.as_str())
 }
 
 fn to_aws_error(error: &wire::ErrorObject) -> aws::ErrorObject {
@@ -290,7 +284,7 @@ fn operation(op: aws::Operation, at: At<'_>) -> Result<wire::Operation, ServiceE
             .name
             .map(|name| parse(name, || format!("{at}.Name")))
             .transpose()?,
-        type_: from_aws_type(&op.r#type, at)?,
+        type_: from_aws_type(&op.r#type),
         sub_type: op
             .sub_type
             .map(|sub_type| parse(sub_type, || format!("{at}.SubType")))
@@ -300,7 +294,7 @@ fn operation(op: aws::Operation, at: At<'_>) -> Result<wire::Operation, ServiceE
             .end_timestamp
             .map(|ts| timestamp(ts, || format!("{at}.EndTimestamp")))
             .transpose()?,
-        status: from_aws_status(&op.status, at)?,
+        status: from_aws_status(&op.status),
         execution_details: op.execution_details.map(|details| wire::ExecutionDetails {
             input_payload: details.input_payload,
         }),
@@ -389,46 +383,16 @@ fn timestamp(
         .ok_or_else(|| invalid_response(field(), "timestamp out of range"))
 }
 
-fn from_aws_type(
-    value: &aws::OperationType,
-    at: At<'_>,
-) -> Result<wire::OperationType, ServiceError> {
-    Ok(match value {
-        aws::OperationType::Execution => wire::OperationType::Execution,
-        aws::OperationType::Context => wire::OperationType::Context,
-        aws::OperationType::Step => wire::OperationType::Step,
-        aws::OperationType::Wait => wire::OperationType::Wait,
-        aws::OperationType::Callback => wire::OperationType::Callback,
-        aws::OperationType::ChainedInvoke => wire::OperationType::ChainedInvoke,
-        other => {
-            return Err(invalid_response(
-                format_args!("{at}.Type"),
-                format_args!("unknown operation type {:?}", other.as_str()),
-            ))
-        }
-    })
+/// The wire value of an operation type; one that this SDK version does not list is kept as
+/// [`wire::OperationType::Unknown`].
+fn from_aws_type(value: &aws::OperationType) -> wire::OperationType {
+    wire::OperationType::from(value.as_str())
 }
 
-fn from_aws_status(
-    value: &aws::OperationStatus,
-    at: At<'_>,
-) -> Result<wire::OperationStatus, ServiceError> {
-    Ok(match value {
-        aws::OperationStatus::Started => wire::OperationStatus::Started,
-        aws::OperationStatus::Pending => wire::OperationStatus::Pending,
-        aws::OperationStatus::Ready => wire::OperationStatus::Ready,
-        aws::OperationStatus::Succeeded => wire::OperationStatus::Succeeded,
-        aws::OperationStatus::Failed => wire::OperationStatus::Failed,
-        aws::OperationStatus::Cancelled => wire::OperationStatus::Cancelled,
-        aws::OperationStatus::TimedOut => wire::OperationStatus::TimedOut,
-        aws::OperationStatus::Stopped => wire::OperationStatus::Stopped,
-        other => {
-            return Err(invalid_response(
-                format_args!("{at}.Status"),
-                format_args!("unknown operation status {:?}", other.as_str()),
-            ))
-        }
-    })
+/// The wire value of an operation status; one that this SDK version does not list is kept
+/// as [`wire::OperationStatus::Unknown`].
+fn from_aws_status(value: &aws::OperationStatus) -> wire::OperationStatus {
+    wire::OperationStatus::from(value.as_str())
 }
 
 fn from_aws_error(error: aws::ErrorObject) -> wire::ErrorObject {

@@ -62,6 +62,7 @@ pub mod error {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Batch {
     ///Optional array.
     #[serde(
@@ -95,7 +96,23 @@ pub struct Batch {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Item {
     #[serde(rename = "Name")]
     pub name: ::std::string::String,
+}
+impl Batch {
+    ///The `Batch` with these required fields and every optional field absent (or empty).
+    pub fn new(items: ::std::vec::Vec<Item>) -> Self {
+        Self {
+            items,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl Item {
+    ///The `Item` with these required fields and every optional field absent (or empty).
+    pub fn new(name: ::std::string::String) -> Self {
+        Self { name }
+    }
 }

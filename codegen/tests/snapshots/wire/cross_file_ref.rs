@@ -48,6 +48,7 @@ pub mod error {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Child {
     #[serde(
         rename = "Value",
@@ -83,8 +84,15 @@ impl ::std::default::Default for Child {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Parent {
     ///The referenced shape.
     #[serde(rename = "Child")]
     pub child: Child,
+}
+impl Parent {
+    ///The `Parent` with these required fields and every optional field absent (or empty).
+    pub fn new(child: Child) -> Self {
+        Self { child }
+    }
 }

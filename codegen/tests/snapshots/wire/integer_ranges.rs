@@ -78,6 +78,7 @@ pub mod error {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Limits {
     ///minimum 1 with a maximum.
     #[serde(rename = "AtLeastOne")]
@@ -102,4 +103,20 @@ pub struct Limits {
     ///No bound.
     #[serde(rename = "Signed")]
     pub signed: i64,
+}
+impl Limits {
+    ///The `Limits` with these required fields and every optional field absent (or empty).
+    pub fn new(
+        at_least_one: ::std::num::NonZeroU64,
+        at_least_zero: u64,
+        signed: i64,
+    ) -> Self {
+        Self {
+            at_least_one,
+            at_least_zero,
+            signed,
+            int64_at_least_one: ::std::default::Default::default(),
+            int64_at_least_zero: ::std::default::Default::default(),
+        }
+    }
 }

@@ -66,6 +66,7 @@ pub mod error {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Order {
     ///Optional boolean.
     #[serde(
@@ -87,4 +88,15 @@ pub struct Order {
     ///Required integer.
     #[serde(rename = "Quantity")]
     pub quantity: i64,
+}
+impl Order {
+    ///The `Order` with these required fields and every optional field absent (or empty).
+    pub fn new(id: ::std::string::String, quantity: i64) -> Self {
+        Self {
+            id,
+            quantity,
+            gift: ::std::default::Default::default(),
+            note: ::std::default::Default::default(),
+        }
+    }
 }

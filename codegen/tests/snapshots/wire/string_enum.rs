@@ -58,6 +58,7 @@ pub mod error {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum Color {
     #[serde(rename = "RED")]
     Red,

@@ -54,6 +54,7 @@ pub mod error {
 /// ```
 /// </details>
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Span {
     #[serde(
         rename = "End",
@@ -63,4 +64,13 @@ pub struct Span {
     pub end: ::std::option::Option<crate::wire::Timestamp>,
     #[serde(rename = "Start")]
     pub start: crate::wire::Timestamp,
+}
+impl Span {
+    ///The `Span` with these required fields and every optional field absent (or empty).
+    pub fn new(start: crate::wire::Timestamp) -> Self {
+        Self {
+            start,
+            end: ::std::default::Default::default(),
+        }
+    }
 }
