@@ -537,9 +537,9 @@ impl LocalRunner {
         })
     }
 
-    /// Replays a [`RecordedExecution`] (saved by an earlier run, or read from the service's
+    /// Replays a [`RecordedExecution`](super::RecordedExecution) (saved by an earlier run, or read from the service's
     /// state) against this runner's handler, as [`replay`](Self::replay) does for an
-    /// execution of this run. [`RecordedExecution::check`] says whether it replayed as
+    /// execution of this run. [`RecordedExecution::check`](super::RecordedExecution::check) says whether it replayed as
     /// recorded.
     ///
     /// # Errors
