@@ -180,8 +180,10 @@ struct Pending {
     /// By the hash of the id ([`IdHasher`]); a hash shared by two different ids ends the
     /// request, which is always allowed.
     ids: IdMap<u64, Seen>,
-    /// The JSON size of the request built so far, envelope included.
+    /// The JSON size of the request built so far, envelope included: exact once `exact`
+    /// is set, an upper bound before (see [`Batcher::measure`]).
     bytes: usize,
+    exact: bool,
 }
 
 impl Pending {
@@ -190,6 +192,7 @@ impl Pending {
         self.acks.clear();
         self.ids.clear();
         self.bytes = 0;
+        self.exact = false;
     }
 }
 
@@ -211,14 +214,14 @@ impl Batcher {
                 },
             };
             pending.clear();
-            pending.bytes = self.envelope_size();
+            pending.bytes = self.envelope_bound();
             let mut linger_until = None;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
                     Command::Flush(ack) => pending.acks.push(ack),
                     Command::Update(update, ack) => {
-                        let size = limits::json_size(&update);
+                        let size = self.measure(&mut pending, &update);
                         let key = id_hash(update.id.as_str());
                         if !pending.updates.is_empty() && !self.fits(&pending, size, key, &update) {
                             self.carry = Some(Command::Update(update, ack));
@@ -268,6 +271,31 @@ impl Batcher {
         }
     }
 
+    /// The size to count for `update` in the request being built. Far from the limit, an
+    /// upper bound of its JSON size that costs no serialization
+    /// ([`limits::update_size_bound`]): the request's bound stays under the limit, so its
+    /// exact size does too. Once the bound would pass the limit, the request is measured
+    /// exactly (what it holds, then every update that joins it), so that requests are
+    /// still packed as full as the limit allows.
+    fn measure(&self, pending: &mut Pending, update: &OperationUpdate) -> usize {
+        if !pending.exact {
+            let bound = limits::update_size_bound(update);
+            if add_update(pending.bytes, pending.updates.is_empty(), bound) <= self.config.max_bytes
+            {
+                return bound;
+            }
+            pending.exact = true;
+            pending.bytes = pending
+                .updates
+                .iter()
+                .enumerate()
+                .fold(self.envelope_size(), |bytes, (index, held)| {
+                    add_update(bytes, index == 0, limits::json_size(held))
+                });
+        }
+        limits::json_size(update)
+    }
+
     /// Whether `update` (of JSON size `size`, id hash `key`) may join the (non-empty)
     /// request being built.
     fn fits(&self, pending: &Pending, size: usize, key: u64, update: &OperationUpdate) -> bool {
@@ -313,6 +341,20 @@ impl Batcher {
     fn next_client_token(&self) -> Result<ClientToken, Error> {
         ClientToken::try_from(format!("{}-{}", self.client_prefix, self.requests + 1))
             .map_err(|err| internal(format!("client token: {err}")))
+    }
+
+    /// An upper bound of [`envelope_size`](Self::envelope_size), counted from the lengths
+    /// of the tokens without building the request.
+    fn envelope_bound(&self) -> usize {
+        let Ok(token) = &self.token else {
+            return 0;
+        };
+        let digits = (self.requests + 1).checked_ilog10().unwrap_or(0) as usize + 1;
+        let client_token = self.client_prefix.len() + 1 + digits;
+        r#"{"CheckpointToken":"","ClientToken":"","Updates":[]}"#
+            .len()
+            .saturating_add(token.as_str().len().saturating_mul(6))
+            .saturating_add(client_token.saturating_mul(6))
     }
 
     /// The JSON size of the next request without updates (and with the `Updates` key that
