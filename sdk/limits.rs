@@ -466,8 +466,8 @@ mod tests {
     #[test]
     fn update_size_bounds_are_never_below_the_exact_size() {
         use crate::wire::{
-            CallbackOptions, ChainedInvokeOptions, ContextOptions, OperationName,
-            OperationSubType, WaitOptions,
+            CallbackOptions, ChainedInvokeOptions, ContextOptions, OperationName, OperationSubType,
+            WaitOptions,
         };
         let texts = [
             String::new(),
@@ -498,7 +498,8 @@ mod tests {
                 if full {
                     update.name = Some(name.clone());
                     update.parent_id = Some(update.id.clone());
-                    update.sub_type = Some(OperationSubType::try_from("x".repeat(32).as_str()).unwrap());
+                    update.sub_type =
+                        Some(OperationSubType::try_from("x".repeat(32).as_str()).unwrap());
                     update.error = Some(error(
                         Some(text),
                         Some(&controls),
@@ -525,7 +526,10 @@ mod tests {
                 }
                 let exact = json_size(&update);
                 let bound = update_size_bound(&update);
-                assert!(bound >= exact, "text {i}, full {full}: bound {bound} < exact {exact}");
+                assert!(
+                    bound >= exact,
+                    "text {i}, full {full}: bound {bound} < exact {exact}"
+                );
             }
         }
     }

@@ -387,7 +387,7 @@ impl DurableContext {
                 value
             }
             Err(err) => {
-                tracing::error!(error = %err, "non-deterministic execution");
+                tracing::error!(error = %err, "the recorded operation cannot be replayed here");
                 self.inner.exec.fail(err);
                 self.inner.exec.park().await
             }
