@@ -37,7 +37,9 @@ impl DurableContext {
     /// }
     /// ```
     ///
-    /// The same `change` asked twice in one context gives the same answer. In the operands
+    /// Ask before creating the operations the change guards (the answer looks at whether
+    /// the history holds the operation at the next position). The same `change` asked twice
+    /// in one context gives the same answer. In the operands
     /// of a combinator and the branches of a map or parallel the answer is theirs.
     ///
     /// # Errors
