@@ -13,7 +13,6 @@ use tracing::Instrument;
 use super::lifecycle::Op;
 use super::{DurableContext, Name, Position, StepContext};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
-use crate::logger::Logger;
 use crate::replay::condition::{condition_decision, ConditionDecision};
 use crate::retry;
 use crate::state::abandon;
@@ -184,18 +183,7 @@ where
         if start {
             op.queue(op.update(OperationAction::Start));
         }
-        let (cancel, cancelled) = tokio::sync::watch::channel(false);
-        let step_ctx = StepContext::new(
-            attempt,
-            op.position.id.to_string(),
-            Logger::for_step(
-                Arc::clone(ctx.arn()),
-                &op.position.id,
-                op.position.name_str(),
-                attempt,
-            ),
-            cancelled,
-        );
+        let (step_ctx, cancel) = StepContext::for_attempt(&op, attempt);
         let outcome = {
             let _active = exec.active();
             let check =

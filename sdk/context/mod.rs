@@ -371,13 +371,8 @@ impl DurableContext {
         expected: Expected<'_>,
         f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
-        let operations = &self.inner.exec.operations;
-        let looked_up = operations.lookup(&position.digest, |op| {
-            if let Some(op) = op {
-                replay::check_identity(&position.id, op, &expected)?;
-            }
-            let replaying = replay::completion::still_replaying(op);
-            Ok::<_, Error>((f(op), replaying))
+        let looked_up = self.look_up(position, expected, |op| {
+            (f(op), replay::completion::still_replaying(op))
         });
         match looked_up {
             Ok((value, replaying)) => {
@@ -386,18 +381,39 @@ impl DurableContext {
                 }
                 value
             }
-            Err(err) => {
-                tracing::error!(error = %err, "the recorded operation cannot be replayed here");
-                self.inner.exec.fail(err);
-                self.inner.exec.park().await
-            }
+            Err(_) => self.inner.exec.park().await,
         }
     }
 
-    /// The record of the operation this context would start next, if there is one: its
-    /// id and description.
+    /// The replay lookup behind [`recorded_map`](Self::recorded_map), without waiting:
+    /// visits the record at `position`, checks that it is what the code asks for, and maps
+    /// it with `f`. A mismatch (or a record this SDK cannot interpret) is latched as fatal
+    /// and returned.
+    pub(crate) fn look_up<R>(
+        &self,
+        position: &Position,
+        expected: Expected<'_>,
+        f: impl FnOnce(Option<&OpRecord>) -> R,
+    ) -> Result<R, Error> {
+        self.inner
+            .exec
+            .operations
+            .lookup(&position.digest, |op| {
+                if let Some(op) = op {
+                    replay::check_identity(&position.id, op, &expected)?;
+                }
+                Ok(f(op))
+            })
+            .inspect_err(|err| {
+                tracing::error!(error = %err, "the recorded operation cannot be replayed here");
+                self.inner.exec.fail(err.clone());
+            })
+    }
+
+    /// The record of the operation this context would start next (in the namespace in
+    /// use, see [`namespace`](Self::namespace)), if there is one: its id and description.
     pub(crate) fn next_recorded(&self) -> Option<(String, String)> {
-        let id = replay::hex_id(&replay::path_digest(&self.inner.namespace.peek_path()));
+        let id = replay::hex_id(&replay::path_digest(&self.namespace().peek_path()));
         self.inner
             .exec
             .operations

@@ -55,17 +55,16 @@ impl Namespace {
 
     /// The path of the next operation.
     pub(crate) fn next_path(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.prefix.is_empty() {
-            n.to_string()
-        } else {
-            format!("{}-{n}", self.prefix)
-        }
+        self.path(self.counter.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     /// The path the next operation would get, without reserving it.
     pub(crate) fn peek_path(&self) -> String {
-        let n = self.counter.load(Ordering::Relaxed) + 1;
+        self.path(self.counter.load(Ordering::Relaxed) + 1)
+    }
+
+    /// The path of the `n`-th operation of this namespace.
+    fn path(&self, n: u64) -> String {
         if self.prefix.is_empty() {
             n.to_string()
         } else {

@@ -30,18 +30,25 @@ pub struct StepContext {
 }
 
 impl StepContext {
-    pub(crate) fn new(
+    /// The context of attempt `attempt` of the step-like operation `op` (a step, a
+    /// wait-for-condition check), and the sender that tells it it was cut short.
+    pub(crate) fn for_attempt(
+        op: &Op<'_>,
         attempt: u32,
-        operation_id: String,
-        logger: Logger,
-        cancelled: tokio::sync::watch::Receiver<bool>,
-    ) -> Self {
-        Self {
+    ) -> (Self, tokio::sync::watch::Sender<bool>) {
+        let (cancel, cancelled) = tokio::sync::watch::channel(false);
+        let context = Self {
             attempt,
-            operation_id,
-            logger,
+            operation_id: op.position.id.to_string(),
+            logger: Logger::for_step(
+                Arc::clone(op.ctx.arn()),
+                &op.position.id,
+                op.position.name_str(),
+                attempt,
+            ),
             cancelled,
-        }
+        };
+        (context, cancel)
     }
 
     /// Whether the attempt was cut short: its timeout passed, or the invocation reached
@@ -307,18 +314,7 @@ impl<'c, S> Attempt<'c, S> {
                 StepSemantics::AtLeastOncePerRetry => op.queue(update),
             }
         }
-        let (cancel, cancelled) = tokio::sync::watch::channel(false);
-        let step_ctx = StepContext {
-            attempt,
-            operation_id: op.position.id.to_string(),
-            logger: Logger::for_step(
-                Arc::clone(op.ctx.arn()),
-                &op.position.id,
-                op.position.name_str(),
-                attempt,
-            ),
-            cancelled,
-        };
+        let (step_ctx, cancel) = StepContext::for_attempt(op, attempt);
         let outcome = {
             let _active = exec.active();
             let body = catch_panic(async move { body(step_ctx).await.map_err(user_error_object) });

@@ -4,7 +4,7 @@
 use super::{scope, DurableContext, Name};
 use crate::error::Error;
 use crate::replay::versioning::{marker_path, patch_decision, PatchDecision, PATCH_SUB_TYPE};
-use crate::replay::{self, Expected};
+use crate::replay::Expected;
 use crate::wire::{OperationAction, OperationType};
 
 impl DurableContext {
@@ -68,23 +68,18 @@ impl DurableContext {
         if let Some((_, answer)) = answers.iter().find(|(asked, _)| asked == change) {
             return Ok(*answer);
         }
-        let next = replay::hex_id(&replay::path_digest(&namespace.peek_path()));
-        let operations = &self.exec().operations;
-        let next_recorded = operations.with(&next, |op| op.is_some());
+        let next_recorded = self.next_recorded().is_some();
         let replay_only = scope::replay_only();
         let expected = Expected {
             ty: OperationType::Step,
             sub_type: PATCH_SUB_TYPE,
             name: position.name_str(),
         };
-        let decision = operations.visit(&position.digest, |marker| {
-            if let Some(marker) = marker {
-                replay::check_identity(&position.id, marker, &expected)?;
-            }
-            Ok::<_, Error>(patch_decision(marker, next_recorded, replay_only))
+        let decision = self.look_up(&position, expected, |marker| {
+            patch_decision(marker, next_recorded, replay_only)
         });
-        match decision {
-            Ok(PatchDecision::New { record }) => {
+        match decision? {
+            PatchDecision::New { record } => {
                 answers.push((change.to_string(), true));
                 if record {
                     // Queued: it is written before anything the new path records after it.
@@ -96,14 +91,9 @@ impl DurableContext {
                 }
                 Ok(true)
             }
-            Ok(PatchDecision::Old) => {
+            PatchDecision::Old => {
                 answers.push((change.to_string(), false));
                 Ok(false)
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "non-deterministic execution");
-                self.exec().fail(err.clone());
-                Err(err)
             }
         }
     }

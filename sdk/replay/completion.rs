@@ -24,11 +24,17 @@ pub(crate) fn still_replaying(op: Option<&OpRecord>) -> bool {
 /// for every operation recorded under the bodies that ran to their end. `first_unvisited`
 /// is the first recorded operation it did not ask for, with its description.
 pub(crate) fn on_return(first_unvisited: Option<(String, String)>) -> Result<(), Error> {
-    match first_unvisited {
+    returned_before("the handler", first_unvisited)
+}
+
+/// Non-determinism when `who` returned while `skipped` (an id and its description) is
+/// recorded for it.
+fn returned_before(who: &str, skipped: Option<(String, String)>) -> Result<(), Error> {
+    match skipped {
         None => Ok(()),
         Some((id, found)) => Err(Error::NonDeterministic {
             id,
-            expected: "no further operation (the handler returned)".to_string(),
+            expected: format!("no further operation ({who} returned)"),
             found,
         }),
     }
@@ -47,14 +53,7 @@ pub(crate) fn counts_as_skipped(ty: OperationType, sub_type: Option<&str>) -> bo
 /// for fewer operations than the run it repeats. `next_recorded` is that record's id and
 /// description, if there is one.
 pub(crate) fn on_body_return(next_recorded: Option<(String, String)>) -> Result<(), Error> {
-    match next_recorded {
-        None => Ok(()),
-        Some((id, found)) => Err(Error::NonDeterministic {
-            id,
-            expected: "no further operation (the branch returned)".to_string(),
-            found,
-        }),
-    }
+    returned_before("the branch", next_recorded)
 }
 
 /// How the outcome of a finished execution reaches the service.

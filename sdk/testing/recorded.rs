@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::execution::Execution;
 use super::replay::Replay;
-use super::store::{CallbackState, ContextState, InvokeState, OpDetails, StepState, StoredOp};
+use super::store::StoredOp;
 use super::RunnerError;
 use crate::wire::{ErrorObject, ExecutionStatus, Operation, OperationType};
 
@@ -182,7 +182,7 @@ impl RecordedExecution {
 
     /// The log in the runner's form.
     pub(crate) fn stored_ops(&self) -> Vec<StoredOp> {
-        self.operations.iter().map(stored).collect()
+        self.operations.iter().map(StoredOp::from_wire).collect()
     }
 
     /// Every way `replay` differs from a faithful replay of this recorded execution, the
@@ -198,65 +198,6 @@ impl RecordedExecution {
             found.extend(replay.mismatches());
         }
         found
-    }
-}
-
-fn millis(timestamp: Option<&crate::wire::Timestamp>) -> Option<i64> {
-    timestamp.map(crate::wire::Timestamp::epoch_millis)
-}
-
-/// The runner's form of a wire operation.
-fn stored(op: &Operation) -> StoredOp {
-    let details = if let Some(step) = &op.step_details {
-        OpDetails::Step(StepState {
-            attempt: step.attempt,
-            next_attempt_ms: millis(step.next_attempt_timestamp.as_ref()),
-            result: step.result.clone(),
-            error: step.error.clone().map(Box::new),
-        })
-    } else if let Some(wait) = &op.wait_details {
-        OpDetails::Wait {
-            scheduled_end_ms: millis(wait.scheduled_end_timestamp.as_ref()).unwrap_or_default(),
-        }
-    } else if let Some(callback) = &op.callback_details {
-        OpDetails::Callback(Box::new(CallbackState {
-            callback_id: callback.callback_id.clone(),
-            result: callback.result.clone(),
-            error: callback.error.clone(),
-            ..CallbackState::default()
-        }))
-    } else if let Some(context) = &op.context_details {
-        OpDetails::Context(Box::new(ContextState {
-            result: context.result.clone(),
-            error: context.error.clone(),
-            replay_children: context.replay_children,
-        }))
-    } else if let Some(invoke) = &op.chained_invoke_details {
-        OpDetails::Invoke(Box::new(InvokeState {
-            result: invoke.result.clone(),
-            error: invoke.error.clone(),
-            child_arn: None,
-        }))
-    } else {
-        match op.type_ {
-            OperationType::Step => OpDetails::Step(StepState::default()),
-            OperationType::Context => OpDetails::Context(Box::default()),
-            OperationType::ChainedInvoke => OpDetails::Invoke(Box::default()),
-            OperationType::Callback => OpDetails::Callback(Box::default()),
-            _ => OpDetails::None,
-        }
-    };
-    StoredOp {
-        id: op.id.clone(),
-        name: op.name.clone(),
-        parent_id: op.parent_id.clone(),
-        sub_type: op.sub_type.clone(),
-        type_: op.type_,
-        status: op.status,
-        start_ms: millis(op.start_timestamp.as_ref()).unwrap_or_default(),
-        end_ms: millis(op.end_timestamp.as_ref()),
-        details,
-        dirty: false,
     }
 }
 

@@ -122,6 +122,62 @@ impl StoredOp {
         }
     }
 
+    /// The runner's form of a wire operation: the inverse of [`to_wire`](Self::to_wire)
+    /// (the service's own timers of a callback are not on the wire and stay unset).
+    pub(crate) fn from_wire(op: &Operation) -> StoredOp {
+        let details = if let Some(step) = &op.step_details {
+            OpDetails::Step(StepState {
+                attempt: step.attempt,
+                next_attempt_ms: millis(step.next_attempt_timestamp.as_ref()),
+                result: step.result.clone(),
+                error: step.error.clone().map(Box::new),
+            })
+        } else if let Some(wait) = &op.wait_details {
+            OpDetails::Wait {
+                scheduled_end_ms: millis(wait.scheduled_end_timestamp.as_ref()).unwrap_or_default(),
+            }
+        } else if let Some(callback) = &op.callback_details {
+            OpDetails::Callback(Box::new(CallbackState {
+                callback_id: callback.callback_id.clone(),
+                result: callback.result.clone(),
+                error: callback.error.clone(),
+                ..CallbackState::default()
+            }))
+        } else if let Some(context) = &op.context_details {
+            OpDetails::Context(Box::new(ContextState {
+                result: context.result.clone(),
+                error: context.error.clone(),
+                replay_children: context.replay_children,
+            }))
+        } else if let Some(invoke) = &op.chained_invoke_details {
+            OpDetails::Invoke(Box::new(InvokeState {
+                result: invoke.result.clone(),
+                error: invoke.error.clone(),
+                child_arn: None,
+            }))
+        } else {
+            match op.type_ {
+                OperationType::Step => OpDetails::Step(StepState::default()),
+                OperationType::Context => OpDetails::Context(Box::default()),
+                OperationType::ChainedInvoke => OpDetails::Invoke(Box::default()),
+                OperationType::Callback => OpDetails::Callback(Box::default()),
+                _ => OpDetails::None,
+            }
+        };
+        StoredOp {
+            id: op.id.clone(),
+            name: op.name.clone(),
+            parent_id: op.parent_id.clone(),
+            sub_type: op.sub_type.clone(),
+            type_: op.type_,
+            status: op.status,
+            start_ms: millis(op.start_timestamp.as_ref()).unwrap_or_default(),
+            end_ms: millis(op.end_timestamp.as_ref()),
+            details,
+            dirty: false,
+        }
+    }
+
     /// The wire form. `input` is the execution's input, for the EXECUTION operation.
     pub(crate) fn to_wire(&self, input: &str) -> Operation {
         let mut op = Operation {
@@ -185,4 +241,8 @@ impl StoredOp {
         }
         op
     }
+}
+
+fn millis(timestamp: Option<&crate::wire::Timestamp>) -> Option<i64> {
+    timestamp.map(crate::wire::Timestamp::epoch_millis)
 }
