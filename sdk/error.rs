@@ -44,10 +44,25 @@ impl fmt::Display for OperationRef {
 
 /// The failure of a durable operation, or of the SDK while running one.
 ///
-/// Errors that come from a checkpointed failure (for example [`Error::StepFailed`]) are
-/// rebuilt from the recorded [`ErrorObject`], so the first run and every replay see the same
-/// error type and message.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Errors come in two families, told apart by [`Error::kind`]:
+///
+/// - **Recorded outcomes** ([`ErrorKind::Recorded`]): the operation ran and its failure is
+///   part of the execution's history: a step failed after its retries, a callback failed or
+///   timed out, an invoke failed, timed out or was stopped, a child context, branch or
+///   wait-for-condition failed, every operand of [`any`](crate::DurableContext::any)
+///   failed. They are rebuilt from the recorded [`ErrorObject`] ([`Error::recorded`]), so
+///   the first run and every replay see the same error type, message and data
+///   ([`Error::downcast`]); handle them like any business result.
+/// - **SDK failures** ([`ErrorKind::Sdk`]): the SDK could not do what the code asked: a
+///   value did not serialize, an argument or payload breaks the service's rules, the
+///   checkpoint service failed, the code is not deterministic, a record is of a newer
+///   protocol, the invocation input is malformed. Nothing is recorded for them. Those for
+///   which [`Error::ends_execution`] is true end the invocation even when the code catches
+///   them. Their causes are kept as [`source`](std::error::Error::source)s (the
+///   serializer's error, the service call's error), never recorded.
+///
+/// `Error` is not `Clone`: its sources need not be.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A step failed and its retry strategy gave up (or the failure was replayed).
@@ -159,6 +174,10 @@ pub enum Error {
         action: &'static str,
         /// The serializer's message.
         message: String,
+        /// The serializer's error (for example a [`SerdesError`](crate::serdes::SerdesError)
+        /// with the `serde_json` error behind it), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// An operation was called with an argument the service would reject.
     #[error("{operation}: invalid argument: {message}")]
@@ -194,10 +213,20 @@ pub enum Error {
         /// Whether a later invocation may succeed (the invocation then fails with a function
         /// error, so that Lambda invokes it again, instead of failing the execution).
         retryable: bool,
+        /// The service call's error (its code and kind, and the AWS SDK's error behind
+        /// it), when the failure came from a call.
+        #[source]
+        source: Option<crate::ServiceError>,
     },
     /// The invocation input could not be understood.
-    #[error("invalid invocation input: {0}")]
-    InvalidInput(String),
+    #[error("invalid invocation input: {message}")]
+    InvalidInput {
+        /// What is wrong.
+        message: String,
+        /// The parser's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 fn describe(error: &ErrorObject) -> String {
@@ -209,7 +238,137 @@ fn describe(error: &ErrorObject) -> String {
     }
 }
 
+/// The family of an [`Error`]: see [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The recorded outcome of an operation: the same on every replay.
+    Recorded,
+    /// A failure of the SDK or of how it was called: nothing is recorded for it.
+    Sdk,
+}
+
 impl Error {
+    /// Whether this error is a recorded outcome of an operation or an SDK failure.
+    ///
+    /// ```
+    /// use lambda_durable::{DurableContext, Error, ErrorKind};
+    ///
+    /// async fn charge(ctx: &DurableContext) -> Result<String, Error> {
+    ///     match ctx.step("charge", |_| async { Err::<String, _>("card declined") }).await {
+    ///         Ok(receipt) => Ok(receipt),
+    ///         // The step's recorded failure: a business outcome, handled on every replay.
+    ///         Err(err) if err.kind() == ErrorKind::Recorded => Ok(format!("not charged: {err}")),
+    ///         // Anything else is the SDK's: pass it on.
+    ///         Err(err) => Err(err),
+    ///     }
+    /// }
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        if self.recorded().is_some() {
+            ErrorKind::Recorded
+        } else {
+            ErrorKind::Sdk
+        }
+    }
+
+    /// Whether this error ends the invocation even when the code catches it: the checkpoint
+    /// service failed ([`Error::Checkpoint`]; the invocation ends with a function error when
+    /// a later one may succeed, else the execution fails), the code is not deterministic
+    /// ([`Error::NonDeterministic`]), or replay reached a record of a newer protocol
+    /// ([`Error::UnknownProtocolValue`]). Code may catch it to clean up, but whatever it
+    /// returns, the invocation ends with this error.
+    pub fn ends_execution(&self) -> bool {
+        self.is_fatal()
+    }
+
+    /// The operation this error is about, when it is about one.
+    pub fn operation(&self) -> Option<&OperationRef> {
+        match self {
+            Error::StepFailed { operation, .. }
+            | Error::ChildContextFailed { operation, .. }
+            | Error::CallbackFailed { operation, .. }
+            | Error::CallbackTimedOut { operation, .. }
+            | Error::InvokeFailed { operation, .. }
+            | Error::InvokeTimedOut { operation, .. }
+            | Error::InvokeStopped { operation, .. }
+            | Error::WaitForConditionFailed { operation, .. }
+            | Error::AllFailed { operation, .. }
+            | Error::Serialization { operation, .. }
+            | Error::InvalidArgument { operation, .. }
+            | Error::PayloadTooLarge { operation, .. } => Some(operation),
+            Error::NonDeterministic { .. }
+            | Error::UnknownProtocolValue { .. }
+            | Error::Checkpoint { .. }
+            | Error::InvalidInput { .. } => None,
+        }
+    }
+
+    /// A checkpoint failure with no service error behind it.
+    pub(crate) fn checkpoint(message: impl Into<String>, retryable: bool) -> Self {
+        Error::Checkpoint {
+            message: message.into(),
+            retryable,
+            source: None,
+        }
+    }
+
+    /// A malformed invocation input.
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A value of `operation` that does not (de)serialize; `action` is `"serialize"` or
+    /// `"deserialize"`.
+    pub(crate) fn serialization(
+        operation: OperationRef,
+        action: &'static str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let source = cause.into();
+        Error::Serialization {
+            operation,
+            action,
+            message: source.to_string(),
+            source: Some(source),
+        }
+    }
+
+    /// A copy of a fatal error (see [`ends_execution`](Self::ends_execution)), the form in
+    /// which a latched error reaches every operation and the invocation's end: their
+    /// fields are plain data and a shared source. `None` for any other error, which is
+    /// never latched.
+    pub(crate) fn fatal_copy(&self) -> Option<Error> {
+        match self {
+            Error::NonDeterministic {
+                id,
+                expected,
+                found,
+            } => Some(Error::NonDeterministic {
+                id: id.clone(),
+                expected: expected.clone(),
+                found: found.clone(),
+            }),
+            Error::UnknownProtocolValue { id, what } => Some(Error::UnknownProtocolValue {
+                id: id.clone(),
+                what: what.clone(),
+            }),
+            Error::Checkpoint {
+                message,
+                retryable,
+                source,
+            } => Some(Error::Checkpoint {
+                message: message.clone(),
+                retryable: *retryable,
+                source: source.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The `ErrorType` this error has when it ends the execution (for example `StepError`).
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -228,7 +387,7 @@ impl Error {
             Error::InvalidArgument { .. } => "ValidationError",
             Error::PayloadTooLarge { .. } => "PayloadTooLargeError",
             Error::Checkpoint { .. } => "CheckpointError",
-            Error::InvalidInput(_) => "InvalidInputError",
+            Error::InvalidInput { .. } => "InvalidInputError",
         }
     }
 
@@ -729,8 +888,86 @@ mod tests {
             Some(Declined::Limit(7))
         );
         assert!(typed_from::<Declined>(Some("Declined"), Some(r#"{"Limit":7}"#)).is_none());
-        let not_recorded = Error::InvalidInput("x".into());
+        let not_recorded = Error::invalid_input("x");
         assert!(not_recorded.downcast::<Declined>().is_none());
+    }
+
+    #[test]
+    fn errors_are_recorded_outcomes_or_sdk_failures() {
+        let step = || OperationRef::new("step", "abc", Some("charge"));
+        let recorded = Error::StepFailed {
+            operation: step(),
+            error: Box::new(error_object("PaymentError", "card declined")),
+        };
+        assert_eq!(recorded.kind(), ErrorKind::Recorded);
+        assert!(!recorded.ends_execution());
+        assert_eq!(recorded.operation(), Some(&step()));
+        assert!(
+            recorded.fatal_copy().is_none(),
+            "only fatal errors are latched"
+        );
+
+        let cause = serde_json::from_str::<u32>("\"x\"").unwrap_err();
+        let serialization = Error::serialization(
+            step(),
+            "deserialize",
+            crate::serdes::SerdesError::caused_by(cause),
+        );
+        assert_eq!(serialization.kind(), ErrorKind::Sdk);
+        assert!(!serialization.ends_execution());
+        assert!(
+            serialization.to_string().contains("expected u32"),
+            "{serialization}"
+        );
+        // The chain reaches the serializer's own error.
+        let serdes = std::error::Error::source(&serialization).unwrap();
+        assert!(serdes
+            .downcast_ref::<crate::serdes::SerdesError>()
+            .is_some());
+        assert!(serdes
+            .source()
+            .and_then(|json| json.downcast_ref::<serde_json::Error>())
+            .is_some());
+
+        let service = crate::ServiceError::new(
+            crate::ServiceErrorKind::Transport,
+            "DispatchFailure",
+            "connection reset",
+        )
+        .caused_by(std::io::Error::other("connection reset"));
+        let checkpoint = service.into_checkpoint_error("checkpoint call failed".into(), true);
+        assert_eq!(checkpoint.kind(), ErrorKind::Sdk);
+        assert!(checkpoint.ends_execution());
+        assert_eq!(checkpoint.operation(), None);
+        let Some(Error::Checkpoint {
+            message,
+            retryable: true,
+            source: Some(copied),
+        }) = checkpoint.fatal_copy()
+        else {
+            panic!("a checkpoint error is latched whole");
+        };
+        assert_eq!(message, "checkpoint call failed");
+        assert_eq!(copied.code(), "DispatchFailure");
+        // The chain: the checkpoint error, the service error, the transport's error.
+        let service = std::error::Error::source(&checkpoint).unwrap();
+        assert!(service.downcast_ref::<crate::ServiceError>().is_some());
+        let io = service.source().unwrap();
+        assert_eq!(
+            io.downcast_ref::<std::io::Error>().map(ToString::to_string),
+            Some("connection reset".to_string())
+        );
+
+        let non_deterministic = Error::NonDeterministic {
+            id: "1".into(),
+            expected: "STEP a".into(),
+            found: "WAIT b".into(),
+        };
+        assert_eq!(
+            non_deterministic.fatal_copy().map(|copy| copy.to_string()),
+            Some(non_deterministic.to_string())
+        );
+        assert!(Error::invalid_input("x").fatal_copy().is_none());
     }
 
     #[test]

@@ -58,7 +58,7 @@ where
     Arc::new(
         move |event: Value, source: &'static str, ctx: DurableContext| {
             let event = crate::wire::from_value::<E>(event).map_err(|err| {
-                HandlerFailure::Sdk(Error::InvalidInput(format!(
+                HandlerFailure::Sdk(Error::invalid_input(format!(
                     "the event from {source} does not match the handler's event type: {err}"
                 )))
             });
@@ -67,7 +67,7 @@ where
                 let result = fut?.await;
                 match result {
                     Ok(value) => serde_json::to_string(&value).map_err(|err| {
-                        HandlerFailure::Sdk(Error::InvalidInput(format!(
+                        HandlerFailure::Sdk(Error::invalid_input(format!(
                             "the handler's result cannot be serialized: {err}"
                         )))
                     }),
@@ -172,7 +172,7 @@ pub(crate) async fn execute(
 
     let (event, source) = match find_event(input.input, &operations) {
         Ok(found) => found,
-        Err(err) => return Ok(failed(Error::InvalidInput(err).to_error_object())),
+        Err(err) => return Ok(failed(Error::invalid_input(err).to_error_object())),
     };
     let execution_id = operations
         .iter()
@@ -378,7 +378,7 @@ async fn load_page(
 ) -> Result<(Vec<Operation>, Option<String>), Error> {
     let request = GetDurableExecutionStateRequest {
         checkpoint_token: crate::wire::CheckpointToken::try_from(token)
-            .map_err(|err| Error::InvalidInput(format!("CheckpointToken: {err}")))?,
+            .map_err(|err| Error::invalid_input(format!("CheckpointToken: {err}")))?,
         marker: Some(marker),
         max_items: Some(1000),
     };
@@ -402,25 +402,15 @@ async fn retry_or_fail(
     attempt: u32,
     config: &BatcherConfig,
 ) -> Result<(), Error> {
-    if err.ends_invocation() {
-        return Err(Error::Checkpoint {
-            message: format!("reading the execution state failed: {err}"),
-            retryable: true,
-        });
-    }
-    if !err.is_transient() {
-        return Err(Error::Checkpoint {
-            message: format!("reading the execution state failed: {err}"),
-            retryable: false,
-        });
+    if err.ends_invocation() || !err.is_transient() {
+        let message = format!("reading the execution state failed: {err}");
+        let retryable = err.ends_invocation();
+        return Err(err.into_checkpoint_error(message, retryable));
     }
     if attempt >= config.max_attempts {
-        return Err(Error::Checkpoint {
-            message: format!(
-                "reading the execution state failed: {err} (gave up after {attempt} attempts)"
-            ),
-            retryable: true,
-        });
+        let message =
+            format!("reading the execution state failed: {err} (gave up after {attempt} attempts)");
+        return Err(err.into_checkpoint_error(message, true));
     }
     let delay = config
         .initial_backoff

@@ -133,7 +133,7 @@ fn deadline_margin_from_env() -> Duration {
 /// Parses the invocation envelope, naming what is wrong with a malformed one.
 pub(crate) fn parse_envelope(payload: Value) -> Result<DurableExecutionInvocationInput, Error> {
     if !payload.is_object() {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_input(format!(
             "expected a durable execution envelope (a JSON object with DurableExecutionArn and CheckpointToken), got {}; is durable execution configured for this function?",
             json_kind(&payload)
         )));
@@ -144,7 +144,7 @@ pub(crate) fn parse_envelope(payload: Value) -> Result<DurableExecutionInvocatio
         } else {
             ""
         };
-        Error::InvalidInput(format!("malformed durable execution envelope: {err}{hint}"))
+        Error::invalid_input(format!("malformed durable execution envelope: {err}{hint}"))
     })
 }
 

@@ -76,6 +76,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod checkpoint;
+pub use checkpoint::{ServiceError, ServiceErrorKind};
 mod context;
 mod error;
 mod handler;
@@ -98,7 +99,7 @@ pub use context::{
     CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
     Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
 };
-pub use error::{DeclaredError, Error, ErrorRecord, OperationRef, TypedError};
+pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;
 pub use logger::Logger;
 pub use replay::StepSemantics;

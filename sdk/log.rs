@@ -608,7 +608,9 @@ impl Operations {
         };
         record.visited = true;
         if let Err(err) = record.check_known(&crate::replay::hex_id(digest)) {
-            log.reached_unknown.get_or_insert_with(|| err.clone());
+            if log.reached_unknown.is_none() {
+                log.reached_unknown = err.fatal_copy();
+            }
             return Err(err);
         }
         f(Some(record))
@@ -617,7 +619,10 @@ impl Operations {
     /// The first record this SDK version cannot interpret that the code reached in this
     /// invocation ([`Error::UnknownProtocolValue`]): the execution must fail with it.
     pub(crate) fn reached_unknown(&self) -> Option<Error> {
-        self.lock().reached_unknown.clone()
+        self.lock()
+            .reached_unknown
+            .as_ref()
+            .and_then(Error::fatal_copy)
     }
 
     /// The `EndTimestamp` (epoch millis) of the operation whose id is the hex of `digest`.
@@ -901,7 +906,7 @@ mod tests {
             .unwrap_err();
         assert!(!ran, "the caller never sees the record");
         assert_eq!(
-            unknown_value(Some(err.clone())),
+            unknown_value(err.fatal_copy()),
             (step.clone(), "operation status \"PAUSED\"".to_string())
         );
         assert!(err.is_fatal());

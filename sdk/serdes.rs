@@ -9,10 +9,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// A failed serialization or deserialization.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct SerdesError {
     message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl SerdesError {
@@ -20,6 +22,25 @@ impl SerdesError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by `source` (the serializer's own error), with its message: the
+    /// cause stays reachable through [`std::error::Error::source`].
+    ///
+    /// ```
+    /// use lambda_durable::serdes::SerdesError;
+    ///
+    /// let cause = serde_json::from_str::<u32>("\"x\"").unwrap_err();
+    /// let err = SerdesError::caused_by(cause);
+    /// assert!(err.to_string().contains("expected u32"));
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    pub fn caused_by(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            message: source.to_string(),
+            source: Some(Box::new(source)),
         }
     }
 }
@@ -50,11 +71,11 @@ pub struct JsonSerdes;
 
 impl<T: Serialize + DeserializeOwned> Serdes<T> for JsonSerdes {
     fn serialize(&self, value: &T) -> Result<String, SerdesError> {
-        serde_json::to_string(value).map_err(|err| SerdesError::new(err.to_string()))
+        serde_json::to_string(value).map_err(SerdesError::caused_by)
     }
 
     fn deserialize(&self, data: &str) -> Result<T, SerdesError> {
-        serde_json::from_str(data).map_err(|err| SerdesError::new(err.to_string()))
+        serde_json::from_str(data).map_err(SerdesError::caused_by)
     }
 }
 
@@ -71,7 +92,7 @@ pub trait Decode<T>: Send + Sync {
 
 impl<T: DeserializeOwned> Decode<T> for JsonSerdes {
     fn decode(&self, data: &str) -> Result<T, SerdesError> {
-        serde_json::from_str(data).map_err(|err| SerdesError::new(err.to_string()))
+        serde_json::from_str(data).map_err(SerdesError::caused_by)
     }
 }
 

@@ -58,21 +58,30 @@ impl ExecutionState {
         let _ = reached.wait_for(|reached| *reached).await;
     }
 
-    /// Latches an error that ends the invocation whatever the user code does with it.
-    /// The first one wins.
-    pub(crate) fn fail(&self, error: Error) {
+    /// Latches an error that ends the invocation whatever the user code does with it (one
+    /// for which [`Error::ends_execution`] holds; any other is ignored). The first one
+    /// wins.
+    pub(crate) fn fail(&self, error: &Error) {
         let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
         if fatal.is_none() {
             // A record this SDK cannot interpret, reached earlier, is the first error (the
             // log latches it; what failed since may only be a consequence).
-            *fatal = Some(self.operations.reached_unknown().unwrap_or(error));
+            *fatal = self
+                .operations
+                .reached_unknown()
+                .or_else(|| error.fatal_copy());
         }
     }
 
     /// The latched fatal error, if any: one passed to [`fail`](Self::fail), or else a
     /// recorded operation this SDK version cannot interpret that the code reached.
     pub(crate) fn fatal(&self) -> Option<Error> {
-        let fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(Error::fatal_copy);
         fatal.or_else(|| self.operations.reached_unknown())
     }
 
@@ -135,7 +144,7 @@ impl ExecutionState {
         let _active = self.active();
         let result = self.checkpointer.checkpoint(update).await;
         if let Err(err) = &result {
-            self.fail(err.clone());
+            self.fail(err);
         }
         result
     }

@@ -195,11 +195,8 @@ fn service_error<E: ModeledError>(err: SdkError<E, HttpResponse>) -> ServiceErro
                     || format!("HTTP {status} without a message: {}", error_chain(error)),
                     str::to_owned,
                 );
-            return ServiceError {
-                kind,
-                code: code.unwrap_or_else(|| format!("HTTP {status}")),
-                message,
-            };
+            let code = code.unwrap_or_else(|| format!("HTTP {status}"));
+            return ServiceError::new(kind, &code, message).caused_by(err);
         }
         SdkError::DispatchFailure(_) => (ServiceErrorKind::Transport, "DispatchFailure"),
         SdkError::TimeoutError(_) => (ServiceErrorKind::Transport, "TimeoutError"),
@@ -207,7 +204,8 @@ fn service_error<E: ModeledError>(err: SdkError<E, HttpResponse>) -> ServiceErro
         SdkError::ConstructionFailure(_) => (ServiceErrorKind::Other, "ConstructionFailure"),
         _ => (ServiceErrorKind::Other, "SdkError"),
     };
-    ServiceError::new(kind, code, error_chain(&err))
+    let message = error_chain(&err);
+    ServiceError::new(kind, code, message).caused_by(err)
 }
 
 /// An error code as restJson1 reads it: without a `:...` suffix or a `namespace#` prefix.

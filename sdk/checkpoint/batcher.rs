@@ -90,9 +90,11 @@ impl Checkpointer {
         stats: Arc<BatcherStats>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let token = CheckpointToken::try_from(token.as_str()).map_err(|err| Error::Checkpoint {
-            message: format!("the service returned an unusable checkpoint token: {err}"),
-            retryable: false,
+        let token = CheckpointToken::try_from(token.as_str()).map_err(|err| {
+            Error::checkpoint(
+                format!("the service returned an unusable checkpoint token: {err}"),
+                false,
+            )
         });
         let task = Batcher {
             service,
@@ -135,17 +137,14 @@ impl Checkpointer {
 }
 
 fn stopped() -> Error {
-    Error::Checkpoint {
-        message: "the checkpoint writer stopped".to_string(),
-        retryable: true,
-    }
+    Error::checkpoint("the checkpoint writer stopped".to_string(), true)
 }
 
 fn finished() -> Error {
-    Error::Checkpoint {
-        message: "the execution already finished; no checkpoint token is left".to_string(),
-        retryable: false,
-    }
+    Error::checkpoint(
+        "the execution already finished; no checkpoint token is left".to_string(),
+        false,
+    )
 }
 
 struct Batcher {
@@ -261,12 +260,12 @@ impl Batcher {
                 };
             }
             let result = if pending.updates.is_empty() {
-                self.latched.clone().map_or(Ok(()), Err)
+                self.latched.as_ref().map_or(Ok(()), |err| Err(copy(err)))
             } else {
                 self.write(&mut pending.updates).await
             };
             for ack in pending.acks.drain(..) {
-                let _ = ack.send(result.clone());
+                let _ = ack.send(result.as_ref().map_err(copy).copied());
             }
         }
     }
@@ -321,18 +320,17 @@ impl Batcher {
     /// Writes `updates` (and leaves the buffer empty for the next request).
     async fn write(&mut self, updates: &mut Vec<OperationUpdate>) -> Result<(), Error> {
         if let Some(err) = &self.latched {
-            return Err(err.clone());
+            return Err(copy(err));
         }
         if self.finished {
-            return Err(Error::Checkpoint {
-                message: "the execution already finished; no more checkpoints are accepted"
-                    .to_string(),
-                retryable: false,
-            });
+            return Err(Error::checkpoint(
+                "the execution already finished; no more checkpoints are accepted".to_string(),
+                false,
+            ));
         }
         let result = self.send(updates).await;
         if let Err(err) = &result {
-            self.latched = Some(err.clone());
+            self.latched = Some(copy(err));
         }
         result
     }
@@ -438,22 +436,15 @@ impl Batcher {
     }
 
     fn current_token(&self) -> Result<CheckpointToken, Error> {
-        self.token.clone()
+        self.token.as_ref().cloned().map_err(copy)
     }
 
     /// Sleeps before the next attempt, or returns the error when it cannot be retried.
     async fn backoff_or_fail(&self, err: ServiceError, attempt: u32) -> Result<(), Error> {
-        if err.ends_invocation() {
-            return Err(Error::Checkpoint {
-                message: err.to_string(),
-                retryable: true,
-            });
-        }
-        if !err.is_transient() {
-            return Err(Error::Checkpoint {
-                message: err.to_string(),
-                retryable: false,
-            });
+        if err.ends_invocation() || !err.is_transient() {
+            let message = err.to_string();
+            let retryable = err.ends_invocation();
+            return Err(err.into_checkpoint_error(message, retryable));
         }
         // A repeat of a request whose response was lost is answered from the service's
         // idempotency cache on the first retry; an invalid token that persists is not going to
@@ -464,10 +455,8 @@ impl Batcher {
             self.config.max_attempts
         };
         if attempt >= limit {
-            return Err(Error::Checkpoint {
-                message: format!("{err} (gave up after {attempt} attempts)"),
-                retryable: true,
-            });
+            let message = format!("{err} (gave up after {attempt} attempts)");
+            return Err(err.into_checkpoint_error(message, true));
         }
         let factor = 2u32.saturating_pow(attempt - 1);
         let delay = self
@@ -482,10 +471,14 @@ impl Batcher {
 }
 
 fn internal(message: String) -> Error {
-    Error::Checkpoint {
-        message,
-        retryable: false,
-    }
+    Error::checkpoint(message, false)
+}
+
+/// A copy of a checkpoint error, for each of the operations that wait on the failed
+/// request and for the latch (the batcher's errors are all [`Error::Checkpoint`]).
+fn copy(err: &Error) -> Error {
+    err.fatal_copy()
+        .unwrap_or_else(|| Error::checkpoint(err.to_string(), false))
 }
 
 #[cfg(test)]
@@ -821,11 +814,26 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("Invalid parent operation id."));
+        assert!(err.ends_execution());
+        assert_eq!(err.kind(), crate::ErrorKind::Sdk);
+        let cause = std::error::Error::source(&err)
+            .and_then(|source| source.downcast_ref::<ServiceError>())
+            .expect("the service error is the source");
+        assert_eq!(cause.code, "InvalidParameterValueException");
         let again = checkpointer
             .checkpoint(update("b", OperationType::Step, OperationAction::Succeed))
             .await
             .unwrap_err();
         assert_eq!(again.to_string(), err.to_string());
+        // Every waiter gets the same failure, with its source.
+        let Error::Checkpoint {
+            source: Some(source),
+            ..
+        } = &again
+        else {
+            panic!("{again:?}");
+        };
+        assert_eq!(source.code(), "InvalidParameterValueException");
         assert_eq!(
             service.requests.lock().unwrap().len(),
             1,

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::wire::{
     CheckpointDurableExecutionRequest, CheckpointDurableExecutionResponse,
@@ -32,9 +33,11 @@ pub(crate) trait DurableService: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>>;
 }
 
-/// What kind of failure a service call had; decides whether it is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ServiceErrorKind {
+/// What kind of failure a call to the durable-execution service had; it decides whether
+/// the SDK sends the call again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ServiceErrorKind {
     /// 400 `InvalidParameterValueException` (including an invalid checkpoint token).
     InvalidParameter,
     /// 429 `TooManyRequestsException`.
@@ -54,13 +57,51 @@ pub(crate) enum ServiceErrorKind {
     UnreadableResponse,
 }
 
-/// A failed service call.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{code}: {message}")]
-pub(crate) struct ServiceError {
+/// A failed call to the durable-execution service (a checkpoint or a state read): the
+/// [source](std::error::Error::source) of an [`Error::Checkpoint`](crate::Error::Checkpoint).
+///
+/// Its own source, when the call went through the AWS SDK, is the AWS SDK's error
+/// (`aws_sdk_lambda::error::SdkError`), down to the connection's error. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct ServiceError {
     pub(crate) kind: ServiceErrorKind,
     pub(crate) code: String,
     pub(crate) message: String,
+    /// The transport's own error (the AWS SDK's), when the call went through one.
+    pub(crate) source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ServiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // Through the `Arc` to the error itself, so that it downcasts to its own type.
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl ServiceError {
+    /// What kind of failure it was.
+    pub fn kind(&self) -> ServiceErrorKind {
+        self.kind
+    }
+
+    /// The service's error code (for example `TooManyRequestsException`), or what the
+    /// transport failed with (for example `DispatchFailure`).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The service's message, or the transport error's chain.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl ServiceError {
@@ -69,6 +110,26 @@ impl ServiceError {
             kind,
             code: code.to_string(),
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source`.
+    pub(crate) fn caused_by(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The SDK error of a checkpoint or state call that failed with this error: `message`
+    /// says what failed, and this error stays its source.
+    pub(crate) fn into_checkpoint_error(self, message: String, retryable: bool) -> crate::Error {
+        crate::Error::Checkpoint {
+            message,
+            retryable,
+            source: Some(self),
         }
     }
 

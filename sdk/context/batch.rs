@@ -797,7 +797,7 @@ where
                 Err(err) => {
                     tracing::error!(error = %err, "non-deterministic execution");
                     let object = err.to_error_object();
-                    batch_ctx.exec().fail(err);
+                    batch_ctx.exec().fail(&err);
                     Err(object)
                 }
             }

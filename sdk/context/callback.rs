@@ -243,14 +243,14 @@ where
             registered = op.decide_again(|record| owned(registration(record)));
         }
         let Some(Some(callback_id)) = registered else {
-            let err = Error::Checkpoint {
-                message: format!(
+            let err = Error::checkpoint(
+                format!(
                     "{}: the service did not return a callback id",
                     op.reference()
                 ),
-                retryable: false,
-            };
-            op.exec().fail(err.clone());
+                false,
+            );
+            op.exec().fail(&err);
             return Err(err);
         };
         Ok(Callback {
@@ -445,11 +445,9 @@ where
                 )
                 .await
                 .map_err(|err| unwrap_context_error(err, reference.clone()))?;
-                serdes.decode(&raw).map_err(|err| Error::Serialization {
-                    operation: reference,
-                    action: "deserialize",
-                    message: err.to_string(),
-                })
+                serdes
+                    .decode(&raw)
+                    .map_err(|err| Error::serialization(reference, "deserialize", err))
             }
             .instrument(span),
         )

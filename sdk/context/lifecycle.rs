@@ -13,7 +13,6 @@
 //! An [`Op`] holds what every step needs; the shells in this module's siblings hold only
 //! what is particular to their operation.
 
-use std::fmt::Display;
 use std::sync::Arc;
 
 use super::{DurableContext, Position};
@@ -71,12 +70,12 @@ impl<'c> Op<'c> {
 
     /// A value of this operation that does not (de)serialize; `action` is `"serialize"`
     /// or `"deserialize"`.
-    pub(crate) fn serialization(&self, action: &'static str, err: impl Display) -> Error {
-        Error::Serialization {
-            operation: self.reference(),
-            action,
-            message: err.to_string(),
-        }
+    pub(crate) fn serialization(
+        &self,
+        action: &'static str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::serialization(self.reference(), action, cause)
     }
 
     /// Look up and decide: `decide` gets the record (if any) while the log lends it, so

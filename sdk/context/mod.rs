@@ -406,7 +406,7 @@ impl DurableContext {
             })
             .inspect_err(|err| {
                 tracing::error!(error = %err, "the recorded operation cannot be replayed here");
-                self.inner.exec.fail(err.clone());
+                self.inner.exec.fail(err);
             })
     }
 

@@ -238,10 +238,7 @@ mod tests {
 
     #[test]
     fn fatal_table() {
-        let checkpoint = |retryable| Error::Checkpoint {
-            message: "x".to_string(),
-            retryable,
-        };
+        let checkpoint = |retryable| Error::checkpoint("x", retryable);
         assert_eq!(on_fatal(&checkpoint(true)), FatalEnd::Retry);
         assert_eq!(on_fatal(&checkpoint(false)), FatalEnd::Fail);
         let non_deterministic = Error::NonDeterministic {
@@ -251,7 +248,7 @@ mod tests {
         };
         assert_eq!(on_fatal(&non_deterministic), FatalEnd::Fail);
         assert_eq!(
-            on_fatal(&Error::InvalidInput("x".to_string())),
+            on_fatal(&Error::invalid_input("x".to_string())),
             FatalEnd::Fail
         );
     }

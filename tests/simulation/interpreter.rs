@@ -149,7 +149,7 @@ fn fatal(error: &Error) -> bool {
             | Error::Checkpoint { .. }
             | Error::InvalidArgument { .. }
             | Error::Serialization { .. }
-            | Error::InvalidInput(_)
+            | Error::InvalidInput { .. }
     )
 }
 

@@ -326,6 +326,17 @@ async fn errors_for(canned: Canned) -> ServiceError {
     assert_eq!(from_checkpoint.kind, from_state.kind);
     assert_eq!(from_checkpoint.code, from_state.code);
     assert_eq!(from_checkpoint.message, from_state.message);
+    // The AWS SDK's own error stays reachable as the source.
+    let source = std::error::Error::source(&from_checkpoint).expect("the AWS SDK error");
+    assert!(
+        source
+            .downcast_ref::<aws_sdk_lambda::error::SdkError<
+                aws_sdk_lambda::operation::checkpoint_durable_execution::CheckpointDurableExecutionError,
+                aws_sdk_lambda::config::http::HttpResponse,
+            >>()
+            .is_some(),
+        "{source:?}"
+    );
     from_checkpoint
 }
 
@@ -481,6 +492,14 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(err.kind, ServiceErrorKind::Transport);
     assert_eq!(err.code, "DispatchFailure");
     assert!(err.is_transient());
+    // The chain goes down to the connection's own error.
+    let mut depth = 0;
+    let mut source = std::error::Error::source(&err);
+    while let Some(next) = source {
+        depth += 1;
+        source = next.source();
+    }
+    assert!(depth >= 2, "{err:?}");
     let err = get_state(&service, &state_request()).await.unwrap_err();
     assert_eq!(err.kind, ServiceErrorKind::Transport);
 }
