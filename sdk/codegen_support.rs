@@ -603,7 +603,7 @@ where
     E: Into<BoxError> + 'a,
     P: Fn(&S) -> bool + Send + Sync + 'static,
 {
-    let mut strategy = WaitStrategyConfig::new(move |state: &S| !until(state));
+    let mut strategy = WaitStrategyConfig::until(until);
     if let Some(max_attempts) = polling.max_attempts {
         strategy = strategy.max_attempts(max_attempts);
     }

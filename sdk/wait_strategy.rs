@@ -13,8 +13,11 @@
 //!   in-process.
 //! * An `Err(WaitStrategyError)` fails the operation with that error.
 //!
-//! [`WaitStrategyConfig`] is the standard strategy: poll while a predicate says so,
-//! with exponential backoff, up to a number of attempts. Any closure
+//! [`WaitStrategyConfig`] is the standard strategy: poll until the condition holds
+//! ([`WaitStrategyConfig::until`]) or while the work goes on
+//! ([`WaitStrategyConfig::poll_while`]), with exponential backoff, up to a number of
+//! attempts. The two constructors name what their predicate means, so that one cannot be
+//! given for the other. Any closure
 //! `Fn(&S, u32) -> Result<WaitDecision, WaitStrategyError> + Send + Sync + 'static`
 //! is a strategy too.
 
@@ -97,12 +100,14 @@ where
     }
 }
 
-/// Polls while a predicate holds, with exponential backoff and an attempt limit.
+/// Polls until a condition holds, with exponential backoff and an attempt limit.
 ///
-/// After check `n` with state `s`:
+/// Made with [`until`](Self::until) (the predicate says the condition is met) or
+/// [`poll_while`](Self::poll_while) (the predicate says to keep polling). After check `n`
+/// with state `s`:
 ///
-/// 1. if `should_continue_polling(s)` is false, [`WaitDecision::Stop`] (a met
-///    condition wins, even on the last attempt);
+/// 1. if the condition holds for `s`, [`WaitDecision::Stop`] (a met condition wins, even
+///    on the last attempt);
 /// 2. else if `n >= max_attempts`, the error
 ///    "wait for condition exhausted `n` attempts";
 /// 3. else continue after `min(initial_delay * backoff_rate^(n-1), max_delay)` with
@@ -132,11 +137,37 @@ impl<S> fmt::Debug for WaitStrategyConfig<S> {
 }
 
 impl<S> WaitStrategyConfig<S> {
-    /// Creates the strategy: keep polling while `should_continue_polling(state)` is
-    /// true (60 attempts, 5 s, 300 s max, ×1.5, full jitter).
-    pub fn new(should_continue_polling: impl Fn(&S) -> bool + Send + Sync + 'static) -> Self {
+    /// Polls until `done(state)` is true (60 attempts, 5 s, 300 s max, ×1.5, full
+    /// jitter).
+    ///
+    /// ```
+    /// use lambda_durable::wait_strategy::{WaitDecision, WaitStrategy, WaitStrategyConfig};
+    ///
+    /// struct Job { done: bool }
+    ///
+    /// let strategy = WaitStrategyConfig::until(|job: &Job| job.done);
+    /// assert_eq!(strategy.decide(&Job { done: true }, 1), Ok(WaitDecision::Stop));
+    /// assert!(matches!(
+    ///     strategy.decide(&Job { done: false }, 1),
+    ///     Ok(WaitDecision::Continue { .. })
+    /// ));
+    /// ```
+    pub fn until(done: impl Fn(&S) -> bool + Send + Sync + 'static) -> Self {
+        Self::poll_while(move |state| !done(state))
+    }
+
+    /// Polls while `keep_polling(state)` is true: the opposite of
+    /// [`until`](Self::until), for predicates that read as "still running".
+    ///
+    /// ```
+    /// use lambda_durable::wait_strategy::{WaitDecision, WaitStrategy, WaitStrategyConfig};
+    ///
+    /// let strategy = WaitStrategyConfig::poll_while(|status: &String| status == "RUNNING");
+    /// assert_eq!(strategy.decide(&"DONE".to_string(), 1), Ok(WaitDecision::Stop));
+    /// ```
+    pub fn poll_while(keep_polling: impl Fn(&S) -> bool + Send + Sync + 'static) -> Self {
         Self {
-            should_continue_polling: Box::new(should_continue_polling),
+            should_continue_polling: Box::new(keep_polling),
             max_attempts: 60,
             initial_delay: Duration::from_secs(5),
             max_delay: Duration::from_secs(300),
@@ -219,7 +250,7 @@ mod tests {
     }
 
     fn below(limit: u32) -> WaitStrategyConfig<u32> {
-        WaitStrategyConfig::new(move |s: &u32| *s < limit)
+        WaitStrategyConfig::poll_while(move |s: &u32| *s < limit)
     }
 
     #[test]
@@ -371,13 +402,26 @@ mod tests {
     }
 
     #[test]
+    fn until_and_poll_while_read_the_predicate_oppositely() {
+        let stops = |s: &WaitStrategyConfig<u32>, state: u32| {
+            s.decide_with(&state, 1, 0.0).unwrap() == WaitDecision::Stop
+        };
+        let until = WaitStrategyConfig::until(|n: &u32| *n >= 3);
+        let poll_while = WaitStrategyConfig::poll_while(|n: &u32| *n >= 3);
+        for state in 0..6 {
+            assert_eq!(stops(&until, state), state >= 3, "until, {state}");
+            assert_eq!(stops(&poll_while, state), state < 3, "poll_while, {state}");
+        }
+    }
+
+    #[test]
     fn config_is_a_boxed_strategy_and_debug_prints() {
         #[derive(Debug)]
         struct Job {
             status: &'static str,
         }
         let s: Box<dyn WaitStrategy<Job>> =
-            Box::new(WaitStrategyConfig::new(|j: &Job| j.status != "SUCCEEDED"));
+            Box::new(WaitStrategyConfig::until(|j: &Job| j.status == "SUCCEEDED"));
         assert_eq!(
             s.decide(
                 &Job {

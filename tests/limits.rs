@@ -293,7 +293,7 @@ async fn an_oversized_condition_state_fails_at_the_operation() {
             .wait_for_condition("grow", String::new(), |_state, _step| async {
                 Ok::<_, Error>("z".repeat(2 * MAX_PAYLOAD_BYTES))
             })
-            .strategy(WaitStrategyConfig::new(|_: &String| false))
+            .strategy(WaitStrategyConfig::poll_while(|_: &String| false))
             .await;
         Ok::<_, Error>(outcome(result))
     });

@@ -827,7 +827,7 @@ async fn composite(_: Value, ctx: DurableContext) -> Result<Value, Error> {
             Ok::<_, std::io::Error>(n + 1)
         })
         .strategy(
-            lambda_durable::wait_strategy::WaitStrategyConfig::new(|n: &u32| *n < 3)
+            lambda_durable::wait_strategy::WaitStrategyConfig::poll_while(|n: &u32| *n < 3)
                 .initial_delay(Duration::from_secs(2))
                 .jitter(lambda_durable::retry::Jitter::None),
         )

@@ -160,7 +160,7 @@ async fn wait_for_condition_polls_with_state_between_invocations() {
             },
         )
         .strategy(
-            WaitStrategyConfig::new(|state: &Poll| !state.done)
+            WaitStrategyConfig::until(|state: &Poll| state.done)
                 .initial_delay(Duration::from_secs(2))
                 .jitter(lambda_durable::retry::Jitter::None),
         )
@@ -200,7 +200,7 @@ async fn wait_for_condition_failures() {
     // The strategy gives up.
     let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
         ctx.wait_for_condition("never", 0u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
-            .strategy(WaitStrategyConfig::new(|_: &u32| true).max_attempts(3))
+            .strategy(WaitStrategyConfig::poll_while(|_: &u32| true).max_attempts(3))
             .await
     });
     let execution = runner.run(Value::Null).await.unwrap();
@@ -639,7 +639,8 @@ async fn crash_after_every_checkpoint_gives_the_same_result() {
         let polled = ctx
             .wait_for_condition("poll", 0u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
             .strategy(
-                WaitStrategyConfig::new(|n: &u32| *n < 2).initial_delay(Duration::from_secs(1)),
+                WaitStrategyConfig::poll_while(|n: &u32| *n < 2)
+                    .initial_delay(Duration::from_secs(1)),
             )
             .await?;
         let parts = ctx

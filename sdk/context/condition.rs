@@ -56,7 +56,7 @@ impl DurableContext {
     ///         // ask the job service here
     ///         Ok::<_, std::io::Error>(Job { done: true, ..job })
     ///     })
-    ///     .strategy(WaitStrategyConfig::new(|job: &Job| !job.done))
+    ///     .strategy(WaitStrategyConfig::until(|job: &Job| job.done))
     ///     .await
     /// }
     /// ```

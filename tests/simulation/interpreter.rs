@@ -647,7 +647,7 @@ fn start_node<'a>(
                     },
                 )
                 .strategy(
-                    WaitStrategyConfig::new(move |state: &Value| {
+                    WaitStrategyConfig::poll_while(move |state: &Value| {
                         state["polls"].as_u64().unwrap_or(0) < polls
                     })
                     .max_attempts(*max_attempts)
