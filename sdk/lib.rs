@@ -95,9 +95,9 @@ pub mod wait_strategy;
 pub mod wire;
 
 pub use context::{
-    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, Branch, Callback, ChildContext,
-    CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map, Name, Nesting,
-    Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
+    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch, Callback,
+    ChildContext, CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map,
+    Name, Nesting, Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
 };
 pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;

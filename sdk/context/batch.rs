@@ -188,6 +188,7 @@ pub enum CompletionReason {
 
 /// What became of one branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BatchItemStatus {
     /// The branch returned a value.
@@ -196,6 +197,19 @@ pub enum BatchItemStatus {
     Failed,
     /// The branch was running when the batch completed; it gets no further checkpoints.
     Started,
+    /// The branch never started: the batch completed first.
+    Skipped,
+}
+
+/// The outcome of a batch as a whole: see [`BatchResult::status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BatchStatus {
+    /// No branch failed.
+    Succeeded,
+    /// At least one branch failed (the batch may still have completed as its
+    /// [`CompletionConfig`] allows).
+    Failed,
 }
 
 /// One branch of a [`BatchResult`].
@@ -214,15 +228,85 @@ pub struct BatchItem<R> {
 }
 
 /// The outcome of a [`map`](DurableContext::map) or [`parallel`](DurableContext::parallel):
-/// the branches that started, in index order (branches never started are left out), and why
-/// the batch completed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// every branch in index order with what became of it (succeeded, failed, started and
+/// unfinished, or skipped because the batch completed before it started), and why the batch
+/// completed.
+///
+/// Each count says what it counts: [`branch_count`](Self::branch_count) (every branch),
+/// [`started_count`](Self::started_count) (branches that started, whatever became of
+/// them), [`success_count`](Self::success_count), [`failure_count`](Self::failure_count),
+/// [`unfinished_count`](Self::unfinished_count) and [`skipped_count`](Self::skipped_count).
+///
+/// ```
+/// use lambda_durable::{BatchItemStatus, BatchStatus, CompletionConfig, DurableContext, Error};
+///
+/// async fn first_two(ctx: &DurableContext) -> Result<Vec<u32>, Error> {
+///     let batch = ctx
+///         .map("square", vec![1u32, 2, 3, 4], |_ctx, n, _index| async move {
+///             Ok::<_, Error>(n * n)
+///         })
+///         .max_concurrency(1)
+///         .completion(CompletionConfig::new().min_successful(2))
+///         .await?;
+///     assert_eq!(batch.branch_count(), 4);
+///     assert_eq!(batch.started_count(), 2);
+///     assert_eq!(batch.skipped_count(), 2);
+///     assert_eq!(batch.items()[3].status, BatchItemStatus::Skipped);
+///     assert_eq!(batch.status(), BatchStatus::Succeeded);
+///     Ok(batch.succeeded().copied().collect())
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchResult<R> {
-    #[serde(rename = "all")]
+    /// Every branch, `items[i].index == i`.
     items: Vec<BatchItem<R>>,
     completion_reason: CompletionReason,
+}
+
+/// The most branches a recorded batch result may claim (the operation log of a batch that
+/// large would not fit the service's limits anyway).
+const MAX_RECORDED_BRANCHES: usize = 1 << 24;
+
+/// The recorded form of a [`BatchResult`]: the branches that started (skipped ones are
+/// left out, and filled in again when it is read), why it completed and how many branches
+/// it had.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredBatchRef<'a, R> {
+    all: Vec<&'a BatchItem<R>>,
+    completion_reason: CompletionReason,
     total_count: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredBatch<R> {
+    all: Vec<BatchItem<R>>,
+    completion_reason: CompletionReason,
+    total_count: usize,
+}
+
+impl<R: Serialize> Serialize for BatchResult<R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StoredBatchRef {
+            all: self
+                .items
+                .iter()
+                .filter(|item| item.status != BatchItemStatus::Skipped)
+                .collect(),
+            completion_reason: self.completion_reason,
+            total_count: self.items.len(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for BatchResult<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredBatch::<R>::deserialize(deserializer)?;
+        BatchResult::new(stored.all, stored.completion_reason, stored.total_count)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl<R> BatchItem<R> {
@@ -235,9 +319,72 @@ impl<R> BatchItem<R> {
 }
 
 impl<R> BatchResult<R> {
-    /// Every branch that started, in index order.
+    /// The result of a batch of `total` branches of which `started` started (in any
+    /// order); the others are skipped. An index out of range, given twice or with the
+    /// status `Skipped` is an error naming it.
+    fn new(
+        started: Vec<BatchItem<R>>,
+        completion_reason: CompletionReason,
+        total: usize,
+    ) -> Result<Self, String> {
+        // A recorded count is not trusted with memory: no batch has that many branches.
+        if total > MAX_RECORDED_BRANCHES {
+            return Err(format!(
+                "a batch of {total} branches is more than the {MAX_RECORDED_BRANCHES} a result can hold"
+            ));
+        }
+        let mut slots: Vec<Option<BatchItem<R>>> = Vec::new();
+        slots.resize_with(total, || None);
+        for item in started {
+            let index = item.index;
+            if item.status == BatchItemStatus::Skipped {
+                return Err(format!("branch {index} is recorded as skipped"));
+            }
+            match slots.get_mut(index) {
+                None => {
+                    return Err(format!(
+                        "branch {index} is out of range for a batch of {total} branches"
+                    ))
+                }
+                Some(Some(_)) => return Err(format!("branch {index} is recorded twice")),
+                Some(slot) => *slot = Some(item),
+            }
+        }
+        let items = slots
+            .into_iter()
+            .enumerate()
+            .map(|(index, slot)| {
+                slot.unwrap_or(BatchItem {
+                    index,
+                    status: BatchItemStatus::Skipped,
+                    result: None,
+                    error: None,
+                })
+            })
+            .collect();
+        Ok(Self {
+            items,
+            completion_reason,
+        })
+    }
+
+    /// Every branch, in index order (`items()[i].index == i`), skipped ones included.
     pub fn items(&self) -> &[BatchItem<R>] {
         &self.items
+    }
+
+    /// The branch at `index`, if the batch had one there.
+    pub fn item(&self, index: usize) -> Option<&BatchItem<R>> {
+        self.items.get(index)
+    }
+
+    /// [`BatchStatus::Failed`] when any branch failed, else [`BatchStatus::Succeeded`].
+    pub fn status(&self) -> BatchStatus {
+        if self.has_failure() {
+            BatchStatus::Failed
+        } else {
+            BatchStatus::Succeeded
+        }
     }
 
     /// Why the batch completed.
@@ -250,11 +397,40 @@ impl<R> BatchResult<R> {
         self.items.iter().filter_map(|item| item.result.as_ref())
     }
 
-    /// The branches that failed.
+    /// The branches that failed, in index order.
     pub fn failed(&self) -> impl Iterator<Item = &BatchItem<R>> {
-        self.items
-            .iter()
-            .filter(|item| item.status == BatchItemStatus::Failed)
+        self.with_status(BatchItemStatus::Failed)
+    }
+
+    /// The recorded errors of the branches that failed, in index order.
+    pub fn errors(&self) -> impl Iterator<Item = &ErrorObject> {
+        self.failed().filter_map(|item| item.error.as_ref())
+    }
+
+    /// The branches that were still running when the batch completed, in index order.
+    pub fn unfinished(&self) -> impl Iterator<Item = &BatchItem<R>> {
+        self.with_status(BatchItemStatus::Started)
+    }
+
+    /// The indexes of the branches that never started, in order.
+    pub fn skipped(&self) -> impl Iterator<Item = usize> + '_ {
+        self.with_status(BatchItemStatus::Skipped)
+            .map(|item| item.index)
+    }
+
+    fn with_status(&self, status: BatchItemStatus) -> impl Iterator<Item = &BatchItem<R>> {
+        self.items.iter().filter(move |item| item.status == status)
+    }
+
+    /// How many branches the batch had: started or not, its input's length.
+    pub fn branch_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// How many branches started, whatever became of them (succeeded, failed or
+    /// unfinished): the official SDKs' total count.
+    pub fn started_count(&self) -> usize {
+        self.branch_count() - self.skipped_count()
     }
 
     /// How many branches succeeded.
@@ -267,14 +443,15 @@ impl<R> BatchResult<R> {
         self.count(BatchItemStatus::Failed)
     }
 
-    /// How many branches were still running when the batch completed.
-    pub fn started_count(&self) -> usize {
+    /// How many branches were still running when the batch completed (status
+    /// [`Started`](BatchItemStatus::Started)).
+    pub fn unfinished_count(&self) -> usize {
         self.count(BatchItemStatus::Started)
     }
 
-    /// How many branches the batch had (started or not).
-    pub fn total_count(&self) -> usize {
-        self.total_count
+    /// How many branches never started.
+    pub fn skipped_count(&self) -> usize {
+        self.count(BatchItemStatus::Skipped)
     }
 
     /// Whether any branch failed.
@@ -283,14 +460,12 @@ impl<R> BatchResult<R> {
     }
 
     fn count(&self, status: BatchItemStatus) -> usize {
-        self.items
-            .iter()
-            .filter(|item| item.status == status)
-            .count()
+        self.with_status(status).count()
     }
 
     /// The values of all branches in index order, or the first failure as
-    /// [`Error::ChildContextFailed`]. Branches that did not finish are skipped.
+    /// [`Error::ChildContextFailed`]. Branches that did not finish or never started are
+    /// left out.
     ///
     /// # Errors
     ///
@@ -651,43 +826,29 @@ where
             let items = outcomes
                 .into_iter()
                 .enumerate()
-                .filter_map(|(index, outcome)| item(index, outcome, started[index]))
+                .map(|(index, outcome)| item(index, outcome, started[index]))
                 .collect();
             Ok(BatchResult {
                 items,
                 completion_reason: reason.unwrap_or(CompletionReason::AllCompleted),
-                total_count: total,
             })
         },
     )
     .await
 }
 
-fn item<R>(
-    index: usize,
-    outcome: Option<Result<R, ErrorObject>>,
-    started: bool,
-) -> Option<BatchItem<R>> {
-    match outcome {
-        Some(Ok(value)) => Some(BatchItem {
-            index,
-            status: BatchItemStatus::Succeeded,
-            result: Some(value),
-            error: None,
-        }),
-        Some(Err(error)) => Some(BatchItem {
-            index,
-            status: BatchItemStatus::Failed,
-            result: None,
-            error: Some(error),
-        }),
-        None if started => Some(BatchItem {
-            index,
-            status: BatchItemStatus::Started,
-            result: None,
-            error: None,
-        }),
-        None => None,
+fn item<R>(index: usize, outcome: Option<Result<R, ErrorObject>>, started: bool) -> BatchItem<R> {
+    let (status, result, error) = match outcome {
+        Some(Ok(value)) => (BatchItemStatus::Succeeded, Some(value), None),
+        Some(Err(error)) => (BatchItemStatus::Failed, None, Some(error)),
+        None if started => (BatchItemStatus::Started, None, None),
+        None => (BatchItemStatus::Skipped, None, None),
+    };
+    BatchItem {
+        index,
+        status,
+        result,
+        error,
     }
 }
 
@@ -699,7 +860,7 @@ type BranchRun<'a, R> =
 fn summarize<R>(result: &BatchResult<R>) -> String {
     replay::batch::summarize(
         result.completion_reason,
-        result.total_count,
+        result.branch_count(),
         result.items.iter().map(|item| (item.index, item.status)),
     )
 }
@@ -744,24 +905,22 @@ where
         let replayed = outcome.as_ref().map(Result::is_ok);
         let status = replay::batch::rebuilt_branch(index, *fate, replayed, kind.label)
             .map_err(non_deterministic)?;
-        items.extend(status.map(|status| {
-            let (result, error) = match outcome {
-                Some(Ok(value)) if status == BatchItemStatus::Succeeded => (Some(value), None),
-                Some(Err(error)) if status == BatchItemStatus::Failed => (None, Some(error)),
-                _ => (None, None),
-            };
-            BatchItem {
-                index,
-                status,
-                result,
-                error,
-            }
-        }));
+        let status = status.unwrap_or(BatchItemStatus::Skipped);
+        let (result, error) = match outcome {
+            Some(Ok(value)) if status == BatchItemStatus::Succeeded => (Some(value), None),
+            Some(Err(error)) if status == BatchItemStatus::Failed => (None, Some(error)),
+            _ => (None, None),
+        };
+        items.push(BatchItem {
+            index,
+            status,
+            result,
+            error,
+        });
     }
     Ok(BatchResult {
         items,
         completion_reason: plan.reason,
-        total_count: plan.total,
     })
 }
 
@@ -807,6 +966,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -891,8 +1051,14 @@ mod tests {
 
     #[test]
     fn batch_results_serialize_as_plain_json() {
-        let result = BatchResult {
-            items: vec![
+        let result = BatchResult::new(
+            vec![
+                BatchItem {
+                    index: 2,
+                    status: BatchItemStatus::Failed,
+                    result: None,
+                    error: Some(crate::error::error_object("StepError", "boom")),
+                },
                 BatchItem {
                     index: 0,
                     status: BatchItemStatus::Succeeded,
@@ -900,31 +1066,90 @@ mod tests {
                     error: None,
                 },
                 BatchItem {
-                    index: 2,
-                    status: BatchItemStatus::Failed,
+                    index: 3,
+                    status: BatchItemStatus::Started,
                     result: None,
-                    error: Some(crate::error::error_object("StepError", "boom")),
+                    error: None,
                 },
             ],
-            completion_reason: CompletionReason::FailureToleranceExceeded,
-            total_count: 3,
-        };
+            CompletionReason::FailureToleranceExceeded,
+            5,
+        )
+        .unwrap();
+        // Every branch, in order; the ones not given are skipped.
+        let statuses: Vec<_> = result.items().iter().map(|item| item.status).collect();
+        use BatchItemStatus::*;
+        assert_eq!(statuses, [Succeeded, Skipped, Failed, Started, Skipped]);
+        assert!(result
+            .items()
+            .iter()
+            .enumerate()
+            .all(|(index, item)| item.index == index));
+        assert_eq!(result.branch_count(), 5);
+        assert_eq!(result.started_count(), 3);
+        assert_eq!(result.success_count(), 1);
+        assert_eq!(result.failure_count(), 1);
+        assert_eq!(result.unfinished_count(), 1);
+        assert_eq!(result.skipped_count(), 2);
+        assert_eq!(result.skipped().collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(result.status(), BatchStatus::Failed);
+        assert_eq!(
+            result
+                .errors()
+                .map(|error| error.error_message.as_deref())
+                .collect::<Vec<_>>(),
+            [Some("boom")]
+        );
+        assert_eq!(result.item(3).map(|item| item.status), Some(Started));
+        assert!(result.item(5).is_none());
+        // Skipped branches are left out of the record and come back when it is read.
         let json = serde_json::to_value(&result).unwrap_or_default();
         assert_eq!(
             json,
             serde_json::json!({
                 "all": [
                     {"index": 0, "status": "SUCCEEDED", "result": 7},
-                    {"index": 2, "status": "FAILED", "error": {"ErrorType": "StepError", "ErrorMessage": "boom"}}
+                    {"index": 2, "status": "FAILED", "error": {"ErrorType": "StepError", "ErrorMessage": "boom"}},
+                    {"index": 3, "status": "STARTED"}
                 ],
                 "completionReason": "FAILURE_TOLERANCE_EXCEEDED",
-                "totalCount": 3
+                "totalCount": 5
             })
         );
         let back: BatchResult<i32> =
             serde_json::from_value(json).unwrap_or_else(|_| result.clone());
         assert_eq!(back, result);
-        assert_eq!(back.failure_count(), 1);
         assert!(back.clone().into_results().is_err());
+    }
+
+    #[test]
+    fn unreadable_batch_records_name_the_problem() {
+        let rows = [
+            (
+                r#"{"all":[{"index":3,"status":"SUCCEEDED","result":1}],"completionReason":"ALL_COMPLETED","totalCount":2}"#,
+                "branch 3 is out of range",
+            ),
+            (
+                r#"{"all":[{"index":0,"status":"SUCCEEDED","result":1},{"index":0,"status":"FAILED"}],"completionReason":"ALL_COMPLETED","totalCount":2}"#,
+                "branch 0 is recorded twice",
+            ),
+            (
+                r#"{"all":[{"index":1,"status":"SKIPPED"}],"completionReason":"ALL_COMPLETED","totalCount":2}"#,
+                "branch 1 is recorded as skipped",
+            ),
+            (
+                r#"{"all":[],"completionReason":"ALL_COMPLETED","totalCount":1000000000000}"#,
+                "more than",
+            ),
+        ];
+        for (json, message) in rows {
+            let err = serde_json::from_str::<BatchResult<i32>>(json).unwrap_err();
+            assert!(err.to_string().contains(message), "{json}: {err}");
+        }
+        let empty: BatchResult<i32> =
+            serde_json::from_str(r#"{"all":[],"completionReason":"ALL_COMPLETED","totalCount":0}"#)
+                .unwrap();
+        assert_eq!(empty.branch_count(), 0);
+        assert_eq!(empty.status(), BatchStatus::Succeeded);
     }
 }

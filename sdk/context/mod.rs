@@ -27,8 +27,8 @@ mod versioning;
 mod wait;
 
 pub use batch::{
-    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, Branch, CompletionConfig,
-    CompletionReason, Map, Nesting, Parallel,
+    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch,
+    CompletionConfig, CompletionReason, Map, Nesting, Parallel,
 };
 pub use callback::{Callback, CreateCallback, WaitForCallback};
 pub use child::ChildContext;

@@ -114,6 +114,7 @@ pub(crate) fn summarize(
                 BatchItemStatus::Succeeded => b'S',
                 BatchItemStatus::Failed => b'F',
                 BatchItemStatus::Started => b'R',
+                BatchItemStatus::Skipped => b'-',
             };
         }
     }

@@ -722,7 +722,7 @@ fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], fu
                 BatchItemStatus::Failed => {
                     json!({ "i": item.index, "err": item_error(item.error.as_ref()) })
                 }
-                BatchItemStatus::Started => json!({ "i": item.index, "started": true }),
+                status => json!({ "i": item.index, "status": format!("{status:?}") }),
             })
             .collect();
         return json!({ "reason": reason, "items": items });
@@ -737,7 +737,7 @@ fn batch_value(result: BatchResult<Value>, expected: &[Result<Value, Value>], fu
             (BatchItemStatus::Failed, Some(Err(error))) => {
                 item_error(item.error.as_ref()) == *error
             }
-            (BatchItemStatus::Started, Some(_)) => true,
+            (BatchItemStatus::Started | BatchItemStatus::Skipped, Some(_)) => true,
             _ => false,
         };
         consistent &= fine;
