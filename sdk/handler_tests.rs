@@ -171,6 +171,69 @@ async fn parked_wait_alone_suspends() {
     assert_eq!(output.status, InvocationStatus::Pending);
 }
 
+/// An invoke's options reach its START update: the tenant and the trace header the target
+/// runs under, and the payload written by the serdes given with it.
+#[tokio::test]
+async fn invoke_options_are_sent_on_start() {
+    let service = Arc::new(Echo::default());
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        ctx.invoke::<Value>(
+            "ship",
+            "shipping:live",
+            crate::serdes::WithSerdes::new("plain".to_string(), crate::serdes::RawString),
+        )
+        .tenant_id("tenant-1")
+        .trace_header("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+        .await
+    });
+    let output = execute(service.clone(), input(), &handler, &options(None))
+        .await
+        .unwrap();
+    assert_eq!(output.status, InvocationStatus::Pending);
+    let updates = service.updates.lock().unwrap();
+    let start = updates
+        .iter()
+        .find(|update| update.type_ == OperationType::ChainedInvoke)
+        .expect("the invoke's START");
+    assert_eq!(start.payload.as_deref(), Some("plain"));
+    let options = start.chained_invoke_options.as_ref().unwrap();
+    assert_eq!(options.function_name, "shipping:live");
+    assert_eq!(options.tenant_id.as_deref(), Some("tenant-1"));
+    assert_eq!(
+        options.x_amzn_trace_id.as_deref(),
+        Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+    );
+}
+
+/// A trace header over the service's limit is refused before anything is sent.
+#[tokio::test]
+async fn an_oversized_trace_header_is_an_invalid_argument() {
+    let service = Arc::new(Echo::default());
+    let handler = erase(|_: Value, ctx: DurableContext| async move {
+        let err = ctx
+            .invoke::<Value>("ship", "shipping", json!({}))
+            .trace_header("x".repeat(8193))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArgument { .. })
+                && err.to_string().contains("trace header"),
+            "{err}"
+        );
+        Ok::<_, Error>(())
+    });
+    let output = execute(service.clone(), input(), &handler, &options(None))
+        .await
+        .unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded, "{output:?}");
+    assert!(service
+        .updates
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|update| update.type_ != OperationType::ChainedInvoke));
+}
+
 /// Near the deadline with nothing pending (only a long step running), the invocation ends
 /// with a function error so that it is retried.
 #[tokio::test]

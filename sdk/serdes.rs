@@ -116,3 +116,49 @@ impl Decode<String> for RawString {
         Ok(data.to_string())
     }
 }
+
+/// A value sent to another function (an [`invoke`](crate::DurableContext::invoke)'s
+/// payload), written once when the operation starts. Every `Serialize` type is one (as
+/// JSON); [`WithSerdes`] sends a value in another format.
+pub trait Encode {
+    /// The text to send.
+    ///
+    /// # Errors
+    ///
+    /// A [`SerdesError`] when the value cannot be represented.
+    fn encode(&self) -> Result<String, SerdesError>;
+}
+
+impl<T: Serialize + ?Sized> Encode for T {
+    fn encode(&self) -> Result<String, SerdesError> {
+        serde_json::to_string(self).map_err(SerdesError::caused_by)
+    }
+}
+
+/// A value with the [`Serdes`] that writes it: the payload of an invoke whose target
+/// expects another format than JSON.
+///
+/// ```
+/// use lambda_durable::serdes::{Encode, RawString, WithSerdes};
+///
+/// let payload = WithSerdes::new("plain text".to_string(), RawString);
+/// assert_eq!(payload.encode().unwrap(), "plain text");
+/// ```
+#[derive(Debug, Clone)]
+pub struct WithSerdes<T, S> {
+    value: T,
+    serdes: S,
+}
+
+impl<T, S: Serdes<T>> WithSerdes<T, S> {
+    /// `value`, to be written with `serdes`.
+    pub fn new(value: T, serdes: S) -> Self {
+        Self { value, serdes }
+    }
+}
+
+impl<T, S: Serdes<T>> Encode for WithSerdes<T, S> {
+    fn encode(&self) -> Result<String, SerdesError> {
+        self.serdes.serialize(&self.value)
+    }
+}

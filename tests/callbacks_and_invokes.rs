@@ -1736,3 +1736,120 @@ fn with_fields<T>(mut value: T, set: impl FnOnce(&mut T)) -> T {
     set(&mut value);
     value
 }
+
+/// A serdes that writes a number as `{"v": n}`: another format than the default JSON.
+struct Tagged;
+
+impl lambda_durable::serdes::Serdes<u32> for Tagged {
+    fn serialize(&self, value: &u32) -> Result<String, lambda_durable::serdes::SerdesError> {
+        Ok(format!("{{\"v\":{value}}}"))
+    }
+
+    fn deserialize(&self, data: &str) -> Result<u32, lambda_durable::serdes::SerdesError> {
+        let value: Value =
+            serde_json::from_str(data).map_err(lambda_durable::serdes::SerdesError::caused_by)?;
+        value
+            .get("v")
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| lambda_durable::serdes::SerdesError::new(format!("no \"v\" in {data}")))
+    }
+}
+
+impl lambda_durable::serdes::Decode<u32> for Tagged {
+    fn decode(&self, data: &str) -> Result<u32, lambda_durable::serdes::SerdesError> {
+        lambda_durable::serdes::Serdes::deserialize(self, data)
+    }
+}
+
+/// An invoke's payload and result go through the serdes given for them, on the first run
+/// and on the replay after the target answered; a result the serdes cannot read is a
+/// serialization error naming the invoke.
+#[tokio::test]
+async fn invoke_payload_and_result_use_their_serdes() {
+    use lambda_durable::serdes::WithSerdes;
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let doubled: u32 = ctx
+            .invoke("double", "tagged-doubler", WithSerdes::new(21u32, Tagged))
+            .result_serdes(Tagged)
+            .await?;
+        let unreadable = ctx
+            .invoke::<u32>("untagged", "plain-answer", json!({}))
+            .result_serdes(Tagged)
+            .await
+            .unwrap_err();
+        let Error::Serialization { action, .. } = &unreadable else {
+            panic!("{unreadable}");
+        };
+        assert_eq!(*action, "deserialize");
+        Ok::<_, Error>(json!([doubled, unreadable.to_string()]))
+    })
+    .register_plain("tagged-doubler", |event: Value| async move {
+        // The payload arrives in the serdes' format.
+        let v = event["v"]
+            .as_u64()
+            .ok_or_else(|| Boom(format!("no v in {event}")))?;
+        Ok::<_, Boom>(json!({ "v": v * 2 }))
+    })
+    .register_plain("plain-answer", |_event: Value| async move {
+        Ok::<_, Boom>(json!(42))
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    let result = done.result::<Value>().unwrap();
+    assert_eq!(result[0], json!(42));
+    let message = result[1].as_str().unwrap();
+    assert!(
+        message.contains("invoke \"untagged\"") && message.contains("no \"v\" in 42"),
+        "{message}"
+    );
+    let started = events(&done, EventType::ChainedInvokeStarted);
+    let input = started[0]
+        .chained_invoke_started_details
+        .as_ref()
+        .and_then(|details| details.input.as_ref())
+        .and_then(|input| input.payload.as_deref());
+    assert_eq!(input, Some(r#"{"v":21}"#));
+    // The answers came in later invocations, which replayed the invokes through the serdes.
+    assert!(done.invocations() > 1);
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}
+
+/// wait_for_condition checkpoints its state with the serdes given for it: between polls
+/// and at the end, and a replay reads it back with the same serdes.
+#[tokio::test]
+async fn wait_for_condition_state_uses_its_serdes() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let polls: u32 = ctx
+            .wait_for_condition(
+                "count",
+                0u32,
+                |n, _step| async move { Ok::<_, Boom>(n + 1) },
+            )
+            .serdes(Tagged)
+            .strategy(
+                WaitStrategyConfig::until(|n: &u32| *n >= 3)
+                    .initial_delay(Duration::from_secs(1))
+                    .jitter(Jitter::None),
+            )
+            .await?;
+        Ok::<_, Error>(polls)
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(done.result::<u32>().unwrap(), 3);
+    let op = done.operation("count").unwrap();
+    let state = op
+        .step_details
+        .as_ref()
+        .and_then(|details| details.result.as_deref());
+    assert_eq!(
+        state,
+        Some(r#"{"v":3}"#),
+        "the final state in the serdes' format"
+    );
+    // Every poll after the first started from the state read back through the serdes.
+    let retries = events(&done, EventType::StepSucceeded);
+    assert!(retries.len() >= 3, "{retries:?}");
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}

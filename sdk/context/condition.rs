@@ -6,8 +6,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use tracing::Instrument;
 
 use super::lifecycle::Op;
@@ -15,6 +13,7 @@ use super::{DurableContext, Name, Position, StepContext};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::replay::condition::{condition_decision, ConditionDecision};
 use crate::retry;
+use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
 use crate::wait_strategy::{WaitDecision, WaitStrategy};
 use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
@@ -24,13 +23,14 @@ const SUB_TYPE: &str = "WaitForCondition";
 /// A wait-for-condition being configured; `.await` it to run it. Created by
 /// [`DurableContext::wait_for_condition`].
 #[must_use = "a wait for condition does nothing until it is awaited"]
-pub struct WaitForCondition<'a, S, F> {
+pub struct WaitForCondition<'a, S, F, D = JsonSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     initial: S,
     check: F,
     strategy: Option<Arc<dyn WaitStrategy<S>>>,
     timeout: Option<Duration>,
+    serdes: D,
 }
 
 impl DurableContext {
@@ -76,11 +76,12 @@ impl DurableContext {
             check,
             strategy: None,
             timeout: None,
+            serdes: JsonSerdes,
         }
     }
 }
 
-impl<S, F> WaitForCondition<'_, S, F> {
+impl<'a, S, F, D> WaitForCondition<'a, S, F, D> {
     /// Sets the strategy that decides, after each poll, whether to poll again and when.
     pub fn strategy(mut self, strategy: impl WaitStrategy<S>) -> Self {
         self.strategy = Some(Arc::new(strategy));
@@ -95,11 +96,27 @@ impl<S, F> WaitForCondition<'_, S, F> {
         self.timeout = Some(timeout);
         self
     }
+
+    /// Checkpoints the state with `serdes` instead of JSON: the state between polls and
+    /// the final one are written and read back with it, on the first run and on replay
+    /// alike. A serdes that fails fails the wait with [`Error::Serialization`] naming it.
+    pub fn serdes<D2>(self, serdes: D2) -> WaitForCondition<'a, S, F, D2> {
+        WaitForCondition {
+            ctx: self.ctx,
+            position: self.position,
+            initial: self.initial,
+            check: self.check,
+            strategy: self.strategy,
+            timeout: self.timeout,
+            serdes,
+        }
+    }
 }
 
-impl<'a, S, F, Fut, E> IntoFuture for WaitForCondition<'a, S, F>
+impl<'a, S, F, Fut, E, D> IntoFuture for WaitForCondition<'a, S, F, D>
 where
-    S: Serialize + DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+    D: Serdes<S> + 'a,
     F: FnOnce(S, StepContext) -> Fut + Send + 'a,
     Fut: Future<Output = Result<S, E>> + Send + 'a,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
@@ -117,9 +134,10 @@ where
     }
 }
 
-impl<'a, S, F, Fut, E> WaitForCondition<'a, S, F>
+impl<'a, S, F, Fut, E, D> WaitForCondition<'a, S, F, D>
 where
-    S: Serialize + DeserializeOwned + Send + 'static,
+    S: Send + 'static,
+    D: Serdes<S> + 'a,
     F: FnOnce(S, StepContext) -> Fut + Send + 'a,
     Fut: Future<Output = Result<S, E>> + Send + 'a,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
@@ -132,6 +150,7 @@ where
             check,
             strategy,
             timeout,
+            serdes,
         } = self;
         let op = Op::open(
             ctx,
@@ -141,7 +160,9 @@ where
             "wait for condition",
         )?;
         let decode = |text: &str| {
-            serde_json::from_str::<S>(text).map_err(|err| op.serialization("deserialize", err))
+            serdes
+                .deserialize(text)
+                .map_err(|err| op.serialization("deserialize", err))
         };
         let failed = |error: ErrorObject| Error::WaitForConditionFailed {
             operation: op.reference(),
@@ -162,7 +183,7 @@ where
                     attempt,
                     start,
                     // The state of the last poll, if it survived; else the initial state.
-                    state: state.and_then(|text| serde_json::from_str::<S>(text).ok()),
+                    state: state.and_then(|text| serdes.deserialize(text).ok()),
                 },
             })
             .await;
@@ -217,8 +238,9 @@ where
             Ok(state) => state,
             Err(error) => return fail(error).await,
         };
-        let payload =
-            serde_json::to_string(&state).map_err(|err| op.serialization("serialize", err))?;
+        let payload = serdes
+            .serialize(&state)
+            .map_err(|err| op.serialization("serialize", err))?;
         crate::limits::check_payload(|| op.reference(), "state", payload.len())?;
         let decision = match &strategy {
             Some(strategy) => strategy.decide(&state, attempt),
