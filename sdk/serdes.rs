@@ -79,6 +79,16 @@ impl<T: Serialize + DeserializeOwned> Serdes<T> for JsonSerdes {
     }
 }
 
+impl<T, S: Serdes<T> + ?Sized> Serdes<T> for std::sync::Arc<S> {
+    fn serialize(&self, value: &T) -> Result<String, SerdesError> {
+        (**self).serialize(value)
+    }
+
+    fn deserialize(&self, data: &str) -> Result<T, SerdesError> {
+        (**self).deserialize(data)
+    }
+}
+
 /// Reads values that come from outside the SDK, such as the result an external system sends
 /// to a callback. Unlike [`Serdes`] it only needs to deserialize.
 pub trait Decode<T>: Send + Sync {

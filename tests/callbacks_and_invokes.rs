@@ -1853,3 +1853,80 @@ async fn wait_for_condition_state_uses_its_serdes() {
     let replay = runner.replay(&done).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// A serdes for a whole batch result: JSON behind a version prefix.
+struct Versioned;
+
+impl lambda_durable::serdes::Serdes<lambda_durable::BatchResult<u32>> for Versioned {
+    fn serialize(
+        &self,
+        value: &lambda_durable::BatchResult<u32>,
+    ) -> Result<String, lambda_durable::serdes::SerdesError> {
+        let json =
+            serde_json::to_string(value).map_err(lambda_durable::serdes::SerdesError::caused_by)?;
+        Ok(format!("v1:{json}"))
+    }
+
+    fn deserialize(
+        &self,
+        data: &str,
+    ) -> Result<lambda_durable::BatchResult<u32>, lambda_durable::serdes::SerdesError> {
+        let json = data
+            .strip_prefix("v1:")
+            .ok_or_else(|| lambda_durable::serdes::SerdesError::new("no v1: prefix"))?;
+        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
+    }
+}
+
+/// Map and parallel record each branch's result with the item serdes and the whole result
+/// with the batch serdes; a replay reads both back.
+#[tokio::test]
+async fn map_and_parallel_results_use_their_serdes() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let squares = ctx
+            .map("square", vec![1u32, 2, 3], |item_ctx, n, _| async move {
+                item_ctx.wait("pause", Duration::from_secs(1)).await?;
+                Ok::<_, Error>(n * n)
+            })
+            .item_serdes(Tagged)
+            .serdes(Versioned)
+            .await?;
+        let pair = ctx
+            .parallel(
+                "pair",
+                vec![
+                    branch("one", |_| async { Ok::<_, Boom>(1u32) }),
+                    branch("two", |_| async { Ok::<_, Boom>(2u32) }),
+                ],
+            )
+            .item_serdes(Tagged)
+            .serdes(Versioned)
+            .await?;
+        let values: Vec<u32> = squares
+            .succeeded()
+            .chain(pair.succeeded())
+            .copied()
+            .collect();
+        Ok::<_, Error>(values)
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(done.result::<Vec<u32>>().unwrap(), [1, 4, 9, 1, 2]);
+    let context_result = |name: &str| {
+        done.operation(name)
+            .and_then(|op| op.context_details.as_ref())
+            .and_then(|details| details.result.clone())
+            .unwrap_or_else(|| panic!("{name} has no result"))
+    };
+    assert_eq!(context_result("map-item-1"), r#"{"v":4}"#);
+    assert_eq!(context_result("two"), r#"{"v":2}"#);
+    assert!(
+        context_result("square").starts_with("v1:{"),
+        "{}",
+        context_result("square")
+    );
+    assert!(context_result("pair").starts_with("v1:{"));
+    // The waits made later invocations replay the map's items through the item serdes.
+    assert!(done.invocations() > 1);
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}

@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -17,7 +16,7 @@ use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
 use crate::replay;
 use crate::replay::batch::Rules;
-use crate::serdes::JsonSerdes;
+use crate::serdes::{JsonSerdes, Serdes};
 use crate::wire::ErrorObject;
 
 type BranchFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, ErrorObject>> + Send + 'a>>;
@@ -535,25 +534,37 @@ const PARALLEL: BatchKind = BatchKind {
 
 type ItemNamer<'a, I> = Box<dyn Fn(&I, usize) -> String + Send + Sync + 'a>;
 
+/// The serdes of each branch's result, shared by the branches of a batch.
+type ItemSerdes<'a, R> = Arc<dyn Serdes<R> + 'a>;
+
 /// A map being configured; `.await` it to run it. Created by [`DurableContext::map`].
 #[must_use = "a map does nothing until it is awaited"]
-pub struct Map<'a, I, F> {
+pub struct Map<'a, I, F, S = JsonSerdes, B = JsonSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     items: Vec<I>,
     function: F,
     namer: Option<ItemNamer<'a, I>>,
     settings: BatchSettings,
+    serdes: BatchSerdes<S, B>,
+}
+
+/// The serdes of a batch: `item` for each branch's result, `batch` for the whole result.
+#[derive(Debug, Clone, Copy, Default)]
+struct BatchSerdes<S, B> {
+    item: S,
+    batch: B,
 }
 
 /// A parallel being configured; `.await` it to run it. Created by
 /// [`DurableContext::parallel`].
 #[must_use = "a parallel does nothing until it is awaited"]
-pub struct Parallel<'a, R> {
+pub struct Parallel<'a, R, S = JsonSerdes, B = JsonSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     branches: Vec<Branch<'a, R>>,
     settings: BatchSettings,
+    serdes: BatchSerdes<S, B>,
 }
 
 macro_rules! batch_setters {
@@ -579,8 +590,43 @@ macro_rules! batch_setters {
     };
 }
 
-impl<'a, I, F> Map<'a, I, F> {
+impl<'a, I, F, S, B> Map<'a, I, F, S, B> {
     batch_setters!();
+
+    /// Records each item's result with `serdes` instead of JSON (the result of its child
+    /// context; [`Nesting::Flat`] branches record no result of their own). A replay reads
+    /// the results back with it.
+    pub fn item_serdes<S2>(self, serdes: S2) -> Map<'a, I, F, S2, B> {
+        Map {
+            ctx: self.ctx,
+            position: self.position,
+            items: self.items,
+            function: self.function,
+            namer: self.namer,
+            settings: self.settings,
+            serdes: BatchSerdes {
+                item: serdes,
+                batch: self.serdes.batch,
+            },
+        }
+    }
+
+    /// Records the whole [`BatchResult`] with `serdes` instead of JSON. A replay reads it
+    /// back with it; a serdes that fails fails the map with [`Error::Serialization`].
+    pub fn serdes<B2>(self, serdes: B2) -> Map<'a, I, F, S, B2> {
+        Map {
+            ctx: self.ctx,
+            position: self.position,
+            items: self.items,
+            function: self.function,
+            namer: self.namer,
+            settings: self.settings,
+            serdes: BatchSerdes {
+                item: self.serdes.item,
+                batch: serdes,
+            },
+        }
+    }
 
     /// Names each item's child context (by default `map-item-<index>`).
     pub fn item_namer(mut self, namer: impl Fn(&I, usize) -> String + Send + Sync + 'a) -> Self {
@@ -589,8 +635,38 @@ impl<'a, I, F> Map<'a, I, F> {
     }
 }
 
-impl<R> Parallel<'_, R> {
+impl<'a, R, S, B> Parallel<'a, R, S, B> {
     batch_setters!();
+
+    /// Records each branch's result with `serdes` instead of JSON (see
+    /// [`Map::item_serdes`]).
+    pub fn item_serdes<S2>(self, serdes: S2) -> Parallel<'a, R, S2, B> {
+        Parallel {
+            ctx: self.ctx,
+            position: self.position,
+            branches: self.branches,
+            settings: self.settings,
+            serdes: BatchSerdes {
+                item: serdes,
+                batch: self.serdes.batch,
+            },
+        }
+    }
+
+    /// Records the whole [`BatchResult`] with `serdes` instead of JSON (see
+    /// [`Map::serdes`]).
+    pub fn serdes<B2>(self, serdes: B2) -> Parallel<'a, R, S, B2> {
+        Parallel {
+            ctx: self.ctx,
+            position: self.position,
+            branches: self.branches,
+            settings: self.settings,
+            serdes: BatchSerdes {
+                item: self.serdes.item,
+                batch: serdes,
+            },
+        }
+    }
 }
 
 impl DurableContext {
@@ -627,6 +703,7 @@ impl DurableContext {
             function,
             namer: None,
             settings: BatchSettings::default(),
+            serdes: BatchSerdes::default(),
         }
     }
 
@@ -659,17 +736,20 @@ impl DurableContext {
             position: self.reserve(name.into()),
             branches,
             settings: BatchSettings::default(),
+            serdes: BatchSerdes::default(),
         }
     }
 }
 
-impl<'a, I, F, Fut, R, E> IntoFuture for Map<'a, I, F>
+impl<'a, I, F, Fut, R, E, S, B> IntoFuture for Map<'a, I, F, S, B>
 where
     I: Send + 'a,
     F: Fn(DurableContext, I, usize) -> Fut + Send + Sync + 'a,
     Fut: Future<Output = Result<R, E>> + Send + 'a,
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Send + 'a,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+    S: Serdes<R> + 'a,
+    B: Serdes<BatchResult<R>> + 'a,
 {
     type Output = Result<BatchResult<R>, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
@@ -687,6 +767,7 @@ where
             function,
             namer,
             settings,
+            serdes,
         } = self;
         let function = Arc::new(function);
         let branches = items
@@ -703,13 +784,15 @@ where
                 (name, body)
             })
             .collect();
-        Box::pin(run_batch(ctx, position, MAP, branches, settings).instrument(span))
+        Box::pin(run_batch(ctx, position, MAP, branches, settings, serdes).instrument(span))
     }
 }
 
-impl<'a, R> IntoFuture for Parallel<'a, R>
+impl<'a, R, S, B> IntoFuture for Parallel<'a, R, S, B>
 where
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Send + 'a,
+    S: Serdes<R> + 'a,
+    B: Serdes<BatchResult<R>> + 'a,
 {
     type Output = Result<BatchResult<R>, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
@@ -726,21 +809,33 @@ where
             .map(|branch| (branch.name.as_str().map(Name::from), branch.body))
             .collect();
         Box::pin(
-            run_batch(self.ctx, self.position, PARALLEL, branches, self.settings).instrument(span),
+            run_batch(
+                self.ctx,
+                self.position,
+                PARALLEL,
+                branches,
+                self.settings,
+                self.serdes,
+            )
+            .instrument(span),
         )
     }
 }
 
-async fn run_batch<'a, R>(
+async fn run_batch<'a, R, S, B>(
     ctx: &'a DurableContext,
     position: Position,
     kind: BatchKind,
     branches: Vec<(Option<Name>, BranchBody<'a, R>)>,
     settings: BatchSettings,
+    serdes: BatchSerdes<S, B>,
 ) -> Result<BatchResult<R>, Error>
 where
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Send + 'a,
+    S: Serdes<R> + 'a,
+    B: Serdes<BatchResult<R>> + 'a,
 {
+    let item_serdes: ItemSerdes<'a, R> = Arc::new(serdes.item);
     let total = branches.len();
     let invalid = |message: String| Error::InvalidArgument {
         operation: position.reference(kind.label),
@@ -757,7 +852,7 @@ where
         ctx,
         position,
         kind.sub_type,
-        JsonSerdes,
+        serdes.batch,
         &summarize,
         move |batch_ctx| async move {
             let mut pending = Vec::with_capacity(total);
@@ -773,7 +868,15 @@ where
                 replay::batch::recorded_summary(op).map(str::to_string)
             });
             if let Some(summary) = rebuild {
-                return rebuild_batch(&batch_ctx, kind, settings.nesting, pending, &summary).await;
+                return rebuild_batch(
+                    &batch_ctx,
+                    kind,
+                    settings.nesting,
+                    &item_serdes,
+                    pending,
+                    &summary,
+                )
+                .await;
             }
             let limit = settings.max_concurrency.unwrap_or(usize::MAX).max(1);
             let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
@@ -803,6 +906,7 @@ where
                         branch_position,
                         kind,
                         settings.nesting,
+                        Arc::clone(&item_serdes),
                         body,
                         index,
                     ));
@@ -872,11 +976,12 @@ async fn rebuild_batch<'a, R>(
     batch_ctx: &DurableContext,
     kind: BatchKind,
     nesting: Nesting,
+    item_serdes: &ItemSerdes<'a, R>,
     pending: Vec<(usize, Position, BranchBody<'a, R>)>,
     summary: &str,
 ) -> Result<BatchResult<R>, ErrorObject>
 where
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Send + 'a,
 {
     let non_deterministic =
         |message: String| crate::error::error_object("NonDeterministicExecutionError", &message);
@@ -888,8 +993,15 @@ where
         if !plan.fates.get(index).is_some_and(|fate| fate.replays()) {
             continue;
         }
-        let branch: BranchRun<'_, R> =
-            Box::pin(run_branch(batch_ctx, position, kind, nesting, body, index));
+        let branch: BranchRun<'_, R> = Box::pin(run_branch(
+            batch_ctx,
+            position,
+            kind,
+            nesting,
+            Arc::clone(item_serdes),
+            body,
+            index,
+        ));
         runs.push(Scoped::replay_only(branch));
     }
     let mut outcomes: Vec<Option<Result<R, ErrorObject>>> =
@@ -931,15 +1043,16 @@ async fn run_branch<'a, R>(
     position: Position,
     kind: BatchKind,
     nesting: Nesting,
+    item_serdes: ItemSerdes<'a, R>,
     body: BranchBody<'a, R>,
     index: usize,
 ) -> (usize, Result<Result<R, ErrorObject>, ErrorObject>)
 where
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Send + 'a,
 {
     let outcome = match nesting {
         Nesting::Nested => {
-            match run_child(batch_ctx, position, kind.item_sub_type, JsonSerdes, body).await {
+            match run_child(batch_ctx, position, kind.item_sub_type, item_serdes, body).await {
                 Ok(value) => Ok(Ok(value)),
                 Err(Error::ChildContextFailed { error, .. }) => Ok(Err(*error)),
                 Err(err) if err.is_fatal() => Err(err.to_error_object()),
