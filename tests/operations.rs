@@ -704,3 +704,63 @@ async fn crash_after_every_checkpoint_gives_the_same_result() {
         );
     }
 }
+
+/// Steps, child contexts and callbacks can be recorded under a sub type of the user's
+/// choosing, which replays like a name; a malformed sub type or one the SDK uses for its
+/// own operations is refused before anything is recorded.
+#[tokio::test]
+async fn custom_sub_types_are_recorded_and_checked() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let score = ctx
+            .step("score", |_| async { Ok::<_, Boom>(7u32) })
+            .sub_type("FraudCheck")
+            .await?;
+        let saga = ctx
+            .run_in_child_context("book", |child| async move {
+                child.wait("settle", Duration::from_secs(1)).await?;
+                Ok::<_, Error>(score + 1)
+            })
+            .sub_type("Saga")
+            .await?;
+        let callback = ctx
+            .create_callback::<Value>("approval")
+            .sub_type("Approval")
+            .timeout(Duration::from_secs(60))
+            .await?;
+        let refused = [
+            ctx.step("bad", |_| async { Ok::<_, Boom>(0u32) })
+                .sub_type("WaitForCondition")
+                .await
+                .unwrap_err(),
+            ctx.run_in_child_context("bad too", |_| async { Ok::<_, Error>(0u32) })
+                .sub_type("has space")
+                .await
+                .unwrap_err(),
+        ];
+        let refused: Vec<String> = refused
+            .iter()
+            .map(|err| {
+                assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+                err.to_string()
+            })
+            .collect();
+        Ok::<_, Error>((saga, callback.id().to_string(), refused))
+    });
+    let done = runner.run(Value::Null).await.unwrap();
+    let (saga, _id, refused) = done.result::<(u32, String, Vec<String>)>().unwrap();
+    assert_eq!(saga, 8);
+    assert!(refused[0].contains("SDK gives its own"), "{refused:?}");
+    assert!(refused[1].contains("1 to 32"), "{refused:?}");
+    let sub_type = |name: &str| {
+        done.operation(name)
+            .and_then(|op| op.sub_type.clone())
+            .map(String::from)
+    };
+    assert_eq!(sub_type("score").as_deref(), Some("FraudCheck"));
+    assert_eq!(sub_type("book").as_deref(), Some("Saga"));
+    assert_eq!(sub_type("approval").as_deref(), Some("Approval"));
+    assert!(done.operation("bad").is_none() && done.operation("bad too").is_none());
+    // The wait made the later invocations replay the custom sub types.
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}

@@ -31,6 +31,7 @@ pub struct CreateCallback<'a, T, S = JsonSerdes> {
     position: Position,
     timeout: Option<Duration>,
     heartbeat_timeout: Option<Duration>,
+    sub_type: &'static str,
     serdes: S,
     result: PhantomData<fn() -> T>,
 }
@@ -41,6 +42,7 @@ pub struct Callback<T, S = JsonSerdes> {
     ctx: DurableContext,
     position: Position,
     callback_id: String,
+    sub_type: &'static str,
     serdes: S,
     result: PhantomData<fn() -> T>,
 }
@@ -91,6 +93,7 @@ impl DurableContext {
             position: self.reserve(name.into()),
             timeout: None,
             heartbeat_timeout: None,
+            sub_type: SUB_TYPE,
             serdes: JsonSerdes,
             result: PhantomData,
         }
@@ -158,6 +161,13 @@ impl<'a, T, S> CreateCallback<'a, T, S> {
         self
     }
 
+    /// Records the callback with this `SubType` instead of `Callback` (see
+    /// [`Step::sub_type`](crate::Step::sub_type) for the rules).
+    pub fn sub_type(mut self, sub_type: &'static str) -> Self {
+        self.sub_type = sub_type;
+        self
+    }
+
     /// Uses another format for the result (the default is JSON; [`RawString`] returns the
     /// text the external system sent unchanged).
     pub fn serdes<S2>(self, serdes: S2) -> CreateCallback<'a, T, S2> {
@@ -166,6 +176,7 @@ impl<'a, T, S> CreateCallback<'a, T, S> {
             position: self.position,
             timeout: self.timeout,
             heartbeat_timeout: self.heartbeat_timeout,
+            sub_type: self.sub_type,
             serdes,
             result: PhantomData,
         }
@@ -220,9 +231,10 @@ where
             ctx,
             self.position,
             OperationType::Callback,
-            SUB_TYPE,
+            self.sub_type,
             "callback",
         )?;
+        op.check_sub_type(SUB_TYPE)?;
         let timeout = timeout_seconds(self.timeout).map_err(|message| op.invalid(message))?;
         let heartbeat =
             timeout_seconds(self.heartbeat_timeout).map_err(|message| op.invalid(message))?;
@@ -257,6 +269,7 @@ where
             ctx: ctx.clone(),
             position: op.position,
             callback_id,
+            sub_type: self.sub_type,
             serdes: self.serdes,
             result: PhantomData,
         })
@@ -280,6 +293,7 @@ impl<T, S: Decode<T>> Callback<T, S> {
         let Callback {
             ctx,
             position,
+            sub_type,
             serdes,
             ..
         } = self;
@@ -288,7 +302,7 @@ impl<T, S: Decode<T>> Callback<T, S> {
             &ctx,
             position,
             OperationType::Callback,
-            SUB_TYPE,
+            sub_type,
             "callback",
         )?;
         let outcome = op.decide_again(|record| match outcome(record) {

@@ -18,6 +18,9 @@ use crate::serdes::{JsonSerdes, Serdes};
 use crate::state::abandon;
 use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationType};
 
+/// The `SubType` of a child context unless it is given another.
+const DEFAULT_SUB_TYPE: &str = "RunInChildContext";
+
 /// A child context being configured; `.await` it to run it. Created by
 /// [`DurableContext::run_in_child_context`].
 #[must_use = "a child context does nothing until it is awaited"]
@@ -67,13 +70,20 @@ impl DurableContext {
             ctx: self,
             position: self.reserve(name.into()),
             body,
-            sub_type: "RunInChildContext",
+            sub_type: DEFAULT_SUB_TYPE,
             serdes: JsonSerdes,
         }
     }
 }
 
 impl<'a, F, S> ChildContext<'a, F, S> {
+    /// Records the context with this `SubType` instead of `RunInChildContext` (see
+    /// [`Step::sub_type`](crate::Step::sub_type) for the rules).
+    pub fn sub_type(mut self, sub_type: &'static str) -> Self {
+        self.sub_type = sub_type;
+        self
+    }
+
     /// Uses another serializer for the context's result.
     pub fn serdes<S2>(self, serdes: S2) -> ChildContext<'a, F, S2> {
         ChildContext {
@@ -110,6 +120,10 @@ where
             sub_type,
             serdes,
         } = self;
+        if let Err(message) = super::lifecycle::custom_sub_type(sub_type, DEFAULT_SUB_TYPE) {
+            let operation = position.reference("child context");
+            return Box::pin(async move { Err(Error::InvalidArgument { operation, message }) });
+        }
         Box::pin(
             run_child(ctx, position, sub_type, serdes, move |child| async move {
                 body(child).await.map_err(user_error_object)

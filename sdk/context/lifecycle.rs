@@ -60,6 +60,13 @@ impl<'c> Op<'c> {
         self.position.reference(self.kind)
     }
 
+    /// Checks a sub type the user chose in place of `default`: the service's format
+    /// (1 to 32 of `[a-zA-Z0-9-_]`), and none of the sub types the SDK gives its own
+    /// operations, which replay and tools read as such.
+    pub(crate) fn check_sub_type(&self, default: &'static str) -> Result<(), Error> {
+        custom_sub_type(self.sub_type, default).map_err(|message| self.invalid(message))
+    }
+
     /// An invalid argument of this operation.
     pub(crate) fn invalid(&self, message: String) -> Error {
         Error::InvalidArgument {
@@ -128,5 +135,57 @@ impl<'c> Op<'c> {
     /// [`ExecutionState::park`]).
     pub(crate) async fn park(&self) -> ! {
         self.exec().park().await
+    }
+}
+
+/// What is wrong with a sub type chosen in place of `default`, if anything (see
+/// [`Op::check_sub_type`]).
+pub(crate) fn custom_sub_type(sub_type: &str, default: &str) -> Result<(), String> {
+    if sub_type == default {
+        return Ok(());
+    }
+    let well_formed = (1..=32).contains(&sub_type.len())
+        && sub_type
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(format!(
+            "sub type {sub_type:?} must be 1 to 32 letters, digits, '-' or '_'"
+        ));
+    }
+    if crate::log::SUB_TYPES.contains(&sub_type) {
+        return Err(format!(
+            "sub type {sub_type:?} is one the SDK gives its own operations; choose another"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::custom_sub_type;
+
+    #[test]
+    fn custom_sub_types_follow_the_service_and_leave_the_sdks_alone() {
+        let rows = [
+            ("Step", "Step", true),
+            ("Payment", "Step", true),
+            ("fraud-check_2", "Step", true),
+            ("", "Step", false),
+            ("has space", "Step", false),
+            ("Ünicode", "Step", false),
+            ("x23456789012345678901234567890123", "Step", false),
+            ("x2345678901234567890123456789012", "Step", true),
+            ("WaitForCondition", "Step", false),
+            ("Map", "RunInChildContext", false),
+            ("Patch", "Step", false),
+        ];
+        for (sub_type, default, ok) in rows {
+            assert_eq!(
+                custom_sub_type(sub_type, default).is_ok(),
+                ok,
+                "{sub_type:?} in place of {default:?}"
+            );
+        }
     }
 }

@@ -95,6 +95,7 @@ pub struct Step<'a, F, S = JsonSerdes> {
     retry: Option<Arc<dyn RetryStrategy>>,
     semantics: StepSemantics,
     timeout: Option<Duration>,
+    sub_type: &'static str,
     serdes: S,
 }
 
@@ -142,6 +143,7 @@ impl DurableContext {
             retry: None,
             semantics: StepSemantics::default(),
             timeout: None,
+            sub_type: SUB_TYPE,
             serdes: JsonSerdes,
         }
     }
@@ -177,6 +179,15 @@ impl<'a, F, S> Step<'a, F, S> {
         self
     }
 
+    /// Records the step with this `SubType` instead of `Step`, so that tools reading the
+    /// history can tell kinds of steps apart. 1 to 32 letters, digits, `-` or `_`, and not
+    /// one of the SDK's own sub types (else the step fails with
+    /// [`Error::InvalidArgument`]); part of the step's identity on replay, like its name.
+    pub fn sub_type(mut self, sub_type: &'static str) -> Self {
+        self.sub_type = sub_type;
+        self
+    }
+
     /// Uses another serializer for the step's result.
     pub fn serdes<S2>(self, serdes: S2) -> Step<'a, F, S2> {
         Step {
@@ -186,6 +197,7 @@ impl<'a, F, S> Step<'a, F, S> {
             retry: self.retry,
             semantics: self.semantics,
             timeout: self.timeout,
+            sub_type: self.sub_type,
             serdes,
         }
     }
@@ -229,9 +241,11 @@ where
             retry,
             semantics,
             timeout,
+            sub_type,
             serdes,
         } = self;
-        let op = Op::open(ctx, position, OperationType::Step, SUB_TYPE, "step")?;
+        let op = Op::open(ctx, position, OperationType::Step, sub_type, "step")?;
+        op.check_sub_type(SUB_TYPE)?;
         let replay_only = scope::replay_only();
         // A recorded result is decoded while the log lends it, without a copy.
         let next = op
