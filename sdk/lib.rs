@@ -97,7 +97,7 @@ pub mod wire;
 pub use context::{
     branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch, Callback,
     ChildContext, CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map,
-    Name, Nesting, Parallel, Step, StepContext, WaitForCallback, WaitForCondition,
+    Name, Nesting, Parallel, Step, StepContext, VirtualContext, WaitForCallback, WaitForCondition,
 };
 pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;

@@ -764,3 +764,101 @@ async fn custom_sub_types_are_recorded_and_checked() {
     let replay = runner.replay(&done).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// A virtual child context gives its operations a namespace of their own without recording
+/// an operation for itself: its body runs again on every replay, its operations replay
+/// from their records, and the operations after it keep their ids whatever it holds.
+#[tokio::test]
+async fn virtual_contexts_group_without_a_record() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handler = |steps: usize, runs: Arc<AtomicUsize>| {
+        move |_: Value, ctx: DurableContext| {
+            let runs = Arc::clone(&runs);
+            async move {
+                let total = ctx
+                    .run_in_virtual_context("group", |group| async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        let mut total = 0u32;
+                        for n in 0..steps {
+                            total += group
+                                .step(format!("part {n}"), move |_| async move {
+                                    Ok::<_, Boom>(u32::try_from(n).unwrap_or(0) + 1)
+                                })
+                                .await?;
+                        }
+                        group.wait("settle", Duration::from_secs(1)).await?;
+                        Ok::<_, Error>(total)
+                    })
+                    .await?;
+                let after = ctx
+                    .step("after", move |_| async move { Ok::<_, Boom>(total * 10) })
+                    .await?;
+                let failed = ctx
+                    .run_in_virtual_context("failing", |_| async { Err::<u32, _>(Boom("nope".into())) })
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(&failed, Error::ChildContextFailed { .. })
+                        && failed.to_string().contains("nope"),
+                    "{failed}"
+                );
+                Ok::<_, Error>(after)
+            }
+        }
+    };
+    let runner = LocalRunner::new(handler(2, Arc::clone(&runs)));
+    let done = runner.run(Value::Null).await.unwrap();
+    assert_eq!(done.result::<u32>().unwrap(), 30);
+    assert!(
+        done.operations()
+            .iter()
+            .all(|op| op.type_ != OperationType::Context),
+        "nothing is recorded for the group"
+    );
+    let part = done.operation("part 1").unwrap();
+    assert_eq!(part.parent_id, None, "its operations hang under the enclosing context");
+    // The wait suspended the first invocation; the second ran the body again.
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+
+    // One more step in the group leaves the id of the step after it as it was.
+    let bigger = LocalRunner::new(handler(3, Arc::new(AtomicUsize::new(0))))
+        .run(Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(
+        bigger.operation("after").unwrap().id,
+        done.operation("after").unwrap().id
+    );
+}
+
+/// A virtual context whose body returns on replay before operations it recorded fails the
+/// execution as non-deterministic: no record holds the group to its operations.
+#[tokio::test]
+async fn a_virtual_context_that_returns_early_on_replay_is_non_deterministic() {
+    let first = Arc::new(AtomicUsize::new(0));
+    let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
+        let first_run = first.fetch_add(1, Ordering::SeqCst) == 0;
+        async move {
+            ctx.run_in_virtual_context("group", |group| async move {
+                group.step("a", |_| async { Ok::<_, Boom>(1u32) }).await?;
+                if first_run {
+                    group.step("b", |_| async { Ok::<_, Boom>(2u32) }).await?;
+                }
+                Ok::<_, Error>(())
+            })
+            .await?;
+            ctx.wait("pause", Duration::from_secs(1)).await?;
+            Ok::<_, Error>(())
+        }
+    });
+    let done = runner.run(Value::Null).await.unwrap();
+    assert_eq!(done.status(), ExecutionStatus::Failed);
+    let error = done.error().unwrap();
+    assert_eq!(
+        error.error_type.as_deref(),
+        Some("NonDeterministicExecutionError"),
+        "{error:?}"
+    );
+}

@@ -133,6 +133,115 @@ where
     }
 }
 
+/// A virtual child context being set up; `.await` it to run it. Created by
+/// [`DurableContext::run_in_virtual_context`].
+#[must_use = "a virtual context does nothing until it is awaited"]
+pub struct VirtualContext<'a, F> {
+    ctx: &'a DurableContext,
+    position: Position,
+    body: F,
+}
+
+impl DurableContext {
+    /// Runs `body` as a virtual child context: its operations get their own id namespace
+    /// under this call, as in [`run_in_child_context`](Self::run_in_child_context), but no
+    /// CONTEXT operation is recorded for the group; they hang directly under this context.
+    ///
+    /// It saves an operation (and its checkpoint) per group, at a price: nothing holds the
+    /// group's result, so its body runs again on every replay (its operations return their
+    /// recorded results), and the result needs no serialization. Use it to give a helper's
+    /// operations a namespace of their own, so that adding operations to it does not move
+    /// the ids of the operations after it; use a child context when the body is expensive
+    /// to run again or its result should be recorded.
+    ///
+    /// An error of the body is returned as [`Error::ChildContextFailed`], as from a child
+    /// context (but not recorded); a body that returns before operations it recorded on an
+    /// earlier run fails the execution as non-deterministic.
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn ship(ctx: &DurableContext, order: &str) -> Result<String, Error> {
+    ///     let order = order.to_string();
+    ///     ctx.run_in_virtual_context("shipping", |group| async move {
+    ///         let label = group
+    ///             .step("label", |_| async move { Ok::<_, std::io::Error>(format!("L-{order}")) })
+    ///             .await?;
+    ///         group
+    ///             .step("pickup", |_| async { Ok::<_, std::io::Error>(()) })
+    ///             .await?;
+    ///         Ok::<_, Error>(label)
+    ///     })
+    ///     .await
+    /// }
+    /// ```
+    #[doc(alias = "virtual")]
+    pub fn run_in_virtual_context<F, Fut>(
+        &self,
+        name: impl Into<Name>,
+        body: F,
+    ) -> VirtualContext<'_, F>
+    where
+        F: FnOnce(DurableContext) -> Fut,
+    {
+        VirtualContext {
+            ctx: self,
+            position: self.reserve(name.into()),
+            body,
+        }
+    }
+}
+
+impl<'a, F, Fut, T, E> IntoFuture for VirtualContext<'a, F>
+where
+    F: FnOnce(DurableContext) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    T: Send + 'a,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'a,
+{
+    type Output = Result<T, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!(
+            "virtual_context",
+            operation_id = %self.position.id,
+            name = self.position.name_str(),
+        );
+        let VirtualContext {
+            ctx,
+            position,
+            body,
+        } = self;
+        Box::pin(
+            async move {
+                let group = ctx.child(&position, ctx.parent_id().cloned());
+                let outcome =
+                    catch_panic(async { body(group.clone()).await.map_err(user_error_object) })
+                        .await;
+                let exec = ctx.exec();
+                if outcome.is_err() {
+                    if let Some(fatal) = exec.fatal() {
+                        return Err(fatal);
+                    }
+                }
+                // No record holds the group to its operations: it must not return before
+                // the operations it recorded.
+                if let Err(err) = crate::replay::completion::on_body_return(group.next_recorded()) {
+                    tracing::error!(error = %err, "non-deterministic execution");
+                    exec.fail(&err);
+                    return Err(err);
+                }
+                outcome.map_err(|error| Error::ChildContextFailed {
+                    operation: position.reference("virtual context"),
+                    error: Box::new(error),
+                })
+            }
+            .instrument(span),
+        )
+    }
+}
+
 /// Runs a CONTEXT operation around `body` (shared by child contexts, map and parallel and
 /// wait-for-callback): replay decision, START, the body in a child namespace, and
 /// SUCCEED/FAIL.

@@ -31,7 +31,7 @@ pub use batch::{
     CompletionConfig, CompletionReason, Map, Nesting, Parallel,
 };
 pub use callback::{Callback, CreateCallback, WaitForCallback};
-pub use child::ChildContext;
+pub use child::{ChildContext, VirtualContext};
 pub use condition::WaitForCondition;
 pub use invoke::Invoke;
 pub use step::{Step, StepContext};
