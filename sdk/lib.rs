@@ -98,6 +98,7 @@ pub use context::{
     branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch, Callback,
     ChildContext, CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map,
     Name, Nesting, Parallel, Step, StepContext, VirtualContext, WaitForCallback, WaitForCondition,
+    WithRetry,
 };
 pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;

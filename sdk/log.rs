@@ -94,7 +94,7 @@ enum SubType {
 
 /// The sub types the SDK records: validated once when operations are written, and kept
 /// without allocating in the operation log.
-pub(crate) const SUB_TYPES: [&str; 16] = [
+pub(crate) const SUB_TYPES: [&str; 17] = [
     "Step",
     "WaitForCondition",
     "Wait",
@@ -111,6 +111,7 @@ pub(crate) const SUB_TYPES: [&str; 16] = [
     "Race",
     "Combinator",
     "Patch",
+    "WithRetry",
 ];
 
 impl SubType {

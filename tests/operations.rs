@@ -794,7 +794,9 @@ async fn virtual_contexts_group_without_a_record() {
                     .step("after", move |_| async move { Ok::<_, Boom>(total * 10) })
                     .await?;
                 let failed = ctx
-                    .run_in_virtual_context("failing", |_| async { Err::<u32, _>(Boom("nope".into())) })
+                    .run_in_virtual_context("failing", |_| async {
+                        Err::<u32, _>(Boom("nope".into()))
+                    })
                     .await
                     .unwrap_err();
                 assert!(
@@ -816,7 +818,10 @@ async fn virtual_contexts_group_without_a_record() {
         "nothing is recorded for the group"
     );
     let part = done.operation("part 1").unwrap();
-    assert_eq!(part.parent_id, None, "its operations hang under the enclosing context");
+    assert_eq!(
+        part.parent_id, None,
+        "its operations hang under the enclosing context"
+    );
     // The wait suspended the first invocation; the second ran the body again.
     assert_eq!(runs.load(Ordering::SeqCst), 2);
     let replay = runner.replay(&done).await.unwrap();
@@ -860,5 +865,81 @@ async fn a_virtual_context_that_returns_early_on_replay_is_non_deterministic() {
         error.error_type.as_deref(),
         Some("NonDeterministicExecutionError"),
         "{error:?}"
+    );
+}
+
+/// with_retry runs a block of operations again as a unit: each attempt in a context of its
+/// own with new operations, a durable wait between attempts, the whole recorded under one
+/// operation; when the strategy gives up, the last attempt's error comes back.
+#[tokio::test]
+async fn with_retry_retries_a_block_as_a_unit() {
+    use lambda_durable::retry::{ExponentialBackoff, Jitter, NoRetry};
+    let holds = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&holds);
+    let runner = LocalRunner::new(move |succeed_on: u32, ctx: DurableContext| {
+        let holds = Arc::clone(&counter);
+        async move {
+            let strategy = || {
+                ExponentialBackoff::new()
+                    .max_attempts(3)
+                    .initial_delay(Duration::from_secs(2))
+                    .jitter(Jitter::None)
+            };
+            let block = |attempt_ctx: DurableContext, attempt: u32| {
+                let holds = Arc::clone(&holds);
+                async move {
+                    let hold = attempt_ctx
+                        .step("hold", move |_| async move {
+                            holds.fetch_add(1, Ordering::SeqCst);
+                            Ok::<_, Boom>(format!("hold-{attempt}"))
+                        })
+                        .await?;
+                    attempt_ctx
+                        .step("confirm", move |_| async move {
+                            if attempt < succeed_on {
+                                Err(Boom(format!("no seat on attempt {attempt}")))
+                            } else {
+                                Ok(hold)
+                            }
+                        })
+                        .retry(NoRetry)
+                        .await
+                }
+            };
+            let booked = ctx.with_retry("book", block).retry(strategy()).await;
+            Ok::<_, Error>(match booked {
+                Ok(hold) => hold,
+                Err(err) => format!("gave up: {err}"),
+            })
+        }
+    });
+    let done = runner.run(3u32).await.unwrap();
+    assert_eq!(done.result::<String>().unwrap(), "hold-3");
+    assert_eq!(holds.load(Ordering::SeqCst), 3, "one hold per attempt, none replayed");
+    for name in ["attempt 1", "attempt 2", "attempt 3", "retry delay 1", "retry delay 2"] {
+        assert!(done.operation(name).is_some(), "{name}");
+    }
+    let block = done.operation("book").unwrap();
+    assert_eq!(block.type_, OperationType::Context);
+    assert_eq!(block.sub_type.as_ref().map(|s| s.as_str()), Some("WithRetry"));
+    assert_eq!(block.status, OperationStatus::Succeeded);
+    // The two waits of 2 s and 4 s between the attempts.
+    assert_eq!(done.elapsed(), Duration::from_secs(6));
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+
+    // Never succeeding: three attempts, then the last attempt's error.
+    holds.store(0, Ordering::SeqCst);
+    let done = runner.run(10u32).await.unwrap();
+    let result = done.result::<String>().unwrap();
+    assert!(
+        result.starts_with("gave up") && result.contains("no seat on attempt 3"),
+        "{result}"
+    );
+    assert_eq!(holds.load(Ordering::SeqCst), 3);
+    assert!(done.operation("attempt 4").is_none());
+    assert_eq!(
+        done.operation("book").map(|op| op.status),
+        Some(OperationStatus::Failed)
     );
 }

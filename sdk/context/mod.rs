@@ -25,6 +25,7 @@ pub(crate) mod scope;
 mod step;
 mod versioning;
 mod wait;
+mod with_retry;
 
 pub use batch::{
     branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch,
@@ -35,6 +36,7 @@ pub use child::{ChildContext, VirtualContext};
 pub use condition::WaitForCondition;
 pub use invoke::Invoke;
 pub use step::{Step, StepContext};
+pub use with_retry::WithRetry;
 
 /// The name of a durable operation: a string, or none.
 ///
