@@ -95,10 +95,10 @@ pub mod wait_strategy;
 pub mod wire;
 
 pub use context::{
-    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch, Callback,
-    ChildContext, CompletionConfig, CompletionReason, CreateCallback, DurableContext, Invoke, Map,
-    Name, Nesting, Parallel, Step, StepContext, VirtualContext, WaitForCallback, WaitForCondition,
-    WithRetry,
+    branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch,
+    BranchTuple, Callback, ChildContext, CompletionConfig, CompletionReason, CreateCallback,
+    DurableContext, Invoke, ItemTuple, Map, Name, Nesting, Parallel, ParallelTuple, Step,
+    StepContext, TupleResult, VirtualContext, WaitForCallback, WaitForCondition, WithRetry,
 };
 pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
 pub use lambda::run;

@@ -915,13 +915,26 @@ async fn with_retry_retries_a_block_as_a_unit() {
     });
     let done = runner.run(3u32).await.unwrap();
     assert_eq!(done.result::<String>().unwrap(), "hold-3");
-    assert_eq!(holds.load(Ordering::SeqCst), 3, "one hold per attempt, none replayed");
-    for name in ["attempt 1", "attempt 2", "attempt 3", "retry delay 1", "retry delay 2"] {
+    assert_eq!(
+        holds.load(Ordering::SeqCst),
+        3,
+        "one hold per attempt, none replayed"
+    );
+    for name in [
+        "attempt 1",
+        "attempt 2",
+        "attempt 3",
+        "retry delay 1",
+        "retry delay 2",
+    ] {
         assert!(done.operation(name).is_some(), "{name}");
     }
     let block = done.operation("book").unwrap();
     assert_eq!(block.type_, OperationType::Context);
-    assert_eq!(block.sub_type.as_ref().map(|s| s.as_str()), Some("WithRetry"));
+    assert_eq!(
+        block.sub_type.as_ref().map(|s| s.as_str()),
+        Some("WithRetry")
+    );
     assert_eq!(block.status, OperationStatus::Succeeded);
     // The two waits of 2 s and 4 s between the attempts.
     assert_eq!(done.elapsed(), Duration::from_secs(6));
@@ -942,4 +955,67 @@ async fn with_retry_retries_a_block_as_a_unit() {
         done.operation("book").map(|op| op.status),
         Some(OperationStatus::Failed)
     );
+}
+
+/// parallel_tuple runs branches of different value types and gives each back typed, on
+/// the first run and on replay; a failed or unfinished branch has no value.
+#[tokio::test]
+async fn parallel_tuple_gives_typed_values_back() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let booked = ctx
+            .parallel_tuple(
+                "book",
+                (
+                    branch("hotel", |c: DurableContext| async move {
+                        c.wait("confirm", Duration::from_secs(1)).await?;
+                        c.step("reserve", |_| async { Ok::<_, Boom>("H-1".to_string()) })
+                            .await
+                    }),
+                    branch("seats", |_| async { Ok::<_, Boom>(2u32) }),
+                    branch("flags", |_| async { Ok::<_, Boom>(vec![true, false]) }),
+                ),
+            )
+            .await?;
+        let (hotel, seats, flags): (String, u32, Vec<bool>) = booked.into_values()?;
+
+        let partial = ctx
+            .parallel_tuple(
+                "first",
+                (
+                    branch("slow", |c: DurableContext| async move {
+                        c.wait("long", Duration::from_secs(60)).await?;
+                        Ok::<_, Error>(1u8)
+                    }),
+                    branch("fast", |_| async { Ok::<_, Boom>('x') }),
+                    branch("broken", |_| async { Err::<(), _>(Boom("no".into())) }),
+                ),
+            )
+            .completion(lambda_durable::CompletionConfig::first_successful())
+            .await?;
+        let (slow, fast, _broken) = partial.items();
+        let statuses = (slow.status, fast.status, fast.result);
+        let missing = partial.into_values().unwrap_err().to_string();
+        Ok::<_, Error>((hotel, seats, flags, format!("{statuses:?}"), missing))
+    });
+    let done = runner.run(Value::Null).await.unwrap();
+    let (hotel, seats, flags, statuses, missing) = done
+        .result::<(String, u32, Vec<bool>, String, String)>()
+        .unwrap();
+    assert_eq!(
+        (hotel.as_str(), seats, flags),
+        ("H-1", 2, vec![true, false])
+    );
+    assert_eq!(statuses, "(Started, Succeeded, Some('x'))");
+    assert!(missing.contains("BranchNotFinished"), "{missing}");
+    // Recorded as a parallel of its branches, each value as its own JSON.
+    let seats = done.operation("seats").unwrap();
+    assert_eq!(
+        seats
+            .context_details
+            .as_ref()
+            .and_then(|d| d.result.as_deref()),
+        Some("2")
+    );
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
 }

@@ -37,6 +37,28 @@ impl<R> fmt::Debug for Branch<'_, R> {
     }
 }
 
+impl<'a, R: Serialize + Send + 'a> Branch<'a, R> {
+    /// The same branch with its value as JSON, for a parallel of branches of different
+    /// types: recorded exactly as the typed branch would be.
+    pub(crate) fn into_json(self) -> Branch<'a, serde_json::Value> {
+        let body = self.body;
+        Branch {
+            name: self.name,
+            body: Box::new(move |ctx| {
+                Box::pin(async move {
+                    let value = body(ctx).await?;
+                    serde_json::to_value(value).map_err(|err| {
+                        crate::error::error_object(
+                            "SerdesError",
+                            &format!("the branch's value does not serialize: {err}"),
+                        )
+                    })
+                })
+            }),
+        }
+    }
+}
+
 /// Makes a branch for [`DurableContext::parallel`] from a name (or `None`) and an async
 /// function of the branch's own context.
 pub fn branch<'a, R, E, F, Fut>(name: impl Into<Name>, body: F) -> Branch<'a, R>
@@ -370,6 +392,11 @@ impl<R> BatchResult<R> {
     /// Every branch, in index order (`items()[i].index == i`), skipped ones included.
     pub fn items(&self) -> &[BatchItem<R>] {
         &self.items
+    }
+
+    /// Every branch, in index order, by value.
+    pub fn into_items(self) -> Vec<BatchItem<R>> {
+        self.items
     }
 
     /// The branch at `index`, if the batch had one there.

@@ -23,6 +23,7 @@ mod invoke;
 pub(crate) mod lifecycle;
 pub(crate) mod scope;
 mod step;
+mod tuple;
 mod versioning;
 mod wait;
 mod with_retry;
@@ -36,6 +37,7 @@ pub use child::{ChildContext, VirtualContext};
 pub use condition::WaitForCondition;
 pub use invoke::Invoke;
 pub use step::{Step, StepContext};
+pub use tuple::{BranchTuple, ItemTuple, ParallelTuple, TupleResult};
 pub use with_retry::WithRetry;
 
 /// The name of a durable operation: a string, or none.
