@@ -614,3 +614,33 @@ async fn a_history_with_a_truncated_result_is_refused_naming_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A page of the history (`NextMarker` set: the events up to some point) is the execution
+/// as it stood then, in flight: every prefix of a history replays without a divergence.
+#[tokio::test]
+async fn every_prefix_of_a_history_replays_as_an_execution_in_flight() {
+    let runner = every_event_runner();
+    let execution = runner.run(json!({ "order": "o-1" })).await.unwrap();
+    let events = execution.history();
+    for end in 1..=events.len() {
+        let page = json!({ "Events": &events[..end], "NextMarker": "more" }).to_string();
+        let recorded = RecordedExecution::from_json(&page)
+            .unwrap()
+            .with_arn(execution.arn());
+        let finished = end == events.len();
+        assert_eq!(
+            recorded.status,
+            if finished {
+                ExecutionStatus::Succeeded
+            } else {
+                ExecutionStatus::Running
+            }
+        );
+        let replay = runner.replay_recorded(&recorded).await.unwrap();
+        assert_eq!(
+            recorded.check(&replay),
+            Vec::<String>::new(),
+            "the first {end} events"
+        );
+    }
+}

@@ -107,9 +107,10 @@ impl RecordedExecution {
     /// Reads a recorded execution from JSON text: this type's own format, the output of
     /// `GetDurableExecutionState` (`{"Operations": [...]}`) or that of
     /// `GetDurableExecutionHistory` with `IncludeExecutionData=true` (`{"Events": [...]}`,
-    /// in any order; see the [type's documentation](Self) for its limits). The ARN of the
-    /// service's outputs is unknown; give it with [`with_arn`](Self::with_arn) when the
-    /// handler uses replay-safe helpers.
+    /// in any order; see the [type's documentation](Self) for its limits). Its first page
+    /// alone (`"NextMarker"` set, the oldest events) reads as the execution in flight at the
+    /// page's last event. The ARN of the service's outputs is unknown; give it with
+    /// [`with_arn`](Self::with_arn) when the handler uses replay-safe helpers.
     ///
     /// # Errors
     ///
