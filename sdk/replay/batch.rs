@@ -101,6 +101,20 @@ struct BatchSummary {
     branches: String,
 }
 
+/// Whether `payload` is a summary [`summarize`] wrote (a JSON object with exactly the keys
+/// `completionReason`, `totalCount` and `branches`) rather than a batch result: the sign,
+/// in a history that does not carry `ReplayChildren`, that the batch's result was too large
+/// to store.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn is_summary(payload: &str) -> bool {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(payload).is_ok_and(
+        |object| {
+            object.len() == 3
+                && serde_json::from_value::<BatchSummary>(serde_json::Value::Object(object)).is_ok()
+        },
+    )
+}
+
 /// The summary of a batch result: `items` are the started branches with their status.
 pub(crate) fn summarize(
     reason: CompletionReason,
@@ -391,6 +405,53 @@ mod tests {
         );
         let replays: Vec<bool> = plan.fates.iter().map(|fate| fate.replays()).collect();
         assert_eq!(replays, [true, true, false, true, false]);
+    }
+
+    #[test]
+    fn summaries_are_told_from_results() {
+        let summary = summarize(AllCompleted, 2, [(0, BatchItemStatus::Succeeded)]);
+        let rows = [
+            (summary.as_str(), true),
+            (
+                r#"{"completionReason":"MIN_SUCCESSFUL_REACHED","totalCount":0,"branches":""}"#,
+                true,
+            ),
+            // Key order does not matter.
+            (
+                r#"{"branches":"SF","totalCount":2,"completionReason":"ALL_COMPLETED"}"#,
+                true,
+            ),
+            // A batch result: its items, not the branches' letters.
+            (
+                r#"{"all":[],"completionReason":"ALL_COMPLETED","totalCount":0}"#,
+                false,
+            ),
+            // One key more or less.
+            (
+                r#"{"completionReason":"ALL_COMPLETED","totalCount":2,"branches":"SS","all":[]}"#,
+                false,
+            ),
+            (
+                r#"{"completionReason":"ALL_COMPLETED","totalCount":2}"#,
+                false,
+            ),
+            // The keys, but not the values of a summary.
+            (
+                r#"{"completionReason":"NO_REASON","totalCount":2,"branches":"SS"}"#,
+                false,
+            ),
+            (
+                r#"{"completionReason":"ALL_COMPLETED","totalCount":"2","branches":"SS"}"#,
+                false,
+            ),
+            ("", false),
+            ("null", false),
+            ("[1,2]", false),
+            (r#""{\"completionReason\":1}""#, false),
+        ];
+        for (payload, expected) in rows {
+            assert_eq!(is_summary(payload), expected, "{payload}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Recorded executions ("golden histories"): an execution's operation log saved to a file
-//! (or read from the service's `GetDurableExecutionState` output) and replayed against the
-//! current handler, so that a code change that would break executions in flight fails a
-//! test instead of a production execution.
+//! (or read from the service's `GetDurableExecutionState` output, or rebuilt from its
+//! `GetDurableExecutionHistory` output) and replayed against the current handler, so that a
+//! code change that would break executions in flight fails a test instead of a production
+//! execution.
 
 use std::path::Path;
 
@@ -11,7 +12,11 @@ use super::execution::Execution;
 use super::replay::Replay;
 use super::store::StoredOp;
 use super::RunnerError;
-use crate::wire::{ErrorObject, ExecutionStatus, Operation, OperationType};
+use crate::wire::{
+    ErrorObject, ExecutionStatus, GetDurableExecutionHistoryResponse, Operation, OperationType,
+};
+
+mod events;
 
 /// The `format` of the files [`RecordedExecution::save`] writes.
 pub const RECORDED_EXECUTION_FORMAT: &str = "lambda-durable/recorded-execution/1";
@@ -20,9 +25,26 @@ pub const RECORDED_EXECUTION_FORMAT: &str = "lambda-durable/recorded-execution/1
 /// current handler is checked against ([`LocalRunner::replay_recorded`](super::LocalRunner::replay_recorded)).
 ///
 /// Made from an execution the local runner ran ([`RecordedExecution::from`]), or read from
-/// a file ([`RecordedExecution::load`]): one written by [`RecordedExecution::save`], or the
-/// JSON output of the service's `GetDurableExecutionState` (`{"Operations": [...]}`, from
-/// `aws lambda get-durable-execution-state`), whose outcome is unknown.
+/// a file ([`RecordedExecution::load`]) holding one of:
+///
+/// - what [`RecordedExecution::save`] writes;
+/// - the JSON output of the service's `GetDurableExecutionState` (`{"Operations": [...]}`,
+///   from `aws lambda get-durable-execution-state`), whose outcome is unknown;
+/// - the JSON output of the service's `GetDurableExecutionHistory` read with its execution
+///   data (`{"Events": [...]}`, from `aws lambda get-durable-execution-history
+///   --durable-execution-arn ARN --include-execution-data`, which merges the pages into
+///   one list). The operation log is rebuilt from the events, and the outcome (status,
+///   result, error) comes from the execution's last event. The history stays readable for
+///   the retention period after the execution ended. Its limits: the service truncates
+///   large payloads in the history (a result, an error or the input marked
+///   `"Truncated": true` is refused; read such an execution with
+///   `get-durable-execution-state` instead), one read without execution data is refused,
+///   and it does not say whether a context was recorded with `ReplayChildren`, which is
+///   inferred from what this SDK records (no result, or a map's or parallel's summary).
+///
+/// The service's outputs do not carry the execution's ARN; give it with
+/// [`with_arn`](Self::with_arn) when the handler uses the replay-safe helpers
+/// ([`DurableContext::uuid`](crate::DurableContext::uuid), ...).
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,6 +79,10 @@ pub struct RecordedExecution {
     pub operations: Vec<Operation>,
 }
 
+/// The ARN of a recorded execution read from the service's output, which does not carry it.
+const UNKNOWN_ARN: &str =
+    "arn:aws:lambda:us-east-1:000000000000:function:recorded:$LATEST/durable-execution/recorded/recorded";
+
 /// The `GetDurableExecutionState` output.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -78,13 +104,20 @@ impl From<&Execution> for RecordedExecution {
 }
 
 impl RecordedExecution {
-    /// Reads a recorded execution from JSON text: this type's own format, or the output of
-    /// `GetDurableExecutionState` (its ARN is then unknown; give it with
-    /// [`with_arn`](Self::with_arn) when the handler uses replay-safe helpers).
+    /// Reads a recorded execution from JSON text: this type's own format, the output of
+    /// `GetDurableExecutionState` (`{"Operations": [...]}`) or that of
+    /// `GetDurableExecutionHistory` with `IncludeExecutionData=true` (`{"Events": [...]}`,
+    /// in any order; see the [type's documentation](Self) for its limits). Its first page
+    /// alone (`"NextMarker"` set, the oldest events) reads as the execution in flight at the
+    /// page's last event. The ARN of the service's outputs is unknown; give it with
+    /// [`with_arn`](Self::with_arn) when the handler uses replay-safe helpers.
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Recorded`] naming what is wrong.
+    /// [`RunnerError::Recorded`] naming what is wrong: for a history, the event and the
+    /// operation, as when a payload the log needs was truncated or left out, events of one
+    /// operation disagree on its type, an event type is unknown, or there is no
+    /// `ExecutionStarted` event.
     pub fn from_json(text: &str) -> Result<Self, RunnerError> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|err| RunnerError::Recorded(format!("not JSON: {err}")))?;
@@ -108,15 +141,35 @@ impl RecordedExecution {
             })?;
             RecordedExecution {
                 format: RECORDED_EXECUTION_FORMAT.to_string(),
-                execution_arn: "arn:aws:lambda:us-east-1:000000000000:function:recorded:$LATEST/durable-execution/recorded/recorded".to_string(),
+                execution_arn: UNKNOWN_ARN.to_string(),
                 status: ExecutionStatus::Running,
                 result: None,
                 error: None,
                 operations: state.operations,
             }
+        } else if value.get("Events").is_some() {
+            let history: GetDurableExecutionHistoryResponse =
+                serde_path_to_error::deserialize(&value).map_err(|err| {
+                    RunnerError::Recorded(format!(
+                        "a GetDurableExecutionHistory output: {}: {}",
+                        err.path(),
+                        err.inner()
+                    ))
+                })?;
+            let folded = events::fold(&history.events).map_err(|message| {
+                RunnerError::Recorded(format!("a GetDurableExecutionHistory output: {message}"))
+            })?;
+            RecordedExecution {
+                format: RECORDED_EXECUTION_FORMAT.to_string(),
+                execution_arn: UNKNOWN_ARN.to_string(),
+                status: folded.status,
+                result: folded.result,
+                error: folded.error,
+                operations: folded.operations,
+            }
         } else {
             return Err(RunnerError::Recorded(
-                "neither a recorded execution (no \"format\") nor a GetDurableExecutionState output (no \"Operations\")".to_string(),
+                "neither a recorded execution (no \"format\"), a GetDurableExecutionState output (no \"Operations\") nor a GetDurableExecutionHistory output (no \"Events\")".to_string(),
             ));
         };
         match recorded.operations.first() {

@@ -1,16 +1,20 @@
 //! Runs one scenario three times on the local runner (without faults, with the seed's
 //! faults, and with a crash after the last checkpoint so that a fresh invocation replays
 //! nearly the whole recorded history and finishes the execution itself), replays the final
-//! log of the first two from scratch (`LocalRunner::replay`), and checks every run against
-//! the model and the others.
+//! log of the first two from scratch (`LocalRunner::replay`), and again from the log rebuilt
+//! from their history events (`RecordedExecution::from_json` of `{"Events": [...]}`, what
+//! `GetDurableExecutionHistory` returns), and checks every run against the model and the
+//! others.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_durable::testing::{Execution, Fault, InvocationOutcome, LocalRunner};
-use lambda_durable::wire::{ExecutionStatus, OperationStatus};
+use lambda_durable::testing::{
+    Execution, Fault, InvocationOutcome, LocalRunner, RecordedExecution,
+};
+use lambda_durable::wire::{ExecutionStatus, Operation, OperationStatus};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -205,6 +209,15 @@ fn run(
     }
 }
 
+/// What a replay from scratch starts from.
+#[derive(Clone, Copy)]
+enum ReplayOf<'a> {
+    /// The execution's final operation log (`LocalRunner::replay`).
+    Log(&'a Execution),
+    /// The log rebuilt from its history events (`LocalRunner::replay_recorded`).
+    History(&'a RecordedExecution),
+}
+
 /// Replays the final log of `recorded` from scratch on a fresh handler
 /// (`LocalRunner::replay`) and lists every way it differs from a faithful replay.
 fn replay_problems(
@@ -212,6 +225,120 @@ fn replay_problems(
     sabotage: bool,
     paused: bool,
     recorded: &Run,
+    configure: impl FnOnce(LocalRunner) -> LocalRunner,
+    label: &str,
+) -> Vec<String> {
+    replay_of(
+        program,
+        sabotage,
+        paused,
+        ReplayOf::Log(&recorded.execution),
+        configure,
+        label,
+    )
+}
+
+/// The history of the finished execution of `recorded` read back as
+/// `GetDurableExecutionHistory` output, its rebuilt log equal to the execution's on every
+/// field replay reads, and replayed from scratch on a fresh handler with no divergence and
+/// no other difference from a faithful replay.
+fn history_replay_problems(
+    program: &Program,
+    sabotage: bool,
+    paused: bool,
+    recorded: &Run,
+    configure: impl FnOnce(LocalRunner) -> LocalRunner,
+    label: &str,
+) -> Vec<String> {
+    let execution = &recorded.execution;
+    if execution.status() == ExecutionStatus::Running {
+        return Vec::new();
+    }
+    let output = json!({ "Events": execution.history() }).to_string();
+    let from_history = match RecordedExecution::from_json(&output) {
+        Ok(read) => read.with_arn(execution.arn()),
+        Err(err) => return vec![format!("{label}: the history does not read back: {err}")],
+    };
+    let mut problems = Vec::new();
+    let (rebuilt, original) = (&from_history.operations, execution.operations());
+    if rebuilt.len() != original.len() {
+        problems.push(format!(
+            "{label}: the history rebuilds {} operations, the log has {}",
+            rebuilt.len(),
+            original.len()
+        ));
+    }
+    for (rebuilt, original) in rebuilt.iter().zip(original) {
+        let (rebuilt, original) = (replay_fields(rebuilt), replay_fields(original));
+        if rebuilt != original {
+            problems.push(format!(
+                "{label}: the history rebuilds\n    {rebuilt}\n  where the log has\n    {original}"
+            ));
+        }
+    }
+    if (
+        from_history.status,
+        from_history.result.as_deref(),
+        from_history.error.as_ref(),
+    ) != (
+        execution.status(),
+        execution.raw_result(),
+        execution.error(),
+    ) {
+        problems.push(format!(
+            "{label}: the history gives the outcome {:?} {:?} {:?}",
+            from_history.status, from_history.result, from_history.error
+        ));
+    }
+    problems.extend(replay_of(
+        program,
+        sabotage,
+        paused,
+        ReplayOf::History(&from_history),
+        configure,
+        label,
+    ));
+    problems
+}
+
+/// The fields of an operation that replay reads.
+fn replay_fields(op: &Operation) -> Value {
+    let step = op.step_details.as_ref();
+    let callback = op.callback_details.as_ref();
+    let invoke = op.chained_invoke_details.as_ref();
+    let context = op.context_details.as_ref();
+    json!({
+        "id": op.id.as_str(),
+        "type": op.type_,
+        "status": op.status,
+        "name": op.name,
+        "sub_type": op.sub_type,
+        "parent": op.parent_id,
+        "input": op.execution_details.as_ref().and_then(|details| details.input_payload.clone()),
+        "attempt": step.and_then(|step| step.attempt).unwrap_or(0),
+        "next_attempt": step
+            .and_then(|step| step.next_attempt_timestamp.as_ref())
+            .map(|at| at.epoch_millis()),
+        "callback_id": callback.and_then(|callback| callback.callback_id.clone()),
+        "result": step
+            .and_then(|step| step.result.clone())
+            .or_else(|| callback.and_then(|callback| callback.result.clone()))
+            .or_else(|| invoke.and_then(|invoke| invoke.result.clone()))
+            .or_else(|| context.and_then(|context| context.result.clone())),
+        "error": step
+            .and_then(|step| step.error.clone())
+            .or_else(|| callback.and_then(|callback| callback.error.clone()))
+            .or_else(|| invoke.and_then(|invoke| invoke.error.clone()))
+            .or_else(|| context.and_then(|context| context.error.clone())),
+        "replay_children": context.and_then(|context| context.replay_children).unwrap_or(false),
+    })
+}
+
+fn replay_of(
+    program: &Program,
+    sabotage: bool,
+    paused: bool,
+    of: ReplayOf<'_>,
     configure: impl FnOnce(LocalRunner) -> LocalRunner,
     label: &str,
 ) -> Vec<String> {
@@ -223,7 +350,13 @@ fn replay_problems(
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
-            tokio::time::timeout(hang_limit(paused), runner.replay(&recorded.execution)).await
+            let replay = async {
+                match of {
+                    ReplayOf::Log(execution) => runner.replay(execution).await,
+                    ReplayOf::History(recorded) => runner.replay_recorded(recorded).await,
+                }
+            };
+            tokio::time::timeout(hang_limit(paused), replay).await
         })
     }));
     let replay = match outcome {
@@ -237,11 +370,12 @@ fn replay_problems(
         Ok(Ok(Err(err))) => return vec![format!("{label}: LocalRunner::replay failed: {err}")],
         Ok(Ok(Ok(replay))) => replay,
     };
-    let mut problems: Vec<String> = replay
-        .mismatches()
-        .into_iter()
-        .map(|m| format!("{label}: {m}"))
-        .collect();
+    let found: Vec<String> = match of {
+        ReplayOf::Log(_) => replay.mismatches(),
+        // The divergence, and for a succeeded or failed execution every other mismatch.
+        ReplayOf::History(recorded) => recorded.check(&replay),
+    };
+    let mut problems: Vec<String> = found.into_iter().map(|m| format!("{label}: {m}")).collect();
     let trace = shared.trace();
     let ran: Vec<String> = trace
         .starts
@@ -489,6 +623,25 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
             None => r,
         },
         "replay of the log with faults",
+    ));
+    problems.extend(history_replay_problems(
+        &scenario.program,
+        sabotage,
+        paused,
+        &clean,
+        |r| r,
+        "replay of the fault-free history",
+    ));
+    problems.extend(history_replay_problems(
+        &scenario.program,
+        sabotage,
+        paused,
+        &faulty,
+        |r| match scenario.faults.page_size {
+            Some(size) => r.page_size(size),
+            None => r,
+        },
+        "replay of the history with faults",
     ));
 
     if problems.is_empty() {
