@@ -269,7 +269,7 @@ async fn every_event(input: Value, ctx: DurableContext) -> Result<Value, Error> 
             |n, _step| async move { Ok::<_, Boom>(n + 1) },
         )
         .strategy(
-            WaitStrategyConfig::new(|n: &u32| *n < 3)
+            WaitStrategyConfig::poll_while(|n: &u32| *n < 3)
                 .initial_delay(Duration::from_secs(2))
                 .jitter(Jitter::None),
         )
