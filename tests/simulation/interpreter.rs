@@ -456,20 +456,23 @@ fn start_node<'a>(
                 false,
             );
             let (id, large, fail) = (*id, *large, *fail);
-            let future = ctx
-                .run_in_child_context(name, move |child: DurableContext| async move {
-                    let (outcomes, _) = run_seq(&child, body, child_env).await?;
-                    if fail {
-                        return Err(Box::new(SimError(format!("<<n{id} child>>"))) as BoxError);
-                    }
-                    let pad = if large {
-                        json!("p".repeat(LARGE))
-                    } else {
-                        json!(0)
-                    };
-                    Ok(json!({ "out": outcomes, "pad": pad }))
-                })
-                .into_future();
+            let child_body = move |child: DurableContext| async move {
+                let (outcomes, _) = run_seq(&child, body, child_env).await?;
+                if fail {
+                    return Err(Box::new(SimError(format!("<<n{id} child>>"))) as BoxError);
+                }
+                let pad = if large {
+                    json!("p".repeat(LARGE))
+                } else {
+                    json!(0)
+                };
+                Ok(json!({ "out": outcomes, "pad": pad }))
+            };
+            if env.shared.program.is_virtual(id) {
+                let future = ctx.run_in_virtual_context(name, child_body).into_future();
+                return Box::pin(async move { future.await.map(unpad) });
+            }
+            let future = ctx.run_in_child_context(name, child_body).into_future();
             Box::pin(async move { future.await.map(unpad) })
         }
         Node::Map {

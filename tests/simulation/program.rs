@@ -76,6 +76,10 @@ pub struct Features {
     /// The runs use a paused tokio clock, which makes the SDK's timers (the batcher's
     /// linger, checkpoint retries, the invocation deadline) deterministic and free.
     pub paused_clock: bool,
+    /// Every third child context (by node id) runs as a virtual context
+    /// (`run_in_virtual_context`), which records no operation of its own. Chosen by id,
+    /// not drawn, so that the programs of the other features stay what they were.
+    pub virtual_contexts: bool,
 }
 
 impl Features {
@@ -109,6 +113,7 @@ impl Features {
             heartbeats: true,
             deadlines: true,
             paused_clock: true,
+            virtual_contexts: true,
         }
     }
 
@@ -129,6 +134,7 @@ impl Features {
             heartbeats: false,
             deadlines: false,
             paused_clock: false,
+            virtual_contexts: false,
             ..Self::ci()
         }
     }
@@ -390,6 +396,15 @@ pub struct Program {
     pub body: Vec<Node>,
     /// The handler returns an error after running the body.
     pub fail_at_end: bool,
+    /// See [`Features::virtual_contexts`].
+    pub virtual_contexts: bool,
+}
+
+impl Program {
+    /// Whether the child context node `id` runs as a virtual context.
+    pub fn is_virtual(&self, id: u32) -> bool {
+        self.virtual_contexts && id % 3 == 1
+    }
 }
 
 /// Padding that makes a result larger than the service stores inline (256 KiB).
@@ -1361,7 +1376,16 @@ pub fn program_strategy(f: Features) -> BoxedStrategy<Program> {
         proptest::collection::vec(node_strategy(f), 1..7),
         proptest::bool::weighted(if f.handler_failure { 0.1 } else { 0.0 }),
     )
-        .prop_map(move |(body, fail_at_end)| normalize(Program { body, fail_at_end }, &f))
+        .prop_map(move |(body, fail_at_end)| {
+            normalize(
+                Program {
+                    body,
+                    fail_at_end,
+                    virtual_contexts: f.virtual_contexts,
+                },
+                &f,
+            )
+        })
         .boxed()
 }
 
