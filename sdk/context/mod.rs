@@ -371,8 +371,13 @@ impl DurableContext {
         expected: Expected<'_>,
         f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
+        // Only asked while replaying: once live, a context stays live.
+        let next_recorded = self.is_replaying() && self.next_is_recorded(position);
         let looked_up = self.look_up(position, expected, |op| {
-            (f(op), replay::completion::still_replaying(op))
+            (
+                f(op),
+                replay::completion::still_replaying(op, next_recorded),
+            )
         });
         match looked_up {
             Ok((value, replaying)) => {
@@ -383,6 +388,14 @@ impl DurableContext {
             }
             Err(_) => self.inner.exec.park().await,
         }
+    }
+
+    /// Whether the log holds a record for the operation that follows the one at
+    /// `position` in its namespace: the one sequential code starts next (operations
+    /// created together, for a combinator, are siblings and count as following).
+    fn next_is_recorded(&self, position: &Position) -> bool {
+        let digest = replay::path_digest(&scope::following_path(&position.path));
+        self.inner.exec.operations.contains(&digest)
     }
 
     /// The replay lookup behind [`recorded_map`](Self::recorded_map), without waiting:
