@@ -258,14 +258,13 @@ impl DurableContext {
         &self.inner.arn
     }
 
-    /// A logger that drops records while this context is replaying.
+    /// A logger that drops records while this context is replaying (unless the runtime
+    /// logs during replay, see [`RuntimeBuilder::log_during_replay`](crate::RuntimeBuilder::log_during_replay)).
+    /// Its records carry the execution ARN, the Lambda request id and tenant id and, in a
+    /// child context, the id of the context's operation (see [`Logger`]).
     pub fn logger(&self) -> Logger {
-        let replaying = if self.inner.exec.log_during_replay {
-            None
-        } else {
-            Some(Arc::clone(&self.inner.replaying))
-        };
-        Logger::for_context(Arc::clone(&self.inner.arn), replaying)
+        let parent_id = self.inner.parent_id.as_ref().map(OperationId::as_str);
+        Logger::for_context(&self.inner.exec.log, parent_id, &self.inner.replaying)
     }
 
     /// A child context whose operations are numbered under `position` and whose parent
@@ -324,10 +323,6 @@ impl DurableContext {
 
     pub(crate) fn exec(&self) -> &Arc<ExecutionState> {
         &self.inner.exec
-    }
-
-    pub(crate) fn arn(&self) -> &Arc<str> {
-        &self.inner.arn
     }
 
     /// Reserves the next operation id of this context. Called synchronously when an
