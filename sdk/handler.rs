@@ -16,6 +16,7 @@ use crate::context::DurableContext;
 use crate::error::{error_object, unwind_to_error, Error};
 use crate::limits::{MAX_EXECUTION_PAYLOAD_BYTES, RESPONSE_LIMIT_BYTES};
 use crate::log::Operations;
+use crate::logger::InvocationLog;
 use crate::replay;
 use crate::replay::completion::{deliver_error, deliver_result, Delivery, FatalEnd};
 use crate::replay::pending::{Activity, Deadline, PendingDecision};
@@ -95,7 +96,12 @@ fn user_error_object_named(error_type: String, message: &str) -> ErrorObject {
 #[derive(Clone)]
 pub(crate) struct InvocationOptions {
     pub(crate) batcher: BatcherConfig,
+    /// Whether the loggers of contexts log while replaying.
     pub(crate) log_during_replay: bool,
+    /// The Lambda request id of the invocation, for log records.
+    pub(crate) request_id: Option<Arc<str>>,
+    /// The tenant the invocation is for, for log records.
+    pub(crate) tenant_id: Option<Arc<str>>,
     /// When the invocation must have returned (the Lambda deadline).
     pub(crate) deadline: Option<tokio::time::Instant>,
     /// How long before the deadline to stop and suspend.
@@ -111,8 +117,10 @@ impl Default for InvocationOptions {
         Self {
             batcher: BatcherConfig::default(),
             log_during_replay: false,
+            request_id: None,
+            tenant_id: None,
             deadline: None,
-            deadline_margin: DEFAULT_DEADLINE_MARGIN,
+            deadline_margin: crate::config::DEFAULT_DEADLINE_MARGIN,
             drain_timeout: Duration::from_secs(10),
             response_limit: RESPONSE_LIMIT_BYTES,
             stats: Arc::new(BatcherStats::default()),
@@ -190,11 +198,16 @@ pub(crate) async fn execute(
         Arc::clone(&options.stats),
     );
     let mut batcher_task = AbortOnDrop(batcher_task);
+    let log = InvocationLog {
+        request_id: options.request_id.clone(),
+        tenant_id: options.tenant_id.clone(),
+        ..InvocationLog::new(&arn, options.log_during_replay)
+    };
     let exec = Arc::new(ExecutionState::new(
         arn.clone(),
         store,
         checkpointer.clone(),
-        options.log_during_replay,
+        log,
     ));
     let ctx = DurableContext::root(Arc::clone(&exec), replaying);
     let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
@@ -343,10 +356,6 @@ pub(crate) async fn execute(
     }
     result
 }
-
-/// How long before the Lambda deadline the invocation stops running the handler and writes
-/// what is queued, by default.
-pub(crate) const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// What the invocation keeps free before its hard deadline, so that the output still
 /// reaches Lambda after the last bounded wait.

@@ -1,22 +1,27 @@
-//! Running a durable handler on AWS Lambda.
+//! Running a durable handler on AWS Lambda: [`run`], and [`Runtime`] for settings.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, SystemTime};
 
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use lambda_runtime::tower::layer::layer_fn;
+use lambda_runtime::tower::util::BoxService;
+use lambda_runtime::tower::Layer;
+use lambda_runtime::{Diagnostic, LambdaEvent, LambdaInvocation, Service};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::checkpoint::aws::AwsService;
-use crate::checkpoint::DurableService;
+use crate::checkpoint::{BoxFuture, DurableService};
+use crate::config::{deadline_margin_from_env, CheckpointConfig, ConfigError};
 use crate::context::DurableContext;
 use crate::error::Error;
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
 use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput};
 
-/// Serves a durable handler on AWS Lambda.
+/// Serves a durable handler on AWS Lambda, with the default settings.
 ///
 /// `handler` is an async function taking the user's event (any type that deserializes from
 /// the execution's input; `()` or `Option<T>` when there may be none) and a
@@ -26,6 +31,8 @@ use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOut
 ///
 /// The SDK talks to the durable-execution API through `aws-sdk-lambda`, configured from the
 /// environment by `aws-config` (so `AWS_ENDPOINT_URL_LAMBDA` points it at another endpoint).
+/// It is `Runtime::builder().build()?.run(handler)`: see [`Runtime`] to change the
+/// settings.
 ///
 /// ```no_run
 /// use lambda_durable::DurableContext;
@@ -47,7 +54,9 @@ use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOut
 ///
 /// # Errors
 ///
-/// The errors of [`lambda_runtime::run`] (the Lambda runtime API is unreachable).
+/// A [`ConfigError`] when `LAMBDA_DURABLE_DEADLINE_MARGIN_MS` is set to something else than
+/// a number of milliseconds, and the errors of [`lambda_runtime::Runtime::run`] (the Lambda
+/// runtime API is unreachable).
 pub async fn run<H, E, T, Err, Fut>(handler: H) -> Result<(), lambda_runtime::Error>
 where
     H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
@@ -56,24 +65,449 @@ where
     T: Serialize,
     Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    let handler = erase(handler);
-    let service: Arc<dyn DurableService> = Arc::new(AwsService::from_env().await);
-    // Read once: the function's configuration does not change between invocations.
-    let margin = deadline_margin_from_env();
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<Value>| {
-            let handler = Arc::clone(&handler);
-            let service = Arc::clone(&service);
-            async move { invoke(service, &handler, margin, event).await }
-        },
-    ))
-    .await
+    Runtime::builder().build()?.run(handler).await
+}
+
+/// The service of the Lambda runtime that user layers wrap: lambda_runtime's own, which
+/// reads invocations from the runtime API and posts their results, boxed so that it can be
+/// named.
+type InvocationService = BoxService<LambdaInvocation, (), lambda_runtime::Error>;
+
+/// A user layer, applied to the service it wraps.
+type BoxedLayer = Box<dyn Fn(InvocationService) -> InvocationService + Send>;
+
+/// Where the durable-execution service comes from.
+enum ServiceSource {
+    /// `aws-sdk-lambda`, configured from the environment when the runtime starts.
+    Environment,
+    /// `aws-sdk-lambda`, configured from this shared configuration.
+    SdkConfig(Box<aws_config::SdkConfig>),
+    /// This AWS client.
+    Client(aws_sdk_lambda::Client),
+    /// The user's own service.
+    Custom(Arc<dyn DurableService>),
+}
+
+impl ServiceSource {
+    async fn resolve(self) -> Arc<dyn DurableService> {
+        match self {
+            Self::Environment => Arc::new(AwsService::from_env().await),
+            Self::SdkConfig(config) => Arc::new(AwsService::from_sdk_config(&config)),
+            Self::Client(client) => Arc::new(AwsService::from_client(client)),
+            Self::Custom(service) => service,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServiceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Environment => "aws-sdk-lambda configured from the environment",
+            Self::SdkConfig(_) => "aws-sdk-lambda configured from an SdkConfig",
+            Self::Client(_) => "a given aws-sdk-lambda client",
+            Self::Custom(_) => "a custom DurableService",
+        })
+    }
+}
+
+/// The settings of a [`Runtime`], checked by [`build`](Self::build). Made by
+/// [`Runtime::builder`].
+///
+/// | setting | default |
+/// |---|---|
+/// | [`aws_config`](Self::aws_config), [`lambda_client`](Self::lambda_client), [`durable_service`](Self::durable_service): how the SDK reaches the durable-execution API | `aws-sdk-lambda` configured from the environment |
+/// | [`deadline_margin`](Self::deadline_margin) | `LAMBDA_DURABLE_DEADLINE_MARGIN_MS`, else 2 s |
+/// | [`checkpoint`](Self::checkpoint) | [`CheckpointConfig::default`]: the service's limits, 20 ms linger |
+/// | [`log_during_replay`](Self::log_during_replay) | off |
+/// | [`layer`](Self::layer) | none (lambda_runtime's `TracingLayer` is always there) |
+///
+/// Of `aws_config`, `lambda_client` and `durable_service`, the last one called wins.
+pub struct RuntimeBuilder {
+    service: ServiceSource,
+    deadline_margin: Option<Duration>,
+    checkpoint: CheckpointConfig,
+    log_during_replay: bool,
+    layers: Vec<BoxedLayer>,
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("service", &self.service)
+            .field("deadline_margin", &self.deadline_margin)
+            .field("checkpoint", &self.checkpoint)
+            .field("log_during_replay", &self.log_during_replay)
+            .field("layers", &self.layers.len())
+            .finish()
+    }
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        Self {
+            service: ServiceSource::Environment,
+            deadline_margin: None,
+            checkpoint: CheckpointConfig::default(),
+            log_during_replay: false,
+            layers: Vec::new(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Calls the durable-execution API with an `aws-sdk-lambda` client made from `config`
+    /// (its region, endpoint, credentials, HTTP client, ...), with the SDK's retry and
+    /// timeout settings (see [`AwsService::from_sdk_config`](crate::service::AwsService::from_sdk_config)).
+    pub fn aws_config(mut self, config: aws_config::SdkConfig) -> Self {
+        self.service = ServiceSource::SdkConfig(Box::new(config));
+        self
+    }
+
+    /// Calls the durable-execution API with `client`, as it is configured (see
+    /// [`AwsService::from_client`](crate::service::AwsService::from_client): leave its
+    /// retries off).
+    pub fn lambda_client(mut self, client: aws_sdk_lambda::Client) -> Self {
+        self.service = ServiceSource::Client(client);
+        self
+    }
+
+    /// Calls the durable-execution API through `service`: another transport, or a wrapper
+    /// of [`AwsService`](crate::service::AwsService) that observes its calls (see the
+    /// [`service`](crate::service) module).
+    pub fn durable_service(mut self, service: impl DurableService) -> Self {
+        self.service = ServiceSource::Custom(Arc::new(service));
+        self
+    }
+
+    /// How long before the Lambda deadline an invocation stops running the handler, cuts
+    /// running steps and writes what is queued (see the README's section on deadlines); it
+    /// is at most half of the invocation's time. By default the number of milliseconds in
+    /// `LAMBDA_DURABLE_DEADLINE_MARGIN_MS`, else 2 s; a margin set here wins over the
+    /// variable.
+    pub fn deadline_margin(mut self, margin: Duration) -> Self {
+        self.deadline_margin = Some(margin);
+        self
+    }
+
+    /// How updates are grouped into checkpoint calls (see [`CheckpointConfig`]).
+    pub fn checkpoint(mut self, config: CheckpointConfig) -> Self {
+        self.checkpoint = config;
+        self
+    }
+
+    /// Whether the loggers of durable contexts ([`DurableContext::logger`]) also emit the
+    /// records made while the code replays operations of earlier invocations (off by
+    /// default: each record is then emitted once, by the invocation that first ran it).
+    pub fn log_during_replay(mut self, on: bool) -> Self {
+        self.log_during_replay = on;
+        self
+    }
+
+    /// Wraps the Lambda runtime's service in `layer`, like [`lambda_runtime::Runtime::layer`]:
+    /// any `tower` layer over a service of [`LambdaInvocation`]s, such as
+    /// lambda_runtime's `OpenTelemetryLayer` (feature `opentelemetry`) or a layer of your
+    /// own that times or counts invocations. For an incoming invocation, a layer runs
+    /// before the layers added before it. The SDK adds lambda_runtime's `TracingLayer` (a
+    /// span per invocation with its request id) inside every user layer.
+    ///
+    /// The layers wrap lambda_runtime's service, which only [`Runtime::run`] makes; they
+    /// are not part of [`Runtime::into_service`].
+    ///
+    /// ```no_run
+    /// use std::task::{Context, Poll};
+    /// use lambda_durable::lambda_runtime::tower::{Layer, Service};
+    /// use lambda_durable::lambda_runtime::LambdaInvocation;
+    /// use lambda_durable::{DurableContext, Error, Runtime};
+    ///
+    /// /// Logs how long each invocation took, response included.
+    /// #[derive(Clone)]
+    /// struct Timed<S>(S);
+    ///
+    /// impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for Timed<S>
+    /// where
+    ///     S::Future: Send + 'static,
+    /// {
+    ///     type Response = S::Response;
+    ///     type Error = S::Error;
+    ///     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+    ///
+    ///     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+    ///         self.0.poll_ready(cx)
+    ///     }
+    ///
+    ///     fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
+    ///         let request_id = invocation.context.request_id.clone();
+    ///         let started = std::time::Instant::now();
+    ///         let done = self.0.call(invocation);
+    ///         Box::pin(async move {
+    ///             let result = done.await;
+    ///             println!("{request_id} took {:?}", started.elapsed());
+    ///             result
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// struct TimedLayer;
+    ///
+    /// impl<S> Layer<S> for TimedLayer {
+    ///     type Service = Timed<S>;
+    ///     fn layer(&self, inner: S) -> Timed<S> {
+    ///         Timed(inner)
+    ///     }
+    /// }
+    ///
+    /// async fn handler(_: (), ctx: DurableContext) -> Result<(), Error> {
+    ///     ctx.logger().info("hello");
+    ///     Ok(())
+    /// }
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), lambda_runtime::Error> {
+    ///     Runtime::builder().layer(TimedLayer).build()?.run(handler).await
+    /// }
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<InvocationService> + Send + 'static,
+        L::Service: Service<LambdaInvocation, Response = (), Error = lambda_runtime::Error>
+            + Send
+            + 'static,
+        <L::Service as Service<LambdaInvocation>>::Future: Send + 'static,
+    {
+        self.layers
+            .push(Box::new(move |inner| BoxService::new(layer.layer(inner))));
+        self
+    }
+
+    /// Checks the settings and makes the runtime. Reads `LAMBDA_DURABLE_DEADLINE_MARGIN_MS`
+    /// when no [`deadline_margin`](Self::deadline_margin) was given; the AWS configuration
+    /// is read from the environment when the runtime starts, if it was not given.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the setting that is out of its range (see
+    /// [`CheckpointConfig`]), or `LAMBDA_DURABLE_DEADLINE_MARGIN_MS` when it is set to
+    /// something else than a whole number of milliseconds.
+    pub fn build(self) -> Result<Runtime, ConfigError> {
+        self.checkpoint.validate()?;
+        let deadline_margin = match self.deadline_margin {
+            Some(margin) => margin,
+            None => deadline_margin_from_env()?,
+        };
+        let defaults = InvocationOptions::default();
+        let options = InvocationOptions {
+            batcher: self.checkpoint.apply(defaults.batcher.clone()),
+            log_during_replay: self.log_during_replay,
+            deadline_margin,
+            ..defaults
+        };
+        Ok(Runtime {
+            service: self.service,
+            options,
+            layers: self.layers,
+        })
+    }
+}
+
+/// Serves durable handlers on AWS Lambda with settings of your own: the AWS client or
+/// another transport for the durable-execution API, the deadline margin, checkpoint
+/// batching, logging during replay and `tower` layers around the Lambda runtime's service.
+/// [`run`] is `Runtime::builder().build()?.run(handler)`.
+///
+/// A builder ([`Runtime::builder`], see [`RuntimeBuilder`] for every setting and its
+/// default) checks the settings once, in [`build`](RuntimeBuilder::build), so that a bad
+/// value is an error when the function starts, not a panic in an invocation.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use lambda_durable::{CheckpointConfig, DurableContext, Error, Runtime};
+///
+/// async fn handler(_: (), ctx: DurableContext) -> Result<(), Error> {
+///     ctx.logger().info("started");
+///     Ok(())
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_runtime::Error> {
+///     lambda_runtime::tracing::init_default_subscriber();
+///     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+///     Runtime::builder()
+///         .aws_config(aws)
+///         .deadline_margin(Duration::from_secs(5))
+///         .checkpoint(CheckpointConfig::new().linger(Duration::from_millis(50)))
+///         .log_during_replay(true)
+///         .build()?
+///         .run(handler)
+///         .await
+/// }
+/// ```
+pub struct Runtime {
+    service: ServiceSource,
+    /// The settings of every invocation, but its deadline, request id and tenant.
+    options: InvocationOptions,
+    layers: Vec<BoxedLayer>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("service", &self.service)
+            .field("deadline_margin", &self.options.deadline_margin)
+            .field("batcher", &self.options.batcher)
+            .field("log_during_replay", &self.options.log_during_replay)
+            .field("layers", &self.layers.len())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// The settings of a runtime, all at their defaults (see [`RuntimeBuilder`]).
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// Serves `handler` on the Lambda runtime API until the runtime API goes away, as
+    /// [`run`] does, with these settings. `handler` has the same shape as for [`run`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`lambda_runtime::Runtime::run`] (the Lambda runtime API is
+    /// unreachable).
+    ///
+    /// # Panics
+    ///
+    /// As [`lambda_runtime::Runtime::new`], when the environment variables Lambda sets
+    /// (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_RUNTIME_API`) are missing.
+    pub async fn run<H, E, T, Err, Fut>(mut self, handler: H) -> Result<(), lambda_runtime::Error>
+    where
+        H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Err>> + Send + 'static,
+        E: DeserializeOwned,
+        T: Serialize,
+        Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let layers = std::mem::take(&mut self.layers);
+        let service = self.into_service(handler).await;
+        let runtime = lambda_runtime::Runtime::new(service)
+            .layer(lambda_runtime::layers::TracingLayer::new())
+            .layer(layer_fn(InvocationService::new));
+        layers
+            .into_iter()
+            .fold(runtime, |runtime, apply| runtime.layer(layer_fn(apply)))
+            .run()
+            .await
+    }
+
+    /// The Lambda function this runtime makes of `handler`, as a `tower` service of
+    /// Lambda events, without serving it: for a [`lambda_runtime::Runtime`] set up by
+    /// hand (SnapStart resources, concurrency), or to run invocations in a test. The AWS
+    /// configuration is read from the environment now if none was given. The builder's
+    /// [layers](RuntimeBuilder::layer) are not part of it.
+    ///
+    /// ```
+    /// use lambda_durable::lambda_runtime::{Context, LambdaEvent, Service};
+    /// use lambda_durable::wire::InvocationStatus;
+    /// use lambda_durable::{DurableContext, Error, Runtime};
+    /// # use lambda_durable::service::{BoxFuture, DurableService};
+    /// # use lambda_durable::wire::*;
+    /// # use lambda_durable::ServiceError;
+    /// # struct Fake;
+    /// # impl DurableService for Fake {
+    /// #     fn checkpoint<'a>(&'a self, _: &'a str, _: &'a CheckpointDurableExecutionRequest)
+    /// #         -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
+    /// #         Box::pin(async { Ok(from_value(serde_json::json!({"CheckpointToken": "next"})).unwrap()) })
+    /// #     }
+    /// #     fn get_state<'a>(&'a self, _: &'a str, _: &'a GetDurableExecutionStateRequest)
+    /// #         -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
+    /// #         unreachable!()
+    /// #     }
+    /// # }
+    ///
+    /// async fn greet(name: String, _ctx: DurableContext) -> Result<String, Error> {
+    ///     Ok(format!("hello {name}"))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut function = Runtime::builder().durable_service(Fake).build()?.into_service(greet).await;
+    /// let envelope = serde_json::json!({
+    ///     "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:greet:$LATEST/durable-execution/e/1",
+    ///     "CheckpointToken": "token-0",
+    ///     "InitialExecutionState": {"Operations": [{
+    ///         "Id": "e", "Type": "EXECUTION", "Status": "STARTED",
+    ///         "ExecutionDetails": {"InputPayload": "\"world\""}
+    ///     }]}
+    /// });
+    /// let event = LambdaEvent::new(envelope, Context::default());
+    /// // An invocation Lambda should retry is a `Diagnostic`, the error Lambda is sent.
+    /// let output = function.call(event).await.map_err(|err| err.error_message)?;
+    /// assert_eq!(output.status, InvocationStatus::Succeeded);
+    /// assert_eq!(output.result.as_deref(), Some("\"hello world\""));
+    /// # Ok(()) }
+    /// ```
+    pub async fn into_service<H, E, T, Err, Fut>(self, handler: H) -> HandlerService
+    where
+        H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Err>> + Send + 'static,
+        E: DeserializeOwned,
+        T: Serialize,
+        Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        HandlerService {
+            shared: Arc::new(Shared {
+                handler: erase(handler),
+                service: self.service.resolve().await,
+                options: self.options,
+            }),
+        }
+    }
+}
+
+/// A durable handler as a Lambda function: a `tower` [`Service`] that takes the Lambda
+/// event of a durable invocation (the envelope, with the Lambda context) and answers with
+/// the invocation's output. Made by [`Runtime::into_service`]; cheap to clone.
+///
+/// A malformed envelope, or an invocation that must be retried (the service could not be
+/// reached, the deadline came while work could progress), is an error ([`Diagnostic`]):
+/// Lambda then invokes the function again.
+#[derive(Clone)]
+pub struct HandlerService {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    handler: ErasedHandler,
+    service: Arc<dyn DurableService>,
+    options: InvocationOptions,
+}
+
+impl std::fmt::Debug for HandlerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerService")
+            .field("deadline_margin", &self.shared.options.deadline_margin)
+            .field("log_during_replay", &self.shared.options.log_during_replay)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service<LambdaEvent<Value>> for HandlerService {
+    type Response = DurableExecutionInvocationOutput;
+    type Error = Diagnostic;
+    type Future = BoxFuture<'static, Result<DurableExecutionInvocationOutput, Diagnostic>>;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Diagnostic>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<Value>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { invoke(&shared, event).await })
+    }
 }
 
 async fn invoke(
-    service: Arc<dyn DurableService>,
-    handler: &ErasedHandler,
-    deadline_margin: Duration,
+    shared: &Shared,
     event: LambdaEvent<Value>,
 ) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
     // An envelope that cannot be parsed is a function error, not a FAILED output: Lambda
@@ -86,13 +520,14 @@ async fn invoke(
             error_message: err.to_string(),
         }
     })?;
-    let deadline = match event.context.deadline().duration_since(SystemTime::now()) {
+    let context = event.context;
+    let deadline = match context.deadline().duration_since(SystemTime::now()) {
         Ok(remaining) if !remaining.is_zero() => Some(tokio::time::Instant::now() + remaining),
         _ => {
             // Local tools send a relative value that reads as a date in 1970; suspending
             // at the first await would make no progress at all.
             tracing::warn!(
-                deadline_ms = event.context.deadline,
+                deadline_ms = context.deadline,
                 "the invocation's deadline has already passed when it starts; running without one"
             );
             None
@@ -100,34 +535,23 @@ async fn invoke(
     };
     let options = InvocationOptions {
         deadline,
-        deadline_margin,
-        ..InvocationOptions::default()
+        request_id: Some(context.request_id.as_str())
+            .filter(|id| !id.is_empty())
+            .map(Into::into),
+        tenant_id: context.tenant_id.as_deref().map(Into::into),
+        ..shared.options.clone()
     };
-    execute(service, input, handler, &options)
-        .await
-        .map_err(|err| Diagnostic {
-            error_type: "DurableInvocationError".to_string(),
-            error_message: err.to_string(),
-        })
-}
-
-/// The environment variable that sets how long before the Lambda deadline an invocation
-/// stops and writes what is queued, in milliseconds.
-pub(crate) const DEADLINE_MARGIN_ENV: &str = "LAMBDA_DURABLE_DEADLINE_MARGIN_MS";
-
-/// The deadline margin: [`DEADLINE_MARGIN_ENV`] if it holds a number of milliseconds,
-/// else the default (2 s).
-fn deadline_margin_from_env() -> Duration {
-    match std::env::var(DEADLINE_MARGIN_ENV) {
-        Ok(text) => match text.trim().parse::<u64>() {
-            Ok(millis) => Duration::from_millis(millis),
-            Err(_) => {
-                tracing::warn!(value = %text, "{DEADLINE_MARGIN_ENV} is not a number of milliseconds; using the default");
-                crate::handler::DEFAULT_DEADLINE_MARGIN
-            }
-        },
-        Err(_) => crate::handler::DEFAULT_DEADLINE_MARGIN,
-    }
+    execute(
+        Arc::clone(&shared.service),
+        input,
+        &shared.handler,
+        &options,
+    )
+    .await
+    .map_err(|err| Diagnostic {
+        error_type: "DurableInvocationError".to_string(),
+        error_message: err.to_string(),
+    })
 }
 
 /// Parses the invocation envelope, naming what is wrong with a malformed one.
@@ -266,7 +690,12 @@ mod tests {
         ];
         for payload in cases {
             let event = LambdaEvent::new(payload.clone(), lambda_runtime::Context::default());
-            let result = invoke(Arc::new(Unreachable), &handler, Duration::ZERO, event).await;
+            let shared = Shared {
+                handler: Arc::clone(&handler),
+                service: Arc::new(Unreachable),
+                options: InvocationOptions::default(),
+            };
+            let result = invoke(&shared, event).await;
             let Err(diagnostic) = result else {
                 panic!("{payload} gave an invocation output: {result:?}");
             };

@@ -52,6 +52,8 @@
 //!
 //! - [`retry`]: retry strategies of steps; [`wait_strategy`]: polling strategies;
 //! - [`serdes`]: how results are turned into checkpointed strings;
+//! - [`service`]: the seam to the durable-execution API ([`service::DurableService`]), for
+//!   other transports and wrappers;
 //! - [`wire`]: the protocol's types, generated from the JSON Schemas in `schema/wire/`;
 //! - `testing` (cargo feature `testing`): the local runner, an in-process emulation of the
 //!   service for running and testing workflows with no AWS account.
@@ -73,10 +75,22 @@
 //! an [`ErrorRecord`] and get it back with [`Error::downcast`]. Steps take a
 //! [`timeout`](Step::timeout); at the invocation's deadline running attempts are cut short
 //! and recorded (see the README's section on deadlines).
+//!
+//! ## Settings and logs
+//!
+//! [`run`] serves a handler with the default settings. [`Runtime::builder`] changes them:
+//! the AWS configuration or client, or another [`service::DurableService`]; the deadline
+//! margin; checkpoint batching ([`CheckpointConfig`]); logging during replay; `tower`
+//! layers around the Lambda runtime's service. [`DurableContext::logger`] and
+//! [`StepContext::logger`] log through [`tracing`](https://docs.rs/tracing) with the
+//! execution ARN, request id and operation as fields, once per record rather than on every
+//! replay (see [`Logger`]); install a subscriber (for example
+//! `lambda_runtime::tracing::init_default_subscriber()`) to see them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod checkpoint;
 pub use checkpoint::{ServiceError, ServiceErrorKind};
+mod config;
 mod context;
 mod error;
 mod handler;
@@ -87,6 +101,7 @@ mod logger;
 mod replay;
 pub mod retry;
 pub mod serdes;
+pub mod service;
 mod state;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -94,6 +109,7 @@ pub mod testing;
 pub mod wait_strategy;
 pub mod wire;
 
+pub use config::{CheckpointConfig, ConfigError};
 pub use context::{
     branch, BatchItem, BatchItemStatus, BatchProgress, BatchResult, BatchStatus, Branch,
     BranchTuple, Callback, ChildContext, CompletionConfig, CompletionReason, CreateCallback,
@@ -101,7 +117,7 @@ pub use context::{
     StepContext, TupleResult, VirtualContext, WaitForCallback, WaitForCondition, WithRetry,
 };
 pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
-pub use lambda::run;
+pub use lambda::{run, HandlerService, Runtime, RuntimeBuilder};
 pub use logger::Logger;
 pub use replay::StepSemantics;
 

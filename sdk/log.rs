@@ -626,6 +626,12 @@ impl Operations {
             .and_then(Error::fatal_copy)
     }
 
+    /// Whether the log holds a record for the operation whose id is the hex of `digest`
+    /// (one this SDK version cannot interpret too), without visiting it.
+    pub(crate) fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.lock().by_digest.contains_key(&Digest(*digest))
+    }
+
     /// The `EndTimestamp` (epoch millis) of the operation whose id is the hex of `digest`.
     pub(crate) fn end_millis(&self, digest: &[u8; 32]) -> Option<i64> {
         let log = self.lock();

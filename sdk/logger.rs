@@ -2,22 +2,84 @@
 //!
 //! Re-running the handler on every invocation would repeat every log line of the work that
 //! is being replayed. The [`Logger`] of a [`DurableContext`](crate::DurableContext) drops
-//! records while its context is replaying; the logger of a step is always live, because a
-//! step body only runs for real. Records go to [`tracing`] with the target
-//! `lambda_durable::user` and carry the execution ARN, and inside steps the operation id,
-//! name and attempt.
+//! records while its context is replaying (unless the runtime was built with
+//! [`log_during_replay`](crate::RuntimeBuilder::log_during_replay)); the logger of a step
+//! is always live, because a step body only runs for real.
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Logs user messages through `tracing`, suppressed while replaying.
+/// The target of the records a [`Logger`] emits, to filter them (`RUST_LOG`,
+/// `AWS_LAMBDA_LOG_LEVEL` or any `tracing` filter): `lambda_durable::user=debug`.
+pub(crate) const USER_TARGET: &str = "lambda_durable::user";
+
+/// What every record of one invocation carries, and whether records made while replaying
+/// are kept.
+#[derive(Debug)]
+pub(crate) struct InvocationLog {
+    pub(crate) execution_arn: Arc<str>,
+    /// The Lambda request id of the invocation (absent on the local runner).
+    pub(crate) request_id: Option<Arc<str>>,
+    /// The tenant the function was invoked for (tenant-isolated functions only).
+    pub(crate) tenant_id: Option<Arc<str>>,
+    /// Whether records made while replaying are emitted too.
+    pub(crate) during_replay: bool,
+}
+
+impl InvocationLog {
+    /// The log settings of an invocation of `execution_arn` with no Lambda context.
+    pub(crate) fn new(execution_arn: &str, during_replay: bool) -> Self {
+        Self {
+            execution_arn: execution_arn.into(),
+            request_id: None,
+            tenant_id: None,
+            during_replay,
+        }
+    }
+}
+
+/// Logs user messages through [`tracing`], dropping them while the code is replaying.
+///
+/// Get one from [`DurableContext::logger`](crate::DurableContext::logger) (it drops
+/// records while its context replays operations recorded by an earlier invocation) or from
+/// [`StepContext::logger`](crate::StepContext::logger) (always live: step bodies only run
+/// for real). Records are `tracing` events with the target `lambda_durable::user` and
+/// these fields, when they apply:
+///
+/// | field | what |
+/// |---|---|
+/// | `execution_arn` | the durable execution's ARN |
+/// | `request_id` | the Lambda request id of the invocation (not on the local runner) |
+/// | `tenant_id` | the tenant of the invocation, for tenant-isolated functions |
+/// | `parent_id` | in a child context, the id of its CONTEXT operation |
+/// | `operation_id`, `operation_name`, `attempt` | in a step or a condition check: its id, name and attempt (from 1) |
+///
+/// Install a subscriber to see them, for example
+/// `lambda_durable::lambda_runtime::tracing::init_default_subscriber()` (JSON lines when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`; see the README's section on logs).
+///
+/// ```no_run
+/// use lambda_durable::{DurableContext, Error};
+///
+/// async fn handler(order: String, ctx: DurableContext) -> Result<(), Error> {
+///     // Logged once, on the first invocation, not again on every replay.
+///     ctx.logger().info(format_args!("processing order {order}"));
+///     ctx.step("charge", |step| async move {
+///         step.logger().info(format_args!("charging, attempt {}", step.attempt()));
+///         Ok::<_, std::io::Error>(())
+///     })
+///     .await
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Logger {
-    execution_arn: Arc<str>,
+    invocation: Arc<InvocationLog>,
+    parent_id: Option<Arc<str>>,
     operation_id: Option<Arc<str>>,
     operation_name: Option<Arc<str>>,
     attempt: Option<u32>,
+    /// The replay flag of the context; `None` when records are never dropped.
     replaying: Option<Arc<AtomicBool>>,
 }
 
@@ -29,8 +91,11 @@ macro_rules! level {
                 return;
             }
             tracing::$level!(
-                target: "lambda_durable::user",
-                execution_arn = %self.execution_arn,
+                target: USER_TARGET,
+                execution_arn = %self.invocation.execution_arn,
+                request_id = self.invocation.request_id.as_deref(),
+                tenant_id = self.invocation.tenant_id.as_deref(),
+                parent_id = self.parent_id.as_deref(),
                 operation_id = self.operation_id.as_deref(),
                 operation_name = self.operation_name.as_deref(),
                 attempt = self.attempt,
@@ -41,24 +106,34 @@ macro_rules! level {
 }
 
 impl Logger {
-    pub(crate) fn for_context(execution_arn: Arc<str>, replaying: Option<Arc<AtomicBool>>) -> Self {
+    /// The logger of a context whose CONTEXT operation is `parent_id` (`None` at the
+    /// root), which drops records while `replaying` holds, unless the invocation logs
+    /// during replay.
+    pub(crate) fn for_context(
+        invocation: &Arc<InvocationLog>,
+        parent_id: Option<&str>,
+        replaying: &Arc<AtomicBool>,
+    ) -> Self {
         Self {
-            execution_arn,
+            invocation: Arc::clone(invocation),
+            parent_id: parent_id.map(Into::into),
             operation_id: None,
             operation_name: None,
             attempt: None,
-            replaying,
+            replaying: (!invocation.during_replay).then(|| Arc::clone(replaying)),
         }
     }
 
+    /// The logger of attempt `attempt` of a step or a condition check: never suppressed.
     pub(crate) fn for_step(
-        execution_arn: Arc<str>,
+        invocation: &Arc<InvocationLog>,
         operation_id: &str,
         operation_name: Option<&str>,
         attempt: u32,
     ) -> Self {
         Self {
-            execution_arn,
+            invocation: Arc::clone(invocation),
+            parent_id: None,
             operation_id: Some(operation_id.into()),
             operation_name: operation_name.map(Into::into),
             attempt: Some(attempt),
@@ -74,19 +149,19 @@ impl Logger {
     }
 
     level!(
-        /// Logs at `ERROR` level.
+        /// Logs `message` at `ERROR` level, unless [suppressed](Self::suppressed).
         error, error
     );
     level!(
-        /// Logs at `WARN` level.
+        /// Logs `message` at `WARN` level, unless [suppressed](Self::suppressed).
         warn, warn
     );
     level!(
-        /// Logs at `INFO` level.
+        /// Logs `message` at `INFO` level, unless [suppressed](Self::suppressed).
         info, info
     );
     level!(
-        /// Logs at `DEBUG` level.
+        /// Logs `message` at `DEBUG` level, unless [suppressed](Self::suppressed).
         debug, debug
     );
 }

@@ -7,13 +7,16 @@ use std::sync::{Arc, Mutex};
 use crate::checkpoint::batcher::Checkpointer;
 use crate::error::Error;
 use crate::log::Operations;
+use crate::logger::InvocationLog;
 
 /// Shared state of one invocation.
 pub(crate) struct ExecutionState {
     pub(crate) arn: String,
     pub(crate) operations: Arc<Operations>,
     pub(crate) checkpointer: Checkpointer,
-    pub(crate) log_during_replay: bool,
+    /// What the loggers of this invocation add to their records, and whether they log
+    /// while replaying.
+    pub(crate) log: Arc<InvocationLog>,
     fatal: Mutex<Option<Error>>,
     active: AtomicUsize,
     suspended: AtomicUsize,
@@ -27,13 +30,13 @@ impl ExecutionState {
         arn: String,
         operations: Arc<Operations>,
         checkpointer: Checkpointer,
-        log_during_replay: bool,
+        log: InvocationLog,
     ) -> Self {
         Self {
             arn,
             operations,
             checkpointer,
-            log_during_replay,
+            log: Arc::new(log),
             fatal: Mutex::new(None),
             active: AtomicUsize::new(0),
             suspended: AtomicUsize::new(0),

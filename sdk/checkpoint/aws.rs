@@ -2,13 +2,16 @@
 //!
 //! The client is configured like the official SDKs' (5 s connect timeout, about 50 s per
 //! attempt) but with the AWS client's own retries **disabled**: the batcher retries,
-//! reusing the request's `ClientToken`, and needs to see every failure to do so.
+//! reusing the request's `ClientToken`, and needs to see every failure to do so. Every
+//! client, a given one too, names the SDK in its user agent (`lib/lambda-durable/<version>`),
+//! as the official SDKs do.
 
 use std::time::Duration;
 
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
+use aws_sdk_lambda::config::FrameworkMetadata;
 use aws_sdk_lambda::error::{ErrorMetadata, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::checkpoint_durable_execution::CheckpointDurableExecutionError;
 use aws_sdk_lambda::operation::get_durable_execution_state::GetDurableExecutionStateError;
@@ -28,27 +31,72 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time allowed for one call, from sending the request to reading the whole response.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(50);
 
-/// Talks to the service with the AWS SDK client.
-pub(crate) struct AwsService {
+/// The durable-execution service over an `aws-sdk-lambda` client: what
+/// [`lambda_durable::run`](crate::run) uses.
+///
+/// Whichever way it is made, its client adds `lib/lambda-durable/<version>` to the user
+/// agent of every call, so that the service can tell which SDK and version made it.
+///
+/// ```no_run
+/// use lambda_durable::service::AwsService;
+///
+/// # async fn example() {
+/// // The endpoint, region and credentials of the environment, as `run` does:
+/// let service = AwsService::from_env().await;
+/// // Or from a configuration of your own (an endpoint, an HTTP client, credentials):
+/// let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+///     .endpoint_url("http://127.0.0.1:5000")
+///     .load()
+///     .await;
+/// let service = AwsService::from_sdk_config(&shared);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AwsService {
     client: aws_sdk_lambda::Client,
 }
 
 impl AwsService {
-    /// A client configured from the environment (`AWS_REGION`, credentials,
-    /// `AWS_ENDPOINT_URL_LAMBDA`, ...), with our timeouts and without client-level retries.
-    pub(crate) async fn from_env() -> Self {
+    /// A service configured from the environment (`AWS_REGION`, credentials,
+    /// `AWS_ENDPOINT_URL_LAMBDA`, ...) by `aws-config`, with the SDK's settings (see
+    /// [`from_sdk_config`](Self::from_sdk_config)).
+    pub async fn from_env() -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::from_conf(configure(aws_sdk_lambda::config::Builder::from(&shared)).build())
+        Self::from_sdk_config(&shared)
     }
 
-    /// A service over a client built from `config`, used as given.
+    /// A service whose client takes everything from `config` (region, endpoint,
+    /// credentials, HTTP client, ...) but its retries and timeouts: the AWS client's
+    /// retries are off, because the SDK retries checkpoints itself and must see every
+    /// failure to do so, and each call has a 5 s connect timeout and 50 s in all, like the
+    /// official SDKs' clients. For other settings, build the client yourself and use
+    /// [`from_client`](Self::from_client).
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Self {
+        Self::from_conf(configure(aws_sdk_lambda::config::Builder::from(config)).build())
+    }
+
+    /// A service over `client`, used as it is configured (retries and timeouts included),
+    /// with `lib/lambda-durable/<version>` added to its user agent. Leave the client's
+    /// retries off (`RetryConfig::disabled()`) unless you mean to add retries to the
+    /// SDK's own: every checkpoint failure the client retries is one the SDK does not see.
+    pub fn from_client(client: aws_sdk_lambda::Client) -> Self {
+        Self::from_conf(client.config().clone())
+    }
+
+    /// A service over a client built from `config`, with the SDK's user agent added.
     pub(crate) fn from_conf(config: aws_sdk_lambda::Config) -> Self {
-        Self::new(aws_sdk_lambda::Client::from_conf(config))
+        let mut builder = config.to_builder();
+        if let Some(metadata) = user_agent() {
+            builder.push_framework_metadata(metadata);
+        }
+        Self {
+            client: aws_sdk_lambda::Client::from_conf(builder.build()),
+        }
     }
 
-    /// A service over `client`, used as given.
-    pub(crate) fn new(client: aws_sdk_lambda::Client) -> Self {
-        Self { client }
+    /// The AWS client the service calls through.
+    pub fn client(&self) -> &aws_sdk_lambda::Client {
+        &self.client
     }
 
     async fn call_checkpoint(
@@ -100,6 +148,15 @@ impl AwsService {
         convert::state_response(output.operations, output.next_marker)
     }
 }
+
+/// What the SDK adds to the user agent of its calls: `lib/lambda-durable/<version>`.
+fn user_agent() -> Option<FrameworkMetadata> {
+    // Both parts are made of characters the user agent allows; `None` is unreachable.
+    FrameworkMetadata::new(SDK_NAME, Some(env!("CARGO_PKG_VERSION"))).ok()
+}
+
+/// The SDK's name in the user agent.
+const SDK_NAME: &str = "lambda-durable";
 
 /// Our settings on top of the shared configuration: timeouts, and no client-level retries.
 fn configure(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::config::Builder {
@@ -196,7 +253,7 @@ fn service_error<E: ModeledError>(err: SdkError<E, HttpResponse>) -> ServiceErro
                     str::to_owned,
                 );
             let code = code.unwrap_or_else(|| format!("HTTP {status}"));
-            return ServiceError::new(kind, &code, message).caused_by(err);
+            return ServiceError::new(kind, code, message).caused_by(err);
         }
         SdkError::DispatchFailure(_) => (ServiceErrorKind::Transport, "DispatchFailure"),
         SdkError::TimeoutError(_) => (ServiceErrorKind::Transport, "TimeoutError"),

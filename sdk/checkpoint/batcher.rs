@@ -51,7 +51,7 @@ impl Default for BatcherConfig {
             max_attempts: 8,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
-            linger: Duration::from_millis(20),
+            linger: crate::config::DEFAULT_LINGER,
         }
     }
 }

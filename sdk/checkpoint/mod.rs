@@ -1,5 +1,6 @@
 //! The only I/O of the runtime: the durable-execution service behind a small trait, and
-//! the batcher task that writes checkpoints to it.
+//! the batcher task that writes checkpoints to it. The trait, its AWS implementation and
+//! its errors are public through [`crate::service`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,18 +15,44 @@ pub(crate) mod aws;
 pub(crate) mod batcher;
 
 /// A boxed future, as returned by [`DurableService`] methods.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The two calls the runtime makes to the durable-execution service.
-pub(crate) trait DurableService: Send + Sync + 'static {
-    /// `CheckpointDurableExecution`: applies updates, rotates the token.
+/// The two calls the SDK makes to the durable-execution service: the seam between the
+/// SDK and its transport.
+///
+/// [`AwsService`](crate::service::AwsService) implements it over `aws-sdk-lambda`; the
+/// local runner has its own in-process implementation. Implement it to put the SDK on
+/// another transport, or wrap another implementation to observe its calls (metrics,
+/// logging, a proxy), and give it to
+/// [`RuntimeBuilder::durable_service`](crate::RuntimeBuilder::durable_service).
+///
+/// Both calls are made from one task per invocation, one at a time (checkpoints carry a
+/// token that each response rotates). The SDK retries failures whose
+/// [`ServiceErrorKind`] says they are transient, sending the same request again (with the
+/// same `ClientToken`), so an implementation should not retry by itself; one that does
+/// must keep the request as it is.
+///
+/// See the [`service`](crate::service) module for an example.
+pub trait DurableService: Send + Sync + 'static {
+    /// `CheckpointDurableExecution` for the execution `arn`: applies `request.updates` in
+    /// order and answers with the next checkpoint token and the operations that changed.
+    ///
+    /// # Errors
+    ///
+    /// A [`ServiceError`] whose [kind](ServiceError::kind) tells the SDK whether to send
+    /// the request again.
     fn checkpoint<'a>(
         &'a self,
         arn: &'a str,
         request: &'a CheckpointDurableExecutionRequest,
     ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>>;
 
-    /// `GetDurableExecutionState`: one page of the operation log.
+    /// `GetDurableExecutionState` for the execution `arn`: one page of its operation log,
+    /// from `request.marker`.
+    ///
+    /// # Errors
+    ///
+    /// As [`checkpoint`](Self::checkpoint).
     fn get_state<'a>(
         &'a self,
         arn: &'a str,
@@ -105,20 +132,31 @@ impl ServiceError {
 }
 
 impl ServiceError {
-    pub(crate) fn new(kind: ServiceErrorKind, code: &str, message: impl Into<String>) -> Self {
+    /// An error of kind `kind`, with the service's error `code` (for example
+    /// `TooManyRequestsException`, or a name for a transport failure) and `message`.
+    ///
+    /// ```
+    /// use lambda_durable::{ServiceError, ServiceErrorKind};
+    ///
+    /// let err = ServiceError::new(ServiceErrorKind::Throttled, "TooManyRequestsException", "slow down");
+    /// assert_eq!(err.to_string(), "TooManyRequestsException: slow down");
+    /// ```
+    pub fn new(
+        kind: ServiceErrorKind,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind,
-            code: code.to_string(),
+            code: code.into(),
             message: message.into(),
             source: None,
         }
     }
 
-    /// The same error, caused by `source`.
-    pub(crate) fn caused_by(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    /// The same error, caused by `source` (the transport's own error), which becomes its
+    /// [source](std::error::Error::source).
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
         self
     }

@@ -262,14 +262,13 @@ impl DurableContext {
         &self.inner.arn
     }
 
-    /// A logger that drops records while this context is replaying.
+    /// A logger that drops records while this context is replaying (unless the runtime
+    /// logs during replay, see [`RuntimeBuilder::log_during_replay`](crate::RuntimeBuilder::log_during_replay)).
+    /// Its records carry the execution ARN, the Lambda request id and tenant id and, in a
+    /// child context, the id of the context's operation (see [`Logger`]).
     pub fn logger(&self) -> Logger {
-        let replaying = if self.inner.exec.log_during_replay {
-            None
-        } else {
-            Some(Arc::clone(&self.inner.replaying))
-        };
-        Logger::for_context(Arc::clone(&self.inner.arn), replaying)
+        let parent_id = self.inner.parent_id.as_ref().map(OperationId::as_str);
+        Logger::for_context(&self.inner.exec.log, parent_id, &self.inner.replaying)
     }
 
     /// A child context whose operations are numbered under `position` and whose parent
@@ -330,10 +329,6 @@ impl DurableContext {
         &self.inner.exec
     }
 
-    pub(crate) fn arn(&self) -> &Arc<str> {
-        &self.inner.arn
-    }
-
     /// Reserves the next operation id of this context. Called synchronously when an
     /// operation is created, so ids follow program order.
     pub(crate) fn reserve(&self, name: Name) -> Position {
@@ -375,8 +370,13 @@ impl DurableContext {
         expected: Expected<'_>,
         f: impl FnOnce(Option<&OpRecord>) -> R,
     ) -> R {
+        // Only asked while replaying: once live, a context stays live.
+        let next_recorded = self.is_replaying() && self.next_is_recorded(position);
         let looked_up = self.look_up(position, expected, |op| {
-            (f(op), replay::completion::still_replaying(op))
+            (
+                f(op),
+                replay::completion::still_replaying(op, next_recorded),
+            )
         });
         match looked_up {
             Ok((value, replaying)) => {
@@ -387,6 +387,14 @@ impl DurableContext {
             }
             Err(_) => self.inner.exec.park().await,
         }
+    }
+
+    /// Whether the log holds a record for the operation that follows the one at
+    /// `position` in its namespace: the one sequential code starts next (operations
+    /// created together, for a combinator, are siblings and count as following).
+    fn next_is_recorded(&self, position: &Position) -> bool {
+        let digest = replay::path_digest(&scope::following_path(&position.path));
+        self.inner.exec.operations.contains(&digest)
     }
 
     /// The replay lookup behind [`recorded_map`](Self::recorded_map), without waiting:

@@ -65,11 +65,7 @@ impl Namespace {
 
     /// The path of the `n`-th operation of this namespace.
     fn path(&self, n: u64) -> String {
-        if self.prefix.is_empty() {
-            n.to_string()
-        } else {
-            format!("{}-{n}", self.prefix)
-        }
+        join_path(&self.prefix, n)
     }
 
     /// Moves the clock forward to `millis` (never back).
@@ -267,3 +263,36 @@ pub(crate) fn drain_replay_only<F: Future + ?Sized>(
 }
 
 impl<F: ?Sized> Unpin for Scoped<F> {}
+
+/// The path of the `n`-th operation of the namespace `prefix` (`""` at the root).
+fn join_path(prefix: &str, n: u64) -> String {
+    if prefix.is_empty() {
+        n.to_string()
+    } else {
+        format!("{prefix}-{n}")
+    }
+}
+
+/// The path of the operation that follows the one at `path` in its namespace: `"3"` after
+/// `"2"`, `"4-2"` after `"4-1"`.
+pub(crate) fn following_path(path: &str) -> String {
+    let (prefix, n) = path.rsplit_once('-').unwrap_or(("", path));
+    // Paths are made by `join_path`: the last part is always a number.
+    join_path(prefix, n.parse::<u64>().map_or(0, |n| n.saturating_add(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_following_path_is_the_next_sibling() {
+        assert_eq!(following_path("1"), "2");
+        assert_eq!(following_path("9"), "10");
+        assert_eq!(following_path("4-1"), "4-2");
+        assert_eq!(following_path("4-2-19"), "4-2-20");
+        let namespace = Namespace::new("7-3".to_owned(), NO_TIME);
+        let first = namespace.next_path();
+        assert_eq!(following_path(&first), namespace.peek_path());
+    }
+}

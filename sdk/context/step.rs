@@ -41,7 +41,7 @@ impl StepContext {
             attempt,
             operation_id: op.position.id.to_string(),
             logger: Logger::for_step(
-                Arc::clone(op.ctx.arn()),
+                &op.ctx.exec().log,
                 &op.position.id,
                 op.position.name_str(),
                 attempt,

@@ -13,11 +13,14 @@ pub(crate) fn replaying_at_start(types: impl IntoIterator<Item = OperationType>)
     types.into_iter().any(|ty| ty != OperationType::Execution)
 }
 
-/// Whether a context stays in replay mode after looking up an operation: only a finished
-/// record keeps it there; an unfinished or missing one means the code runs live from
-/// here (logs are no longer suppressed).
-pub(crate) fn still_replaying(op: Option<&OpRecord>) -> bool {
-    op.is_some_and(|op| is_terminal(op.status))
+/// Whether a context stays in replay mode after looking up an operation: only when the
+/// record is finished and the log also holds a record for the operation that follows it
+/// (`next_recorded`), as the official SDKs decide (PROTOCOL.md §9.7). Otherwise the code
+/// runs live from here: an unfinished or missing record means this operation goes on in
+/// this invocation, and after the last finished record comes code that no invocation ran
+/// to its next operation, so what it logs is (most likely) new.
+pub(crate) fn still_replaying(op: Option<&OpRecord>, next_recorded: bool) -> bool {
+    next_recorded && op.is_some_and(|op| is_terminal(op.status))
 }
 
 /// Whether a handler that returned may complete the execution: a replay must have asked
@@ -134,11 +137,13 @@ mod tests {
                 "{types:?}"
             );
         }
-        assert!(!still_replaying(None));
+        assert!(!still_replaying(None, true));
         for status in STATUSES {
             let op = record("STEP", status, serde_json::json!({}));
             let terminal = !matches!(status, "STARTED" | "PENDING" | "READY");
-            assert_eq!(still_replaying(Some(&op)), terminal, "{status}");
+            assert_eq!(still_replaying(Some(&op), true), terminal, "{status}");
+            // After the last recorded operation, the code runs live.
+            assert!(!still_replaying(Some(&op), false), "{status}");
         }
     }
 

@@ -52,6 +52,7 @@ struct RunnerConfig {
     max_consecutive_failures: u32,
     execution_timeout: Option<Duration>,
     invocation_timeout: Option<Duration>,
+    log_during_replay: bool,
 }
 
 /// The longest `ExecutionTimeout` the service accepts, in seconds.
@@ -181,6 +182,7 @@ impl LocalRunner {
                 max_consecutive_failures: DEFAULT_MAX_CONSECUTIVE_FAILURES,
                 execution_timeout: None,
                 invocation_timeout: None,
+                log_during_replay: false,
             },
             functions: Functions::default(),
         }
@@ -447,7 +449,7 @@ impl LocalRunner {
             record,
             arn,
             handler: Arc::clone(&self.handler),
-            options: invocation_options(),
+            options: invocation_options(&self.config),
             invocation_timeout: self.config.invocation_timeout,
             max_invocations: self.config.max_invocations,
             functions: Arc::new(functions),
@@ -458,6 +460,35 @@ impl LocalRunner {
             },
             children: Vec::new(),
         })
+    }
+
+    /// Whether the loggers of durable contexts ([`DurableContext::logger`]) also emit the
+    /// records made while the handler replays operations of earlier invocations, as
+    /// [`RuntimeBuilder::log_during_replay`](crate::RuntimeBuilder::log_during_replay) does
+    /// on Lambda (off by default: each record is emitted once, by the invocation that
+    /// first ran it). Functions the handler invokes log the same way.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn handler(_: (), ctx: DurableContext) -> Result<(), Error> {
+    ///     // Logged by the first invocation and, with the switch on, by the second one
+    ///     // too, which replays it after the wait.
+    ///     ctx.logger().info("before the wait");
+    ///     ctx.wait("pause", Duration::from_secs(60)).await
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let execution = LocalRunner::new(handler).log_during_replay(true).run(()).await?;
+    /// assert_eq!(execution.invocations(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn log_during_replay(mut self, on: bool) -> Self {
+        self.config.log_during_replay = on;
+        self
     }
 
     /// Gives every invocation of the runner's own function a Lambda deadline `timeout`
@@ -520,7 +551,7 @@ impl LocalRunner {
             &service,
             &record,
             &self.handler,
-            &invocation_options(),
+            &invocation_options(&self.config),
             u32::MAX,
         )
         .await?;
@@ -569,8 +600,9 @@ impl LocalRunner {
 
 /// The SDK settings of a local invocation: checkpoint retries back off for a millisecond,
 /// so injected faults cost no time.
-fn invocation_options() -> InvocationOptions {
+fn invocation_options(config: &RunnerConfig) -> InvocationOptions {
     InvocationOptions {
+        log_during_replay: config.log_during_replay,
         batcher: BatcherConfig {
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(4),

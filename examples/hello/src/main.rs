@@ -8,6 +8,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    // The handler's loggers and the SDK write through `tracing`: print their records on
+    // stdout (CloudWatch on Lambda), as JSON when the function's log format is JSON
+    // (`AWS_LAMBDA_LOG_FORMAT`), at the level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+    // else INFO.
+    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return lambda_durable::run(process_order).await;
     }

@@ -32,7 +32,20 @@ struct Recorded {
     method: String,
     path: String,
     query: Option<String>,
+    headers: hyper::HeaderMap,
     body: Bytes,
+}
+
+impl Recorded {
+    /// The value of the header `name`, which must be there once, as text.
+    fn header(&self, name: &str) -> &str {
+        let mut values = self.headers.get_all(name).iter();
+        let value = values
+            .next()
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers));
+        assert!(values.next().is_none(), "{name} is sent twice");
+        value.to_str().unwrap()
+    }
 }
 
 /// What the server answers to every request.
@@ -84,6 +97,7 @@ async fn serve(canned: Canned) -> (SocketAddr, Log) {
                         method: parts.method.to_string(),
                         path: parts.uri.path().to_owned(),
                         query: parts.uri.query().map(str::to_owned),
+                        headers: parts.headers,
                         body,
                     });
                     tokio::time::sleep(canned.delay).await;
@@ -657,6 +671,52 @@ fn timestamps_round_to_the_nearest_millisecond() {
         Some(-1_500)
     );
     assert_eq!(convert::epoch_millis(DateTime::from_secs(i64::MAX)), None);
+}
+
+/// Every call names the SDK and its version in both user-agent headers, whichever way the
+/// service was made: from a configuration (as `from_env` does) or over a given client.
+#[tokio::test]
+async fn every_call_names_the_sdk_in_its_user_agent() {
+    let (addr, log) = serve(Canned::json(200, &json!({"CheckpointToken": "token-1"}))).await;
+    let endpoint = format!("http://{addr}");
+    let shared = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(
+            Credentials::new("AKID", "SECRET", None, None, "test"),
+        ))
+        .build();
+    let given = aws_sdk_lambda::Client::from_conf(test_config(&endpoint).build());
+    let services = [
+        AwsService::from_sdk_config(&shared),
+        AwsService::from_client(given),
+        // A client that already names the SDK names it once.
+        AwsService::from_client(service_at(addr).client().clone()),
+    ];
+    for service in &services {
+        checkpoint(service, &checkpoint_request(json!([])))
+            .await
+            .unwrap();
+        // The state call's response is not a valid page here; only its request counts.
+        let _ = get_state(service, &state_request()).await;
+    }
+
+    let expected = format!("lib/lambda-durable/{}", env!("CARGO_PKG_VERSION"));
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2 * services.len());
+    for request in log.iter() {
+        for name in ["user-agent", "x-amz-user-agent"] {
+            let agent = request.header(name);
+            assert_eq!(
+                agent.matches(&expected).count(),
+                1,
+                "{} {}: {name}: {agent}",
+                request.method,
+                request.path
+            );
+        }
+    }
 }
 
 #[test]

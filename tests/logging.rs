@@ -1,0 +1,168 @@
+//! The replay-aware loggers: records made while replaying are dropped unless the runtime
+//! (or the local runner) logs during replay, and every record carries the execution ARN,
+//! the Lambda request id and tenant id, and the operation it was made in.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use lambda_durable::lambda_runtime::{Context, LambdaEvent, Service};
+use lambda_durable::testing::LocalRunner;
+use lambda_durable::wire::{ExecutionStatus, InvocationStatus};
+use lambda_durable::{DurableContext, Error, Runtime};
+use serde_json::json;
+use support::{envelope, execution_operation, operation_id, Capture, Echo, ARN};
+
+/// Logs before and after a wait, in a step and in a child context.
+async fn workflow(_: (), ctx: DurableContext) -> Result<(), Error> {
+    ctx.logger().info("before the wait");
+    ctx.step("charge", |step| async move {
+        step.logger().info("charging");
+        Ok::<_, std::io::Error>(())
+    })
+    .await?;
+    ctx.wait("cool off", Duration::from_secs(60)).await?;
+    ctx.logger().info("after the wait");
+    ctx.run_in_child_context("ship", |child| async move {
+        child.logger().warn("shipping");
+        Ok::<_, Error>(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn records_made_while_replaying_are_dropped() {
+    let (capture, _guard) = Capture::on_this_thread();
+    let execution = LocalRunner::new(workflow).run(()).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    // The second invocation replays up to the wait: its "before the wait" is dropped, and
+    // the step's body does not run again.
+    assert_eq!(execution.invocations(), 2);
+    assert_eq!(
+        capture.messages(),
+        ["before the wait", "charging", "after the wait", "shipping"]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_local_runner_can_log_during_replay() {
+    let (capture, _guard) = Capture::on_this_thread();
+    let execution = LocalRunner::new(workflow)
+        .log_during_replay(true)
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.invocations(), 2);
+    // Replayed steps still do not run their bodies, so "charging" is logged once.
+    assert_eq!(
+        capture.messages(),
+        [
+            "before the wait",
+            "charging",
+            "before the wait",
+            "after the wait",
+            "shipping"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn records_carry_the_execution_and_the_operation() {
+    let (capture, _guard) = Capture::on_this_thread();
+    let execution = LocalRunner::new(workflow).run(()).await.unwrap();
+
+    let root = capture.only("before the wait");
+    assert_eq!(root.level, tracing::Level::INFO);
+    assert_eq!(root.field("execution_arn"), Some(execution.arn()));
+    for absent in [
+        "operation_id",
+        "operation_name",
+        "attempt",
+        "parent_id",
+        "request_id",
+        "tenant_id",
+    ] {
+        assert_eq!(root.field(absent), None, "{absent} in {root:?}");
+    }
+
+    let step = capture.only("charging");
+    assert_eq!(step.field("execution_arn"), Some(execution.arn()));
+    assert_eq!(step.field("operation_id"), Some(operation_id("1").as_str()));
+    assert_eq!(step.field("operation_name"), Some("charge"));
+    assert_eq!(step.field("attempt"), Some("1"));
+
+    let child = capture.only("shipping");
+    assert_eq!(child.level, tracing::Level::WARN);
+    assert_eq!(child.field("parent_id"), Some(operation_id("3").as_str()));
+    assert_eq!(child.field("operation_id"), None);
+}
+
+/// Replays a recorded step between two records, on the Lambda path.
+async fn greeter(name: String, ctx: DurableContext) -> Result<String, Error> {
+    ctx.logger().info("while replaying");
+    let greeting: String = ctx
+        .step("greet", |_| async move {
+            Ok::<_, std::io::Error>(format!("hello {name}"))
+        })
+        .await?;
+    ctx.logger().info("after replaying");
+    Ok(greeting)
+}
+
+/// A Lambda event whose envelope records the `greet` step as done, with a request id and a
+/// tenant id in its context.
+fn replaying_event() -> LambdaEvent<serde_json::Value> {
+    let step = json!({
+        "Id": operation_id("1"), "Type": "STEP", "SubType": "Step", "Name": "greet",
+        "Status": "SUCCEEDED", "StartTimestamp": 1_767_225_601, "EndTimestamp": 1_767_225_602,
+        "StepDetails": {"Attempt": 1, "Result": "\"hello world\""}
+    });
+    let mut context = Context::default();
+    context.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd".to_owned();
+    context.tenant_id = Some("tenant-7".to_owned());
+    LambdaEvent::new(
+        envelope(&[execution_operation(&json!("world")), step]),
+        context,
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_lambda_records_carry_the_request_and_the_tenant_and_replay_is_quiet() {
+    let (capture, _guard) = Capture::on_this_thread();
+    let mut function = Runtime::builder()
+        .durable_service(Echo::default())
+        .build()
+        .unwrap()
+        .into_service(greeter)
+        .await;
+    let output = function.call(replaying_event()).await.unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded);
+    assert_eq!(output.result.as_deref(), Some("\"hello world\""));
+
+    assert_eq!(capture.messages(), ["after replaying"]);
+    let record = capture.only("after replaying");
+    assert_eq!(record.field("execution_arn"), Some(ARN));
+    assert_eq!(
+        record.field("request_id"),
+        Some("8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+    );
+    assert_eq!(record.field("tenant_id"), Some("tenant-7"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_runtime_can_log_during_replay() {
+    let (capture, _guard) = Capture::on_this_thread();
+    let mut function = Runtime::builder()
+        .durable_service(Echo::default())
+        .log_during_replay(true)
+        .build()
+        .unwrap()
+        .into_service(greeter)
+        .await;
+    let output = function.call(replaying_event()).await.unwrap();
+    assert_eq!(output.status, InvocationStatus::Succeeded);
+    assert_eq!(capture.messages(), ["while replaying", "after replaying"]);
+    let replayed = capture.only("while replaying");
+    assert_eq!(replayed.field("tenant_id"), Some("tenant-7"));
+}
