@@ -785,7 +785,7 @@ where
         let span = tracing::info_span!(
             "map",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let Map {
             ctx,
@@ -828,7 +828,7 @@ where
         let span = tracing::info_span!(
             "parallel",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let branches = self
             .branches

@@ -214,7 +214,7 @@ where
         let span = tracing::info_span!(
             "create_callback",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         Box::pin(self.register().instrument(span))
     }
@@ -402,7 +402,7 @@ where
         let span = tracing::info_span!(
             "wait_for_callback",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let WaitForCallback {
             ctx,

@@ -111,7 +111,7 @@ where
         let span = tracing::info_span!(
             "child_context",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let ChildContext {
             ctx,
@@ -206,7 +206,7 @@ where
         let span = tracing::info_span!(
             "virtual_context",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let VirtualContext {
             ctx,

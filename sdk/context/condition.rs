@@ -128,7 +128,7 @@ where
         let span = tracing::info_span!(
             "wait_for_condition",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         Box::pin(self.run().instrument(span))
     }

@@ -121,7 +121,7 @@ where
         let span = tracing::info_span!(
             "invoke",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
             function = %self.function_name,
         );
         Box::pin(self.run().instrument(span))

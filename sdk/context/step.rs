@@ -218,7 +218,7 @@ where
         let span = tracing::info_span!(
             "step",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
             attempt = tracing::field::Empty,
         );
         Box::pin(self.run().instrument(span))

@@ -47,7 +47,7 @@ impl DurableContext {
         let span = tracing::info_span!(
             "wait",
             operation_id = %position.id,
-            name = position.name_str(),
+            operation_name = position.name_str(),
         );
         async move {
             let op = Op::open(self, position, OperationType::Wait, SUB_TYPE, "wait")?;

@@ -120,7 +120,7 @@ where
         let span = tracing::info_span!(
             "with_retry",
             operation_id = %self.position.id,
-            name = self.position.name_str(),
+            operation_name = self.position.name_str(),
         );
         let WithRetry {
             ctx,
