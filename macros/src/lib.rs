@@ -12,11 +12,15 @@ use syn::{FnArg, Item, ItemFn, PatType, ReturnType, Signature, Type};
 /// # Expansion
 ///
 /// The attribute leaves the handler unchanged and adds, next to it, a `fn main` that
-/// builds a multi-threaded Tokio runtime (the SDK's own Tokio: the function's crate
-/// needs no Tokio dependency) and serves the handler with `lambda_durable::run` on it:
+/// installs `lambda_runtime`'s default `tracing` subscriber (so that the SDK's and the
+/// handler's logs reach CloudWatch, as JSON when the function's log format is JSON, at
+/// the level of `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`), builds a multi-threaded Tokio
+/// runtime (the SDK's own Tokio: the function's crate needs no Tokio dependency) and
+/// serves the handler with `lambda_durable::run` on it:
 ///
 /// ```ignore
 /// fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+///     lambda_runtime::tracing::init_default_subscriber();
 ///     tokio::runtime::Builder::new_multi_thread()
 ///         .enable_all()
 ///         .build()?
@@ -87,6 +91,7 @@ fn generate(function: &ItemFn) -> TokenStream2 {
         #function
 
         fn main() -> ::std::result::Result<(), ::lambda_durable::__macro_support::BoxError> {
+            ::lambda_durable::lambda_runtime::tracing::init_default_subscriber();
             ::lambda_durable::__macro_support::tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
@@ -335,6 +340,7 @@ mod tests {
             pub async fn handler(event: Order, ctx: DurableContext) -> Result<Receipt, Error> { todo!() }
 
             fn main() -> ::std::result::Result<(), ::lambda_durable::__macro_support::BoxError> {
+                ::lambda_durable::lambda_runtime::tracing::init_default_subscriber();
                 ::lambda_durable::__macro_support::tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
