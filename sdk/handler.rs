@@ -98,6 +98,8 @@ pub(crate) struct InvocationOptions {
     pub(crate) batcher: BatcherConfig,
     /// Whether the loggers of contexts log while replaying.
     pub(crate) log_during_replay: bool,
+    /// The serdes of operations whose serdes is not set, if not JSON.
+    pub(crate) default_serdes: crate::serdes::DefaultSerdes,
     /// The Lambda request id of the invocation, for log records.
     pub(crate) request_id: Option<Arc<str>>,
     /// The tenant the invocation is for, for log records.
@@ -117,6 +119,7 @@ impl Default for InvocationOptions {
         Self {
             batcher: BatcherConfig::default(),
             log_during_replay: false,
+            default_serdes: crate::serdes::DefaultSerdes::default(),
             request_id: None,
             tenant_id: None,
             deadline: None,
@@ -203,12 +206,10 @@ pub(crate) async fn execute(
         tenant_id: options.tenant_id.clone(),
         ..InvocationLog::new(&arn, options.log_during_replay)
     };
-    let exec = Arc::new(ExecutionState::new(
-        arn.clone(),
-        store,
-        checkpointer.clone(),
-        log,
-    ));
+    let exec = Arc::new(
+        ExecutionState::new(arn.clone(), store, checkpointer.clone(), log)
+            .with_default_serdes(options.default_serdes.clone()),
+    );
     let ctx = DurableContext::root(Arc::clone(&exec), replaying);
     let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
 

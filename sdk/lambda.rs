@@ -19,6 +19,7 @@ use crate::config::{deadline_margin_from_env, CheckpointConfig, ConfigError};
 use crate::context::DurableContext;
 use crate::error::Error;
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
+use crate::serdes::ValueSerdes;
 use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput};
 
 /// Serves a durable handler on AWS Lambda, with the default settings.
@@ -119,6 +120,7 @@ impl std::fmt::Debug for ServiceSource {
 /// | [`deadline_margin`](Self::deadline_margin) | `LAMBDA_DURABLE_DEADLINE_MARGIN_MS`, else 2 s |
 /// | [`checkpoint`](Self::checkpoint) | [`CheckpointConfig::default`]: the service's limits, 20 ms linger |
 /// | [`log_during_replay`](Self::log_during_replay) | off |
+/// | [`default_serdes`](Self::default_serdes) | JSON |
 /// | [`layer`](Self::layer) | none (lambda_runtime's `TracingLayer` is always there) |
 ///
 /// Of `aws_config`, `lambda_client` and `durable_service`, the last one called wins.
@@ -127,6 +129,7 @@ pub struct RuntimeBuilder {
     deadline_margin: Option<Duration>,
     checkpoint: CheckpointConfig,
     log_during_replay: bool,
+    default_serdes: crate::serdes::DefaultSerdes,
     layers: Vec<BoxedLayer>,
 }
 
@@ -137,6 +140,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("deadline_margin", &self.deadline_margin)
             .field("checkpoint", &self.checkpoint)
             .field("log_during_replay", &self.log_during_replay)
+            .field("default_serdes", &self.default_serdes)
             .field("layers", &self.layers.len())
             .finish()
     }
@@ -149,6 +153,7 @@ impl Default for RuntimeBuilder {
             deadline_margin: None,
             checkpoint: CheckpointConfig::default(),
             log_during_replay: false,
+            default_serdes: crate::serdes::DefaultSerdes::default(),
             layers: Vec::new(),
         }
     }
@@ -200,6 +205,20 @@ impl RuntimeBuilder {
     /// default: each record is then emitted once, by the invocation that first ran it).
     pub fn log_during_replay(mut self, on: bool) -> Self {
         self.log_during_replay = on;
+        self
+    }
+
+    /// Writes the values of every step, child context, wait-for-condition state, map and
+    /// parallel (branches and result) and [`with_retry`](crate::DurableContext::with_retry)
+    /// block whose serdes is not set with `serdes` instead of JSON (see
+    /// [`ValueSerdes`]). An operation's own `.serdes(..)` still wins. Values that cross to
+    /// other systems keep their own format: callback results, and invoke payloads and
+    /// results.
+    ///
+    /// Change it only with no execution in flight, or with a `ValueSerdes` that still
+    /// reads what the previous one wrote: a replay reads the recorded values with it.
+    pub fn default_serdes(mut self, serdes: impl ValueSerdes) -> Self {
+        self.default_serdes = crate::serdes::DefaultSerdes::new(Some(Arc::new(serdes)));
         self
     }
 
@@ -298,6 +317,7 @@ impl RuntimeBuilder {
         let options = InvocationOptions {
             batcher: self.checkpoint.apply(defaults.batcher.clone()),
             log_during_replay: self.log_during_replay,
+            default_serdes: self.default_serdes,
             deadline_margin,
             ..defaults
         };

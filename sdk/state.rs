@@ -23,6 +23,8 @@ pub(crate) struct ExecutionState {
     /// Set when the invocation reaches its deadline: running step attempts end, and no new
     /// one starts.
     deadline: tokio::sync::watch::Sender<bool>,
+    /// The serdes of operations whose serdes is not set, if not JSON.
+    pub(crate) default_serdes: crate::serdes::DefaultSerdes,
 }
 
 impl ExecutionState {
@@ -41,6 +43,7 @@ impl ExecutionState {
             active: AtomicUsize::new(0),
             suspended: AtomicUsize::new(0),
             deadline: tokio::sync::watch::Sender::new(false),
+            default_serdes: crate::serdes::DefaultSerdes::default(),
         }
     }
 
@@ -59,6 +62,12 @@ impl ExecutionState {
         let mut reached = self.deadline.subscribe();
         // The sender lives as long as `self`.
         let _ = reached.wait_for(|reached| *reached).await;
+    }
+
+    /// The same state, with `serdes` for the operations whose serdes is not set.
+    pub(crate) fn with_default_serdes(mut self, serdes: crate::serdes::DefaultSerdes) -> Self {
+        self.default_serdes = serdes;
+        self
     }
 
     /// Latches an error that ends the invocation whatever the user code does with it (one

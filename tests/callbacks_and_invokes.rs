@@ -1930,3 +1930,97 @@ async fn map_and_parallel_results_use_their_serdes() {
     let replay = runner.replay(&done).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// A runtime-wide format: JSON behind a version tag.
+struct TaggedJson;
+
+impl lambda_durable::serdes::ValueSerdes for TaggedJson {
+    fn encode(&self, value: Value) -> Result<String, lambda_durable::serdes::SerdesError> {
+        Ok(format!("v1:{value}"))
+    }
+
+    fn decode(&self, data: &str) -> Result<Value, lambda_durable::serdes::SerdesError> {
+        let json = data
+            .strip_prefix("v1:")
+            .ok_or_else(|| lambda_durable::serdes::SerdesError::new(format!("untagged: {data}")))?;
+        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
+    }
+}
+
+/// The runner's default serdes writes every value the SDK writes and reads back itself
+/// (steps, child contexts, condition states, map items and results, with_retry blocks),
+/// unless the operation sets its own; callback results and invokes keep their format; a
+/// replay reads everything back.
+#[tokio::test]
+async fn the_default_serdes_writes_every_value_without_a_serdes_of_its_own() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let a = ctx.step("a", |_| async { Ok::<_, Boom>(1u32) }).await?;
+        let own = ctx
+            .step("own", |_| async { Ok::<_, Boom>(2u32) })
+            .serdes(lambda_durable::serdes::JsonSerdes)
+            .await?;
+        let child = ctx
+            .run_in_child_context("child", |c| async move {
+                c.wait("pause", Duration::from_secs(1)).await?;
+                Ok::<_, Error>(3u32)
+            })
+            .await?;
+        let polled: u32 = ctx
+            .wait_for_condition("poll", 0u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
+            .strategy(
+                WaitStrategyConfig::until(|n: &u32| *n >= 2)
+                    .initial_delay(Duration::from_secs(1))
+                    .jitter(Jitter::None),
+            )
+            .await?;
+        let mapped = ctx
+            .map("map", vec![4u32], |_, n, _| async move { Ok::<_, Boom>(n) })
+            .await?;
+        let retried = ctx
+            .with_retry("block", |c, _| async move {
+                c.step("inner", |_| async { Ok::<_, Boom>(5u32) }).await
+            })
+            .await?;
+        let invoked: Value = ctx.invoke("plain", "echo", json!({"x": 1})).await?;
+        Ok::<_, Error>(json!([
+            a,
+            own,
+            child,
+            polled,
+            mapped.succeeded().sum::<u32>(),
+            retried,
+            invoked
+        ]))
+    })
+    .default_serdes(TaggedJson)
+    .register_plain("echo", |event: Value| async move { Ok::<_, Boom>(event) });
+    let done = runner.run(json!({})).await.unwrap();
+    assert_eq!(
+        done.result::<Value>().unwrap(),
+        json!([1, 2, 3, 2, 4, 5, {"x": 1}])
+    );
+    let step = |name: &str| {
+        let op = done.operation(name).unwrap_or_else(|| panic!("{name}"));
+        op.step_details
+            .as_ref()
+            .and_then(|d| d.result.clone())
+            .or_else(|| op.context_details.as_ref().and_then(|d| d.result.clone()))
+            .or_else(|| {
+                op.chained_invoke_details
+                    .as_ref()
+                    .and_then(|d| d.result.clone())
+            })
+            .unwrap_or_default()
+    };
+    for name in ["a", "child", "poll", "map", "map-item-0", "block", "inner"] {
+        assert!(step(name).starts_with("v1:"), "{name}: {}", step(name));
+    }
+    assert_eq!(step("own"), "2", "an operation's own serdes wins");
+    assert_eq!(
+        step("plain"),
+        r#"{"x":1}"#,
+        "invoke results keep their format"
+    );
+    let replay = runner.replay(&done).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}

@@ -26,6 +26,8 @@ struct Counts {
     updates: AtomicU64,
     largest: AtomicU64,
     state_pages: AtomicU64,
+    /// The payload of every update, in order.
+    payloads: std::sync::Mutex<Vec<String>>,
 }
 
 struct Counted<S> {
@@ -43,6 +45,12 @@ impl<S: DurableService> DurableService for Counted<S> {
         self.counts.checkpoints.fetch_add(1, Ordering::SeqCst);
         self.counts.updates.fetch_add(updates, Ordering::SeqCst);
         self.counts.largest.fetch_max(updates, Ordering::SeqCst);
+        self.counts.payloads.lock().unwrap().extend(
+            request
+                .updates
+                .iter()
+                .filter_map(|update| update.payload.clone()),
+        );
         self.inner.checkpoint(arn, request)
     }
 
@@ -73,6 +81,11 @@ async fn three_steps(_: serde_json::Value, ctx: DurableContext) -> Result<u32, E
 /// envelope holds a marker to a second page of state, and returns what the wrapper
 /// counted.
 async fn run_with(checkpoints: CheckpointConfig) -> Arc<Counts> {
+    run_with_builder(Runtime::builder().checkpoint(checkpoints)).await
+}
+
+/// [`run_with`], with the runtime's other settings from `builder`.
+async fn run_with_builder(builder: lambda_durable::RuntimeBuilder) -> Arc<Counts> {
     let counts = Arc::new(Counts::default());
     let service = Counted {
         inner: Echo {
@@ -81,9 +94,8 @@ async fn run_with(checkpoints: CheckpointConfig) -> Arc<Counts> {
         },
         counts: Arc::clone(&counts),
     };
-    let mut function = Runtime::builder()
+    let mut function = builder
         .durable_service(service)
-        .checkpoint(checkpoints)
         .build()
         .unwrap()
         .into_service(three_steps)
@@ -122,6 +134,34 @@ async fn a_custom_service_sees_every_call_with_the_configured_batching() {
             "{one_per_call:?}"
         );
     }
+}
+
+/// JSON behind a tag: a runtime-wide format.
+struct Tagged;
+
+impl lambda_durable::serdes::ValueSerdes for Tagged {
+    fn encode(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<String, lambda_durable::serdes::SerdesError> {
+        Ok(format!("tag:{value}"))
+    }
+
+    fn decode(&self, data: &str) -> Result<serde_json::Value, lambda_durable::serdes::SerdesError> {
+        let json = data
+            .strip_prefix("tag:")
+            .ok_or_else(|| lambda_durable::serdes::SerdesError::new("untagged"))?;
+        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_default_serdes_writes_what_the_steps_checkpoint() {
+    let counts = run_with_builder(Runtime::builder().default_serdes(Tagged)).await;
+    let payloads = counts.payloads.lock().unwrap().clone();
+    assert_eq!(payloads, ["tag:1", "tag:2", "tag:3"]);
+    let plain = run_with(CheckpointConfig::new()).await;
+    assert_eq!(*plain.payloads.lock().unwrap(), ["1", "2", "3"]);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
 use crate::replay;
 use crate::replay::batch::Rules;
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{DefaultSerdes, Serdes};
 use crate::wire::ErrorObject;
 
 type BranchFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, ErrorObject>> + Send + 'a>>;
@@ -566,7 +566,7 @@ type ItemSerdes<'a, R> = Arc<dyn Serdes<R> + 'a>;
 
 /// A map being configured; `.await` it to run it. Created by [`DurableContext::map`].
 #[must_use = "a map does nothing until it is awaited"]
-pub struct Map<'a, I, F, S = JsonSerdes, B = JsonSerdes> {
+pub struct Map<'a, I, F, S = DefaultSerdes, B = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     items: Vec<I>,
@@ -577,7 +577,7 @@ pub struct Map<'a, I, F, S = JsonSerdes, B = JsonSerdes> {
 }
 
 /// The serdes of a batch: `item` for each branch's result, `batch` for the whole result.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 struct BatchSerdes<S, B> {
     item: S,
     batch: B,
@@ -586,7 +586,7 @@ struct BatchSerdes<S, B> {
 /// A parallel being configured; `.await` it to run it. Created by
 /// [`DurableContext::parallel`].
 #[must_use = "a parallel does nothing until it is awaited"]
-pub struct Parallel<'a, R, S = JsonSerdes, B = JsonSerdes> {
+pub struct Parallel<'a, R, S = DefaultSerdes, B = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     branches: Vec<Branch<'a, R>>,
@@ -730,7 +730,10 @@ impl DurableContext {
             function,
             namer: None,
             settings: BatchSettings::default(),
-            serdes: BatchSerdes::default(),
+            serdes: BatchSerdes {
+                item: self.default_serdes(),
+                batch: self.default_serdes(),
+            },
         }
     }
 
@@ -763,7 +766,10 @@ impl DurableContext {
             position: self.reserve(name.into()),
             branches,
             settings: BatchSettings::default(),
-            serdes: BatchSerdes::default(),
+            serdes: BatchSerdes {
+                item: self.default_serdes(),
+                batch: self.default_serdes(),
+            },
         }
     }
 }

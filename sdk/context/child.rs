@@ -14,7 +14,7 @@ use crate::replay::context::{
     context_decision, must_visit_records, on_failure, on_success, ContextDecision, OnFailure,
     OnSuccess,
 };
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{DefaultSerdes, Serdes};
 use crate::state::abandon;
 use crate::wire::{ContextOptions, ErrorObject, OperationAction, OperationType};
 
@@ -24,7 +24,7 @@ const DEFAULT_SUB_TYPE: &str = "RunInChildContext";
 /// A child context being configured; `.await` it to run it. Created by
 /// [`DurableContext::run_in_child_context`].
 #[must_use = "a child context does nothing until it is awaited"]
-pub struct ChildContext<'a, F, S = JsonSerdes> {
+pub struct ChildContext<'a, F, S = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     body: F,
@@ -71,7 +71,7 @@ impl DurableContext {
             position: self.reserve(name.into()),
             body,
             sub_type: DEFAULT_SUB_TYPE,
-            serdes: JsonSerdes,
+            serdes: self.default_serdes(),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::{DurableContext, Name, Position, StepContext};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::replay::condition::{condition_decision, ConditionDecision};
 use crate::retry;
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{DefaultSerdes, Serdes};
 use crate::state::abandon;
 use crate::wait_strategy::{WaitDecision, WaitStrategy};
 use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
@@ -23,7 +23,7 @@ const SUB_TYPE: &str = "WaitForCondition";
 /// A wait-for-condition being configured; `.await` it to run it. Created by
 /// [`DurableContext::wait_for_condition`].
 #[must_use = "a wait for condition does nothing until it is awaited"]
-pub struct WaitForCondition<'a, S, F, D = JsonSerdes> {
+pub struct WaitForCondition<'a, S, F, D = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     initial: S,
@@ -76,7 +76,7 @@ impl DurableContext {
             check,
             strategy: None,
             timeout: None,
-            serdes: JsonSerdes,
+            serdes: self.default_serdes(),
         }
     }
 }

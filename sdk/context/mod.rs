@@ -291,6 +291,11 @@ impl DurableContext {
         }
     }
 
+    /// The serdes of the operations of this context whose serdes is not set.
+    pub(crate) fn default_serdes(&self) -> crate::serdes::DefaultSerdes {
+        self.inner.exec.default_serdes.clone()
+    }
+
     /// The address that identifies this context in the scope stack.
     pub(crate) fn scope_key(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize

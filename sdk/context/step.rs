@@ -14,7 +14,7 @@ use crate::error::{catch_panic, error_object, user_error_object, Error};
 use crate::logger::Logger;
 use crate::replay::step::{on_cut, step_decision, Cut, CutCause, StepDecision, StepSemantics};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{DefaultSerdes, Serdes};
 use crate::state::abandon;
 use crate::wire::{ErrorObject, OperationAction, OperationType, StepOptions};
 
@@ -88,7 +88,7 @@ impl StepContext {
 /// The step's operation id is reserved when the `Step` is created, so the order in which
 /// steps are *created* fixes their ids.
 #[must_use = "a step does nothing until it is awaited"]
-pub struct Step<'a, F, S = JsonSerdes> {
+pub struct Step<'a, F, S = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     body: F,
@@ -144,7 +144,7 @@ impl DurableContext {
             semantics: StepSemantics::default(),
             timeout: None,
             sub_type: SUB_TYPE,
-            serdes: JsonSerdes,
+            serdes: self.default_serdes(),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::child::run_child;
 use super::{DurableContext, Name, Position};
 use crate::error::{user_error_object, Error};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
-use crate::serdes::{JsonSerdes, Serdes};
+use crate::serdes::{DefaultSerdes, Serdes};
 use crate::wire::ErrorObject;
 
 /// The `SubType` of the CONTEXT that holds the attempts of a `with_retry` block.
@@ -22,7 +22,7 @@ const ATTEMPT_SUB_TYPE: &str = "RunInChildContext";
 /// A block retried as a unit, being configured; `.await` it to run it. Created by
 /// [`DurableContext::with_retry`].
 #[must_use = "a retried block does nothing until it is awaited"]
-pub struct WithRetry<'a, F, S = JsonSerdes> {
+pub struct WithRetry<'a, F, S = DefaultSerdes> {
     ctx: &'a DurableContext,
     position: Position,
     body: F,
@@ -75,7 +75,7 @@ impl DurableContext {
             position: self.reserve(name.into()),
             body,
             retry: None,
-            serdes: JsonSerdes,
+            serdes: self.default_serdes(),
         }
     }
 }

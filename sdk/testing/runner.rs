@@ -53,6 +53,7 @@ struct RunnerConfig {
     execution_timeout: Option<Duration>,
     invocation_timeout: Option<Duration>,
     log_during_replay: bool,
+    default_serdes: crate::serdes::DefaultSerdes,
 }
 
 /// The longest `ExecutionTimeout` the service accepts, in seconds.
@@ -183,6 +184,7 @@ impl LocalRunner {
                 execution_timeout: None,
                 invocation_timeout: None,
                 log_during_replay: false,
+                default_serdes: crate::serdes::DefaultSerdes::default(),
             },
             functions: Functions::default(),
         }
@@ -491,6 +493,14 @@ impl LocalRunner {
         self
     }
 
+    /// The serdes of operations whose serdes is not set, as
+    /// [`RuntimeBuilder::default_serdes`](crate::RuntimeBuilder::default_serdes) sets it on
+    /// Lambda.
+    pub fn default_serdes(mut self, serdes: impl crate::serdes::ValueSerdes) -> Self {
+        self.config.default_serdes = crate::serdes::DefaultSerdes::new(Some(Arc::new(serdes)));
+        self
+    }
+
     /// Gives every invocation of the runner's own function a Lambda deadline `timeout`
     /// after it starts (by default there is none), measured on tokio's clock: the handler
     /// then stops shortly before it and the invocation ends as on Lambda, with `PENDING`
@@ -603,6 +613,7 @@ impl LocalRunner {
 fn invocation_options(config: &RunnerConfig) -> InvocationOptions {
     InvocationOptions {
         log_during_replay: config.log_during_replay,
+        default_serdes: config.default_serdes.clone(),
         batcher: BatcherConfig {
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(4),
