@@ -2024,3 +2024,61 @@ async fn the_default_serdes_writes_every_value_without_a_serdes_of_its_own() {
     let replay = runner.replay(&done).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// Refuses to write the number 2: a serdes that fails.
+struct NoTwos;
+
+impl lambda_durable::serdes::Serdes<u32> for NoTwos {
+    fn serialize(&self, value: &u32) -> Result<String, lambda_durable::serdes::SerdesError> {
+        if *value == 2 {
+            return Err(lambda_durable::serdes::SerdesError::new("no twos"));
+        }
+        Ok(value.to_string())
+    }
+
+    fn deserialize(&self, data: &str) -> Result<u32, lambda_durable::serdes::SerdesError> {
+        data.parse()
+            .map_err(lambda_durable::serdes::SerdesError::caused_by)
+    }
+}
+
+/// A serdes that fails names the operation: a map item whose result does not serialize
+/// fails (the others go on), and so does a wait-for-condition whose state does not.
+#[tokio::test]
+async fn failing_serdes_name_the_operation() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let batch = ctx
+            .map("numbers", vec![1u32, 2, 3], |_, n, _| async move {
+                Ok::<_, Boom>(n)
+            })
+            .item_serdes(NoTwos)
+            .completion(lambda_durable::CompletionConfig::all_completed())
+            .await?;
+        let item_error = batch.errors().next().cloned().unwrap();
+        let state = ctx
+            .wait_for_condition("count", 1u32, |n, _| async move { Ok::<_, Boom>(n + 1) })
+            .serdes(NoTwos)
+            .await
+            .unwrap_err();
+        Ok::<_, Error>(json!([
+            batch.succeeded().copied().collect::<Vec<u32>>(),
+            item_error.error_message,
+            state.to_string(),
+        ]))
+    });
+    let done = runner.run(json!({})).await.unwrap();
+    let result = done.result::<Value>().unwrap();
+    assert_eq!(result[0], json!([1, 3]));
+    let item = result[1].as_str().unwrap();
+    assert!(
+        item.contains("map-item-1") && item.contains("no twos"),
+        "{item}"
+    );
+    let state = result[2].as_str().unwrap();
+    assert!(
+        state.contains("\"count\"")
+            && state.contains("cannot serialize")
+            && state.contains("no twos"),
+        "{state}"
+    );
+}

@@ -623,6 +623,22 @@ impl<'a, I, F, S, B> Map<'a, I, F, S, B> {
     /// Records each item's result with `serdes` instead of JSON (the result of its child
     /// context; [`Nesting::Flat`] branches record no result of their own). A replay reads
     /// the results back with it.
+    ///
+    /// ```no_run
+    /// use lambda_durable::serdes::RawString;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn shout(ctx: &DurableContext, words: Vec<String>) -> Result<Vec<String>, Error> {
+    ///     let batch = ctx
+    ///         .map("shout", words, |_, word, _| async move {
+    ///             Ok::<_, Error>(word.to_uppercase())
+    ///         })
+    ///         // Each branch's text is recorded as it is, not as a JSON string.
+    ///         .item_serdes(RawString)
+    ///         .await?;
+    ///     batch.into_results()
+    /// }
+    /// ```
     pub fn item_serdes<S2>(self, serdes: S2) -> Map<'a, I, F, S2, B> {
         Map {
             ctx: self.ctx,

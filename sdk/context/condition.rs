@@ -100,6 +100,21 @@ impl<'a, S, F, D> WaitForCondition<'a, S, F, D> {
     /// Checkpoints the state with `serdes` instead of JSON: the state between polls and
     /// the final one are written and read back with it, on the first run and on replay
     /// alike. A serdes that fails fails the wait with [`Error::Serialization`] naming it.
+    ///
+    /// ```no_run
+    /// use lambda_durable::serdes::RawString;
+    /// use lambda_durable::wait_strategy::WaitStrategyConfig;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn until_ready(ctx: &DurableContext) -> Result<String, Error> {
+    ///     ctx.wait_for_condition("status", "PENDING".to_string(), |_, _| async {
+    ///         Ok::<_, std::io::Error>("READY".to_string())
+    ///     })
+    ///     .serdes(RawString)
+    ///     .strategy(WaitStrategyConfig::until(|status: &String| status == "READY"))
+    ///     .await
+    /// }
+    /// ```
     pub fn serdes<D2>(self, serdes: D2) -> WaitForCondition<'a, S, F, D2> {
         WaitForCondition {
             ctx: self.ctx,

@@ -95,6 +95,18 @@ impl<'a, R, D> Invoke<'a, R, D> {
     /// [`RawString`](crate::serdes::RawString) for a plain-text answer), on the first run
     /// and on replay alike. A result it cannot read fails the invoke with
     /// [`Error::Serialization`].
+    ///
+    /// ```no_run
+    /// use lambda_durable::serdes::RawString;
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn greeting(ctx: &DurableContext) -> Result<String, Error> {
+    ///     // The target answers with plain text, not JSON.
+    ///     ctx.invoke::<String>("greet", "greeter", serde_json::json!({"name": "Ada"}))
+    ///         .result_serdes(RawString)
+    ///         .await
+    /// }
+    /// ```
     pub fn result_serdes<D2>(self, decoder: D2) -> Invoke<'a, R, D2> {
         Invoke {
             ctx: self.ctx,

@@ -183,6 +183,16 @@ impl<'a, F, S> Step<'a, F, S> {
     /// history can tell kinds of steps apart. 1 to 32 letters, digits, `-` or `_`, and not
     /// one of the SDK's own sub types (else the step fails with
     /// [`Error::InvalidArgument`]); part of the step's identity on replay, like its name.
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn score(ctx: &DurableContext) -> Result<u32, Error> {
+    ///     ctx.step("score order", |_| async { Ok::<_, std::io::Error>(7) })
+    ///         .sub_type("FraudCheck")
+    ///         .await
+    /// }
+    /// ```
     pub fn sub_type(mut self, sub_type: &'static str) -> Self {
         self.sub_type = sub_type;
         self
