@@ -2082,3 +2082,109 @@ async fn failing_serdes_name_the_operation() {
         "{state}"
     );
 }
+
+/// A workflow of the newer operations: a block retried as a unit, a virtual context that
+/// waits, a parallel of typed branches, a step of a custom sub type, a map with an item
+/// serdes, all under a runtime-wide default serdes.
+fn newer_operations_runner() -> LocalRunner {
+    use lambda_durable::retry::{ExponentialBackoff, NoRetry};
+    LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let block: String = ctx
+            .with_retry("block", |c, attempt| async move {
+                let hold = c
+                    .step("hold", move |_| async move {
+                        Ok::<_, Boom>(format!("h{attempt}"))
+                    })
+                    .await?;
+                c.step("confirm", move |_| async move {
+                    if attempt < 2 {
+                        Err(Boom("not yet".into()))
+                    } else {
+                        Ok(hold)
+                    }
+                })
+                .retry(NoRetry)
+                .await
+            })
+            .retry(
+                ExponentialBackoff::new()
+                    .max_attempts(3)
+                    .initial_delay(Duration::from_secs(1))
+                    .jitter(Jitter::None),
+            )
+            .await?;
+        let grouped = ctx
+            .run_in_virtual_context("group", |g| async move {
+                let a = g.step("a", |_| async { Ok::<_, Boom>(1u32) }).await?;
+                g.wait("pause", Duration::from_secs(2)).await?;
+                let b = g.step("b", |_| async { Ok::<_, Boom>(2u32) }).await?;
+                Ok::<_, Error>(a + b)
+            })
+            .await?;
+        let (text, number) = ctx
+            .parallel_tuple(
+                "pair",
+                (
+                    branch("text", |_| async { Ok::<_, Boom>("t".to_string()) }),
+                    branch("number", |c: DurableContext| async move {
+                        c.wait("later", Duration::from_secs(1)).await?;
+                        Ok::<_, Error>(9u32)
+                    }),
+                ),
+            )
+            .await?
+            .into_values()?;
+        let scored = ctx
+            .step("score", |_| async { Ok::<_, Boom>(7u32) })
+            .sub_type("FraudCheck")
+            .await?;
+        let mapped = ctx
+            .map("map", vec![1u32, 2], |_, n, _| async move {
+                Ok::<_, Boom>(n * 10)
+            })
+            .item_serdes(Tagged)
+            .await?;
+        Ok::<_, Error>(json!([
+            block,
+            grouped,
+            text,
+            number,
+            scored,
+            mapped.succeeded().sum::<u32>()
+        ]))
+    })
+    .default_serdes(TaggedJson)
+}
+
+/// Crashing after every checkpoint of that workflow gives the result of a clean run, and
+/// every run replays from scratch as it ran.
+#[tokio::test]
+async fn the_newer_operations_crashed_after_every_checkpoint_end_the_same() {
+    let runner = newer_operations_runner();
+    let clean = runner.run(json!({})).await.unwrap();
+    let expected = json!(["h2", 3, "t", 9, 7, 30]);
+    assert_eq!(clean.result::<Value>().unwrap(), expected);
+    assert_eq!(
+        runner.replay(&clean).await.unwrap().mismatches(),
+        Vec::<String>::new()
+    );
+    let calls = clean.stats().checkpoint_calls;
+    assert!(calls >= 8, "{calls}");
+    for k in 1..=calls {
+        let runner = newer_operations_runner().fault(Fault::crash().at_call(k));
+        let crashed = runner.run(json!({})).await.unwrap();
+        assert_eq!(
+            crashed.result::<Value>().ok(),
+            Some(expected.clone()),
+            "crash after call {k}: {:?}\n{}",
+            crashed.error(),
+            crashed.timeline()
+        );
+        assert_eq!(crashed.elapsed(), clean.elapsed(), "crash after call {k}");
+        assert_eq!(
+            runner.replay(&crashed).await.unwrap().mismatches(),
+            Vec::<String>::new(),
+            "crash after call {k}"
+        );
+    }
+}
