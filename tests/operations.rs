@@ -1019,3 +1019,25 @@ async fn parallel_tuple_gives_typed_values_back() {
     let replay = runner.replay(&done).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// An unnamed operation is spelled `None`: no `Name::NONE`, no type annotation.
+#[tokio::test]
+async fn unnamed_operations_are_spelled_none() {
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        ctx.wait(None, Duration::from_secs(1)).await?;
+        let n = ctx.step(None, |_| async { Ok::<_, Boom>(3u32) }).await?;
+        let child = ctx
+            .run_in_child_context(None, |c| async move {
+                c.step(None, |_| async { Ok::<_, Boom>(4u32) }).await
+            })
+            .await?;
+        Ok::<_, Error>(n + child)
+    });
+    let done = runner.run(Value::Null).await.unwrap();
+    assert_eq!(done.result::<u32>().unwrap(), 7);
+    assert!(done
+        .operations()
+        .iter()
+        .filter(|op| op.type_ != OperationType::Execution)
+        .all(|op| op.name.is_none()));
+}

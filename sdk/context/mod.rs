@@ -42,10 +42,11 @@ pub use with_retry::WithRetry;
 
 /// The name of a durable operation: a string, or none.
 ///
-/// Operation methods take `impl Into<Name>`, so a `&str`, a `String` or an `Option` of
-/// either can be passed; `None` leaves the operation unnamed. Names are recorded in the
-/// execution history and checked on replay; they must be 1 to 256 printable ASCII
-/// characters (an empty name counts as none).
+/// Operation methods take `impl Into<Name>`, so a `&str`, a `String` or an
+/// `Option<&str>` can be passed; `None` leaves the operation unnamed
+/// (`ctx.wait(None, delay)`; an `Option<String>` passes as `name.as_deref()`). Names are
+/// recorded in the execution history and checked on replay; they must be 1 to 256
+/// printable ASCII characters (an empty name counts as none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Name(Option<String>);
 
@@ -79,12 +80,6 @@ impl From<&String> for Name {
 
 impl<'a> From<Option<&'a str>> for Name {
     fn from(name: Option<&'a str>) -> Self {
-        name.map_or(Name::NONE, Name::from)
-    }
-}
-
-impl From<Option<String>> for Name {
-    fn from(name: Option<String>) -> Self {
         name.map_or(Name::NONE, Name::from)
     }
 }
