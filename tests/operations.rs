@@ -1041,3 +1041,26 @@ async fn unnamed_operations_are_spelled_none() {
         .filter(|op| op.type_ != OperationType::Execution)
         .all(|op| op.name.is_none()));
 }
+
+/// `.until(..)` on a wait for condition reads the state without a type annotation and
+/// stops once the condition holds.
+#[tokio::test]
+async fn wait_for_condition_until_needs_no_annotation() {
+    #[derive(Serialize, Deserialize)]
+    struct Job {
+        polls: u32,
+    }
+    let runner = LocalRunner::new(|_: Value, ctx: DurableContext| async move {
+        let job = ctx
+            .wait_for_condition("job", Job { polls: 0 }, |job, _| async move {
+                Ok::<_, Boom>(Job {
+                    polls: job.polls + 1,
+                })
+            })
+            .until(|job| job.polls >= 3)
+            .await?;
+        Ok::<_, Error>(job.polls)
+    });
+    let done = runner.run(Value::Null).await.unwrap();
+    assert_eq!(done.result::<u32>().unwrap(), 3);
+}

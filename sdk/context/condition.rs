@@ -88,6 +88,33 @@ impl<'a, S, F, D> WaitForCondition<'a, S, F, D> {
         self
     }
 
+    /// Polls until `done(state)` holds, with the standard backoff: shorthand for
+    /// `.strategy(WaitStrategyConfig::until(done))` whose closure needs no type annotation.
+    /// For other delays or attempt limits, give a configured
+    /// [`WaitStrategyConfig`](crate::wait_strategy::WaitStrategyConfig) to
+    /// [`strategy`](Self::strategy).
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Job { done: bool }
+    ///
+    /// async fn finished(ctx: &DurableContext) -> Result<Job, Error> {
+    ///     ctx.wait_for_condition("job", Job { done: false }, |_job, _| async {
+    ///         Ok::<_, std::io::Error>(Job { done: true })
+    ///     })
+    ///     .until(|job| job.done)
+    ///     .await
+    /// }
+    /// ```
+    pub fn until(self, done: impl Fn(&S) -> bool + Send + Sync + 'static) -> Self
+    where
+        S: 'static,
+    {
+        self.strategy(crate::wait_strategy::WaitStrategyConfig::until(done))
+    }
+
     /// Limits each check to `timeout`. A check still running then is cut short (its
     /// future is dropped; the [`StepContext`] tells work it handed elsewhere) and the wait
     /// fails with [`Error::WaitForConditionFailed`] carrying a `StepTimeoutError`. (A check
