@@ -71,6 +71,15 @@ impl<'a> FailedAttempt<'a> {
         }
     }
 
+    /// The failed attempt that recorded `error` (its type, message and data).
+    pub(crate) fn from_recorded(error: &'a crate::wire::ErrorObject) -> Self {
+        Self::new(
+            error.error_type.as_deref().unwrap_or("Error"),
+            error.error_message.as_deref().unwrap_or(""),
+        )
+        .with_data(error.error_data.as_deref())
+    }
+
     /// The same failed attempt with its recorded `ErrorData`.
     pub fn with_data(mut self, error_data: Option<&'a str>) -> Self {
         self.error_data = error_data;

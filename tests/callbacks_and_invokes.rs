@@ -5,6 +5,8 @@
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1931,22 +1933,6 @@ async fn map_and_parallel_results_use_their_serdes() {
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
 
-/// A runtime-wide format: JSON behind a version tag.
-struct TaggedJson;
-
-impl lambda_durable::serdes::ValueSerdes for TaggedJson {
-    fn encode(&self, value: Value) -> Result<String, lambda_durable::serdes::SerdesError> {
-        Ok(format!("v1:{value}"))
-    }
-
-    fn decode(&self, data: &str) -> Result<Value, lambda_durable::serdes::SerdesError> {
-        let json = data
-            .strip_prefix("v1:")
-            .ok_or_else(|| lambda_durable::serdes::SerdesError::new(format!("untagged: {data}")))?;
-        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
-    }
-}
-
 /// The runner's default serdes writes every value the SDK writes and reads back itself
 /// (steps, child contexts, condition states, map items and results, with_retry blocks),
 /// unless the operation sets its own; callback results and invokes keep their format; a
@@ -1992,7 +1978,7 @@ async fn the_default_serdes_writes_every_value_without_a_serdes_of_its_own() {
             invoked
         ]))
     })
-    .default_serdes(TaggedJson)
+    .default_serdes(support::TaggedJson)
     .register_plain("echo", |event: Value| async move { Ok::<_, Boom>(event) });
     let done = runner.run(json!({})).await.unwrap();
     assert_eq!(
@@ -2153,7 +2139,7 @@ fn newer_operations_runner() -> LocalRunner {
             mapped.succeeded().sum::<u32>()
         ]))
     })
-    .default_serdes(TaggedJson)
+    .default_serdes(support::TaggedJson)
 }
 
 /// Crashing after every checkpoint of that workflow gives the result of a clean run, and

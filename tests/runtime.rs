@@ -136,30 +136,11 @@ async fn a_custom_service_sees_every_call_with_the_configured_batching() {
     }
 }
 
-/// JSON behind a tag: a runtime-wide format.
-struct Tagged;
-
-impl lambda_durable::serdes::ValueSerdes for Tagged {
-    fn encode(
-        &self,
-        value: serde_json::Value,
-    ) -> Result<String, lambda_durable::serdes::SerdesError> {
-        Ok(format!("tag:{value}"))
-    }
-
-    fn decode(&self, data: &str) -> Result<serde_json::Value, lambda_durable::serdes::SerdesError> {
-        let json = data
-            .strip_prefix("tag:")
-            .ok_or_else(|| lambda_durable::serdes::SerdesError::new("untagged"))?;
-        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn the_default_serdes_writes_what_the_steps_checkpoint() {
-    let counts = run_with_builder(Runtime::builder().default_serdes(Tagged)).await;
+    let counts = run_with_builder(Runtime::builder().default_serdes(support::TaggedJson)).await;
     let payloads = counts.payloads.lock().unwrap().clone();
-    assert_eq!(payloads, ["tag:1", "tag:2", "tag:3"]);
+    assert_eq!(payloads, ["v1:1", "v1:2", "v1:3"]);
     let plain = run_with(CheckpointConfig::new()).await;
     assert_eq!(*plain.payloads.lock().unwrap(), ["1", "2", "3"]);
 }

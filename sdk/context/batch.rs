@@ -501,22 +501,26 @@ impl<R> BatchResult<R> {
         for item in self.items {
             match (item.status, item.result, item.error) {
                 (BatchItemStatus::Failed, _, error) => {
-                    return Err(Error::ChildContextFailed {
-                        operation: crate::error::OperationRef::new(
-                            "batch item",
-                            &item.index.to_string(),
-                            None,
-                        ),
-                        error: Box::new(error.unwrap_or_else(|| {
+                    return Err(branch_failure(
+                        item.index,
+                        error.unwrap_or_else(|| {
                             crate::error::error_object("ChildContextError", "branch failed")
-                        })),
-                    })
+                        }),
+                    ))
                 }
                 (_, Some(value), _) => values.push(value),
                 _ => {}
             }
         }
         Ok(values)
+    }
+}
+
+/// The error of branch `index` of a batch that has no value: `error` is why.
+pub(crate) fn branch_failure(index: usize, error: ErrorObject) -> Error {
+    Error::ChildContextFailed {
+        operation: crate::error::OperationRef::new("batch item", &index.to_string(), None),
+        error: Box::new(error),
     }
 }
 

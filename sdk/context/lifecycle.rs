@@ -144,13 +144,10 @@ pub(crate) fn custom_sub_type(sub_type: &str, default: &str) -> Result<(), Strin
     if sub_type == default {
         return Ok(());
     }
-    let well_formed = (1..=32).contains(&sub_type.len())
-        && sub_type
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
+    // The service's format, as the wire schema states it.
+    if let Err(problem) = crate::wire::OperationSubType::try_from(sub_type) {
         return Err(format!(
-            "sub type {sub_type:?} must be 1 to 32 letters, digits, '-' or '_'"
+            "sub type {sub_type:?} must be 1 to 32 letters, digits, '-' or '_' ({problem})"
         ));
     }
     if crate::log::SUB_TYPES.contains(&sub_type) {

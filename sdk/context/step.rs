@@ -430,11 +430,7 @@ impl<'c, S> Attempt<'c, S> {
     async fn failed<T>(self, error: ErrorObject, attempt: u32) -> Result<T, Error> {
         let op = &self.op;
         let strategy = self.retry.clone().unwrap_or_else(retry::default_strategy);
-        let failure = FailedAttempt::new(
-            error.error_type.as_deref().unwrap_or("Error"),
-            error.error_message.as_deref().unwrap_or(""),
-        )
-        .with_data(error.error_data.as_deref());
+        let failure = FailedAttempt::from_recorded(&error);
         match strategy.decide(&failure, attempt) {
             RetryDecision::Retry { delay } => {
                 let seconds = retry::whole_delay_seconds(delay);

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::batch::branch_failure;
 use super::{
     BatchItem, BatchItemStatus, BatchResult, Branch, CompletionConfig, CompletionReason,
     DurableContext, Name, Nesting, Parallel,
@@ -69,21 +70,19 @@ fn branch_ref(index: usize) -> OperationRef {
 /// A branch's value, or why it has none: its recorded error, or that it never finished.
 fn value<T>(item: BatchItem<T>) -> Result<T, Error> {
     let index = item.index;
-    let failure = |error: crate::wire::ErrorObject| Error::ChildContextFailed {
-        operation: branch_ref(index),
-        error: Box::new(error),
-    };
     match (item.status, item.result, item.error) {
         (BatchItemStatus::Succeeded, Some(value), _) => Ok(value),
-        (BatchItemStatus::Failed, _, error) => {
-            Err(failure(error.unwrap_or_else(|| {
-                error_object("ChildContextError", "branch failed")
-            })))
-        }
-        (status, ..) => Err(failure(error_object(
-            "BranchNotFinished",
-            &format!("branch {index} has no value: {status:?} when the parallel completed"),
-        ))),
+        (BatchItemStatus::Failed, _, error) => Err(branch_failure(
+            index,
+            error.unwrap_or_else(|| error_object("ChildContextError", "branch failed")),
+        )),
+        (status, ..) => Err(branch_failure(
+            index,
+            error_object(
+                "BranchNotFinished",
+                &format!("branch {index} has no value: {status:?} when the parallel completed"),
+            ),
+        )),
     }
 }
 

@@ -177,11 +177,7 @@ where
             // execution that must end). The block ends with it.
             Err(err) => return Err(err.to_error_object()),
         };
-        let failure = FailedAttempt::new(
-            error.error_type.as_deref().unwrap_or("Error"),
-            error.error_message.as_deref().unwrap_or(""),
-        )
-        .with_data(error.error_data.as_deref());
+        let failure = FailedAttempt::from_recorded(&error);
         match strategy.decide(&failure, attempt) {
             RetryDecision::Retry { delay } => {
                 let delay = std::time::Duration::from_secs(retry::whole_delay_seconds(delay));

@@ -210,3 +210,19 @@ pub fn operation_id(path: &str) -> String {
         .map(|byte| format!("{byte:02x}"))
         .collect()
 }
+
+/// A runtime-wide format for the default-serdes tests: JSON behind a `v1:` tag.
+pub struct TaggedJson;
+
+impl lambda_durable::serdes::ValueSerdes for TaggedJson {
+    fn encode(&self, value: Value) -> Result<String, lambda_durable::serdes::SerdesError> {
+        Ok(format!("v1:{value}"))
+    }
+
+    fn decode(&self, data: &str) -> Result<Value, lambda_durable::serdes::SerdesError> {
+        let json = data
+            .strip_prefix("v1:")
+            .ok_or_else(|| lambda_durable::serdes::SerdesError::new(format!("untagged: {data}")))?;
+        serde_json::from_str(json).map_err(lambda_durable::serdes::SerdesError::caused_by)
+    }
+}
