@@ -1,6 +1,6 @@
 //! The benchmark workloads W0 to W5, run on the local runner.
 //!
-//! `cargo bench --features testing --bench workloads` prints one table: for each workload
+//! `cargo bench --bench workloads` prints one table: for each workload
 //! the median and range of the run time over several runs after a warm-up, the checkpoint
 //! calls, the operation updates, their bytes as JSON and the peak resident memory of a
 //! process that ran only that workload. Every workload runs in a child process of its own
@@ -12,8 +12,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lambda_durable::testing::{LocalRunner, RunnerStats};
 use lambda_durable::{branch, DurableContext, Error};
+use lambda_durable_testing::{LocalRunner, RunnerStats};
 use serde_json::{json, Value};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -41,6 +41,8 @@ pub struct CheckpointConfig {
     max_updates: usize,
     max_bytes: usize,
     linger: Duration,
+    initial_backoff: Duration,
+    max_backoff: Duration,
 }
 
 impl Default for CheckpointConfig {
@@ -49,12 +51,18 @@ impl Default for CheckpointConfig {
             max_updates: Self::MAX_UPDATES,
             max_bytes: Self::MAX_BYTES,
             linger: DEFAULT_LINGER,
+            initial_backoff: DEFAULT_INITIAL_BACKOFF,
+            max_backoff: DEFAULT_MAX_BACKOFF,
         }
     }
 }
 
 /// How long updates that nobody waits for wait for company, by default.
 pub(crate) const DEFAULT_LINGER: Duration = Duration::from_millis(20);
+/// The first wait before a failed checkpoint call is sent again, by default.
+pub(crate) const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between two attempts of a checkpoint call, by default.
+pub(crate) const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 impl CheckpointConfig {
     /// The most updates the service takes in one call (250): the default and the largest
@@ -96,6 +104,35 @@ impl CheckpointConfig {
         self
     }
 
+    /// The longest wait between two attempts of a call (10 s): the largest value of
+    /// [`retry_backoff`](Self::retry_backoff)'s `max`. An invocation that keeps failing to
+    /// checkpoint for longer is better ended, so that Lambda invokes the function again.
+    pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+    /// How long the SDK waits before it sends a checkpoint or state call again after the
+    /// service throttled it, answered with a server error or the connection failed: `first`
+    /// after the first failure, doubling (with jitter) up to `max`. The defaults are 100 ms
+    /// and 2 s. `first` must not be zero, and `first <= max <=`
+    /// [`MAX_BACKOFF`](Self::MAX_BACKOFF). A test double of the service that fails on
+    /// purpose can make the waits a millisecond long.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::{CheckpointConfig, Runtime};
+    ///
+    /// let fast = CheckpointConfig::new().retry_backoff(Duration::from_millis(1), Duration::from_millis(4));
+    /// assert!(Runtime::builder().checkpoint(fast).build().is_ok());
+    ///
+    /// let backwards = CheckpointConfig::new().retry_backoff(Duration::from_secs(2), Duration::from_secs(1));
+    /// let err = Runtime::builder().checkpoint(backwards).build().unwrap_err();
+    /// assert_eq!(err.setting(), "CheckpointConfig::retry_backoff");
+    /// ```
+    pub fn retry_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.initial_backoff = first;
+        self.max_backoff = max;
+        self
+    }
+
     /// Checks every value against its range.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=Self::MAX_UPDATES).contains(&self.max_updates) {
@@ -128,6 +165,20 @@ impl CheckpointConfig {
                 ),
             ));
         }
+        if self.initial_backoff.is_zero()
+            || self.initial_backoff > self.max_backoff
+            || self.max_backoff > Self::MAX_BACKOFF
+        {
+            return Err(ConfigError::new(
+                "CheckpointConfig::retry_backoff",
+                format!(
+                    "first {:?}, max {:?}; the first wait must not be zero and first <= max <= {:?}",
+                    self.initial_backoff,
+                    self.max_backoff,
+                    Self::MAX_BACKOFF
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -137,6 +188,8 @@ impl CheckpointConfig {
             max_updates: self.max_updates,
             max_bytes: self.max_bytes,
             linger: self.linger,
+            initial_backoff: self.initial_backoff,
+            max_backoff: self.max_backoff,
             ..batcher
         }
     }

@@ -459,6 +459,23 @@ pub(crate) fn error_object(error_type: &str, message: &str) -> ErrorObject {
     }
 }
 
+/// The `ErrorType` this SDK records for a user error of type `E` that does not choose its
+/// own with [`TypedError`]: the type's path without generic arguments (`Box<dyn Error>` for
+/// boxed errors, `String` for string errors). A test can compare a recorded error with it
+/// instead of spelling the path out.
+///
+/// ```
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("card declined")]
+/// struct Declined;
+///
+/// assert!(lambda_durable::error_type_name::<Declined>().ends_with("::Declined"));
+/// assert_eq!(lambda_durable::error_type_name::<String>(), "String");
+/// ```
+pub fn error_type_name<E: ?Sized>() -> String {
+    short_type_name::<E>()
+}
+
 /// The `ErrorType` recorded for a user error of type `E` that does not choose its own (see
 /// [`TypedError`]): the type's path without generic arguments, so that distinct types
 /// never share a name (`my_app::billing::Error` and `my_app::shipping::Error` stay apart).

@@ -386,6 +386,13 @@ impl Runtime {
         RuntimeBuilder::default()
     }
 
+    /// How long before an invocation's deadline the SDK stops starting work and suspends:
+    /// the [`deadline_margin`](RuntimeBuilder::deadline_margin) given, else
+    /// `LAMBDA_DURABLE_DEADLINE_MARGIN_MS`, else the default.
+    pub fn deadline_margin(&self) -> Duration {
+        self.options.deadline_margin
+    }
+
     /// Serves `handler` on the Lambda runtime API until the runtime API goes away, as
     /// [`run`] does, with these settings. `handler` has the same shape as for [`run`].
     ///
@@ -466,7 +473,7 @@ impl Runtime {
     /// assert_eq!(output.result.as_deref(), Some("\"hello world\""));
     /// # Ok(()) }
     /// ```
-    pub async fn into_service<H, E, T, Err, Fut>(self, handler: H) -> HandlerService
+    pub fn into_service<H, E, T, Err, Fut>(self, handler: H) -> BoxFuture<'static, HandlerService>
     where
         H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, Err>> + Send + 'static,
@@ -474,13 +481,19 @@ impl Runtime {
         T: Serialize,
         Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        HandlerService {
-            shared: Arc::new(Shared {
-                handler: erase(handler),
-                service: self.service.resolve().await,
-                options: self.options,
-            }),
-        }
+        // The handler's types are erased before the future is made, so that the future
+        // does not depend on them (it is `'static` even when the event or result type is
+        // not known to be).
+        let handler = erase(handler);
+        Box::pin(async move {
+            HandlerService {
+                shared: Arc::new(Shared {
+                    handler,
+                    service: self.service.resolve().await,
+                    options: self.options,
+                }),
+            }
+        })
     }
 }
 
@@ -521,28 +534,53 @@ impl Service<LambdaEvent<Value>> for HandlerService {
     }
 
     fn call(&mut self, event: LambdaEvent<Value>) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
-        Box::pin(async move { invoke(&shared, event).await })
+        let this = self.clone();
+        Box::pin(async move {
+            // An envelope that cannot be parsed is a function error, not a FAILED output:
+            // Lambda retries the invocation, and a redeployed function (an SDK that reads
+            // the envelope) can still continue the execution, which FAILED would end for
+            // good.
+            let input = parse_envelope(event.payload).map_err(|err| {
+                tracing::error!(error = %err, "malformed durable invocation envelope");
+                Diagnostic {
+                    error_type: err.error_type().to_string(),
+                    error_message: err.to_string(),
+                }
+            })?;
+            this.invoke(input, event.context).await
+        })
+    }
+}
+
+impl HandlerService {
+    /// Runs one invocation from an envelope that is already parsed, with the Lambda
+    /// `context` of the invocation (its deadline, request id and tenant id are used): what
+    /// [`Service::call`] does after reading the event. For code that drives invocations
+    /// itself, such as a test runner that emulates the service.
+    ///
+    /// # Errors
+    ///
+    /// A [`Diagnostic`] when the invocation must end with a function error so that Lambda
+    /// invokes the function again: the service could not be reached, or the deadline came
+    /// while work could still progress.
+    pub async fn invoke(
+        &self,
+        input: DurableExecutionInvocationInput,
+        context: lambda_runtime::Context,
+    ) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
+        invoke(&self.shared, input, context).await
     }
 }
 
 async fn invoke(
     shared: &Shared,
-    event: LambdaEvent<Value>,
+    input: DurableExecutionInvocationInput,
+    context: lambda_runtime::Context,
 ) -> Result<DurableExecutionInvocationOutput, Diagnostic> {
-    // An envelope that cannot be parsed is a function error, not a FAILED output: Lambda
-    // retries the invocation, and a redeployed function (an SDK that reads the envelope)
-    // can still continue the execution, which FAILED would end for good.
-    let input = parse_envelope(event.payload).map_err(|err| {
-        tracing::error!(error = %err, "malformed durable invocation envelope");
-        Diagnostic {
-            error_type: err.error_type().to_string(),
-            error_message: err.to_string(),
-        }
-    })?;
-    let context = event.context;
     let deadline = match context.deadline().duration_since(SystemTime::now()) {
         Ok(remaining) if !remaining.is_zero() => Some(tokio::time::Instant::now() + remaining),
+        // A context without a deadline (`Context::default()`, as a test makes it).
+        _ if context.deadline == 0 => None,
         _ => {
             // Local tools send a relative value that reads as a date in 1970; suspending
             // at the first await would make no progress at all.
@@ -710,12 +748,14 @@ mod tests {
         ];
         for payload in cases {
             let event = LambdaEvent::new(payload.clone(), lambda_runtime::Context::default());
-            let shared = Shared {
-                handler: Arc::clone(&handler),
-                service: Arc::new(Unreachable),
-                options: InvocationOptions::default(),
+            let mut function = HandlerService {
+                shared: Arc::new(Shared {
+                    handler: Arc::clone(&handler),
+                    service: Arc::new(Unreachable),
+                    options: InvocationOptions::default(),
+                }),
             };
-            let result = invoke(&shared, event).await;
+            let result = function.call(event).await;
             let Err(diagnostic) = result else {
                 panic!("{payload} gave an invocation output: {result:?}");
             };

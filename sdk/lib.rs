@@ -55,8 +55,11 @@
 //! - [`service`]: the seam to the durable-execution API ([`service::DurableService`]), for
 //!   other transports and wrappers;
 //! - [`wire`]: the protocol's types, generated from the JSON Schemas in `schema/wire/`;
-//! - `testing` (cargo feature `testing`): the local runner, an in-process emulation of the
-//!   service for running and testing workflows with no AWS account.
+//! - [`limits`]: the service's size and range limits, as the SDK enforces them.
+//!
+//! The local runner, an in-process emulation of the service for running and testing
+//! workflows with no AWS account, is the crate `lambda-durable-testing` (a
+//! dev-dependency).
 //!
 //! ## Rules of replay
 //!
@@ -95,7 +98,7 @@ mod context;
 mod error;
 mod handler;
 mod lambda;
-mod limits;
+pub mod limits;
 mod log;
 mod logger;
 mod replay;
@@ -103,9 +106,6 @@ pub mod retry;
 pub mod serdes;
 pub mod service;
 mod state;
-#[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
-pub mod testing;
 pub mod wait_strategy;
 pub mod wire;
 
@@ -116,7 +116,9 @@ pub use context::{
     DurableContext, Invoke, ItemTuple, Map, Name, Nesting, Parallel, ParallelTuple, Step,
     StepContext, TupleResult, VirtualContext, WaitForCallback, WaitForCondition, WithRetry,
 };
-pub use error::{DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError};
+pub use error::{
+    error_type_name, DeclaredError, Error, ErrorKind, ErrorRecord, OperationRef, TypedError,
+};
 pub use lambda::{run, HandlerService, Runtime, RuntimeBuilder};
 pub use logger::Logger;
 pub use replay::StepSemantics;

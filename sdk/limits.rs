@@ -1,11 +1,19 @@
-//! The service's size limits, in one place, and the checks the SDK makes against them
-//! before it sends anything.
+//! The durable-execution service's size and range limits, as this SDK enforces them.
 //!
-//! Every number here comes from PROTOCOL.md §12 and §13; where the sources disagree, the
-//! stricter number is used, so that what passes on the local runner (which enforces the
-//! same constants, see `testing::validate`) also passes on Lambda. Sizes are bytes of
-//! UTF-8 (or of JSON, where that is said): the model counts some of them in characters,
-//! and a byte count is never smaller.
+//! The SDK checks what it is about to send against these numbers before it sends it, so an
+//! oversized payload is an error that names the operation ([`Error::PayloadTooLarge`])
+//! instead of a rejected checkpoint. Where the service's documents and its API model
+//! disagree, the stricter number is used. The local runner of `lambda-durable-testing`
+//! validates requests with the same constants, so what passes there also passes on Lambda.
+//! Sizes are bytes of UTF-8 (or of compact JSON, where that is said): the API model counts
+//! some of them in characters, and a byte count is never smaller.
+//!
+//! ```
+//! use lambda_durable::limits::{json_size, MAX_OPERATION_PAYLOAD_BYTES};
+//!
+//! let result = serde_json::json!({"thumbnails": ["a.png", "b.png"]});
+//! assert!(json_size(&result) <= MAX_OPERATION_PAYLOAD_BYTES);
+//! ```
 
 use serde::Serialize;
 
@@ -13,55 +21,33 @@ use crate::error::{Error, OperationRef};
 use crate::wire::{CheckpointDurableExecutionRequest, ErrorObject, OperationUpdate};
 
 /// The largest `CheckpointDurableExecution` request body (JSON) the SDK sends with more
-/// than one update: 750 KiB.
-///
-/// Source: PROTOCOL.md §12; the batch limit of the Python SDK (`CheckpointBatcherConfig`),
-/// the JS SDK (`checkpoint-manager.ts`) and the official Rust SDK (`BatchLimits`, whose doc
-/// comment says the service enforces it). No service document confirms it. An update that
-/// is larger than this on its own is sent alone, as all three SDKs do (its payload and
-/// error limits still apply); the local runner accepts a single-update request of any size
-/// within those limits.
-pub(crate) const MAX_REQUEST_BYTES: usize = 750 * 1024;
+/// than one update: 750 KiB. The official SDKs batch to the same limit. An update that is
+/// larger than this on its own is sent alone (its payload and error limits still apply).
+pub const MAX_REQUEST_BYTES: usize = 750 * 1024;
 
 /// The most updates the SDK sends in one `CheckpointDurableExecution` request: 250.
-///
-/// Source: PROTOCOL.md §12; the Python and official Rust SDKs (JS has no such limit).
-pub(crate) const MAX_UPDATES_PER_REQUEST: usize = 250;
+pub const MAX_UPDATES_PER_REQUEST: usize = 250;
 
-/// The largest `Payload` of an EXECUTION update (the handler's result checkpointed because
-/// it does not fit the response): 6 MiB, 6,291,456 bytes.
-///
-/// Source: PROTOCOL.md §5.1 and §13; the model's maximum length of `Payload`
-/// (6,291,456) and the doc string of `OperationUpdate.payload` (6 MB for synchronously
-/// invoked executions).
-pub(crate) const MAX_EXECUTION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// The largest result of an execution, checkpointed when it does not fit the invocation's
+/// response: 6 MiB (6,291,456 bytes), the API model's limit for synchronously invoked
+/// executions.
+pub const MAX_EXECUTION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
-/// The largest `Payload` of a STEP, CONTEXT, CHAINED_INVOKE, WAIT or CALLBACK update (a
+/// The largest payload of a step, child context, chained invoke, wait or callback update (a
 /// step's result, a wait-for-condition state, an invoke's input): 1 MiB, 1,048,576 bytes.
-///
-/// Source: PROTOCOL.md §5.1 and §13; the doc string of `OperationUpdate.payload` ("1 MB"
-/// for these types), read as the 1,048,576 bytes that the model gives the callback result
-/// of the same size class.
-pub(crate) const MAX_OPERATION_PAYLOAD_BYTES: usize = 1024 * 1024;
+pub const MAX_OPERATION_PAYLOAD_BYTES: usize = 1024 * 1024;
 
 /// The largest result `SendDurableExecutionCallbackSuccess` accepts: 1,048,576 bytes.
-///
-/// Source: PROTOCOL.md §13; the botocore model of the request body.
-pub(crate) const MAX_CALLBACK_RESULT_BYTES: usize = 1_048_576;
+pub const MAX_CALLBACK_RESULT_BYTES: usize = 1_048_576;
 
-/// The largest error `SendDurableExecutionCallbackFailure` accepts, as JSON: 1 MiB.
-///
-/// Source: PROTOCOL.md §5.1 and §13; the doc string of `ErrorObject` ("all error fields
-/// together are limited to 1 MB").
-pub(crate) const MAX_CALLBACK_ERROR_BYTES: usize = 1024 * 1024;
+/// The largest error `SendDurableExecutionCallbackFailure` accepts, as JSON: 1 MiB (all
+/// fields of an `ErrorObject` together).
+pub const MAX_CALLBACK_ERROR_BYTES: usize = 1024 * 1024;
 
-/// The largest `Error` (an ErrorObject, as JSON) a checkpoint update may carry: 32,768
-/// bytes.
-///
-/// Source: PROTOCOL.md §5.1, §6.10 and §13; both official local runners reject more
-/// ("Error object size must be less than 32768 bytes."), which is stricter than the 1 MB
-/// of the doc string.
-pub(crate) const MAX_ERROR_BYTES: usize = 32_768;
+/// The largest `Error` (an `ErrorObject`, as JSON) a checkpoint update may carry: 32,768
+/// bytes. Longer errors are truncated by the SDK, keeping the beginning of each field and a
+/// note with the original size.
+pub const MAX_ERROR_BYTES: usize = 32_768;
 
 /// Room left for the rest of an update when an error is truncated: the JS local runner
 /// measures the JSON of the whole update that carries an error, not only the error. An
@@ -88,19 +74,16 @@ pub(crate) const RESPONSE_LIMIT_BYTES: usize = 6 * 1024 * 1024 - 50;
 /// Source: PROTOCOL.md §9.6 and §13; the Python and JS constants.
 pub(crate) const REPLAY_CHILDREN_THRESHOLD_BYTES: usize = 256 * 1024;
 
-/// The longest `NextAttemptDelaySeconds` and `WaitSeconds`: 31,622,400 (366 days).
-///
-/// Source: PROTOCOL.md §5.1 and §13; the botocore model.
-pub(crate) const MAX_DELAY_SECONDS: u64 = 31_622_400;
+/// The longest `NextAttemptDelaySeconds` (a retry delay) and `WaitSeconds` (a wait):
+/// 31,622,400 seconds (366 days).
+pub const MAX_DELAY_SECONDS: u64 = 31_622_400;
 
 /// The longest callback `TimeoutSeconds` and `HeartbeatTimeoutSeconds`: 99,999,999.
-///
-/// Source: PROTOCOL.md §5.1 and §13; the botocore model.
-pub(crate) const MAX_CALLBACK_SECONDS: u64 = 99_999_999;
+pub const MAX_CALLBACK_SECONDS: u64 = 99_999_999;
 
 /// The size of `value` as compact JSON (what `serde_json::to_vec` gives), without building
 /// it. A value that cannot be serialized counts as `usize::MAX`.
-pub(crate) fn json_size<T: Serialize + ?Sized>(value: &T) -> usize {
+pub fn json_size<T: Serialize + ?Sized>(value: &T) -> usize {
     let mut counter = ByteCounter(0);
     match serde_json::to_writer(&mut counter, value) {
         Ok(()) => counter.0,
@@ -163,11 +146,10 @@ pub(crate) fn add_update(bytes: usize, first: bool, size: usize) -> usize {
 }
 
 /// The JSON size of `request` whose updates measure `update_sizes` (each its
-/// [`json_size`]), without serializing the updates again.
-pub(crate) fn request_size(
-    request: &CheckpointDurableExecutionRequest,
-    update_sizes: &[usize],
-) -> usize {
+/// [`json_size`]), without serializing the updates again: what the
+/// [`MAX_REQUEST_BYTES`] limit is measured on. The updates of `request` itself are not
+/// read.
+pub fn request_size(request: &CheckpointDurableExecutionRequest, update_sizes: &[usize]) -> usize {
     if update_sizes.is_empty() {
         return json_size(request);
     }

@@ -135,6 +135,17 @@ pub trait ValueSerdes: Send + Sync + 'static {
     fn decode(&self, data: &str) -> Result<serde_json::Value, SerdesError>;
 }
 
+/// A shared serdes is a serdes: one instance can serve several runtimes or runners.
+impl<S: ValueSerdes + ?Sized> ValueSerdes for std::sync::Arc<S> {
+    fn encode(&self, value: serde_json::Value) -> Result<String, SerdesError> {
+        (**self).encode(value)
+    }
+
+    fn decode(&self, data: &str) -> Result<serde_json::Value, SerdesError> {
+        (**self).decode(data)
+    }
+}
+
 /// The serdes of an operation whose serdes is not set: the runtime's
 /// [`ValueSerdes`] if it has one, else JSON (exactly as [`JsonSerdes`]).
 #[derive(Clone, Default)]

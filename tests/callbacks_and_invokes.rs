@@ -2,7 +2,6 @@
 //! local runner: happy paths, every failure path, replay, the runner's callback and invoke
 //! emulation, and a workflow that mixes every operation kind, run uninterrupted and
 //! crashed after every single checkpoint call.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -12,16 +11,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_durable::retry::{presets, Jitter};
-use lambda_durable::testing::{
-    CallbackResponse, Execution, Fault, LocalRunner, PendingCallback, RunnerError,
-    SendCallbackError,
-};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::wire::{
     ErrorObject, Event, EventType, ExecutionStatus, InvocationStatus, OperationStatus,
     OperationType,
 };
 use lambda_durable::{branch, DurableContext, Error, StepContext};
+use lambda_durable_testing::{
+    CallbackResponse, Execution, Fault, LocalRunner, PendingCallback, RunnerError,
+    SendCallbackError,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -1637,7 +1636,7 @@ async fn that_workflow_crashed_after_every_checkpoint_ends_the_same() {
         assert!(
             crashed
                 .invocation_outcomes()
-                .any(|outcome| matches!(outcome, lambda_durable::testing::InvocationOutcome::Crashed { after_call } if *after_call == k)),
+                .any(|outcome| matches!(outcome, lambda_durable_testing::InvocationOutcome::Crashed { after_call } if *after_call == k)),
             "crash after call {k} did not happen"
         );
         assert_eq!(

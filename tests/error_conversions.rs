@@ -1,13 +1,12 @@
 //! `?` takes every operation's error into the error types handlers commonly return:
 //! `lambda_durable::Error`, boxed errors and `anyhow::Error`. These handlers compile only
 //! if it does, and they run on the local runner.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::{branch, DurableContext};
+use lambda_durable_testing::LocalRunner;
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]

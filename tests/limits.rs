@@ -1,17 +1,16 @@
 //! The service's size limits, driven through the local runner: requests are split by
 //! their exact JSON size, oversized errors are truncated instead of failing the
 //! checkpoint, and oversized payloads fail at the operation that produced them.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_durable::retry::presets;
-use lambda_durable::testing::{CallbackResponse, LocalRunner};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::wire::{ErrorObject, EventType, ExecutionStatus, OperationStatus};
 use lambda_durable::{DurableContext, Error};
+use lambda_durable_testing::{CallbackResponse, LocalRunner};
 use serde_json::{json, Value};
 
 /// The limit the local runners put on a checkpointed ErrorObject, as JSON.

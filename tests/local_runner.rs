@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_durable::retry::presets;
-use lambda_durable::testing::{
-    Execution, Fault, FaultKind, InvocationOutcome, LocalRunner, RunnerError,
-};
 use lambda_durable::wire::{
     Event, EventType, ExecutionStatus, InvocationStatus, OperationStatus, OperationType,
 };
 use lambda_durable::{DurableContext, Error, Name, StepContext, StepSemantics};
+use lambda_durable_testing::{
+    Execution, Fault, FaultKind, InvocationOutcome, LocalRunner, RunnerError,
+};
 use serde_json::{json, Value};
 
 /// 2026-01-01T00:00:00Z, where the virtual clock starts.

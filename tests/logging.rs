@@ -8,9 +8,9 @@ mod support;
 use std::time::Duration;
 
 use lambda_durable::lambda_runtime::{Context, LambdaEvent, Service};
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::wire::{ExecutionStatus, InvocationStatus};
 use lambda_durable::{DurableContext, Error, Runtime};
+use lambda_durable_testing::LocalRunner;
 use serde_json::json;
 use support::{envelope, execution_operation, operation_id, Capture, Echo, ARN};
 

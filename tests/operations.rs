@@ -1,6 +1,5 @@
 //! Child contexts, wait-for-condition, map, parallel, combinators and replay-safe helpers
 //! on the local runner: happy paths, failure paths and replay.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::future::IntoFuture;
@@ -8,12 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lambda_durable::testing::{Fault, LocalRunner};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::wire::{EventType, ExecutionStatus, OperationStatus, OperationType};
 use lambda_durable::{
     branch, BatchItemStatus, CompletionConfig, CompletionReason, DurableContext, Error, Nesting,
 };
+use lambda_durable_testing::{Fault, LocalRunner};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,7 +24,7 @@ fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
 }
 
-fn events(execution: &lambda_durable::testing::Execution, ty: EventType) -> usize {
+fn events(execution: &lambda_durable_testing::Execution, ty: EventType) -> usize {
     execution
         .history()
         .iter()

@@ -1,18 +1,17 @@
 //! Recorded executions ("golden histories"): saved, loaded, and replayed against the
 //! current code, which must take the recorded path.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use lambda_durable::retry::{presets, Jitter};
-use lambda_durable::testing::{
-    check_recorded, CallbackResponse, Execution, LocalRunner, RecordedExecution, RunnerError,
-};
 use lambda_durable::wait_strategy::WaitStrategyConfig;
 use lambda_durable::wire::{ExecutionStatus, Operation, OperationStatus, Timestamp};
 use lambda_durable::{branch, CompletionConfig, DurableContext, Error, StepContext};
+use lambda_durable_testing::{
+    check_recorded, CallbackResponse, Execution, LocalRunner, RecordedExecution, RunnerError,
+};
 use serde_json::{json, Value};
 
 /// A folder of its own under the system's temporary folder.

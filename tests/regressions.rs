@@ -1,7 +1,6 @@
 //! Regression tests for replay defects: each one reproduces a way in which a replay could
 //! return a different result than the run it repeats (or fail an execution that should
 //! succeed), found in review or by the simulation. Each failed before its fix.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::future::{Future, IntoFuture};
@@ -11,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use lambda_durable::retry::presets;
-use lambda_durable::testing::{CallbackResponse, InvocationOutcome, LocalRunner};
 use lambda_durable::wire::{ExecutionStatus, OperationStatus, OperationType};
 use lambda_durable::{branch, CompletionConfig, DurableContext, Error, Name, Nesting};
+use lambda_durable_testing::{CallbackResponse, InvocationOutcome, LocalRunner};
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -345,7 +344,7 @@ async fn large_map_runs(
     size: usize,
     nesting: Nesting,
     completion: CompletionConfig,
-) -> (lambda_durable::testing::Execution, Vec<Vec<String>>) {
+) -> (lambda_durable_testing::Execution, Vec<Vec<String>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     let runner = LocalRunner::new(move |_: Value, ctx: DurableContext| {
@@ -690,9 +689,9 @@ async fn checkpoint_failure_in_an_operand_is_not_an_operand_failure() {
             outcome
         }
     })
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(1))
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(2))
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(3));
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(1))
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(2))
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(3));
     let execution = runner.run(Value::Null).await.unwrap();
     assert_eq!(
         execution.status(),
@@ -726,9 +725,9 @@ async fn checkpoint_failure_in_a_child_context_is_not_a_context_failure() {
             outcome
         }
     })
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(1))
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(2))
-    .fault(lambda_durable::testing::Fault::invalid_token().at_call(3));
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(1))
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(2))
+    .fault(lambda_durable_testing::Fault::invalid_token().at_call(3));
     let execution = runner.run(Value::Null).await.unwrap();
     assert_eq!(
         execution.status(),

@@ -1,7 +1,6 @@
 //! Replay semantics of steps and waits, driven through the local runner: every row of the
 //! replay decision table, retries, both step semantics, non-determinism, suspension and
 //! large results.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::future::IntoFuture;
@@ -10,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_durable::retry::{self, ExponentialBackoff, FailedAttempt, Jitter, RetryDecision};
-use lambda_durable::testing::{Fault, InvocationOutcome, LocalRunner};
 use lambda_durable::wire::{EventType, ExecutionStatus, InvocationStatus, OperationStatus};
 use lambda_durable::{DurableContext, Error, StepSemantics};
+use lambda_durable_testing::{Fault, InvocationOutcome, LocalRunner};
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]

@@ -99,7 +99,7 @@ fn env_mode() -> &'static str {
 
 fn replay_command(seed: u64, mode: &str) -> String {
     format!(
-        "SIM_SEED={seed} SIM_FEATURES={mode} cargo test --features testing --test simulation -- replay_seed --nocapture"
+        "SIM_SEED={seed} SIM_FEATURES={mode} cargo test --test simulation -- replay_seed --nocapture"
     )
 }
 

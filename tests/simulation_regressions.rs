@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use lambda_durable::retry::FixedDelay;
-use lambda_durable::testing::{CallbackResponse, Fault, LocalRunner};
 use lambda_durable::wire::ExecutionStatus;
 use lambda_durable::{DurableContext, Error, Nesting};
+use lambda_durable_testing::{CallbackResponse, Fault, LocalRunner};
 use serde_json::{json, Value};
 
 type Operand<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;

@@ -1,5 +1,4 @@
 //! Step timeouts and what a step does at the invocation's deadline.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -7,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_durable::retry::{presets, STEP_INTERRUPTED, STEP_TIMEOUT};
-use lambda_durable::testing::{InvocationOutcome, LocalRunner};
 use lambda_durable::wire::{EventType, ExecutionStatus, InvocationStatus};
 use lambda_durable::{DurableContext, Error, StepSemantics};
+use lambda_durable_testing::{InvocationOutcome, LocalRunner};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +157,7 @@ fn long_first_attempt(semantics: StepSemantics, timeout: Option<Duration>) -> Lo
 /// The outcome of the first invocation, and the finished execution.
 async fn first_invocation(
     runner: LocalRunner,
-) -> (InvocationOutcome, lambda_durable::testing::Execution) {
+) -> (InvocationOutcome, lambda_durable_testing::Execution) {
     let mut execution = runner.start(Value::Null).unwrap();
     let first = tokio::time::timeout(Duration::from_secs(120), execution.invoke_once())
         .await

@@ -1,6 +1,5 @@
 //! Typed business errors: recorded with their type and data, given back whole on the first
 //! run and on every replay, and visible to retry strategies.
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lambda_durable::retry::{presets, FixedDelay};
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::wire::ExecutionStatus;
 use lambda_durable::{branch, CompletionConfig, DurableContext, Error, ErrorRecord, TypedError};
+use lambda_durable_testing::LocalRunner;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

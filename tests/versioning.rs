@@ -1,16 +1,15 @@
 //! `patched`: code changes under executions in flight. Each test runs one execution whose
 //! code changes between invocations (the handler reads which version is deployed from
 //! outside, as a redeploy would change it).
-#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::wire::{ExecutionStatus, OperationType};
 use lambda_durable::{DurableContext, Error};
+use lambda_durable_testing::LocalRunner;
 use serde_json::Value;
 
 /// The code before and after the change "add-tax": a step "add tax" between the wait and
@@ -71,7 +70,7 @@ fn deployed(versions: &'static [Version]) -> (LocalRunner, Arc<AtomicUsize>) {
     (runner, invocations)
 }
 
-fn markers(execution: &lambda_durable::testing::Execution) -> usize {
+fn markers(execution: &lambda_durable_testing::Execution) -> usize {
     execution
         .operations()
         .iter()

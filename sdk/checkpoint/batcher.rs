@@ -49,8 +49,8 @@ impl Default for BatcherConfig {
             max_updates: MAX_UPDATES_PER_REQUEST,
             max_bytes: MAX_REQUEST_BYTES,
             max_attempts: 8,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(2),
+            initial_backoff: crate::config::DEFAULT_INITIAL_BACKOFF,
+            max_backoff: crate::config::DEFAULT_MAX_BACKOFF,
             linger: crate::config::DEFAULT_LINGER,
         }
     }

@@ -60,6 +60,26 @@ pub trait DurableService: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>>;
 }
 
+/// A shared service is a service: one instance (an emulation of the service in a test, a
+/// client with state) can serve several runtimes.
+impl<S: DurableService + ?Sized> DurableService for std::sync::Arc<S> {
+    fn checkpoint<'a>(
+        &'a self,
+        arn: &'a str,
+        request: &'a CheckpointDurableExecutionRequest,
+    ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
+        (**self).checkpoint(arn, request)
+    }
+
+    fn get_state<'a>(
+        &'a self,
+        arn: &'a str,
+        request: &'a GetDurableExecutionStateRequest,
+    ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
+        (**self).get_state(arn, request)
+    }
+}
+
 /// What kind of failure a call to the durable-execution service had; it decides whether
 /// the SDK sends the call again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,9 +191,11 @@ impl ServiceError {
         }
     }
 
-    /// An `InvalidParameterValueException` about the checkpoint token (matched without
-    /// regard to case: the service and its emulators spell it differently).
-    pub(crate) fn is_invalid_token(&self) -> bool {
+    /// Whether this is the service's `InvalidParameterValueException` about the checkpoint
+    /// token (matched without regard to case: the service and its emulators spell it
+    /// differently), which the SDK answers by sending the call again with the newest
+    /// token it has.
+    pub fn is_invalid_token(&self) -> bool {
         self.kind == ServiceErrorKind::InvalidParameter
             && self
                 .message
@@ -187,8 +209,10 @@ impl ServiceError {
         self.kind == ServiceErrorKind::UnreadableResponse
     }
 
-    /// Whether the same request may succeed when sent again.
-    pub(crate) fn is_transient(&self) -> bool {
+    /// Whether the same request may succeed when sent again, so that the SDK retries it
+    /// (with backoff, see [`CheckpointConfig::retry_backoff`](crate::CheckpointConfig::retry_backoff)):
+    /// throttling, server errors, transport failures and an invalid checkpoint token.
+    pub fn is_transient(&self) -> bool {
         matches!(
             self.kind,
             ServiceErrorKind::Throttled | ServiceErrorKind::Server | ServiceErrorKind::Transport

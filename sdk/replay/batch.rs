@@ -105,7 +105,6 @@ struct BatchSummary {
 /// `completionReason`, `totalCount` and `branches`) rather than a batch result: the sign,
 /// in a history that does not carry `ReplayChildren`, that the batch's result was too large
 /// to store.
-#[cfg(any(test, feature = "testing"))]
 pub(crate) fn is_summary(payload: &str) -> bool {
     serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(payload).is_ok_and(
         |object| {

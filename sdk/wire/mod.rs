@@ -74,6 +74,23 @@ display_as_str!(
     DurableExecutionName
 );
 
+/// Whether a checkpointed `map` or `parallel` result is the summary this SDK records in
+/// place of a batch result too large to store (`{"completionReason", "totalCount",
+/// "branches"}`), rather than the result itself. A context with such a summary is rebuilt
+/// on replay by running its branches again over their recorded operations; tools that read
+/// an execution's history (where the `ReplayChildren` flag is not shown) use this to tell
+/// the two apart.
+///
+/// ```
+/// use lambda_durable::wire::is_batch_summary;
+///
+/// assert!(is_batch_summary(r#"{"completionReason":"ALL_COMPLETED","totalCount":2,"branches":"SS"}"#));
+/// assert!(!is_batch_summary(r#"{"all":[1,2]}"#));
+/// ```
+pub fn is_batch_summary(payload: &str) -> bool {
+    crate::replay::batch::is_summary(payload)
+}
+
 /// A wire document that does not match its schema. The message names the JSON path of the
 /// offending value and what is wrong with it.
 #[derive(Debug, Clone, thiserror::Error)]

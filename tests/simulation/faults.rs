@@ -1,7 +1,7 @@
 //! The fault schedule of a scenario: which service failures hit which calls, and the page
 //! size of the operation log.
 
-use lambda_durable::testing::{Fault, FaultKind, LocalRunner};
+use lambda_durable_testing::{Fault, FaultKind, LocalRunner};
 use proptest::prelude::*;
 
 use crate::program::Features;

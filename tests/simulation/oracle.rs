@@ -11,10 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_durable::testing::{
-    Execution, Fault, InvocationOutcome, LocalRunner, RecordedExecution,
-};
 use lambda_durable::wire::{ExecutionStatus, Operation, OperationStatus};
+use lambda_durable_testing::{Execution, Fault, InvocationOutcome, LocalRunner, RecordedExecution};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -102,7 +100,7 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
         collect_callbacks(node, &mut callbacks);
     }
     for (id, answer) in callbacks {
-        use lambda_durable::testing::CallbackResponse;
+        use lambda_durable_testing::CallbackResponse;
         let response = match answer {
             Answer::Success { after } => {
                 CallbackResponse::json(json!({ "cb": id })).after(Duration::from_secs(after))
@@ -121,7 +119,7 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
         };
         let name = format!("sim-n{id}");
         runner = runner.on_callback(
-            move |callback: &lambda_durable::testing::PendingCallback| {
+            move |callback: &lambda_durable_testing::PendingCallback| {
                 callback.name() == Some(name.as_str())
             },
             response,

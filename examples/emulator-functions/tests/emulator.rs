@@ -24,7 +24,7 @@ use emulator_functions::{
     CALLBACKS, CHILD_CONTEXT, FAILING, INVOKE_CHILD, INVOKE_PARENT, MAP_ITEMS, PARALLEL_BRANCHES,
     PLAIN_DOUBLE, STEPS_RETRY, WAIT_RESUME,
 };
-use lambda_durable::testing::LocalRunner;
+use lambda_durable_testing::LocalRunner;
 use serde_json::{json, Value};
 use support::{is_sdk_operation_id, outline, EventSummary, Finished, Harness, Kind};
 

@@ -1,34 +1,15 @@
-//! On Lambda this binary serves the thumbnails workflow; anywhere else it runs one
-//! execution on the local runner and prints its timeline.
+//! The Lambda function: serves the thumbnails workflow on the Lambda runtime API. Deploy it with
+//! `template.yaml`; run it locally with `cargo run -p fanout --example fanout-local`.
 
 use fanout::render_album;
-use fanout::thumbnails::{self, Album, Image};
-use lambda_durable::testing::LocalRunner;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use fanout::thumbnails;
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        return lambda_durable::run(thumbnails::handler(render_album)).await;
-    }
-    let images = [
-        "https://img.example/a.jpg",
-        "https://img.example/broken.jpg",
-        "https://img.example/c.jpg",
-    ]
-    .into_iter()
-    .map(|url| Ok(Image { url: url.parse()? }))
-    .collect::<Result<Vec<_>, BoxError>>()?;
-    let album = Album {
-        album: "holidays".to_string(),
-        images,
-        embargo_minutes: 60,
-    };
-    let execution = LocalRunner::new(thumbnails::handler(render_album))
-        .run(album)
-        .await?;
-    println!("{}", execution.timeline());
-    println!("status: {:?}", execution.status());
-    Ok(())
+async fn main() -> Result<(), lambda_durable::lambda_runtime::Error> {
+    // The handler's loggers and the SDK write through `tracing`: print their records on
+    // stdout (CloudWatch), as JSON when the function's log format is JSON
+    // (`AWS_LAMBDA_LOG_FORMAT`), at the level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+    // else INFO.
+    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+    lambda_durable::run(thumbnails::handler(render_album)).await
 }

@@ -3,8 +3,8 @@
 
 use fanout::render_album;
 use fanout::thumbnails::{self, Album, Image, Index};
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::wire::{ExecutionStatus, OperationStatus, OperationType};
+use lambda_durable_testing::LocalRunner;
 
 fn album(urls: &[&str]) -> Album {
     Album {

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use hello::{process_order, Order, Receipt};
-use lambda_durable::testing::LocalRunner;
 use lambda_durable::wire::{EventType, ExecutionStatus};
+use lambda_durable_testing::LocalRunner;
 
 fn order(items: &[&str]) -> Order {
     Order {

@@ -1,45 +1,15 @@
-//! On Lambda this binary serves the order workflow; anywhere else it runs one execution on
-//! the local runner and prints its timeline.
+//! The Lambda function: serves the order workflow on the Lambda runtime API. Deploy it with
+//! `template.yaml`; run it locally with `cargo run -p orders --example orders-local`.
 
-use lambda_durable::testing::{CallbackResponse, LocalRunner};
-use orders::order::{self, LineItem, Order};
-use orders::{process_order, shipping_service};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use orders::order;
+use orders::process_order;
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        return lambda_durable::run(order::handler(process_order)).await;
-    }
-    let input = Order {
-        id: "o-1001".to_string(),
-        customer: "ada@example.com".to_string(),
-        items: vec![LineItem {
-            sku: "grand piano".to_string(),
-            quantity: 1,
-            unit_cents: 250_000,
-        }],
-    };
-    // Locally, the shipping service is a registered function and the manager approves
-    // every order an hour after being asked.
-    let execution = LocalRunner::new(order::handler(process_order))
-        .register_plain("shipping-service:live", shipping_service)
-        .on_callback(
-            "manager approval",
-            CallbackResponse::json(serde_json::json!({"approved": true, "manager": "grace"}))
-                .after(std::time::Duration::from_secs(3600)),
-        )
-        .run(input)
-        .await?;
-    println!("{}", execution.timeline());
-    println!("status: {:?}", execution.status());
-    if execution.status() == lambda_durable::wire::ExecutionStatus::Running {
-        // On Lambda the service resumes the execution when the shipping service answers
-        // (or the manager completes the callback).
-        println!(
-            "waiting for an external event: the shipping service's result or the manager's answer"
-        );
-    }
-    Ok(())
+async fn main() -> Result<(), lambda_durable::lambda_runtime::Error> {
+    // The handler's loggers and the SDK write through `tracing`: print their records on
+    // stdout (CloudWatch), as JSON when the function's log format is JSON
+    // (`AWS_LAMBDA_LOG_FORMAT`), at the level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+    // else INFO.
+    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+    lambda_durable::run(order::handler(process_order)).await
 }

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use lambda_durable::testing::{check_recorded, CallbackResponse, LocalRunner, RecordedExecution};
 use lambda_durable::wire::ExecutionStatus;
+use lambda_durable_testing::{check_recorded, CallbackResponse, LocalRunner, RecordedExecution};
 use orders::order::{self, LineItem, Order};
 use orders::{process_order, shipping_service};
 

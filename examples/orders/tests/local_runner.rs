@@ -1,8 +1,8 @@
 //! The order workflow on the local runner, driven through its generated helpers.
 #![allow(clippy::unwrap_used)]
 
-use lambda_durable::testing::{CallbackResponse, LocalRunner};
 use lambda_durable::wire::{ExecutionStatus, OperationStatus, OperationType};
+use lambda_durable_testing::{CallbackResponse, LocalRunner};
 use orders::order::{self, LineItem, Order};
 use orders::{process_order, shipping_service};
 

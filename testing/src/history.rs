@@ -8,10 +8,11 @@
 //! terminal status (a step's result, a context's error, ...) are read from the operation,
 //! which never changes again.
 
+use crate::with;
 use std::num::NonZeroU64;
 
 use super::execution::{Execution, InvocationRecord};
-use crate::wire::{
+use lambda_durable::wire::{
     CallbackFailedDetails, CallbackStartedDetails, CallbackSucceededDetails,
     CallbackTimedOutDetails, ChainedInvokeFailedDetails, ChainedInvokeStartedDetails,
     ChainedInvokeStoppedDetails, ChainedInvokeSucceededDetails, ChainedInvokeTimedOutDetails,
@@ -74,53 +75,27 @@ pub(crate) struct InvokeRecord {
 }
 
 fn result(payload: Option<&String>) -> Option<EventResult> {
-    Some(EventResult {
-        payload: payload.cloned(),
-        truncated: Some(false),
-    })
+    Some(with(EventResult::default(), |it| {
+        it.payload = payload.cloned();
+        it.truncated = Some(false);
+    }))
 }
 
 fn error(error: Option<&ErrorObject>) -> Option<EventError> {
-    Some(EventError {
-        payload: error.cloned(),
-        truncated: Some(false),
-    })
+    Some(with(EventError::default(), |it| {
+        it.payload = error.cloned();
+        it.truncated = Some(false);
+    }))
 }
 
 fn blank(event_id: NonZeroU64, event_type: EventType, at: i64, op: Option<&Operation>) -> Event {
-    Event {
-        callback_failed_details: None,
-        callback_started_details: None,
-        callback_succeeded_details: None,
-        callback_timed_out_details: None,
-        chained_invoke_failed_details: None,
-        chained_invoke_started_details: None,
-        chained_invoke_stopped_details: None,
-        chained_invoke_succeeded_details: None,
-        chained_invoke_timed_out_details: None,
-        context_failed_details: None,
-        context_started_details: None,
-        context_succeeded_details: None,
-        event_id,
-        event_timestamp: Some(Timestamp::from_epoch_millis(at)),
-        event_type,
-        execution_failed_details: None,
-        execution_started_details: None,
-        execution_stopped_details: None,
-        execution_succeeded_details: None,
-        execution_timed_out_details: None,
-        id: op.map(|op| op.id.clone()),
-        invocation_completed_details: None,
-        name: op.and_then(|op| op.name.clone()),
-        parent_id: op.and_then(|op| op.parent_id.clone()),
-        step_failed_details: None,
-        step_started_details: None,
-        step_succeeded_details: None,
-        sub_type: op.and_then(|op| op.sub_type.clone()),
-        wait_cancelled_details: None,
-        wait_started_details: None,
-        wait_succeeded_details: None,
-    }
+    with(Event::new(event_id, event_type), |it| {
+        it.event_timestamp = Some(Timestamp::from_epoch_millis(at));
+        it.id = op.map(|op| op.id.clone());
+        it.name = op.and_then(|op| op.name.clone());
+        it.parent_id = op.and_then(|op| op.parent_id.clone());
+        it.sub_type = op.and_then(|op| op.sub_type.clone());
+    })
 }
 
 /// The wire events of an execution.
@@ -148,79 +123,83 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
     let invoke_error = || error(invoke.and_then(|details| details.error.as_ref()));
     match (record.event_type, &record.details) {
         (EventType::ExecutionStarted, _) => {
-            event.execution_started_details = Some(ExecutionStartedDetails {
-                execution_timeout: execution.execution_timeout,
-                input: Some(EventInput {
-                    payload: Some(execution.input.clone()),
-                    truncated: Some(false),
-                }),
-            });
+            event.execution_started_details =
+                Some(with(ExecutionStartedDetails::default(), |it| {
+                    it.execution_timeout = execution.execution_timeout;
+                    it.input = Some(with(EventInput::default(), |it| {
+                        it.payload = Some(execution.input.clone());
+                        it.truncated = Some(false);
+                    }));
+                }));
         }
         (EventType::ExecutionSucceeded, _) => {
-            event.execution_succeeded_details = Some(ExecutionSucceededDetails {
-                result: result(execution.result.as_ref()),
-            });
+            event.execution_succeeded_details =
+                Some(with(ExecutionSucceededDetails::default(), |it| {
+                    it.result = result(execution.result.as_ref());
+                }));
         }
         (EventType::ExecutionFailed, _) => {
-            event.execution_failed_details = Some(ExecutionFailedDetails {
-                error: error(execution.error.as_ref()),
-            });
+            event.execution_failed_details = Some(with(ExecutionFailedDetails::default(), |it| {
+                it.error = error(execution.error.as_ref());
+            }));
         }
         (EventType::ExecutionTimedOut, _) => {
-            event.execution_timed_out_details = Some(ExecutionTimedOutDetails {
-                error: error(execution.error.as_ref()),
-            });
+            event.execution_timed_out_details =
+                Some(with(ExecutionTimedOutDetails::default(), |it| {
+                    it.error = error(execution.error.as_ref());
+                }));
         }
         (EventType::ExecutionStopped, _) => {
-            event.execution_stopped_details = Some(ExecutionStoppedDetails {
-                error: error(execution.error.as_ref()),
-            });
+            event.execution_stopped_details =
+                Some(with(ExecutionStoppedDetails::default(), |it| {
+                    it.error = error(execution.error.as_ref());
+                }));
         }
         (EventType::StepStarted, _) => {
             event.step_started_details = Some(StepStartedDetails(serde_json::Map::new()));
         }
         (EventType::StepSucceeded, Details::Retry(retry)) => {
             // A wait-for-condition check that keeps its state and polls again.
-            event.step_succeeded_details = Some(StepSucceededDetails {
-                result: result(retry.result.as_ref()),
-                retry_details: Some(RetryDetails {
-                    current_attempt: None,
-                    next_attempt_delay_seconds: Some(retry.delay_seconds),
-                }),
-            });
+            event.step_succeeded_details = Some(with(StepSucceededDetails::default(), |it| {
+                it.result = result(retry.result.as_ref());
+                it.retry_details = Some(with(RetryDetails::default(), |it| {
+                    it.current_attempt = None;
+                    it.next_attempt_delay_seconds = Some(retry.delay_seconds);
+                }));
+            }));
         }
         (EventType::StepFailed, Details::Retry(retry)) => {
-            event.step_failed_details = Some(StepFailedDetails {
-                error: error(retry.error.as_ref()),
-                retry_details: Some(RetryDetails {
-                    current_attempt: Some(retry.attempt),
-                    next_attempt_delay_seconds: Some(retry.delay_seconds),
-                }),
-            });
+            event.step_failed_details = Some(with(StepFailedDetails::default(), |it| {
+                it.error = error(retry.error.as_ref());
+                it.retry_details = Some(with(RetryDetails::default(), |it| {
+                    it.current_attempt = Some(retry.attempt);
+                    it.next_attempt_delay_seconds = Some(retry.delay_seconds);
+                }));
+            }));
         }
         (EventType::StepSucceeded, _) => {
-            event.step_succeeded_details = Some(StepSucceededDetails {
-                result: result(step.and_then(|step| step.result.as_ref())),
-                retry_details: Some(RetryDetails {
-                    current_attempt: step.and_then(|step| step.attempt),
-                    next_attempt_delay_seconds: None,
-                }),
-            });
+            event.step_succeeded_details = Some(with(StepSucceededDetails::default(), |it| {
+                it.result = result(step.and_then(|step| step.result.as_ref()));
+                it.retry_details = Some(with(RetryDetails::default(), |it| {
+                    it.current_attempt = step.and_then(|step| step.attempt);
+                    it.next_attempt_delay_seconds = None;
+                }));
+            }));
         }
         (EventType::StepFailed, _) => {
-            event.step_failed_details = Some(StepFailedDetails {
-                error: error(step.and_then(|step| step.error.as_ref())),
-                retry_details: Some(RetryDetails {
-                    current_attempt: step.and_then(|step| step.attempt),
-                    next_attempt_delay_seconds: None,
-                }),
-            });
+            event.step_failed_details = Some(with(StepFailedDetails::default(), |it| {
+                it.error = error(step.and_then(|step| step.error.as_ref()));
+                it.retry_details = Some(with(RetryDetails::default(), |it| {
+                    it.current_attempt = step.and_then(|step| step.attempt);
+                    it.next_attempt_delay_seconds = None;
+                }));
+            }));
         }
         (EventType::WaitStarted, Details::WaitStarted { seconds, until }) => {
-            event.wait_started_details = Some(WaitStartedDetails {
-                duration: Some(*seconds),
-                scheduled_end_timestamp: Some(Timestamp::from_epoch_millis(*until)),
-            });
+            event.wait_started_details = Some(with(WaitStartedDetails::default(), |it| {
+                it.duration = Some(*seconds);
+                it.scheduled_end_timestamp = Some(Timestamp::from_epoch_millis(*until));
+            }));
         }
         (EventType::WaitSucceeded, _) => {
             let duration = op.and_then(|op| {
@@ -228,36 +207,40 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
                 let start = op.start_timestamp.as_ref()?;
                 Some((end.epoch_millis() - start.epoch_millis()) / 1000)
             });
-            event.wait_succeeded_details = Some(WaitSucceededDetails { duration });
+            event.wait_succeeded_details = Some(with(WaitSucceededDetails::default(), |it| {
+                it.duration = duration;
+            }));
         }
         (EventType::WaitCancelled, Details::WaitCancelled(cause)) => {
-            event.wait_cancelled_details = Some(WaitCancelledDetails {
-                error: error(cause.as_deref()),
-            });
+            event.wait_cancelled_details = Some(with(WaitCancelledDetails::default(), |it| {
+                it.error = error(cause.as_deref());
+            }));
         }
         (EventType::CallbackStarted, Details::CallbackStarted { timeout, heartbeat }) => {
-            event.callback_started_details = Some(CallbackStartedDetails {
-                callback_id: op
+            event.callback_started_details = Some(with(CallbackStartedDetails::default(), |it| {
+                it.callback_id = op
                     .and_then(|op| op.callback_details.as_ref())
-                    .and_then(|details| details.callback_id.clone()),
-                heartbeat_timeout: *heartbeat,
-                timeout: *timeout,
-            });
+                    .and_then(|details| details.callback_id.clone());
+                it.heartbeat_timeout = *heartbeat;
+                it.timeout = *timeout;
+            }));
         }
         (EventType::CallbackSucceeded, _) => {
-            event.callback_succeeded_details = Some(CallbackSucceededDetails {
-                result: result(callback.and_then(|details| details.result.as_ref())),
-            });
+            event.callback_succeeded_details =
+                Some(with(CallbackSucceededDetails::default(), |it| {
+                    it.result = result(callback.and_then(|details| details.result.as_ref()));
+                }));
         }
         (EventType::CallbackFailed, _) => {
-            event.callback_failed_details = Some(CallbackFailedDetails {
-                error: callback_error(),
-            });
+            event.callback_failed_details = Some(with(CallbackFailedDetails::default(), |it| {
+                it.error = callback_error();
+            }));
         }
         (EventType::CallbackTimedOut, _) => {
-            event.callback_timed_out_details = Some(CallbackTimedOutDetails {
-                error: callback_error(),
-            });
+            event.callback_timed_out_details =
+                Some(with(CallbackTimedOutDetails::default(), |it| {
+                    it.error = callback_error();
+                }));
         }
         (EventType::ChainedInvokeStarted, Details::InvokeStarted(started)) => {
             // The execution started for a durable target (none for a plain function).
@@ -267,49 +250,54 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
                 .and_then(|op| op.invoke())
                 .and_then(|invoke| invoke.child_arn.as_deref())
                 .and_then(|arn| DurableExecutionArn::try_from(arn).ok());
-            event.chained_invoke_started_details = Some(ChainedInvokeStartedDetails {
-                durable_execution_arn: child,
-                executed_version: None,
-                function_name: started.function_name.clone(),
-                input: Some(EventInput {
-                    payload: started.payload.clone(),
-                    truncated: Some(false),
-                }),
-                tenant_id: started.tenant_id.clone(),
-            });
+            event.chained_invoke_started_details =
+                Some(with(ChainedInvokeStartedDetails::default(), |it| {
+                    it.durable_execution_arn = child;
+                    it.function_name = started.function_name.clone();
+                    it.input = Some(with(EventInput::default(), |it| {
+                        it.payload = started.payload.clone();
+                        it.truncated = Some(false);
+                    }));
+                    it.tenant_id = started.tenant_id.clone();
+                }));
         }
         (EventType::ChainedInvokeSucceeded, _) => {
-            event.chained_invoke_succeeded_details = Some(ChainedInvokeSucceededDetails {
-                result: result(invoke.and_then(|details| details.result.as_ref())),
-            });
+            event.chained_invoke_succeeded_details =
+                Some(with(ChainedInvokeSucceededDetails::default(), |it| {
+                    it.result = result(invoke.and_then(|details| details.result.as_ref()));
+                }));
         }
         (EventType::ChainedInvokeFailed, _) => {
-            event.chained_invoke_failed_details = Some(ChainedInvokeFailedDetails {
-                error: invoke_error(),
-            });
+            event.chained_invoke_failed_details =
+                Some(with(ChainedInvokeFailedDetails::default(), |it| {
+                    it.error = invoke_error();
+                }));
         }
         (EventType::ChainedInvokeTimedOut, _) => {
-            event.chained_invoke_timed_out_details = Some(ChainedInvokeTimedOutDetails {
-                error: invoke_error(),
-            });
+            event.chained_invoke_timed_out_details =
+                Some(with(ChainedInvokeTimedOutDetails::default(), |it| {
+                    it.error = invoke_error();
+                }));
         }
         (EventType::ChainedInvokeStopped, _) => {
-            event.chained_invoke_stopped_details = Some(ChainedInvokeStoppedDetails {
-                error: invoke_error(),
-            });
+            event.chained_invoke_stopped_details =
+                Some(with(ChainedInvokeStoppedDetails::default(), |it| {
+                    it.error = invoke_error();
+                }));
         }
         (EventType::ContextStarted, _) => {
             event.context_started_details = Some(ContextStartedDetails(serde_json::Map::new()));
         }
         (EventType::ContextSucceeded, _) => {
-            event.context_succeeded_details = Some(ContextSucceededDetails {
-                result: result(context.and_then(|context| context.result.as_ref())),
-            });
+            event.context_succeeded_details =
+                Some(with(ContextSucceededDetails::default(), |it| {
+                    it.result = result(context.and_then(|context| context.result.as_ref()));
+                }));
         }
         (EventType::ContextFailed, _) => {
-            event.context_failed_details = Some(ContextFailedDetails {
-                error: error(context.and_then(|context| context.error.as_ref())),
-            });
+            event.context_failed_details = Some(with(ContextFailedDetails::default(), |it| {
+                it.error = error(context.and_then(|context| context.error.as_ref()));
+            }));
         }
         (EventType::InvocationCompleted, Details::InvocationCompleted(index)) => {
             if let Some(invocation) = execution.invocations.get(*index) {
@@ -321,13 +309,13 @@ fn fill(event: &mut Event, record: &EventRecord, op: Option<&Operation>, executi
 }
 
 fn completed(invocation: &InvocationRecord) -> InvocationCompletedDetails {
-    InvocationCompletedDetails {
-        end_timestamp: Some(Timestamp::from_epoch_millis(invocation.end_ms)),
-        error: invocation
+    with(InvocationCompletedDetails::default(), |it| {
+        it.end_timestamp = Some(Timestamp::from_epoch_millis(invocation.end_ms));
+        it.error = invocation
             .error
             .as_ref()
-            .and_then(|cause| error(Some(cause))),
-        request_id: Some(invocation.request_id.clone()),
-        start_timestamp: Some(Timestamp::from_epoch_millis(invocation.start_ms)),
-    }
+            .and_then(|cause| error(Some(cause)));
+        it.request_id = Some(invocation.request_id.clone());
+        it.start_timestamp = Some(Timestamp::from_epoch_millis(invocation.start_ms));
+    })
 }

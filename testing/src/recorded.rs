@@ -12,7 +12,7 @@ use super::execution::Execution;
 use super::replay::Replay;
 use super::store::StoredOp;
 use super::RunnerError;
-use crate::wire::{
+use lambda_durable::wire::{
     ErrorObject, ExecutionStatus, GetDurableExecutionHistoryResponse, Operation, OperationType,
 };
 
@@ -44,18 +44,18 @@ pub const RECORDED_EXECUTION_FORMAT: &str = "lambda-durable/recorded-execution/1
 ///
 /// The service's outputs do not carry the execution's ARN; give it with
 /// [`with_arn`](Self::with_arn) when the handler uses the replay-safe helpers
-/// ([`DurableContext::uuid`](crate::DurableContext::uuid), ...).
+/// ([`DurableContext::uuid`](lambda_durable::DurableContext::uuid), ...).
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-/// use lambda_durable::testing::{LocalRunner, RecordedExecution};
+/// use lambda_durable_testing::{LocalRunner, RecordedExecution};
 /// # async fn handler(_: serde_json::Value, _: lambda_durable::DurableContext) -> Result<(), lambda_durable::Error> { Ok(()) }
 /// let runner = LocalRunner::new(handler);
 /// // Once: save an execution of today's code.
 /// let execution = runner.run(serde_json::json!({"order": 1})).await?;
 /// RecordedExecution::from(&execution).save("tests/histories/order-1.json")?;
 /// // In CI: every saved execution replays against the code of the day.
-/// let checked = lambda_durable::testing::check_recorded(&runner, "tests/histories").await?;
+/// let checked = lambda_durable_testing::check_recorded(&runner, "tests/histories").await?;
 /// assert!(checked > 0);
 /// # Ok(()) }
 /// ```

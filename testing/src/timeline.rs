@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::execution::{describe_error, Execution, InvocationOutcome, InvocationRecord};
-use crate::wire::{
+use lambda_durable::wire::{
     ErrorObject, Event, EventError, EventResult, EventType, InvocationStatus, RetryDetails,
 };
 
@@ -70,7 +70,7 @@ fn inside_text(record: Option<&InvocationRecord>) -> String {
                 Some(error) => format!("FAILED ({})", shorten(&describe_error(error))),
                 None => "FAILED".to_string(),
             },
-            InvocationStatus::Unknown(status) => status.to_string(),
+            status => status.to_string(),
         },
         InvocationOutcome::FunctionError(error) => {
             format!("function error ({})", shorten(&describe_error(error)))
@@ -335,7 +335,7 @@ fn describe(event: &Event, start_ms: i64) -> String {
             )
         ),
         EventType::InvocationCompleted => "invocation ended".to_string(),
-        EventType::Unknown(event_type) => {
+        event_type => {
             format!("{event_type} (an event this SDK version does not know)")
         }
     }

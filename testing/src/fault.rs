@@ -59,7 +59,7 @@ impl FaultKind {
 /// call the service receives, retries included.
 ///
 /// ```
-/// use lambda_durable::testing::{Fault, FaultKind};
+/// use lambda_durable_testing::{Fault, FaultKind};
 ///
 /// let fault = Fault::crash().at_call(3);
 /// assert_eq!(fault.kind(), FaultKind::Crash);

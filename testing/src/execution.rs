@@ -9,7 +9,7 @@ use super::history::{self, EventRecord};
 use super::store::StoredOp;
 use super::timeline;
 use super::RunnerError;
-use crate::wire::{
+use lambda_durable::wire::{
     DurableExecutionInvocationOutput, ErrorObject, Event, ExecutionStatus, InvocationStatus,
     Operation,
 };

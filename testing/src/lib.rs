@@ -22,7 +22,7 @@
 //! ```
 //! use std::time::Duration;
 //! use lambda_durable::retry::presets;
-//! use lambda_durable::testing::{Fault, LocalRunner};
+//! use lambda_durable_testing::{Fault, LocalRunner};
 //! use lambda_durable::wire::{EventType, ExecutionStatus};
 //! use lambda_durable::{DurableContext, Error};
 //! use serde_json::{json, Value};
@@ -99,7 +99,7 @@ pub use recorded::{check_recorded, RecordedExecution, RECORDED_EXECUTION_FORMAT}
 pub use replay::Replay;
 pub use runner::{LocalRunner, RunningExecution};
 
-use crate::wire::ExecutionStatus;
+use lambda_durable::wire::ExecutionStatus;
 
 /// Why the local runner could not run an execution, or read its result.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -153,6 +153,21 @@ pub enum RunnerError {
         /// What serde said.
         message: String,
     },
+}
+
+/// `value` changed by `set`: how the wire types, which are `#[non_exhaustive]`, are built
+/// here (from their `Default` or their `new(required fields)`).
+pub(crate) fn with<T>(mut value: T, set: impl FnOnce(&mut T)) -> T {
+    set(&mut value);
+    value
+}
+
+/// An `ErrorObject` with a type and a message.
+pub(crate) fn error_object(error_type: &str, message: &str) -> lambda_durable::wire::ErrorObject {
+    with(lambda_durable::wire::ErrorObject::default(), |it| {
+        it.error_type = Some(error_type.to_string());
+        it.error_message = Some(message.to_string());
+    })
 }
 
 fn error_suffix(error: &Option<String>) -> String {

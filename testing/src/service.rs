@@ -6,6 +6,7 @@
 //! `Vec` in start order with an index by id, and a checkpoint response carries only the
 //! operations changed since the invocation last saw them.
 
+use crate::with;
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,9 +20,9 @@ use super::history::{Details, EventRecord, InvokeRecord, RetryRecord};
 use super::store::{CallbackState, ContextState, OpDetails, StepState, StoredOp};
 use super::validate;
 use super::RunnerError;
-use crate::checkpoint::{BoxFuture, DurableService, ServiceError, ServiceErrorKind};
-use crate::error::error_object;
-use crate::wire::{
+use crate::error_object;
+use lambda_durable::service::{BoxFuture, DurableService, ServiceError, ServiceErrorKind};
+use lambda_durable::wire::{
     CallbackId, CheckpointDurableExecutionRequest, CheckpointDurableExecutionResponse,
     CheckpointToken, CheckpointUpdatedExecutionState, DurableExecutionArn,
     DurableExecutionInvocationInput, DurableExecutionInvocationOutput, ErrorObject, EventType,
@@ -680,16 +681,15 @@ impl ExecutionRecord {
             first_event_id: self.events.len() as u64 + 1,
             time_up: None,
         });
-        let input = DurableExecutionInvocationInput {
-            checkpoint_token,
-            durable_execution_arn,
-            initial_execution_state: Some(InitialExecutionState {
-                next_marker,
-                operations,
-            }),
-            input: None,
-            updated_operation_ids: Vec::new(),
-        };
+        let input = with(
+            DurableExecutionInvocationInput::new(checkpoint_token, durable_execution_arn),
+            |it| {
+                it.initial_execution_state = Some(with(InitialExecutionState::default(), |it| {
+                    it.next_marker = next_marker;
+                    it.operations = operations;
+                }));
+            },
+        );
         Ok((input, crash_rx))
     }
 
@@ -759,7 +759,7 @@ impl ExecutionRecord {
                         self.finish(ExecutionStatus::Failed, None, output.error.clone())
                     }
                     InvocationStatus::Pending => self.consecutive_failures = 0,
-                    InvocationStatus::Unknown(_) => self.consecutive_failures += 1,
+                    _ => self.consecutive_failures += 1,
                 },
                 _ => {
                     self.consecutive_failures += 1;
@@ -869,7 +869,7 @@ impl ExecutionRecord {
         let sizes: Vec<usize> = request
             .updates
             .iter()
-            .map(crate::limits::json_size)
+            .map(lambda_durable::limits::json_size)
             .collect();
         validate::request_size(request, &sizes).map_err(invalid_parameter)?;
         validate::request(&request.updates, |id| self.get(id)).map_err(invalid_parameter)?;
@@ -895,13 +895,13 @@ impl ExecutionRecord {
             None
         };
         let operations = self.drain_dirty();
-        let response = CheckpointDurableExecutionResponse {
-            checkpoint_token: next,
-            new_execution_state: Some(CheckpointUpdatedExecutionState {
-                next_marker: None,
-                operations,
-            }),
-        };
+        let response = with(CheckpointDurableExecutionResponse::default(), |it| {
+            it.checkpoint_token = next;
+            it.new_execution_state = Some(with(CheckpointUpdatedExecutionState::default(), |it| {
+                it.next_marker = None;
+                it.operations = operations;
+            }));
+        });
         self.cached = request.client_token.as_ref().map(|client_token| Cached {
             client_token: client_token.to_string(),
             checkpoint_token: token.to_string(),
@@ -932,10 +932,12 @@ impl ExecutionRecord {
                 .ok_or_else(|| invalid_parameter(INVALID_MARKER))?,
         };
         let (operations, next_marker) = self.state_page(start, limit);
-        Ok(GetDurableExecutionStateResponse {
-            next_marker,
-            operations,
-        })
+        Ok(with(
+            GetDurableExecutionStateResponse::new(operations),
+            |it| {
+                it.next_marker = next_marker;
+            },
+        ))
     }
 
     // ---------------------------------------------------------------------------------

@@ -27,10 +27,11 @@
 //! one), or, for a map or parallel, with the batch's summary in place of its result
 //! ([`is_summary`]).
 
+use crate::with;
 use std::collections::HashMap;
 
-use crate::replay::batch::is_summary;
-use crate::wire::{
+use lambda_durable::wire::is_batch_summary;
+use lambda_durable::wire::{
     CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, Event, EventError,
     EventInput, EventResult, EventType, ExecutionDetails, ExecutionStatus, Operation, OperationId,
     OperationStatus, OperationType, RetryDetails, StepDetails, Timestamp, WaitDetails,
@@ -323,9 +324,10 @@ fn apply(
                 .execution_started_details
                 .as_ref()
                 .and_then(|details| details.input.as_ref());
-            op.execution_details = Some(ExecutionDetails {
-                input_payload: Some(needed_input(input)?),
-            });
+            let payload = needed_input(input)?;
+            op.execution_details = Some(with(ExecutionDetails::default(), |it| {
+                it.input_payload = Some(payload);
+            }));
             op.status = S::Started;
             outcome.started = true;
         }
@@ -432,22 +434,20 @@ fn apply(
                         at?.saturating_add(seconds.saturating_mul(1000)),
                     ))
                 });
-            op.wait_details = Some(WaitDetails {
-                scheduled_end_timestamp: scheduled,
-            });
+            op.wait_details = Some(with(WaitDetails::default(), |it| {
+                it.scheduled_end_timestamp = scheduled;
+            }));
             op.status = S::Started;
         }
         E::WaitSucceeded => end(op, S::Succeeded, event),
         E::WaitCancelled => end(op, S::Cancelled, event),
         E::CallbackStarted => {
-            op.callback_details = Some(CallbackDetails {
-                callback_id: event
+            op.callback_details = Some(with(CallbackDetails::default(), |it| {
+                it.callback_id = event
                     .callback_started_details
                     .as_ref()
-                    .and_then(|details| details.callback_id.clone()),
-                error: None,
-                result: None,
-            });
+                    .and_then(|details| details.callback_id.clone());
+            }));
             op.status = S::Started;
         }
         E::CallbackSucceeded => {
@@ -494,10 +494,9 @@ fn apply(
                     .and_then(|details| details.result.as_ref()),
             )?;
             if payload.is_some() {
-                op.chained_invoke_details = Some(ChainedInvokeDetails {
-                    error: None,
-                    result: payload,
-                });
+                op.chained_invoke_details = Some(with(ChainedInvokeDetails::default(), |it| {
+                    it.result = payload;
+                }));
             }
             end(op, S::Succeeded, event);
         }
@@ -527,10 +526,9 @@ fn apply(
             };
             let cause = error(cause)?;
             if cause.is_some() {
-                op.chained_invoke_details = Some(ChainedInvokeDetails {
-                    error: cause,
-                    result: None,
-                });
+                op.chained_invoke_details = Some(with(ChainedInvokeDetails::default(), |it| {
+                    it.error = cause;
+                }));
             }
             end(op, status, event);
         }
@@ -548,13 +546,12 @@ fn apply(
             );
             let replay_children = match payload.as_deref() {
                 None | Some("") => true,
-                Some(payload) => batch && is_summary(payload),
+                Some(payload) => batch && is_batch_summary(payload),
             };
-            op.context_details = Some(ContextDetails {
-                error: None,
-                replay_children: Some(replay_children),
-                result: payload,
-            });
+            op.context_details = Some(with(ContextDetails::default(), |it| {
+                it.replay_children = Some(replay_children);
+                it.result = payload;
+            }));
             end(op, S::Succeeded, event);
         }
         E::ContextFailed => {
@@ -564,11 +561,9 @@ fn apply(
                     .as_ref()
                     .and_then(|details| details.error.as_ref()),
             )?;
-            op.context_details = Some(ContextDetails {
-                error: cause,
-                replay_children: None,
-                result: None,
-            });
+            op.context_details = Some(with(ContextDetails::default(), |it| {
+                it.error = cause;
+            }));
             end(op, S::Failed, event);
         }
         // Events about no operation never get here.

@@ -20,12 +20,13 @@ use super::fault::Fault;
 use super::replay::Replay;
 use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, SharedRecord};
 use super::RunnerError;
-use crate::checkpoint::batcher::BatcherConfig;
-use crate::checkpoint::{BoxFuture, DurableService};
-use crate::context::DurableContext;
-use crate::error::{error_object, short_type_name};
-use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
-use crate::wire::{ErrorObject, ExecutionStatus, OperationStatus};
+use crate::error_object;
+use lambda_durable::lambda_runtime::Context as LambdaContext;
+use lambda_durable::serdes::ValueSerdes;
+use lambda_durable::service::BoxFuture;
+use lambda_durable::wire::{ErrorObject, ExecutionStatus, OperationStatus};
+use lambda_durable::DurableContext;
+use lambda_durable::{CheckpointConfig, HandlerService, Runtime};
 
 /// Lambda's longest invocation: the deadline of invocations that a
 /// [`FaultKind::Deadline`](super::FaultKind::Deadline) may hit when the runner sets none.
@@ -53,7 +54,17 @@ struct RunnerConfig {
     execution_timeout: Option<Duration>,
     invocation_timeout: Option<Duration>,
     log_during_replay: bool,
-    default_serdes: crate::serdes::DefaultSerdes,
+    default_serdes: Option<CustomSerdes>,
+}
+
+/// The serdes a runner gives the SDK for operations whose serdes is not set.
+#[derive(Clone)]
+struct CustomSerdes(Arc<dyn ValueSerdes>);
+
+impl std::fmt::Debug for CustomSerdes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValueSerdes")
+    }
 }
 
 /// The longest `ExecutionTimeout` the service accepts, in seconds.
@@ -67,10 +78,66 @@ const INVALID_PAYLOAD: &str = "InvalidRequestContentException";
 type PlainFunction =
     Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
 
+/// A durable handler, made into the SDK's Lambda function ([`HandlerService`]) for the
+/// settings and service of an invocation.
+#[derive(Clone)]
+struct DurableFunction(Arc<dyn Fn(Runtime) -> BoxFuture<'static, HandlerService> + Send + Sync>);
+
+impl DurableFunction {
+    fn new<H, E, T, Err, Fut>(handler: H) -> Self
+    where
+        H: Fn(E, DurableContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Err>> + Send + 'static,
+        E: DeserializeOwned,
+        T: Serialize,
+        Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let handler = Arc::new(handler);
+        Self(Arc::new(move |runtime: Runtime| {
+            let handler = Arc::clone(&handler);
+            runtime.into_service(move |event: E, ctx| handler(event, ctx))
+        }))
+    }
+}
+
+/// The SDK settings of the runner's invocations, as a Lambda function would have them.
+#[derive(Clone)]
+struct SdkSettings {
+    log_during_replay: bool,
+    default_serdes: Option<CustomSerdes>,
+}
+
+impl SdkSettings {
+    fn of(config: &RunnerConfig) -> Self {
+        Self {
+            log_during_replay: config.log_during_replay,
+            default_serdes: config.default_serdes.clone(),
+        }
+    }
+
+    /// The SDK's runtime over `service`, whose checkpoint retries back off for a
+    /// millisecond, so that injected faults cost no time.
+    fn runtime(&self, service: &Arc<LocalService>) -> Result<Runtime, RunnerError> {
+        let mut builder = Runtime::builder()
+            .durable_service(Arc::clone(service))
+            .checkpoint(
+                CheckpointConfig::new()
+                    .retry_backoff(Duration::from_millis(1), Duration::from_millis(4)),
+            )
+            .log_during_replay(self.log_during_replay);
+        if let Some(serdes) = &self.default_serdes {
+            builder = builder.default_serdes(Arc::clone(&serdes.0));
+        }
+        builder
+            .build()
+            .map_err(|err| RunnerError::Config(err.to_string()))
+    }
+}
+
 /// What a chained invoke of a function name runs.
 #[derive(Clone)]
 enum Target {
-    Durable(ErasedHandler),
+    Durable(DurableFunction),
     Plain(PlainFunction),
 }
 
@@ -141,7 +208,7 @@ fn millis(duration: Duration) -> i64 {
 /// [`LocalRunner::start`] gives a step-by-step mode to inspect the state between
 /// invocations. See the [module documentation](super) for an example.
 pub struct LocalRunner {
-    handler: ErasedHandler,
+    handler: DurableFunction,
     service: Arc<LocalService>,
     config: RunnerConfig,
     functions: Functions,
@@ -160,7 +227,7 @@ impl std::fmt::Debug for LocalRunner {
 }
 
 impl LocalRunner {
-    /// A runner for `handler`, which has the same shape as for [`crate::run`]: an async
+    /// A runner for `handler`, which has the same shape as for [`lambda_durable::run`]: an async
     /// function of the event (any type that deserializes from the execution's input) and a
     /// [`DurableContext`], returning `Result<T, E>` for a serializable `T`.
     pub fn new<H, E, T, Err, Fut>(handler: H) -> Self
@@ -172,7 +239,7 @@ impl LocalRunner {
         Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
         Self {
-            handler: erase(handler),
+            handler: DurableFunction::new(handler),
             service: Arc::new(LocalService::default()),
             config: RunnerConfig {
                 function_name: "local-function".to_string(),
@@ -184,7 +251,7 @@ impl LocalRunner {
                 execution_timeout: None,
                 invocation_timeout: None,
                 log_during_replay: false,
-                default_serdes: crate::serdes::DefaultSerdes::default(),
+                default_serdes: None,
             },
             functions: Functions::default(),
         }
@@ -197,10 +264,10 @@ impl LocalRunner {
     /// A chained invoke of it starts an execution of its own, with its own ARN, operations,
     /// history and invocations, on the runner's virtual clock: the runner invokes it until
     /// it finishes, then completes the invoke with its result (or its error: the caller
-    /// gets [`Error::InvokeFailed`](crate::Error::InvokeFailed), or
-    /// [`InvokeTimedOut`](crate::Error::InvokeTimedOut) if it runs past its
+    /// gets [`Error::InvokeFailed`](lambda_durable::Error::InvokeFailed), or
+    /// [`InvokeTimedOut`](lambda_durable::Error::InvokeTimedOut) if it runs past its
     /// [timeout](LocalRunner::function_timeout), or
-    /// [`InvokeStopped`](crate::Error::InvokeStopped) if a test
+    /// [`InvokeStopped`](lambda_durable::Error::InvokeStopped) if a test
     /// [stops](RunningExecution::stop_execution) it), and invokes the caller again. It may
     /// wait, retry, create callbacks and invoke other functions in turn. Its execution is
     /// in [`Execution::children`]. The name is matched exactly, or by the bare name of an
@@ -209,7 +276,7 @@ impl LocalRunner {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable_testing::LocalRunner;
     /// use lambda_durable::wire::ExecutionStatus;
     /// use lambda_durable::{DurableContext, Error};
     /// use serde_json::{json, Value};
@@ -253,9 +320,10 @@ impl LocalRunner {
         T: Serialize,
         Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
-        self.functions
-            .targets
-            .insert(function_name.into(), Target::Durable(erase(handler)));
+        self.functions.targets.insert(
+            function_name.into(),
+            Target::Durable(DurableFunction::new(handler)),
+        );
         self
     }
 
@@ -280,7 +348,7 @@ impl LocalRunner {
             Box::pin(async move {
                 fut.await.map_err(|err| {
                     let err: Box<dyn std::error::Error + Send + Sync> = err.into();
-                    error_object(&short_type_name::<Err>(), &err.to_string())
+                    error_object(&lambda_durable::error_type_name::<Err>(), &err.to_string())
                 })
             })
         });
@@ -293,7 +361,7 @@ impl LocalRunner {
     /// The `ExecutionTimeout` of the executions of the durable function registered as
     /// `function_name` (whole seconds, at least 1 s, at most 366 days; by default there is
     /// none): one that has not finished `timeout` after it started ends `TIMED_OUT`, and
-    /// the invoke that started it fails with [`Error::InvokeTimedOut`](crate::Error::InvokeTimedOut).
+    /// the invoke that started it fails with [`Error::InvokeTimedOut`](lambda_durable::Error::InvokeTimedOut).
     pub fn function_timeout(mut self, function_name: impl Into<String>, timeout: Duration) -> Self {
         self.functions
             .timeouts
@@ -322,7 +390,7 @@ impl LocalRunner {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lambda_durable::testing::{CallbackResponse, LocalRunner};
+    /// use lambda_durable_testing::{CallbackResponse, LocalRunner};
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn handler(_: (), ctx: DurableContext) -> Result<String, Error> {
@@ -343,8 +411,8 @@ impl LocalRunner {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let runner = LocalRunner::new(handler)
     ///     .on_callback("manager approval", CallbackResponse::success("true").after(Duration::from_secs(600)))
-    ///     .on_callback(|callback: &lambda_durable::testing::PendingCallback| callback.name() == Some("signature"),
-    ///         |callback: &lambda_durable::testing::PendingCallback| {
+    ///     .on_callback(|callback: &lambda_durable_testing::PendingCallback| callback.name() == Some("signature"),
+    ///         |callback: &lambda_durable_testing::PendingCallback| {
     ///             CallbackResponse::json(serde_json::json!(format!("signed {}", callback.id().len())))
     ///         });
     /// let execution = runner.run(()).await?;
@@ -445,13 +513,13 @@ impl LocalRunner {
         functions
             .targets
             .entry(self.config.function_name.clone())
-            .or_insert_with(|| Target::Durable(Arc::clone(&self.handler)));
+            .or_insert_with(|| Target::Durable(self.handler.clone()));
         Ok(RunningExecution {
             service: Arc::clone(&self.service),
             record,
             arn,
-            handler: Arc::clone(&self.handler),
-            options: invocation_options(&self.config),
+            handler: self.handler.clone(),
+            settings: SdkSettings::of(&self.config),
             invocation_timeout: self.config.invocation_timeout,
             max_invocations: self.config.max_invocations,
             functions: Arc::new(functions),
@@ -466,13 +534,13 @@ impl LocalRunner {
 
     /// Whether the loggers of durable contexts ([`DurableContext::logger`]) also emit the
     /// records made while the handler replays operations of earlier invocations, as
-    /// [`RuntimeBuilder::log_during_replay`](crate::RuntimeBuilder::log_during_replay) does
+    /// [`RuntimeBuilder::log_during_replay`](lambda_durable::RuntimeBuilder::log_during_replay) does
     /// on Lambda (off by default: each record is emitted once, by the invocation that
     /// first ran it). Functions the handler invokes log the same way.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable_testing::LocalRunner;
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn handler(_: (), ctx: DurableContext) -> Result<(), Error> {
@@ -494,10 +562,10 @@ impl LocalRunner {
     }
 
     /// The serdes of operations whose serdes is not set, as
-    /// [`RuntimeBuilder::default_serdes`](crate::RuntimeBuilder::default_serdes) sets it on
+    /// [`RuntimeBuilder::default_serdes`](lambda_durable::RuntimeBuilder::default_serdes) sets it on
     /// Lambda.
-    pub fn default_serdes(mut self, serdes: impl crate::serdes::ValueSerdes) -> Self {
-        self.config.default_serdes = crate::serdes::DefaultSerdes::new(Some(Arc::new(serdes)));
+    pub fn default_serdes(mut self, serdes: impl ValueSerdes) -> Self {
+        self.config.default_serdes = Some(CustomSerdes(Arc::new(serdes)));
         self
     }
 
@@ -523,7 +591,7 @@ impl LocalRunner {
     /// nothing new.
     ///
     /// ```
-    /// use lambda_durable::testing::LocalRunner;
+    /// use lambda_durable_testing::LocalRunner;
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn handler(_: (), ctx: DurableContext) -> Result<u64, Error> {
@@ -561,7 +629,8 @@ impl LocalRunner {
             &service,
             &record,
             &self.handler,
-            &invocation_options(&self.config),
+            &SdkSettings::of(&self.config),
+            None,
             u32::MAX,
         )
         .await?;
@@ -608,26 +677,11 @@ impl LocalRunner {
     }
 }
 
-/// The SDK settings of a local invocation: checkpoint retries back off for a millisecond,
-/// so injected faults cost no time.
-fn invocation_options(config: &RunnerConfig) -> InvocationOptions {
-    InvocationOptions {
-        log_during_replay: config.log_during_replay,
-        default_serdes: config.default_serdes.clone(),
-        batcher: BatcherConfig {
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(4),
-            ..BatcherConfig::default()
-        },
-        ..InvocationOptions::default()
-    }
-}
-
 /// An execution started by a chained invoke of a registered durable function.
 struct Child {
     record: SharedRecord,
     arn: String,
-    handler: ErasedHandler,
+    handler: DurableFunction,
     /// The execution whose CHAINED_INVOKE started it, and that operation's index.
     parent: SharedRecord,
     parent_arn: String,
@@ -642,7 +696,7 @@ struct Child {
 ///
 /// ```
 /// use std::time::Duration;
-/// use lambda_durable::testing::{InvocationOutcome, LocalRunner};
+/// use lambda_durable_testing::{InvocationOutcome, LocalRunner};
 /// use lambda_durable::wire::{ExecutionStatus, InvocationStatus, OperationStatus};
 /// use lambda_durable::{DurableContext, Error};
 ///
@@ -672,7 +726,7 @@ struct Child {
 /// Completing a callback from the test:
 ///
 /// ```
-/// use lambda_durable::testing::LocalRunner;
+/// use lambda_durable_testing::LocalRunner;
 /// use lambda_durable::wire::ExecutionStatus;
 /// use lambda_durable::{DurableContext, Error};
 ///
@@ -702,8 +756,8 @@ pub struct RunningExecution {
     service: Arc<LocalService>,
     record: SharedRecord,
     arn: String,
-    handler: ErasedHandler,
-    options: InvocationOptions,
+    handler: DurableFunction,
+    settings: SdkSettings,
     invocation_timeout: Option<Duration>,
     max_invocations: u32,
     functions: Arc<Functions>,
@@ -752,19 +806,17 @@ impl RunningExecution {
     /// execution ARN.
     pub async fn invoke_once(&mut self) -> Result<InvocationOutcome, RunnerError> {
         let record = Arc::clone(&self.record);
-        let handler = Arc::clone(&self.handler);
-        let mut options = self.options.clone();
         let timeout = self.invocation_timeout.or_else(|| {
             lock(&self.record)
                 .has_deadline_fault()
                 .then_some(LAMBDA_MAX_TIMEOUT)
         });
-        options.deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
         let outcome = invoke(
             &self.service,
             &record,
-            &handler,
-            &options,
+            &self.handler,
+            &self.settings,
+            timeout,
             self.max_invocations,
         )
         .await?;
@@ -834,7 +886,7 @@ impl RunningExecution {
 
     /// Fails the callback `callback_id` with `error`, like
     /// `SendDurableExecutionCallbackFailure`; the handler gets
-    /// [`Error::CallbackFailed`](crate::Error::CallbackFailed) carrying it.
+    /// [`Error::CallbackFailed`](lambda_durable::Error::CallbackFailed) carrying it.
     ///
     /// # Errors
     ///
@@ -866,7 +918,7 @@ impl RunningExecution {
     /// see [`Execution::children`]), like `StopDurableExecution`: it ends `STOPPED` with
     /// `error` (by default `Execution.Stopped`), operations in flight stay as they are, and
     /// it is not invoked any more. A stopped child execution fails the invoke that started
-    /// it with [`Error::InvokeStopped`](crate::Error::InvokeStopped).
+    /// it with [`Error::InvokeStopped`](lambda_durable::Error::InvokeStopped).
     ///
     /// # Errors
     ///
@@ -1001,12 +1053,13 @@ impl RunningExecution {
             return Ok(());
         };
         let record = Arc::clone(&child.record);
-        let handler = Arc::clone(&child.handler);
+        let handler = child.handler.clone();
         invoke(
             &self.service,
             &record,
             &handler,
-            &self.options,
+            &self.settings,
+            None,
             self.max_invocations,
         )
         .await?;
@@ -1093,7 +1146,7 @@ impl RunningExecution {
                     self.children.push(Child {
                         record: child,
                         arn,
-                        handler: Arc::clone(handler),
+                        handler: handler.clone(),
                         parent: Arc::clone(record),
                         parent_arn: parent_arn.clone(),
                         parent_op: invoke.index,
@@ -1123,6 +1176,7 @@ impl RunningExecution {
                 ExecutionStatus::TimedOut => (OperationStatus::TimedOut, None, error),
                 ExecutionStatus::Stopped => (OperationStatus::Stopped, None, error),
                 ExecutionStatus::Failed => (OperationStatus::Failed, None, error),
+                _ => continue,
             };
             lock(&child.parent).complete_invoke(child.parent_op, status, result, error);
             child.reported = true;
@@ -1156,14 +1210,20 @@ impl Drop for RunningExecution {
     }
 }
 
-/// Invokes the function of `record` once.
+/// Invokes the function of `record` once, with a Lambda deadline `timeout` from now if
+/// there is one.
 async fn invoke(
     service: &Arc<LocalService>,
     record: &SharedRecord,
-    handler: &ErasedHandler,
-    options: &InvocationOptions,
+    handler: &DurableFunction,
+    settings: &SdkSettings,
+    timeout: Option<Duration>,
     max_invocations: u32,
 ) -> Result<InvocationOutcome, RunnerError> {
+    let runtime = settings.runtime(service)?;
+    let margin = runtime.deadline_margin();
+    let function = (handler.0)(runtime).await;
+    let mut context = LambdaContext::default();
     let (input, mut crashed) = {
         let mut record = lock(record);
         if record.invocation_count() >= max_invocations as usize {
@@ -1172,22 +1232,29 @@ async fn invoke(
             });
         }
         let begun = record.begin_invocation()?;
-        if let Some(deadline) = options.deadline {
-            record.set_time_up(time_up(deadline, options.deadline_margin));
+        if let Some(timeout) = timeout {
+            let deadline = tokio::time::Instant::now() + timeout;
+            record.set_time_up(time_up(deadline, margin));
+            // The SDK reads the deadline as Lambda sends it: milliseconds since the epoch.
+            let epoch_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .saturating_add(timeout)
+                .as_millis();
+            context.deadline = u64::try_from(epoch_ms).unwrap_or(u64::MAX);
         }
         begun
     };
     service.count_invocation();
-    let dyn_service: Arc<dyn DurableService> = Arc::clone(service) as Arc<dyn DurableService>;
     let raw = {
-        let invocation = execute(dyn_service, input, handler, options);
+        let invocation = function.invoke(input, context);
         tokio::pin!(invocation);
         tokio::select! {
             biased;
             Ok(call) = crash_signal(&mut crashed) => RawOutcome::Crashed(call),
             output = &mut invocation => match output {
                 Ok(output) => RawOutcome::Output(output),
-                Err(err) => RawOutcome::FunctionError(err.message),
+                Err(err) => RawOutcome::FunctionError(err.error_message),
             },
         }
         // A crashed invocation is dropped here, in the middle of whatever it was doing.
@@ -1196,7 +1263,7 @@ async fn invoke(
 }
 
 /// When an invocation with this Lambda `deadline` is surely past the SDK's soft deadline
-/// (the deadline less `margin`, at most half the invocation, see `handler::execute`) and
+/// (the deadline less `margin`, at most half the invocation) and
 /// still has time to write what is queued: halfway through that margin.
 fn time_up(deadline: tokio::time::Instant, margin: Duration) -> tokio::time::Instant {
     let total = deadline.saturating_duration_since(tokio::time::Instant::now());

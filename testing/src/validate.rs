@@ -2,18 +2,18 @@
 //! limits of 12 and 13), as pure functions: every rule is checked before anything is
 //! applied, and the first violation rejects the whole request with the service's message.
 //!
-//! The limits are the SDK's own ([`crate::limits`]), so that the SDK's checks and the
+//! The limits are the SDK's own ([`lambda_durable::limits`]), so that the SDK's checks and the
 //! runner's agree.
 
 use std::collections::HashMap;
 
 use super::store::StoredOp;
-use crate::limits::{json_size, MAX_CALLBACK_SECONDS};
-pub(crate) use crate::limits::{
+use lambda_durable::limits::{json_size, MAX_CALLBACK_SECONDS};
+pub(crate) use lambda_durable::limits::{
     MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_EXECUTION_PAYLOAD_BYTES, MAX_OPERATION_PAYLOAD_BYTES,
     MAX_REQUEST_BYTES, MAX_UPDATES_PER_REQUEST,
 };
-use crate::wire::{
+use lambda_durable::wire::{
     CheckpointDurableExecutionRequest, OperationAction, OperationStatus, OperationType,
     OperationUpdate,
 };
@@ -60,7 +60,7 @@ pub(crate) fn request_size(
         return Err(TOO_MANY_UPDATES);
     }
     if request.updates.len() > 1
-        && crate::limits::request_size(request, update_sizes) > MAX_REQUEST_BYTES
+        && lambda_durable::limits::request_size(request, update_sizes) > MAX_REQUEST_BYTES
     {
         return Err(REQUEST_TOO_LARGE);
     }
@@ -159,7 +159,7 @@ fn valid_action(update: &OperationUpdate) -> Result<(), &'static str> {
         // The stricter reading: the Python validator accepts only START for callbacks.
         OperationType::Callback => update.action == A::Start,
         OperationType::Context => matches!(update.action, A::Start | A::Succeed | A::Fail),
-        OperationType::Unknown(_) => false,
+        _ => false,
     };
     if valid {
         Ok(())

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use super::store::Completion;
-use crate::error::error_object;
-use crate::limits::{
+use crate::error_object;
+use lambda_durable::limits::{
     json_size, MAX_CALLBACK_ERROR_BYTES as MAX_ERROR_BYTES,
     MAX_CALLBACK_RESULT_BYTES as MAX_RESULT_BYTES,
 };
-use crate::wire::ErrorObject;
+use lambda_durable::wire::ErrorObject;
 
 /// A callback waiting for an external system to complete it, as listed by
 /// [`RunningExecution::pending_callbacks`](super::RunningExecution::pending_callbacks) and
@@ -24,14 +24,14 @@ pub struct PendingCallback {
 
 impl PendingCallback {
     /// The callback id, which the external system passes to
-    /// `SendDurableExecutionCallbackSuccess` (and [`Callback::id`](crate::Callback::id)
+    /// `SendDurableExecutionCallbackSuccess` (and [`Callback::id`](lambda_durable::Callback::id)
     /// returns in the handler).
     pub fn id(&self) -> &str {
         &self.callback_id
     }
 
-    /// The name the code gave: the name of [`create_callback`](crate::DurableContext::create_callback),
-    /// or of [`wait_for_callback`](crate::DurableContext::wait_for_callback) for the
+    /// The name the code gave: the name of [`create_callback`](lambda_durable::DurableContext::create_callback),
+    /// or of [`wait_for_callback`](lambda_durable::DurableContext::wait_for_callback) for the
     /// callback it creates. `None` for an unnamed one.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -54,7 +54,7 @@ impl PendingCallback {
 ///
 /// ```
 /// use std::time::Duration;
-/// use lambda_durable::testing::CallbackResponse;
+/// use lambda_durable_testing::CallbackResponse;
 ///
 /// // The raw text the external system sends: the handler decodes it (JSON by default).
 /// let approve = CallbackResponse::success(r#"{"approved":true}"#);
@@ -101,7 +101,7 @@ impl CallbackResponse {
 
     /// Fails the callback with an error of this type and message, as
     /// `SendDurableExecutionCallbackFailure` does; the handler gets
-    /// [`Error::CallbackFailed`](crate::Error::CallbackFailed).
+    /// [`Error::CallbackFailed`](lambda_durable::Error::CallbackFailed).
     pub fn failure(error_type: &str, message: &str) -> Self {
         Self::failure_object(error_object(error_type, message))
     }
@@ -143,7 +143,7 @@ impl CallbackResponse {
     /// Until the answer arrives, the external system sends a heartbeat
     /// (`SendDurableExecutionCallbackHeartbeat`) every `interval` (of virtual time, at
     /// least 1 ms) from the callback's start, which keeps a callback with a
-    /// [heartbeat timeout](crate::CreateCallback::heartbeat_timeout) alive past that timeout. A heartbeat
+    /// [heartbeat timeout](lambda_durable::CreateCallback::heartbeat_timeout) alive past that timeout. A heartbeat
     /// arriving exactly at the heartbeat deadline is in time. For
     /// [`CallbackResponse::ignore`], the heartbeats go on until its
     /// [`after`](CallbackResponse::after) delay, then the external system falls silent and
@@ -151,7 +151,7 @@ impl CallbackResponse {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use lambda_durable::testing::CallbackResponse;
+    /// use lambda_durable_testing::CallbackResponse;
     ///
     /// // Works for an hour, reporting every 30 s, then answers.
     /// let slow = CallbackResponse::json(serde_json::json!({"done": true}))

@@ -3,6 +3,7 @@
 //! and faults.
 #![allow(clippy::unwrap_used)]
 
+use crate::with;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,8 @@ use super::service::{
     base64, ExecutionConfig, LocalService, RawOutcome, SharedRecord, START_MILLIS,
 };
 use super::validate::*;
-use crate::checkpoint::{DurableService, ServiceError, ServiceErrorKind};
-use crate::wire::{
+use lambda_durable::service::{DurableService, ServiceError, ServiceErrorKind};
+use lambda_durable::wire::{
     CallbackOptions, CheckpointDurableExecutionRequest, CheckpointDurableExecutionResponse,
     CheckpointToken, ClientToken, ContextOptions, DurableExecutionInvocationOutput, ErrorObject,
     EventType, ExecutionStatus, GetDurableExecutionStateRequest, InvocationStatus, Operation,
@@ -62,7 +63,7 @@ impl Harness {
         harness
     }
 
-    fn begin(&mut self) -> crate::wire::DurableExecutionInvocationInput {
+    fn begin(&mut self) -> lambda_durable::wire::DurableExecutionInvocationInput {
         let (input, _) = self.record.lock().unwrap().begin_invocation().unwrap();
         self.token = input.checkpoint_token.to_string();
         input
@@ -78,11 +79,13 @@ impl Harness {
         client: Option<&str>,
         updates: Vec<OperationUpdate>,
     ) -> Result<CheckpointDurableExecutionResponse, ServiceError> {
-        let request = CheckpointDurableExecutionRequest {
-            checkpoint_token: CheckpointToken::try_from(token).unwrap(),
-            client_token: client.map(|client| ClientToken::try_from(client).unwrap()),
-            updates,
-        };
+        let request = with(
+            CheckpointDurableExecutionRequest::new(CheckpointToken::try_from(token).unwrap()),
+            |it| {
+                it.client_token = client.map(|client| ClientToken::try_from(client).unwrap());
+                it.updates = updates;
+            },
+        );
         let response = self.service.checkpoint(&self.arn, &request).await;
         if let Ok(response) = &response {
             if let Some(token) = &response.checkpoint_token {
@@ -107,9 +110,9 @@ impl Harness {
         let before = self.snapshot_ops();
         let token = self.token.clone();
         let err = self.send_with(&token, None, updates).await.unwrap_err();
-        assert_eq!(err.kind, ServiceErrorKind::InvalidParameter, "{err}");
-        assert_eq!(err.code, "InvalidParameterValueException");
-        assert_eq!(err.message, message);
+        assert_eq!(err.kind(), ServiceErrorKind::InvalidParameter, "{err}");
+        assert_eq!(err.code(), "InvalidParameterValueException");
+        assert_eq!(err.message(), message);
         assert_eq!(
             self.snapshot_ops(),
             before,
@@ -141,23 +144,15 @@ fn update(id: &str, ty: OperationType, action: OperationAction) -> OperationUpda
         OperationType::Callback => Some("Callback"),
         OperationType::ChainedInvoke => Some("ChainedInvoke"),
         OperationType::Context => Some("RunInChildContext"),
-        OperationType::Execution | OperationType::Unknown(_) => None,
+        _ => None,
     };
-    OperationUpdate {
-        action,
-        callback_options: None,
-        chained_invoke_options: None,
-        context_options: None,
-        error: None,
-        id: OperationId::try_from(id).unwrap(),
-        name: Some(OperationName::try_from(format!("op {id}")).unwrap()),
-        parent_id: None,
-        payload: None,
-        step_options: None,
-        sub_type: sub_type.map(|s| OperationSubType::try_from(s).unwrap()),
-        type_: ty,
-        wait_options: None,
-    }
+    with(
+        OperationUpdate::new(action, OperationId::try_from(id).unwrap(), ty),
+        |it| {
+            it.name = Some(OperationName::try_from(format!("op {id}")).unwrap());
+            it.sub_type = sub_type.map(|s| OperationSubType::try_from(s).unwrap());
+        },
+    )
 }
 
 fn step(id: &str, action: OperationAction) -> OperationUpdate {
@@ -170,28 +165,26 @@ fn with_payload(mut update: OperationUpdate, payload: &str) -> OperationUpdate {
 }
 
 fn with_error(mut update: OperationUpdate, ty: &str) -> OperationUpdate {
-    update.error = Some(ErrorObject {
-        error_data: None,
-        error_message: Some("boom".to_string()),
-        error_type: Some(ty.to_string()),
-        stack_trace: Vec::new(),
-    });
+    update.error = Some(with(ErrorObject::default(), |it| {
+        it.error_message = Some("boom".to_string());
+        it.error_type = Some(ty.to_string());
+    }));
     update
 }
 
 fn retry(id: &str, seconds: u64) -> OperationUpdate {
     let mut update = with_error(step(id, OperationAction::Retry), "Flaky");
-    update.step_options = Some(StepOptions {
-        next_attempt_delay_seconds: NonZeroU64::new(seconds),
-    });
+    update.step_options = Some(with(StepOptions::default(), |it| {
+        it.next_attempt_delay_seconds = NonZeroU64::new(seconds);
+    }));
     update
 }
 
 fn wait(id: &str, seconds: u64) -> OperationUpdate {
     let mut update = update(id, OperationType::Wait, OperationAction::Start);
-    update.wait_options = Some(WaitOptions {
-        wait_seconds: NonZeroU64::new(seconds),
-    });
+    update.wait_options = Some(with(WaitOptions::default(), |it| {
+        it.wait_seconds = NonZeroU64::new(seconds);
+    }));
     update
 }
 
@@ -201,11 +194,9 @@ fn child(mut update: OperationUpdate, parent: &str) -> OperationUpdate {
 }
 
 fn pending() -> RawOutcome {
-    RawOutcome::Output(DurableExecutionInvocationOutput {
-        status: InvocationStatus::Pending,
-        result: None,
-        error: None,
-    })
+    RawOutcome::Output(DurableExecutionInvocationOutput::new(
+        InvocationStatus::Pending,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,9 +518,9 @@ async fn step_attempts_retry_timestamps_and_results() {
     // A RETRY with a Payload (wait for condition) keeps it as the Result.
     let mut poll = step("s", OperationAction::Retry);
     poll.payload = Some("{\"n\":1}".to_string());
-    poll.step_options = Some(StepOptions {
-        next_attempt_delay_seconds: NonZeroU64::new(1),
-    });
+    poll.step_options = Some(with(StepOptions::default(), |it| {
+        it.next_attempt_delay_seconds = NonZeroU64::new(1);
+    }));
     h.ok(vec![poll]).await;
     let polled = h.op("s").step_details.unwrap();
     assert_eq!(
@@ -604,9 +595,9 @@ async fn wait_rules_and_timer() {
     let mut no_options = update("w", OperationType::Wait, OperationAction::Start);
     h.rejected(vec![no_options.clone()], INVALID_WAIT_OPTIONS)
         .await;
-    no_options.wait_options = Some(WaitOptions {
-        wait_seconds: NonZeroU64::new(MAX_DELAY_SECONDS + 1),
-    });
+    no_options.wait_options = Some(with(WaitOptions::default(), |it| {
+        it.wait_seconds = NonZeroU64::new(MAX_DELAY_SECONDS + 1);
+    }));
     h.rejected(vec![no_options], INVALID_WAIT_OPTIONS).await;
     h.rejected(
         vec![update("w", OperationType::Wait, OperationAction::Cancel)],
@@ -699,16 +690,15 @@ async fn wait_rules_and_timer() {
 async fn callbacks_get_an_id_and_only_start() {
     let mut h = Harness::new();
     let mut bad = update("cb", OperationType::Callback, OperationAction::Start);
-    bad.callback_options = Some(CallbackOptions {
-        heartbeat_timeout_seconds: Some(-1),
-        timeout_seconds: None,
-    });
+    bad.callback_options = Some(with(CallbackOptions::default(), |it| {
+        it.heartbeat_timeout_seconds = Some(-1);
+    }));
     h.rejected(vec![bad], INVALID_CALLBACK_OPTIONS).await;
     let mut start = update("cb", OperationType::Callback, OperationAction::Start);
-    start.callback_options = Some(CallbackOptions {
-        heartbeat_timeout_seconds: Some(0),
-        timeout_seconds: Some(300),
-    });
+    start.callback_options = Some(with(CallbackOptions::default(), |it| {
+        it.heartbeat_timeout_seconds = Some(0);
+        it.timeout_seconds = Some(300);
+    }));
     let response = h.ok(vec![start]).await;
     let op = &response.new_execution_state.unwrap().operations[0];
     assert_eq!(op.status, OperationStatus::Started);
@@ -760,10 +750,10 @@ async fn callback_timers_heartbeats_and_completions() {
     use super::store::Completion;
     let mut h = Harness::new();
     let mut start = update("cb", OperationType::Callback, OperationAction::Start);
-    start.callback_options = Some(CallbackOptions {
-        heartbeat_timeout_seconds: Some(60),
-        timeout_seconds: Some(300),
-    });
+    start.callback_options = Some(with(CallbackOptions::default(), |it| {
+        it.heartbeat_timeout_seconds = Some(60);
+        it.timeout_seconds = Some(300);
+    }));
     h.ok(vec![start]).await;
     h.end(pending());
     let id = h
@@ -800,7 +790,7 @@ async fn callback_timers_heartbeats_and_completions() {
         assert!(record.needs_invocation());
         assert_eq!(
             record.send_callback(&id, Completion::Success("{}".to_string())),
-            Err(crate::testing::SendCallbackError::NotFound {
+            Err(crate::SendCallbackError::NotFound {
                 callback_id: id.clone()
             })
         );
@@ -833,11 +823,9 @@ async fn chained_invokes_need_options_and_cancel_only_while_started() {
     )
     .await;
     let mut start = update("i", OperationType::ChainedInvoke, OperationAction::Start);
-    start.chained_invoke_options = Some(crate::wire::ChainedInvokeOptions {
-        function_name: "other-function".to_string(),
-        tenant_id: None,
-        x_amzn_trace_id: None,
-    });
+    start.chained_invoke_options = Some(lambda_durable::wire::ChainedInvokeOptions::new(
+        "other-function".to_string(),
+    ));
     start.payload = Some("{}".to_string());
     h.ok(vec![start]).await;
     assert_eq!(h.op("i").status, OperationStatus::Started);
@@ -885,9 +873,9 @@ async fn context_rules_and_details() {
         update("c", OperationType::Context, OperationAction::Succeed),
         "[1]",
     );
-    succeed.context_options = Some(ContextOptions {
-        replay_children: Some(true),
-    });
+    succeed.context_options = Some(with(ContextOptions::default(), |it| {
+        it.replay_children = Some(true);
+    }));
     h.ok(vec![succeed]).await;
     let details = h.op("c").context_details.unwrap();
     assert_eq!(details.result.as_deref(), Some("[1]"));
@@ -913,12 +901,9 @@ async fn context_rules_and_details() {
 async fn sizes_are_limited() {
     let mut h = Harness::new();
     let mut big_error = step("s", OperationAction::Fail);
-    big_error.error = Some(ErrorObject {
-        error_data: Some("x".repeat(MAX_ERROR_BYTES)),
-        error_message: None,
-        error_type: None,
-        stack_trace: Vec::new(),
-    });
+    big_error.error = Some(with(ErrorObject::default(), |it| {
+        it.error_data = Some("x".repeat(MAX_ERROR_BYTES));
+    }));
     h.rejected(vec![big_error], ERROR_TOO_LARGE).await;
     // Steps (and every operation but the EXECUTION) take 1 MiB, counted in bytes.
     let over = "é".repeat(MAX_OPERATION_PAYLOAD_BYTES / 2) + "x";
@@ -931,11 +916,9 @@ async fn sizes_are_limited() {
         update("i", OperationType::ChainedInvoke, OperationAction::Start),
         &over,
     );
-    invoke.chained_invoke_options = Some(crate::wire::ChainedInvokeOptions {
-        function_name: "target".to_string(),
-        tenant_id: None,
-        x_amzn_trace_id: None,
-    });
+    invoke.chained_invoke_options = Some(lambda_durable::wire::ChainedInvokeOptions::new(
+        "target".to_string(),
+    ));
     h.rejected(vec![invoke], OPERATION_PAYLOAD_TOO_LARGE).await;
     // Exactly at the limit is fine, even alone in a request over 750 KiB.
     let at_limit = "é".repeat(MAX_OPERATION_PAYLOAD_BYTES / 2);
@@ -1009,7 +992,7 @@ async fn tokens_rotate_and_belong_to_one_invocation() {
     // The consumed token is stale.
     let err = h.send_with(&first, None, Vec::new()).await.unwrap_err();
     assert_eq!(
-        (err.kind, err.message.as_str()),
+        (err.kind(), err.message()),
         (
             ServiceErrorKind::InvalidParameter,
             "Invalid checkpoint token"
@@ -1140,11 +1123,10 @@ async fn the_operation_log_is_paged() {
             .service
             .get_state(
                 &h.arn,
-                &GetDurableExecutionStateRequest {
-                    checkpoint_token: token.clone(),
-                    marker: Some(current),
-                    max_items: Some(1000),
-                },
+                &with(GetDurableExecutionStateRequest::new(token.clone()), |it| {
+                    it.marker = Some(current);
+                    it.max_items = Some(1000);
+                }),
             )
             .await
             .unwrap();
@@ -1156,10 +1138,11 @@ async fn the_operation_log_is_paged() {
     assert_eq!(reads, 2);
     assert_eq!(&ids[1..], ["s0", "s1", "s2", "s3"]);
     // Reading does not rotate the token; bad markers and sizes are refused.
-    let read = |marker: Option<&str>, max_items: Option<i64>| GetDurableExecutionStateRequest {
-        checkpoint_token: token.clone(),
-        marker: marker.map(str::to_string),
-        max_items,
+    let read = |marker: Option<&str>, max_items: Option<i64>| {
+        with(GetDurableExecutionStateRequest::new(token.clone()), |it| {
+            it.marker = marker.map(str::to_string);
+            it.max_items = max_items;
+        })
     };
     let first = h
         .service
@@ -1179,13 +1162,9 @@ async fn the_operation_log_is_paged() {
             .get_state(&h.arn, &read(marker, max_items))
             .await
             .unwrap_err();
-        assert_eq!(err.message, message);
+        assert_eq!(err.message(), message);
     }
-    let stale = GetDurableExecutionStateRequest {
-        checkpoint_token: CheckpointToken::try_from("Zm9v").unwrap(),
-        marker: None,
-        max_items: None,
-    };
+    let stale = GetDurableExecutionStateRequest::new(CheckpointToken::try_from("Zm9v").unwrap());
     assert!(h
         .service
         .get_state(&h.arn, &stale)
@@ -1208,9 +1187,9 @@ async fn the_state_leaves_out_the_children_of_completed_contexts() {
         update("r", OperationType::Context, OperationAction::Succeed),
         "2",
     );
-    replayed.context_options = Some(ContextOptions {
-        replay_children: Some(true),
-    });
+    replayed.context_options = Some(with(ContextOptions::default(), |it| {
+        it.replay_children = Some(true);
+    }));
     h.ok(vec![
         // Succeeded: its children (and theirs) are left out.
         start("c"),
@@ -1259,11 +1238,9 @@ async fn the_state_leaves_out_the_children_of_completed_contexts() {
             .service
             .get_state(
                 &h.arn,
-                &GetDurableExecutionStateRequest {
-                    checkpoint_token: token.clone(),
-                    marker: Some(current),
-                    max_items: None,
-                },
+                &with(GetDurableExecutionStateRequest::new(token.clone()), |it| {
+                    it.marker = Some(current);
+                }),
             )
             .await
             .unwrap();
@@ -1305,11 +1282,12 @@ async fn an_execution_update_completes_the_execution_and_spends_the_token() {
         .unwrap_err()
         .is_invalid_token());
     // The handler then returns SUCCEEDED with an empty result; the stored one stays.
-    let outcome = h.end(RawOutcome::Output(DurableExecutionInvocationOutput {
-        status: InvocationStatus::Succeeded,
-        result: Some(String::new()),
-        error: None,
-    }));
+    let outcome = h.end(RawOutcome::Output(with(
+        DurableExecutionInvocationOutput::new(InvocationStatus::Succeeded),
+        |it| {
+            it.result = Some(String::new());
+        },
+    )));
     assert_eq!(outcome.status(), Some(InvocationStatus::Succeeded));
     let execution = h.record.lock().unwrap().snapshot();
     assert_eq!(execution.status(), ExecutionStatus::Succeeded);
@@ -1351,26 +1329,28 @@ async fn pending_needs_something_pending() {
 #[tokio::test]
 async fn outputs_must_not_mix_result_and_error() {
     let mut h = Harness::new();
-    let error = ErrorObject {
-        error_data: None,
-        error_message: Some("m".to_string()),
-        error_type: Some("T".to_string()),
-        stack_trace: Vec::new(),
-    };
-    let outcome = h.end(RawOutcome::Output(DurableExecutionInvocationOutput {
-        status: InvocationStatus::Failed,
-        result: Some("1".to_string()),
-        error: Some(error.clone()),
-    }));
+    let error = with(ErrorObject::default(), |it| {
+        it.error_message = Some("m".to_string());
+        it.error_type = Some("T".to_string());
+    });
+    let outcome = h.end(RawOutcome::Output(with(
+        DurableExecutionInvocationOutput::new(InvocationStatus::Failed),
+        |it| {
+            it.result = Some("1".to_string());
+            it.error = Some(error.clone());
+        },
+    )));
     assert!(
         matches!(outcome, InvocationOutcome::Rejected { ref reason, .. } if reason == "Cannot return FAILED status with a Result.")
     );
     h.begin();
-    let outcome = h.end(RawOutcome::Output(DurableExecutionInvocationOutput {
-        status: InvocationStatus::Succeeded,
-        result: Some("1".to_string()),
-        error: Some(error.clone()),
-    }));
+    let outcome = h.end(RawOutcome::Output(with(
+        DurableExecutionInvocationOutput::new(InvocationStatus::Succeeded),
+        |it| {
+            it.result = Some("1".to_string());
+            it.error = Some(error.clone());
+        },
+    )));
     assert!(
         matches!(outcome, InvocationOutcome::Rejected { ref reason, .. } if reason == "Cannot return SUCCEEDED status with an Error.")
     );
@@ -1432,17 +1412,16 @@ async fn a_valid_pending_resets_the_failure_count() {
 #[tokio::test]
 async fn a_failed_output_fails_the_execution() {
     let mut h = Harness::new();
-    let error = ErrorObject {
-        error_data: None,
-        error_message: Some("declined".to_string()),
-        error_type: Some("StepError".to_string()),
-        stack_trace: Vec::new(),
-    };
-    h.end(RawOutcome::Output(DurableExecutionInvocationOutput {
-        status: InvocationStatus::Failed,
-        result: None,
-        error: Some(error.clone()),
-    }));
+    let error = with(ErrorObject::default(), |it| {
+        it.error_message = Some("declined".to_string());
+        it.error_type = Some("StepError".to_string());
+    });
+    h.end(RawOutcome::Output(with(
+        DurableExecutionInvocationOutput::new(InvocationStatus::Failed),
+        |it| {
+            it.error = Some(error.clone());
+        },
+    )));
     let execution = h.record.lock().unwrap().snapshot();
     assert_eq!(execution.status(), ExecutionStatus::Failed);
     assert_eq!(execution.error(), Some(&error));
@@ -1474,7 +1453,7 @@ async fn refusing_faults_apply_nothing() {
             )
             .await
             .unwrap_err();
-        assert_eq!(err.kind, error_kind, "{kind:?}");
+        assert_eq!(err.kind(), error_kind, "{kind:?}");
         assert!(err.is_transient(), "{kind:?}");
         assert_eq!(h.op("a").status, OperationStatus::Started, "{kind:?}");
         // The same request goes through on the next call.
@@ -1500,7 +1479,7 @@ async fn a_lost_response_is_applied_and_recovered_by_a_repeat() {
         .send_with(&token, Some("c"), vec![step("a", OperationAction::Start)])
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::Transport);
+    assert_eq!(err.kind(), ServiceErrorKind::Transport);
     assert_eq!(h.op("a").status, OperationStatus::Started);
     let response = h
         .send_with(&token, Some("c"), vec![step("a", OperationAction::Start)])
@@ -1530,11 +1509,12 @@ async fn a_crash_applies_the_call_and_holds_the_caller_until_the_invocation_ends
         .unwrap();
     let arn = record.lock().unwrap().arn.clone();
     let (input, mut crashed) = record.lock().unwrap().begin_invocation().unwrap();
-    let request = CheckpointDurableExecutionRequest {
-        checkpoint_token: input.checkpoint_token.clone(),
-        client_token: None,
-        updates: vec![step("a", OperationAction::Start)],
-    };
+    let request = with(
+        CheckpointDurableExecutionRequest::new(input.checkpoint_token.clone()),
+        |it| {
+            it.updates = vec![step("a", OperationAction::Start)];
+        },
+    );
     let caller = {
         let service = Arc::clone(&service);
         let arn = arn.clone();
@@ -1551,11 +1531,7 @@ async fn a_crash_applies_the_call_and_holds_the_caller_until_the_invocation_ends
     assert!(!caller.is_finished());
     let snapshot = record.lock().unwrap().snapshot();
     assert_eq!(snapshot.operations().len(), 2);
-    let retry = CheckpointDurableExecutionRequest {
-        checkpoint_token: input.checkpoint_token,
-        client_token: None,
-        updates: Vec::new(),
-    };
+    let retry = CheckpointDurableExecutionRequest::new(input.checkpoint_token);
     assert!(service
         .checkpoint(&arn, &retry)
         .await
@@ -1567,7 +1543,7 @@ async fn a_crash_applies_the_call_and_holds_the_caller_until_the_invocation_ends
         .end_invocation(RawOutcome::Crashed(1));
     assert_eq!(outcome, InvocationOutcome::Crashed { after_call: 1 });
     let err = caller.await.unwrap().unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::Other);
+    assert_eq!(err.kind(), ServiceErrorKind::Other);
     assert!(!err.is_transient());
 }
 
@@ -1588,37 +1564,32 @@ async fn faults_hit_their_own_kind_of_call_once() {
         h.send_with(&token, None, Vec::new())
             .await
             .unwrap_err()
-            .kind,
+            .kind(),
         ServiceErrorKind::Throttled
     );
     h.ok(Vec::new()).await;
-    let read = GetDurableExecutionStateRequest {
-        checkpoint_token: CheckpointToken::try_from(h.token.as_str()).unwrap(),
-        marker: None,
-        max_items: None,
-    };
+    let read =
+        GetDurableExecutionStateRequest::new(CheckpointToken::try_from(h.token.as_str()).unwrap());
     let err = h.service.get_state(&h.arn, &read).await.unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::Server);
+    assert_eq!(err.kind(), ServiceErrorKind::Server);
     assert!(h.service.get_state(&h.arn, &read).await.is_ok());
 }
 
 #[tokio::test]
 async fn unknown_executions_are_not_found() {
     let h = Harness::new();
-    let request = CheckpointDurableExecutionRequest {
-        checkpoint_token: CheckpointToken::try_from(h.token.as_str()).unwrap(),
-        client_token: None,
-        updates: Vec::new(),
-    };
+    let request = CheckpointDurableExecutionRequest::new(
+        CheckpointToken::try_from(h.token.as_str()).unwrap(),
+    );
     let err = h
         .service
         .checkpoint("arn:nope", &request)
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::NotFound);
+    assert_eq!(err.kind(), ServiceErrorKind::NotFound);
     h.service.remove(&h.arn);
     let err = h.service.checkpoint(&h.arn, &request).await.unwrap_err();
-    assert_eq!(err.kind, ServiceErrorKind::NotFound);
+    assert_eq!(err.kind(), ServiceErrorKind::NotFound);
 }
 
 #[test]

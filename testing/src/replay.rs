@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 
 use super::execution::{describe_error, Execution, InvocationOutcome};
 use super::RunnerError;
-use crate::wire::{ErrorObject, ExecutionStatus, Operation, OperationType, OperationUpdate};
+use lambda_durable::wire::{
+    ErrorObject, ExecutionStatus, Operation, OperationType, OperationUpdate,
+};
 
 /// One invocation of a handler over the complete operation log of an execution, as a
 /// fresh invocation would see it (with replay semantics), and everything it did: how the

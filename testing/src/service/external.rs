@@ -3,12 +3,14 @@
 //! by external systems, chained invokes finishing, and executions being stopped.
 
 use super::{Details, ExecutionRecord};
-use crate::error::error_object;
-use crate::testing::callback::{PendingCallback, SendCallbackError};
-use crate::testing::execution::InvocationOutcome;
-use crate::testing::store::{Completion, OpDetails};
-use crate::testing::RunnerError;
-use crate::wire::{ErrorObject, EventType, ExecutionStatus, OperationStatus, OperationType};
+use crate::callback::{PendingCallback, SendCallbackError};
+use crate::error_object;
+use crate::execution::InvocationOutcome;
+use crate::store::{Completion, OpDetails};
+use crate::RunnerError;
+use lambda_durable::wire::{
+    ErrorObject, EventType, ExecutionStatus, OperationStatus, OperationType,
+};
 
 /// `ErrorType` of a callback that was not completed within its `TimeoutSeconds`.
 pub(crate) const CALLBACK_TIMEOUT: &str = "Callback.Timeout";

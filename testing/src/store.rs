@@ -2,7 +2,8 @@
 //! about 800 bytes, one inline optional member per operation type), turned into the wire
 //! form when it is sent or read.
 
-use crate::wire::{
+use crate::with;
+use lambda_durable::wire::{
     CallbackDetails, CallbackId, ChainedInvokeDetails, ContextDetails, ErrorObject,
     ExecutionDetails, Operation, OperationId, OperationName, OperationStatus, OperationSubType,
     OperationType, StepDetails, Timestamp, WaitDetails,
@@ -180,62 +181,56 @@ impl StoredOp {
 
     /// The wire form. `input` is the execution's input, for the EXECUTION operation.
     pub(crate) fn to_wire(&self, input: &str) -> Operation {
-        let mut op = Operation {
-            callback_details: None,
-            chained_invoke_details: None,
-            context_details: None,
-            end_timestamp: self.end_ms.map(ts),
-            execution_details: None,
-            id: self.id.clone(),
-            name: self.name.clone(),
-            parent_id: self.parent_id.clone(),
-            start_timestamp: Some(ts(self.start_ms)),
-            status: self.status,
-            step_details: None,
-            sub_type: self.sub_type.clone(),
-            type_: self.type_,
-            wait_details: None,
-        };
+        let mut op = with(
+            Operation::new(self.id.clone(), self.status, self.type_),
+            |it| {
+                it.end_timestamp = self.end_ms.map(ts);
+                it.name = self.name.clone();
+                it.parent_id = self.parent_id.clone();
+                it.start_timestamp = Some(ts(self.start_ms));
+                it.sub_type = self.sub_type.clone();
+            },
+        );
         if self.type_ == OperationType::Execution {
-            op.execution_details = Some(ExecutionDetails {
-                input_payload: Some(input.to_string()),
-            });
+            op.execution_details = Some(with(ExecutionDetails::default(), |it| {
+                it.input_payload = Some(input.to_string());
+            }));
         }
         match &self.details {
             OpDetails::None => {}
             OpDetails::Step(step) => {
-                op.step_details = Some(StepDetails {
-                    attempt: step.attempt,
-                    error: step.error.as_deref().cloned(),
-                    next_attempt_timestamp: step.next_attempt_ms.map(ts),
-                    result: step.result.clone(),
-                });
+                op.step_details = Some(with(StepDetails::default(), |it| {
+                    it.attempt = step.attempt;
+                    it.error = step.error.as_deref().cloned();
+                    it.next_attempt_timestamp = step.next_attempt_ms.map(ts);
+                    it.result = step.result.clone();
+                }));
             }
             OpDetails::Wait { scheduled_end_ms } => {
-                op.wait_details = Some(WaitDetails {
-                    scheduled_end_timestamp: Some(ts(*scheduled_end_ms)),
-                });
+                op.wait_details = Some(with(WaitDetails::default(), |it| {
+                    it.scheduled_end_timestamp = Some(ts(*scheduled_end_ms));
+                }));
             }
             OpDetails::Callback(callback) => {
-                op.callback_details = Some(CallbackDetails {
-                    callback_id: callback.callback_id.clone(),
-                    error: callback.error.clone(),
-                    result: callback.result.clone(),
-                });
+                op.callback_details = Some(with(CallbackDetails::default(), |it| {
+                    it.callback_id = callback.callback_id.clone();
+                    it.error = callback.error.clone();
+                    it.result = callback.result.clone();
+                }));
             }
             OpDetails::Context(context) => {
-                op.context_details = Some(ContextDetails {
-                    error: context.error.clone(),
-                    replay_children: context.replay_children,
-                    result: context.result.clone(),
-                });
+                op.context_details = Some(with(ContextDetails::default(), |it| {
+                    it.error = context.error.clone();
+                    it.replay_children = context.replay_children;
+                    it.result = context.result.clone();
+                }));
             }
             OpDetails::Invoke(invoke) => {
                 if invoke.result.is_some() || invoke.error.is_some() {
-                    op.chained_invoke_details = Some(ChainedInvokeDetails {
-                        error: invoke.error.clone(),
-                        result: invoke.result.clone(),
-                    });
+                    op.chained_invoke_details = Some(with(ChainedInvokeDetails::default(), |it| {
+                        it.error = invoke.error.clone();
+                        it.result = invoke.result.clone();
+                    }));
                 }
             }
         }
@@ -243,6 +238,6 @@ impl StoredOp {
     }
 }
 
-fn millis(timestamp: Option<&crate::wire::Timestamp>) -> Option<i64> {
-    timestamp.map(crate::wire::Timestamp::epoch_millis)
+fn millis(timestamp: Option<&lambda_durable::wire::Timestamp>) -> Option<i64> {
+    timestamp.map(lambda_durable::wire::Timestamp::epoch_millis)
 }
