@@ -732,12 +732,19 @@ pub(crate) const PANIC_ERROR_TYPE: &str = "Panic";
 /// The error object of a panic in user code: its message when the payload is a string (as
 /// with `panic!("...")`), else a generic one.
 pub(crate) fn panic_error_object(payload: &(dyn std::any::Any + Send)) -> ErrorObject {
-    let message = payload
+    error_object(
+        PANIC_ERROR_TYPE,
+        &format!("panicked: {}", panic_message(payload)),
+    )
+}
+
+/// The message of a panic: its payload when that is a string (as with `panic!("...")`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
         .downcast_ref::<&str>()
         .map(|message| (*message).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a payload that is not a string".to_string());
-    error_object(PANIC_ERROR_TYPE, &format!("panicked: {message}"))
+        .unwrap_or_else(|| "a panic with a payload that is not a string".to_string())
 }
 
 /// Runs user code (a step body, a check, a branch), turning a panic into a failure with

@@ -112,6 +112,8 @@ pub(crate) struct InvocationOptions {
     pub(crate) drain_timeout: Duration,
     pub(crate) response_limit: usize,
     pub(crate) stats: Arc<BatcherStats>,
+    /// The instrumentation plugins.
+    pub(crate) hooks: crate::plugin::Hooks,
 }
 
 impl Default for InvocationOptions {
@@ -127,6 +129,7 @@ impl Default for InvocationOptions {
             drain_timeout: Duration::from_secs(10),
             response_limit: RESPONSE_LIMIT_BYTES,
             stats: Arc::new(BatcherStats::default()),
+            hooks: crate::plugin::Hooks::default(),
         }
     }
 }
@@ -154,6 +157,7 @@ pub(crate) async fn execute(
 ) -> Result<DurableExecutionInvocationOutput, InvocationError> {
     let arn = input.durable_execution_arn.to_string();
     let token = input.checkpoint_token.to_string();
+    let updated_operation_ids = input.updated_operation_ids;
     let mut operations = Vec::new();
     let mut marker = None;
     if let Some(state) = input.initial_execution_state {
@@ -191,7 +195,15 @@ pub(crate) async fn execute(
         .map(|op| op.id.clone());
     let replaying = replay::completion::replaying_at_start(operations.iter().map(|op| op.type_));
 
-    let store = Arc::new(Operations::new(operations));
+    let store = Arc::new(Operations::new(operations).observed(options.hooks.clone(), &arn));
+    let trace = crate::plugin::InvocationTrace::start(
+        &options.hooks,
+        &arn,
+        options.request_id.as_deref(),
+        !replaying,
+        &store,
+        &updated_operation_ids,
+    );
     let (checkpointer, batcher_task) = Checkpointer::spawn(
         service,
         arn.clone(),
@@ -211,6 +223,7 @@ pub(crate) async fn execute(
             .with_default_serdes(options.default_serdes.clone()),
     );
     let ctx = DurableContext::root(Arc::clone(&exec), replaying);
+    let store_for_hooks = Arc::clone(&exec.operations);
     let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
 
     // A panic while the handler is built or polled fails the execution like an error
@@ -354,6 +367,24 @@ pub(crate) async fn execute(
         .is_err()
     {
         tracing::warn!("the checkpoint writer did not stop in time");
+    }
+    if let Some(trace) = trace {
+        use crate::plugin::InvocationEndStatus as End;
+        let (status, error) = match &result {
+            Ok(output) => (
+                match output.status {
+                    InvocationStatus::Succeeded => End::Succeeded,
+                    InvocationStatus::Failed => End::Failed,
+                    _ => End::Pending,
+                },
+                output.error.clone(),
+            ),
+            Err(err) => (
+                End::Retry,
+                Some(error_object("DurableInvocationError", &err.message)),
+            ),
+        };
+        trace.end(status, error, &store_for_hooks);
     }
     result
 }

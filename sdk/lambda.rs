@@ -19,6 +19,7 @@ use crate::config::{deadline_margin_from_env, CheckpointConfig, ConfigError};
 use crate::context::DurableContext;
 use crate::error::Error;
 use crate::handler::{erase, execute, ErasedHandler, InvocationOptions};
+use crate::plugin::{Hooks, Plugin};
 use crate::serdes::ValueSerdes;
 use crate::wire::{DurableExecutionInvocationInput, DurableExecutionInvocationOutput};
 
@@ -131,6 +132,7 @@ pub struct RuntimeBuilder {
     log_during_replay: bool,
     default_serdes: crate::serdes::DefaultSerdes,
     layers: Vec<BoxedLayer>,
+    plugins: Vec<Arc<dyn Plugin>>,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -142,6 +144,7 @@ impl std::fmt::Debug for RuntimeBuilder {
             .field("log_during_replay", &self.log_during_replay)
             .field("default_serdes", &self.default_serdes)
             .field("layers", &self.layers.len())
+            .field("plugins", &self.plugins.len())
             .finish()
     }
 }
@@ -155,6 +158,7 @@ impl Default for RuntimeBuilder {
             log_during_replay: false,
             default_serdes: crate::serdes::DefaultSerdes::default(),
             layers: Vec::new(),
+            plugins: Vec::new(),
         }
     }
 }
@@ -219,6 +223,21 @@ impl RuntimeBuilder {
     /// reads what the previous one wrote: a replay reads the recorded values with it.
     pub fn default_serdes(mut self, serdes: impl ValueSerdes) -> Self {
         self.default_serdes = crate::serdes::DefaultSerdes::new(Some(Arc::new(serdes)));
+        self
+    }
+
+    /// Registers an instrumentation plugin (see [`plugin`](crate::plugin)): it observes
+    /// every invocation, operation and run of user code. Plugins are called in the order
+    /// they are registered; one that fails or panics is logged and ignored.
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(Arc::new(plugin));
+        self
+    }
+
+    /// Registers a plugin that is shared (with a test that reads what it recorded, for
+    /// example); see [`plugin`](Self::plugin).
+    pub fn shared_plugin(mut self, plugin: Arc<dyn Plugin>) -> Self {
+        self.plugins.push(plugin);
         self
     }
 
@@ -319,6 +338,7 @@ impl RuntimeBuilder {
             log_during_replay: self.log_during_replay,
             default_serdes: self.default_serdes,
             deadline_margin,
+            hooks: Hooks::new(self.plugins),
             ..defaults
         };
         Ok(Runtime {
@@ -414,6 +434,12 @@ impl Runtime {
         T: Serialize,
         Err: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
     {
+        if cfg!(panic = "abort") {
+            // `cargo lambda build --release` sets it unless the profile says otherwise.
+            tracing::warn!(
+                "built with panic = \"abort\": a panic in a step, a branch or a child context ends the process instead of failing that operation; set `[profile.release] panic = \"unwind\"`"
+            );
+        }
         let layers = std::mem::take(&mut self.layers);
         let service = self.into_service(handler).await;
         let runtime = lambda_runtime::Runtime::new(service)

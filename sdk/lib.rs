@@ -101,6 +101,7 @@ mod lambda;
 pub mod limits;
 mod log;
 mod logger;
+pub mod plugin;
 mod replay;
 pub mod retry;
 pub mod serdes;

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Error;
 use crate::wire::{
@@ -308,6 +308,48 @@ impl OpRecord {
         op
     }
 
+    /// The record as plugins see it.
+    pub(crate) fn info(&self, id: String, is_replay: bool) -> crate::plugin::OperationInfo {
+        let (result, error, attempt) = match &self.details {
+            Details::Step {
+                attempt,
+                result,
+                error,
+                ..
+            } => (
+                result.clone(),
+                error.as_deref().cloned(),
+                attempt.and_then(|attempt| u32::try_from(attempt).ok()),
+            ),
+            Details::Context { result, error, .. } => {
+                (result.clone(), error.as_deref().cloned(), None)
+            }
+            Details::Callback(details) => (details.result.clone(), details.error.clone(), None),
+            Details::ChainedInvoke(details) => {
+                (details.result.clone(), details.error.clone(), None)
+            }
+            Details::None | Details::Wait(_) | Details::Execution(_) => (None, None, None),
+        };
+        crate::plugin::OperationInfo {
+            id,
+            operation_type: self.type_,
+            sub_type: self.sub_type.as_str().map(str::to_string),
+            name: self.name.as_deref().map(str::to_string),
+            parent_id: match &self.parent {
+                Parent::Root => None,
+                Parent::Digest(digest) => Some(crate::replay::hex_id(&digest.0)),
+                Parent::Text(id) => Some(id.to_string()),
+            },
+            start_time: self.start_millis.and_then(crate::plugin::time_of),
+            end_time: self.end_millis.and_then(crate::plugin::time_of),
+            status: self.status,
+            result,
+            error,
+            attempt,
+            is_replay,
+        }
+    }
+
     /// What of this record this SDK version does not know (`operation type "X"`,
     /// `operation status "Y"`), if anything: such a record cannot be replayed.
     pub(crate) fn not_understood(&self) -> Option<String> {
@@ -442,6 +484,20 @@ fn digest(id: &str) -> Option<Digest> {
     (invalid & 0xf0 == 0).then_some(Digest(out))
 }
 
+/// The info of a record replay reaches for the first time in this invocation, if it is
+/// one plugins hear of as started again: recorded, not finished, not READY to run again,
+/// not the EXECUTION operation.
+fn replayed_start_info(
+    record: &OpRecord,
+    digest: &[u8; 32],
+) -> Option<crate::plugin::OperationInfo> {
+    let reported = record.type_ != OperationType::Execution
+        && record.status != crate::wire::OperationStatus::Ready
+        && !crate::replay::is_terminal(record.status)
+        && record.not_understood().is_none();
+    reported.then(|| record.info(crate::replay::hex_id(digest), true))
+}
+
 /// The records in the order they arrived (which is the order replay reads them in), and
 /// an index by id.
 #[derive(Debug, Default)]
@@ -456,6 +512,30 @@ struct Log {
 }
 
 impl Log {
+    /// The id of every record, in log order.
+    fn ids(&self) -> Vec<String> {
+        let mut ids = vec![String::new(); self.records.len()];
+        for (digest, &index) in &self.by_digest {
+            if let Some(slot) = ids.get_mut(index as usize) {
+                *slot = crate::replay::hex_id(&digest.0);
+            }
+        }
+        for (id, &index) in &self.by_text {
+            if let Some(slot) = ids.get_mut(index as usize) {
+                *slot = id.to_string();
+            }
+        }
+        ids
+    }
+
+    /// How many records there are, the EXECUTION operation's aside.
+    fn operation_count(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|record| record.type_ != OperationType::Execution)
+            .count()
+    }
+
     fn position(&self, id: &str) -> Option<usize> {
         self.position_of(digest(id).as_ref(), id)
     }
@@ -512,6 +592,23 @@ impl Log {
 #[derive(Debug, Default)]
 pub(crate) struct Operations {
     log: Mutex<Log>,
+    /// The plugins that see what is merged into the log and what replay reaches.
+    observer: Option<Observer>,
+}
+
+/// The plugins of an observed log, and the execution it belongs to.
+#[derive(Debug)]
+struct Observer {
+    hooks: crate::plugin::Hooks,
+    arn: Arc<str>,
+}
+
+/// What a merge changed, for the plugins: the operations new or with a changed status,
+/// and those of them that became terminal.
+struct Merged {
+    changed: Vec<crate::plugin::OperationInfo>,
+    ended: Vec<crate::plugin::OperationInfo>,
+    count: usize,
 }
 
 impl Operations {
@@ -530,11 +627,157 @@ impl Operations {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The same log, observed by `hooks` (if any plugin is registered): what is merged
+    /// into it and what replay reaches are reported to them.
+    pub(crate) fn observed(mut self, hooks: crate::plugin::Hooks, arn: &str) -> Self {
+        if hooks.is_active() {
+            self.observer = Some(Observer {
+                hooks,
+                arn: arn.into(),
+            });
+        }
+        self
+    }
+
+    /// The plugins observing this log, if any.
+    pub(crate) fn hooks(&self) -> Option<&crate::plugin::Hooks> {
+        self.observer.as_ref().map(|observer| &observer.hooks)
+    }
+
+    /// Reports the START of an operation that is about to be checkpointed to the plugins,
+    /// if any: as a replay when the log holds it already (the retry of a step), with the
+    /// attempt that starts for a step.
+    pub(crate) fn live_start(&self, update: &crate::wire::OperationUpdate) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        if update.action != crate::wire::OperationAction::Start
+            || update.type_ == OperationType::Execution
+        {
+            return;
+        }
+        let recorded = {
+            let log = self.lock();
+            log.position(update.id.as_str())
+                .and_then(|index| log.records.get(index))
+                .map(|record| match &record.details {
+                    Details::Step { attempt, .. } => attempt.unwrap_or(0),
+                    _ => 0,
+                })
+        };
+        let attempt = (update.type_ == OperationType::Step)
+            .then(|| u32::try_from(recorded.unwrap_or(0).saturating_add(1)).unwrap_or(u32::MAX));
+        let info = crate::plugin::OperationInfo {
+            id: update.id.to_string(),
+            operation_type: update.type_,
+            sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
+            name: update.name.as_ref().map(|name| name.to_string()),
+            parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
+            start_time: Some(std::time::SystemTime::now()),
+            end_time: None,
+            status: crate::wire::OperationStatus::Started,
+            result: None,
+            error: None,
+            attempt,
+            is_replay: recorded.is_some(),
+        };
+        observer
+            .hooks
+            .dispatch("operation-start", |plugin| plugin.on_operation_start(&info));
+    }
+
     /// Replaces the local copies of `operations`, keyed by id, with what the service
     /// answered to this invocation's checkpoints. An operation that is new to the log was
-    /// written by this invocation, so it counts as visited.
-    pub(crate) fn merge(&self, operations: Vec<Operation>) {
-        self.insert(operations, true);
+    /// written by this invocation, so it counts as visited. Plugins hear of the operations
+    /// that are new or changed status, and of those that ended.
+    pub(crate) fn merge(self: &Arc<Self>, operations: Vec<Operation>) {
+        let Some(observer) = &self.observer else {
+            self.insert(operations, true);
+            return;
+        };
+        let merged = self.insert_observed(operations);
+        if merged.changed.is_empty() {
+            return;
+        }
+        let change = crate::plugin::OperationChangeInfo {
+            execution_arn: observer.arn.to_string(),
+            updated_operations: merged.changed,
+            operation_count: merged.count,
+            log: Arc::clone(self),
+        };
+        observer.hooks.dispatch("operation-change", |plugin| {
+            plugin.on_operation_change(&change)
+        });
+        for info in &merged.ended {
+            observer
+                .hooks
+                .dispatch("operation-end", |plugin| plugin.on_operation_end(info));
+        }
+    }
+
+    /// [`insert`](Self::insert) of merged operations, noting for the plugins what changed.
+    fn insert_observed(&self, operations: Vec<Operation>) -> Merged {
+        let mut merged = Merged {
+            changed: Vec::new(),
+            ended: Vec::new(),
+            count: 0,
+        };
+        let mut log = self.lock();
+        for operation in operations {
+            let (id, mut record) = OpRecord::from_wire(operation);
+            record.visited = true;
+            if record.type_ == OperationType::Execution {
+                log.execution_start = record.start_millis;
+                log.upsert(id, record);
+                continue;
+            }
+            let before = log
+                .position(&id)
+                .and_then(|index| log.records.get(index))
+                .map(|old| old.status);
+            if before != Some(record.status) {
+                let info = record.info(id.clone(), before.is_some());
+                if crate::replay::is_terminal(record.status)
+                    && !before.is_some_and(crate::replay::is_terminal)
+                {
+                    merged.ended.push(info.clone());
+                }
+                merged.changed.push(info);
+            }
+            log.upsert(id, record);
+        }
+        merged.count = log.operation_count();
+        merged
+    }
+
+    /// The infos of the operations (the EXECUTION operation aside) for which `keep` holds,
+    /// in log order.
+    pub(crate) fn infos(
+        &self,
+        keep: impl Fn(&str, &OpRecord) -> bool,
+    ) -> Vec<crate::plugin::OperationInfo> {
+        let log = self.lock();
+        log.ids()
+            .into_iter()
+            .zip(&log.records)
+            .filter(|(id, record)| record.type_ != OperationType::Execution && keep(id, record))
+            .map(|(id, record)| record.info(id, true))
+            .collect()
+    }
+
+    /// How many operations the log holds, the EXECUTION operation aside.
+    pub(crate) fn operation_count(&self) -> usize {
+        self.lock().operation_count()
+    }
+
+    /// Reports a recorded operation that replay reaches for the first time in this
+    /// invocation while it is not finished (nor READY to run again) as started again.
+    fn replayed_start(&self, info: Option<crate::plugin::OperationInfo>) {
+        if let (Some(observer), Some(info)) = (&self.observer, info) {
+            observer
+                .hooks
+                .dispatch("operation-start", |plugin| plugin.on_operation_start(&info));
+        }
     }
 
     fn insert(&self, operations: Vec<Operation>, visited: bool) {
@@ -572,8 +815,8 @@ impl Operations {
     /// SDK's own ids), without reading the hex back; marks the operation as visited.
     /// A record this SDK version cannot interpret reads as absent, as in [`get`](Self::get).
     pub(crate) fn visit<R>(&self, digest: &[u8; 32], f: impl FnOnce(Option<&OpRecord>) -> R) -> R {
-        let mut log = self.lock();
-        let log = &mut *log;
+        let mut guard = self.lock();
+        let log = &mut *guard;
         let record = log
             .by_digest
             .get(&Digest(*digest))
@@ -581,12 +824,18 @@ impl Operations {
         let Some(record) = record else {
             return f(None);
         };
+        let replayed = (self.observer.is_some() && !record.visited)
+            .then(|| replayed_start_info(record, digest))
+            .flatten();
         record.visited = true;
         if let Err(err) = record.check_known(&crate::replay::hex_id(digest)) {
             log.reached_unknown.get_or_insert(err);
             return f(None);
         }
-        f(Some(record))
+        let out = f(Some(record));
+        drop(guard);
+        self.replayed_start(replayed);
+        out
     }
 
     /// The replay lookup: like [`visit`](Self::visit), but a record this SDK version cannot
@@ -598,8 +847,8 @@ impl Operations {
         digest: &[u8; 32],
         f: impl FnOnce(Option<&OpRecord>) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let mut log = self.lock();
-        let log = &mut *log;
+        let mut guard = self.lock();
+        let log = &mut *guard;
         let record = log
             .by_digest
             .get(&Digest(*digest))
@@ -607,6 +856,9 @@ impl Operations {
         let Some(record) = record else {
             return f(None);
         };
+        let replayed = (self.observer.is_some() && !record.visited)
+            .then(|| replayed_start_info(record, digest))
+            .flatten();
         record.visited = true;
         if let Err(err) = record.check_known(&crate::replay::hex_id(digest)) {
             if log.reached_unknown.is_none() {
@@ -614,7 +866,10 @@ impl Operations {
             }
             return Err(err);
         }
-        f(Some(record))
+        let out = f(Some(record));
+        drop(guard);
+        self.replayed_start(replayed);
+        out
     }
 
     /// The first record this SDK version cannot interpret that the code reached in this
@@ -794,12 +1049,12 @@ mod tests {
 
     #[test]
     fn merge_replaces_and_keeps_the_execution_start() {
-        let store = Operations::new(vec![
+        let store = Arc::new(Operations::new(vec![
             op(
                 serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600}),
             ),
             op(serde_json::json!({"Id": "a", "Type": "STEP", "Status": "STARTED"})),
-        ]);
+        ]));
         store.merge(vec![op(
             serde_json::json!({"Id": "a", "Type": "STEP", "Status": "SUCCEEDED", "StepDetails": {"Result": "1"}}),
         )]);
@@ -827,7 +1082,7 @@ mod tests {
             "execution-1",
             &digest_id[..63],
         ];
-        let store = Operations::new(
+        let store = Arc::new(Operations::new(
             ids.iter()
                 .enumerate()
                 .map(|(n, id)| {
@@ -837,7 +1092,7 @@ mod tests {
                     )
                 })
                 .collect(),
-        );
+        ));
         for (n, id) in ids.iter().enumerate() {
             assert_eq!(
                 store.with(id, |op| op.and_then(OpRecord::step_attempt)),
@@ -881,7 +1136,7 @@ mod tests {
     #[test]
     fn unknown_values_are_kept_and_fail_only_the_lookup() {
         let step = crate::replay::operation_id("1");
-        let store = Operations::new(vec![
+        let store = Arc::new(Operations::new(vec![
             op(
                 serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "STARTED",
                 "StartTimestamp": 1767225600}),
@@ -891,7 +1146,7 @@ mod tests {
                 "StepDetails": {"Attempt": 1}}),
             ),
             op(serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED", "ParentId": "p"})),
-        ]);
+        ]));
         assert!(store.reached_unknown().is_none());
         // Scans that do not interpret the record are unaffected.
         assert_eq!(
@@ -928,9 +1183,9 @@ mod tests {
         );
 
         // The record-level reads hide the record (it reads as not recorded) and latch.
-        let store = Operations::new(vec![op(
+        let store = Arc::new(Operations::new(vec![op(
             serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "ARMED"}),
-        )]);
+        )]));
         assert!(store.get("t").is_none());
         assert_eq!(
             unknown_value(store.reached_unknown()),
@@ -939,9 +1194,9 @@ mod tests {
                 "operation type \"TIMER\" (with status \"ARMED\")".to_string()
             )
         );
-        let store = Operations::new(vec![op(
+        let store = Arc::new(Operations::new(vec![op(
             serde_json::json!({"Id": "t", "Type": "TIMER", "Status": "STARTED"}),
-        )]);
+        )]));
         assert!(store.with("t", |record| record.is_none()));
         assert_eq!(
             unknown_value(store.reached_unknown()).1,
@@ -960,9 +1215,9 @@ mod tests {
     fn merged_unknown_values_replace_known_ones() {
         let step = crate::replay::operation_id("1");
         let digest = crate::replay::path_digest("1");
-        let store = Operations::new(vec![op(
+        let store = Arc::new(Operations::new(vec![op(
             serde_json::json!({"Id": step, "Type": "STEP", "Status": "STARTED"}),
-        )]);
+        )]));
         assert_eq!(
             store
                 .lookup(&digest, |op| Ok(op.map(|op| op.status)))
@@ -991,14 +1246,14 @@ mod tests {
     #[test]
     fn unvisited_unknown_records_are_reported_as_unknown() {
         let context = crate::replay::operation_id("1");
-        let store = Operations::new(vec![
+        let store = Arc::new(Operations::new(vec![
             op(serde_json::json!({"Id": "ex", "Type": "EXECUTION", "Status": "PAUSED"})),
             op(serde_json::json!({"Id": context, "Type": "CONTEXT", "Status": "SUCCEEDED"})),
             op(
                 serde_json::json!({"Id": "child", "ParentId": context, "Type": "TIMER",
                 "Status": "ARMED"}),
             ),
-        ]);
+        ]));
         store.visit(&crate::replay::path_digest("1"), |_| ());
         // The EXECUTION operation's status is never interpreted.
         assert_eq!(store.first_unvisited(), None);

@@ -140,6 +140,7 @@ impl ExecutionState {
     /// Queues `update` without waiting for it. Replay-only code writes nothing.
     pub(crate) fn enqueue(&self, update: crate::wire::OperationUpdate) {
         if !crate::context::scope::replay_only() {
+            self.operations.live_start(&update);
             self.checkpointer.enqueue(update);
         }
     }
@@ -154,6 +155,7 @@ impl ExecutionState {
             abandon().await
         }
         let _active = self.active();
+        self.operations.live_start(&update);
         let result = self.checkpointer.checkpoint(update).await;
         if let Err(err) = &result {
             self.fail(err);

@@ -334,7 +334,16 @@ where
         op.queue(op.update(OperationAction::Start));
     }
     let child = ctx.child(&op.position, Some(op.position.id.clone()));
+    let trace = crate::plugin::UserFunctionTrace::start(
+        exec.operations.hooks(),
+        || op.update(OperationAction::Start),
+        None,
+        replay_children,
+    );
     let outcome = catch_panic(body(child)).await;
+    if let Some(trace) = trace {
+        trace.end(outcome.as_ref().err());
+    }
     // A fatal SDK error inside the body (a failed checkpoint, non-determinism) ends the
     // invocation; it is not the context's failure, which the caller could catch and go on
     // from.

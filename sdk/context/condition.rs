@@ -247,6 +247,12 @@ where
             op.queue(op.update(OperationAction::Start));
         }
         let (step_ctx, cancel) = StepContext::for_attempt(&op, attempt);
+        let trace = crate::plugin::UserFunctionTrace::start(
+            exec.operations.hooks(),
+            || op.update(OperationAction::Start),
+            Some(attempt),
+            false,
+        );
         let outcome = {
             let _active = exec.active();
             let check =
@@ -269,6 +275,9 @@ where
                 },
             }
         };
+        if let Some(trace) = trace {
+            trace.end(outcome.as_ref().err());
+        }
         let fail = |error: ErrorObject| async {
             let mut update = op.update(OperationAction::Fail);
             update.error = Some(error.clone());

@@ -339,6 +339,12 @@ impl<'c, S> Attempt<'c, S> {
             }
         }
         let (step_ctx, cancel) = StepContext::for_attempt(op, attempt);
+        let trace = crate::plugin::UserFunctionTrace::start(
+            exec.operations.hooks(),
+            || op.update(OperationAction::Start),
+            Some(attempt),
+            false,
+        );
         let outcome = {
             let _active = exec.active();
             let body = catch_panic(async move { body(step_ctx).await.map_err(user_error_object) });
@@ -356,6 +362,16 @@ impl<'c, S> Attempt<'c, S> {
                 () = exec.deadline_signal() => Err(CutCause::Deadline),
             }
         };
+        if let Some(trace) = trace {
+            match &outcome {
+                Ok(Ok(_)) => trace.end(None),
+                Ok(Err(error)) => trace.end(Some(error)),
+                Err(cause) => trace.end(Some(&error_object(
+                    retry::STEP_TIMEOUT,
+                    &format!("the attempt was cut short ({cause:?})"),
+                ))),
+            }
+        }
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(cause) => {

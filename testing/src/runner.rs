@@ -22,6 +22,7 @@ use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome,
 use super::RunnerError;
 use crate::error_object;
 use lambda_durable::lambda_runtime::Context as LambdaContext;
+use lambda_durable::plugin::Plugin;
 use lambda_durable::serdes::ValueSerdes;
 use lambda_durable::service::BoxFuture;
 use lambda_durable::wire::{ErrorObject, ExecutionStatus, OperationStatus};
@@ -55,6 +56,17 @@ struct RunnerConfig {
     invocation_timeout: Option<Duration>,
     log_during_replay: bool,
     default_serdes: Option<CustomSerdes>,
+    plugins: Plugins,
+}
+
+/// The instrumentation plugins a runner gives the SDK.
+#[derive(Clone, Default)]
+struct Plugins(Vec<Arc<dyn Plugin>>);
+
+impl std::fmt::Debug for Plugins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} plugins", self.0.len())
+    }
 }
 
 /// The serdes a runner gives the SDK for operations whose serdes is not set.
@@ -105,6 +117,7 @@ impl DurableFunction {
 struct SdkSettings {
     log_during_replay: bool,
     default_serdes: Option<CustomSerdes>,
+    plugins: Plugins,
 }
 
 impl SdkSettings {
@@ -112,6 +125,7 @@ impl SdkSettings {
         Self {
             log_during_replay: config.log_during_replay,
             default_serdes: config.default_serdes.clone(),
+            plugins: config.plugins.clone(),
         }
     }
 
@@ -127,6 +141,9 @@ impl SdkSettings {
             .log_during_replay(self.log_during_replay);
         if let Some(serdes) = &self.default_serdes {
             builder = builder.default_serdes(Arc::clone(&serdes.0));
+        }
+        for plugin in &self.plugins.0 {
+            builder = builder.shared_plugin(Arc::clone(plugin));
         }
         builder
             .build()
@@ -252,6 +269,7 @@ impl LocalRunner {
                 invocation_timeout: None,
                 log_during_replay: false,
                 default_serdes: None,
+                plugins: Plugins::default(),
             },
             functions: Functions::default(),
         }
@@ -558,6 +576,22 @@ impl LocalRunner {
     /// ```
     pub fn log_during_replay(mut self, on: bool) -> Self {
         self.config.log_during_replay = on;
+        self
+    }
+
+    /// Registers an instrumentation plugin, as
+    /// [`RuntimeBuilder::plugin`](lambda_durable::RuntimeBuilder::plugin) does on Lambda: it
+    /// observes the invocations of every execution the runner runs (those started by chained
+    /// invokes too), their operations and their user code.
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.config.plugins.0.push(Arc::new(plugin));
+        self
+    }
+
+    /// Registers a plugin the test keeps a handle to (to read what it recorded); see
+    /// [`plugin`](Self::plugin).
+    pub fn shared_plugin(mut self, plugin: Arc<dyn Plugin>) -> Self {
+        self.config.plugins.0.push(plugin);
         self
     }
 
