@@ -20,6 +20,13 @@
 //! registered nothing is computed for them.
 //!
 //! The EXECUTION operation itself has no operation hooks: the invocation hooks report it.
+//! An operation that the service finishes after a context around it has finished (a wait
+//! in a parallel branch the parallel no longer waits for) is outside the state an
+//! invocation receives: no invocation sees it end, and it gets no `operation-end`. When
+//! the service does not list the operations it changed while the execution was suspended
+//! (`UpdatedOperationIds`), the finished waits, callbacks and invokes are found by their
+//! end times; an invocation that writes nothing may then report them again in the next
+//! one.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};

@@ -27,6 +27,8 @@
 
 #[path = "simulation/faults.rs"]
 mod faults;
+#[path = "simulation/hooks.rs"]
+mod hooks;
 #[path = "simulation/interpreter.rs"]
 mod interpreter;
 #[path = "simulation/oracle.rs"]

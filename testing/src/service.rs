@@ -666,6 +666,15 @@ impl ExecutionRecord {
         let durable_execution_arn = DurableExecutionArn::try_from(self.arn.as_str())
             .map_err(|err| RunnerError::Config(format!("execution ARN: {err}")))?;
         self.cached = None;
+        // What changed since the last invocation saw the state (timers fired, callbacks and
+        // invokes completed while the execution was suspended), as the service lists it.
+        let updated: Vec<OperationId> = self
+            .dirty
+            .iter()
+            .filter_map(|&index| self.ops.get(index))
+            .filter(|op| op.type_ != OperationType::Execution)
+            .map(|op| op.id.clone())
+            .collect();
         self.clear_dirty();
         self.unseen_changes = false;
         let page = self.config.envelope_page_size.unwrap_or(usize::MAX).max(1);
@@ -688,6 +697,7 @@ impl ExecutionRecord {
                     it.next_marker = next_marker;
                     it.operations = operations;
                 }));
+                it.updated_operation_ids = updated;
             },
         );
         Ok((input, crash_rx))

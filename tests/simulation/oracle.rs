@@ -84,12 +84,16 @@ pub struct Stats {
 struct Run {
     execution: Execution,
     shared: Arc<Shared>,
+    /// What the plugin hooks reported.
+    hooks: crate::hooks::Record,
 }
 
 fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
     let mut runner = LocalRunner::new(interpreter::handler(Arc::clone(shared)))
         .register("sim-durable", durable_target)
         .register_plain("sim-plain", plain_target)
+        // A plugin that fails in every hook must change nothing.
+        .plugin(crate::hooks::Faulty)
         .max_invocations(3000)
         .max_consecutive_failures(40)
         // The same execution ids in every run of a scenario, so that replay-safe values
@@ -186,7 +190,8 @@ fn run(
     configure: impl FnOnce(LocalRunner) -> LocalRunner,
 ) -> Result<Run, String> {
     let shared = Shared::new(program.clone(), sabotage);
-    let runner = configure(runner_for(&shared));
+    let checker = Arc::new(crate::hooks::Checker::default());
+    let runner = configure(runner_for(&shared)).shared_plugin(checker.clone());
     let runtime = runtime(paused)?;
     // The SDK's retry jitter draws from this thread's `fastrand` generator (the runtime
     // runs on this thread): the same draws in every run of a scenario.
@@ -203,7 +208,11 @@ fn run(
         )),
         Ok(Err(_)) => Err("the run did not finish in time (a hang)".to_string()),
         Ok(Ok(Err(err))) => Err(format!("LocalRunner::run failed: {err}")),
-        Ok(Ok(Ok(execution))) => Ok(Run { execution, shared }),
+        Ok(Ok(Ok(execution))) => Ok(Run {
+            execution,
+            shared,
+            hooks: checker.take(),
+        }),
     }
 }
 
@@ -551,6 +560,82 @@ fn invariants(run: &Run, label: &str) -> Vec<String> {
     problems
 }
 
+/// What the plugin hooks of a run reported against the contract: statuses that fit the
+/// hook, no operation ended twice, and without faults, every invocation ended and every
+/// finished operation of the execution ended once.
+fn hook_problems(run: &Run, fault_free: bool, label: &str) -> Vec<String> {
+    let record = &run.hooks;
+    let mut problems: Vec<String> = record
+        .problems
+        .iter()
+        .map(|problem| format!("{label}: hooks: {problem}"))
+        .collect();
+    for ((arn, id), count) in &record.ends {
+        if *count > 1 {
+            problems.push(format!(
+                "{label}: hooks: operation {id} of {arn} ended {count} times"
+            ));
+        }
+    }
+    if fault_free {
+        if record.invocation_starts != record.invocation_ends {
+            problems.push(format!(
+                "{label}: hooks: {} invocations started, {} ended",
+                record.invocation_starts, record.invocation_ends
+            ));
+        }
+        let arn = run.execution.arn().to_string();
+        let ops = run.execution.operations();
+        let millis =
+            |ts: &Option<lambda_durable::wire::Timestamp>| ts.as_ref().map(|t| t.epoch_millis());
+        // An operation that ends after a context around it finished (a wait or callback of
+        // a branch the batch no longer waits for) is out of the state the SDK receives:
+        // no invocation can see it end.
+        let hidden = |op: &lambda_durable::wire::Operation| {
+            let end = millis(&op.end_timestamp);
+            let mut parent = op.parent_id.clone();
+            while let Some(id) = parent {
+                let Some(context) = ops.iter().find(|candidate| candidate.id == id) else {
+                    return false;
+                };
+                if let (Some(closed), Some(end)) = (millis(&context.end_timestamp), end) {
+                    if closed <= end {
+                        return true;
+                    }
+                }
+                parent = context.parent_id.clone();
+            }
+            false
+        };
+        for op in ops {
+            if hidden(op) {
+                continue;
+            }
+            let finished = !matches!(
+                op.status,
+                lambda_durable::wire::OperationStatus::Started
+                    | lambda_durable::wire::OperationStatus::Pending
+                    | lambda_durable::wire::OperationStatus::Ready
+            );
+            if op.type_ == lambda_durable::wire::OperationType::Execution || !finished {
+                continue;
+            }
+            let count = record
+                .ends
+                .get(&(arn.clone(), op.id.to_string()))
+                .copied()
+                .unwrap_or(0);
+            if count != 1 {
+                problems.push(format!(
+                    "{label}: hooks: finished operation {} ({:?}) ended {count} times",
+                    op.id, op.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// The oracle: every check of the design for one scenario. `Err` describes every problem
 /// found (with the runs' timelines when they disagree).
 pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
@@ -568,6 +653,7 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
         ));
     }
     problems.extend(invariants(&clean, "fault-free run"));
+    problems.extend(hook_problems(&clean, true, "fault-free run"));
 
     let faulty = run(&scenario.program, sabotage, paused, |r| {
         scenario
@@ -583,6 +669,7 @@ pub fn check(scenario: &Scenario, sabotage: bool) -> Result<Stats, String> {
         ));
     }
     problems.extend(invariants(&faulty, "run with faults"));
+    problems.extend(hook_problems(&faulty, false, "run with faults"));
 
     // Replay of the final history: crash right after the last checkpoint call, so the
     // next invocation starts from scratch over (nearly) everything recorded.
