@@ -1,4 +1,4 @@
-//! The benchmark workloads W0 to W5, run on the local runner.
+//! The benchmark workloads W0 to W5 (and W1P, W1 with one plugin), run on the local runner.
 //!
 //! `cargo bench --bench workloads` prints one table: for each workload
 //! the median and range of the run time over several runs after a warm-up, the checkpoint
@@ -84,6 +84,62 @@ async fn children(n: u64, ctx: DurableContext) -> Result<u64, Error> {
     Ok(n)
 }
 
+/// W1P: a plugin that counts the hooks it gets, to measure what hooks cost.
+#[derive(Default)]
+struct Counting(std::sync::atomic::AtomicU64);
+
+impl Counting {
+    fn count(&self) -> lambda_durable::plugin::HookResult {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl lambda_durable::plugin::Plugin for Counting {
+    fn on_invocation_start(
+        &self,
+        _: &lambda_durable::plugin::InvocationStartInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_invocation_end(
+        &self,
+        _: &lambda_durable::plugin::InvocationEndInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_operation_start(
+        &self,
+        _: &lambda_durable::plugin::OperationInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_operation_end(
+        &self,
+        _: &lambda_durable::plugin::OperationInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_operation_change(
+        &self,
+        _: &lambda_durable::plugin::OperationChangeInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_user_function_start(
+        &self,
+        _: &lambda_durable::plugin::UserFunctionStartInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+    fn on_user_function_end(
+        &self,
+        _: &lambda_durable::plugin::UserFunctionEndInfo,
+    ) -> lambda_durable::plugin::HookResult {
+        self.count()
+    }
+}
+
 struct Sample {
     time: Duration,
     stats: RunnerStats,
@@ -92,6 +148,7 @@ struct Sample {
 async fn run_once(workload: &str, n: u64) -> Result<Sample, BoxError> {
     let sample = match workload {
         "W1" => timed(LocalRunner::new(sequential), n).await?,
+        "W1P" => timed(LocalRunner::new(sequential).plugin(Counting::default()), n).await?,
         "W2" => {
             // The second invocation alone: it replays N steps and finishes.
             let runner = LocalRunner::new(sequential_then_wait);
@@ -235,11 +292,12 @@ fn main() -> Result<(), BoxError> {
         return child(&workload, n, runs);
     }
     let only = arg("--only");
-    let workloads: [(&str, u64, &str); 9] = [
+    let workloads: [(&str, u64, &str); 10] = [
         ("W0", 1, "whole process"),
         ("W1", 100, "sequential steps"),
         ("W1", 1000, "sequential steps"),
         ("W1", 5000, "sequential steps"),
+        ("W1P", 1000, "W1 with one plugin"),
         ("W2", 1000, "replay only"),
         ("W2", 5000, "replay only"),
         ("W3", 500, "map, concurrency 10"),

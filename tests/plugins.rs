@@ -467,3 +467,116 @@ async fn a_failing_plugin_changes_nothing_and_stops_no_other_plugin() {
         .unwrap();
     assert_eq!(recorder.lines(), healthy.lines());
 }
+
+/// A writer the test reads back.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn wait_then_context(_: (), ctx: DurableContext) -> Result<String, Error> {
+    ctx.wait("pause", Duration::from_secs(2)).await?;
+    ctx.run_in_child_context("wrap", |child| async move {
+        child.step("after", |_| async { Ok::<_, Boom>(()) }).await
+    })
+    .await?;
+    Ok("done".to_string())
+}
+
+fn no_nulls(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::Object(map) => map.values().all(no_nulls),
+        serde_json::Value::Array(items) => items.iter().all(no_nulls),
+        _ => true,
+    }
+}
+
+#[tokio::test]
+async fn the_json_log_plugin_writes_one_complete_record_per_hook() {
+    use lambda_durable::plugin::JsonLogPlugin;
+    use serde_json::{json, Value};
+
+    let buffer = Buffer::default();
+    let execution = LocalRunner::new(wait_then_context)
+        .plugin(
+            JsonLogPlugin::new()
+                .named("audit")
+                .with_writer(buffer.clone()),
+        )
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(records.len() > 10, "{text}");
+    for record in &records {
+        assert_eq!(record["plugin"], "audit", "{record}");
+        assert_eq!(record["durableExecutionArn"], execution.arn(), "{record}");
+        assert!(no_nulls(record), "{record}");
+    }
+    let hook = |name: &str| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|record| record["hook"] == name)
+            .collect()
+    };
+    let starts = hook("invocation-start");
+    assert_eq!(starts.len(), 2);
+    assert_eq!(starts[0]["isFirstInvocation"], json!(true));
+    assert_eq!(starts[1]["isFirstInvocation"], json!(false));
+    assert_eq!(starts[1]["updatedOperationsCount"], json!(1));
+    assert_eq!(starts[1]["operationsCount"], json!(1));
+    assert!(starts[1]["executionStartTimestamp"]
+        .as_str()
+        .is_some_and(|ts| ts.ends_with('Z') && ts.contains('T')));
+    let updated = hook("updated-on-invoke");
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["name"], "pause");
+    assert_eq!(updated[0]["status"], "SUCCEEDED");
+    assert_eq!(updated[0]["isFirstInvocation"], json!(false));
+    let ends = hook("invocation-end");
+    assert_eq!(ends[0]["status"], "PENDING");
+    assert_eq!(ends[0]["terminal"], json!(false));
+    assert_eq!(ends[1]["status"], "SUCCEEDED");
+    assert_eq!(ends[1]["terminal"], json!(true));
+    assert!(ends[1].get("executionError").is_none());
+    let attempt_end = hook("attempt-end");
+    assert_eq!(attempt_end.len(), 1);
+    assert_eq!(attempt_end[0]["name"], "after");
+    assert_eq!(attempt_end[0]["attempt"], json!(1));
+    assert_eq!(attempt_end[0]["outcome"], "SUCCEEDED");
+    assert_eq!(attempt_end[0]["type"], "STEP");
+    assert!(attempt_end[0].get("error").is_none());
+    let fn_start = hook("fn-start");
+    assert_eq!(fn_start.len(), 1);
+    assert_eq!(fn_start[0]["name"], "wrap");
+    assert_eq!(fn_start[0]["isReplayingChildren"], json!(false));
+    let step_end = hook("operation-end")
+        .into_iter()
+        .find(|record| record["name"] == "after")
+        .unwrap();
+    assert_eq!(
+        step_end["parentId"],
+        execution.operation("wrap").unwrap().id.as_str()
+    );
+    assert_eq!(step_end["result"], "null");
+    assert_eq!(step_end["isReplay"], json!(false));
+    for change in hook("operation-change") {
+        assert_eq!(change["inFullMap"], json!(true), "{change}");
+        assert_eq!(change["executionArn"], execution.arn());
+    }
+}

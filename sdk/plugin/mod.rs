@@ -55,6 +55,10 @@
 //! assert!(runtime.is_ok());
 //! ```
 
+mod json_log;
+
+pub use json_log::JsonLogPlugin;
+
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::SystemTime;
