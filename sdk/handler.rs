@@ -104,6 +104,8 @@ pub(crate) struct InvocationOptions {
     pub(crate) request_id: Option<Arc<str>>,
     /// The tenant the invocation is for, for log records.
     pub(crate) tenant_id: Option<Arc<str>>,
+    /// The X-Ray trace header of the invocation (`Root=1-...;Parent=...;Sampled=...`).
+    pub(crate) trace_id: Option<Arc<str>>,
     /// When the invocation must have returned (the Lambda deadline).
     pub(crate) deadline: Option<tokio::time::Instant>,
     /// How long before the deadline to stop and suspend.
@@ -124,6 +126,7 @@ impl Default for InvocationOptions {
             default_serdes: crate::serdes::DefaultSerdes::default(),
             request_id: None,
             tenant_id: None,
+            trace_id: None,
             deadline: None,
             deadline_margin: crate::config::DEFAULT_DEADLINE_MARGIN,
             drain_timeout: Duration::from_secs(10),
@@ -200,6 +203,7 @@ pub(crate) async fn execute(
         &options.hooks,
         &arn,
         options.request_id.as_deref(),
+        options.trace_id.as_deref(),
         !replaying,
         &store,
         &updated_operation_ids,

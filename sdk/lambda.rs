@@ -623,6 +623,7 @@ async fn invoke(
             .filter(|id| !id.is_empty())
             .map(Into::into),
         tenant_id: context.tenant_id.as_deref().map(Into::into),
+        trace_id: context.xray_trace_id.as_deref().map(Into::into),
         ..shared.options.clone()
     };
     execute(

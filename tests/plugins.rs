@@ -580,3 +580,49 @@ async fn the_json_log_plugin_writes_one_complete_record_per_hook() {
         assert_eq!(change["executionArn"], execution.arn());
     }
 }
+
+async fn virtual_context(_: (), ctx: DurableContext) -> Result<u32, Error> {
+    ctx.run_in_virtual_context("virt", |child| async move {
+        child.step("inside", |_| async { Ok::<_, Boom>(3) }).await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_virtual_context_is_reported_though_it_writes_no_checkpoint() {
+    let recorder = Arc::new(Recorder::default());
+    let execution = LocalRunner::new(virtual_context)
+        .shared_plugin(recorder.clone())
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.result::<u32>().unwrap(), 3);
+    assert!(execution.operation("virt").is_none());
+    assert_eq!(
+        recorder.matching("operation-start virt"),
+        vec!["operation-start virt replay=false status=STARTED attempt=None"]
+    );
+    assert_eq!(
+        recorder.matching("fn-"),
+        vec![
+            "fn-start virt attempt=None replaying-children=false",
+            "fn-start inside attempt=Some(1) replaying-children=false",
+            "fn-end inside attempt=Some(1) outcome=SUCCEEDED",
+            "fn-end virt attempt=None outcome=SUCCEEDED",
+        ]
+    );
+    let ends = recorder.ends.lock().unwrap().clone();
+    let virt = ends
+        .iter()
+        .find(|op| op.name.as_deref() == Some("virt"))
+        .unwrap();
+    assert_eq!(virt.status, OperationStatus::Succeeded);
+    assert_eq!(virt.operation_type, OperationType::Context);
+    assert_eq!(virt.sub_type.as_deref(), Some("RunInChildContext"));
+    let inside = ends
+        .iter()
+        .find(|op| op.name.as_deref() == Some("inside"))
+        .unwrap();
+    // The step's parent is the virtual context's own parent (the root).
+    assert_eq!(inside.parent_id, None);
+}

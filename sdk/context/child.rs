@@ -216,9 +216,27 @@ where
         Box::pin(
             async move {
                 let group = ctx.child(&position, ctx.parent_id().cloned());
+                let hooks = ctx.exec().operations.hooks();
+                let start = || {
+                    position.update(
+                        OperationType::Context,
+                        DEFAULT_SUB_TYPE,
+                        OperationAction::Start,
+                    )
+                };
+                // Its body runs again in every invocation that reaches it, and no record says
+                // what an earlier one reported: each run is reported as the operation.
+                let synthetic = crate::plugin::SyntheticOperation::start(hooks, start);
+                let trace = crate::plugin::UserFunctionTrace::start(hooks, start, None, false);
                 let outcome =
                     catch_panic(async { body(group.clone()).await.map_err(user_error_object) })
                         .await;
+                if let Some(trace) = trace {
+                    trace.end(outcome.as_ref().err());
+                }
+                if let Some(synthetic) = synthetic {
+                    synthetic.end(None, outcome.as_ref().err());
+                }
                 let exec = ctx.exec();
                 if outcome.is_err() {
                     if let Some(fatal) = exec.fatal() {

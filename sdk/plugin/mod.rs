@@ -20,6 +20,10 @@
 //! registered nothing is computed for them.
 //!
 //! The EXECUTION operation itself has no operation hooks: the invocation hooks report it.
+//! A virtual context ([`run_in_virtual_context`](crate::DurableContext::run_in_virtual_context))
+//! writes no checkpoint and its body runs again in every invocation that reaches it: each
+//! run is reported as an operation start and end (with the id it would have, type
+//! `CONTEXT`), so it may end more than once.
 //! An operation that the service finishes after a context around it has finished (a wait
 //! in a parallel branch the parallel no longer waits for) is outside the state an
 //! invocation receives: no invocation sees it end, and it gets no `operation-end`. When
@@ -202,6 +206,9 @@ pub struct InvocationStartInfo {
     pub execution_arn: String,
     /// The Lambda request id, when Lambda gave one.
     pub request_id: Option<String>,
+    /// The invocation's X-Ray trace header (`Root=1-...;Parent=...;Sampled=...`), when
+    /// Lambda gave one.
+    pub trace_header: Option<String>,
     /// Whether this is the execution's first invocation (no operation recorded yet).
     pub is_first_invocation: bool,
     /// When the execution started.
@@ -385,6 +392,7 @@ impl InvocationTrace {
         hooks: &Hooks,
         arn: &str,
         request_id: Option<&str>,
+        trace_header: Option<&str>,
         first: bool,
         log: &crate::log::Operations,
         updated: &[crate::wire::OperationId],
@@ -415,6 +423,7 @@ impl InvocationTrace {
         let info = InvocationStartInfo {
             execution_arn: arn.to_string(),
             request_id: request_id.map(str::to_string),
+            trace_header: trace_header.map(str::to_string),
             is_first_invocation: first,
             execution_start_time: execution_start,
             operations,
@@ -517,6 +526,58 @@ impl UserFunctionTrace {
         self.hooks.dispatch("user-function-end", |plugin| {
             plugin.on_user_function_end(&info)
         });
+    }
+}
+
+/// The operation hooks of a child context that writes no checkpoint (a virtual context):
+/// `operation-start` when its body starts, `operation-end` when it returns. Only made when
+/// a plugin is registered.
+pub(crate) struct SyntheticOperation {
+    hooks: Hooks,
+    info: OperationInfo,
+}
+
+impl SyntheticOperation {
+    /// Fires `operation-start` for the operation `update` describes.
+    pub(crate) fn start(
+        hooks: Option<&Hooks>,
+        update: impl FnOnce() -> crate::wire::OperationUpdate,
+    ) -> Option<Self> {
+        let hooks = hooks?;
+        let update = update();
+        let info = OperationInfo {
+            id: update.id.to_string(),
+            operation_type: update.type_,
+            sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
+            name: update.name.as_ref().map(|name| name.to_string()),
+            parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
+            start_time: Some(SystemTime::now()),
+            end_time: None,
+            status: OperationStatus::Started,
+            result: None,
+            error: None,
+            attempt: None,
+            is_replay: false,
+        };
+        hooks.dispatch("operation-start", |plugin| plugin.on_operation_start(&info));
+        Some(Self {
+            hooks: hooks.clone(),
+            info,
+        })
+    }
+
+    /// Fires `operation-end`: failed with `error`, or succeeded with `result`.
+    pub(crate) fn end(self, result: Option<String>, error: Option<&ErrorObject>) {
+        let mut info = self.info;
+        info.end_time = Some(SystemTime::now());
+        info.status = match error {
+            Some(_) => OperationStatus::Failed,
+            None => OperationStatus::Succeeded,
+        };
+        info.result = result;
+        info.error = error.cloned();
+        self.hooks
+            .dispatch("operation-end", |plugin| plugin.on_operation_end(&info));
     }
 }
 
