@@ -369,7 +369,7 @@ impl RuntimeBuilder {
 ///
 /// #[tokio::main]
 /// async fn main() -> Result<(), lambda_runtime::Error> {
-///     lambda_runtime::tracing::init_default_subscriber();
+///     lambda_durable::logging::init_subscriber();
 ///     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 ///     Runtime::builder()
 ///         .aws_config(aws)

@@ -88,7 +88,7 @@
 //! [`StepContext::logger`] log through [`tracing`](https://docs.rs/tracing) with the
 //! execution ARN, request id and operation as fields, once per record rather than on every
 //! replay (see [`Logger`]); install a subscriber (for example
-//! `lambda_runtime::tracing::init_default_subscriber()`) to see them.
+//! [`logging::init_subscriber()`](logging::init_subscriber)) to see them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod checkpoint;
@@ -101,6 +101,7 @@ mod lambda;
 pub mod limits;
 mod log;
 mod logger;
+pub mod logging;
 pub mod plugin;
 mod replay;
 pub mod retry;

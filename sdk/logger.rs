@@ -56,8 +56,8 @@ impl InvocationLog {
 /// | `operation_id`, `operation_name`, `attempt` | in a step or a condition check: its id, name and attempt (from 1) |
 ///
 /// Install a subscriber to see them, for example
-/// `lambda_durable::lambda_runtime::tracing::init_default_subscriber()` (JSON lines when
-/// `AWS_LAMBDA_LOG_FORMAT=JSON`; see the README's section on logs).
+/// [`logging::init_subscriber()`](crate::logging::init_subscriber) (flat JSON lines with
+/// `message` and `executionArn` at the top level when `AWS_LAMBDA_LOG_FORMAT=JSON`).
 ///
 /// ```no_run
 /// use lambda_durable::{DurableContext, Error};

@@ -166,3 +166,74 @@ async fn the_runtime_can_log_during_replay() {
     let replayed = capture.only("while replaying");
     assert_eq!(replayed.field("tenant_id"), Some("tenant-7"));
 }
+
+/// A writer the test reads back.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+    type Writer = Lines;
+
+    fn make_writer(&'a self) -> Lines {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_json_format_puts_the_message_and_the_execution_arn_at_the_top_level() {
+    use lambda_durable::logging::DurableJson;
+    use tracing_subscriber::fmt::format::JsonFields;
+
+    let lines = Lines::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .fmt_fields(JsonFields::new())
+        .event_format(DurableJson::default())
+        .with_writer(lines.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let execution = LocalRunner::new(workflow).run(()).await.unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let charging = records
+        .iter()
+        .find(|record| record["message"] == "charging")
+        .unwrap_or_else(|| panic!("no charging record in {text}"));
+    assert_eq!(charging["executionArn"], execution.arn());
+    assert_eq!(charging["operationName"], "charge");
+    assert_eq!(charging["attempt"], json!(1));
+    assert_eq!(charging["level"], "INFO");
+    assert!(charging.get("fields").is_none(), "{charging}");
+    assert!(charging["timestamp"]
+        .as_str()
+        .is_some_and(|ts| ts.ends_with('Z')));
+    let shipping = records
+        .iter()
+        .find(|record| record["message"] == "shipping")
+        .unwrap();
+    assert_eq!(shipping["level"], "WARN");
+    assert_eq!(
+        shipping["parentId"],
+        execution.operation("ship").unwrap().id.as_str()
+    );
+    // Every record the handler made says which execution it belongs to.
+    for message in ["before the wait", "after the wait"] {
+        let record = records.iter().find(|r| r["message"] == message).unwrap();
+        assert_eq!(record["executionArn"], execution.arn(), "{record}");
+    }
+}

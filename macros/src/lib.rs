@@ -20,7 +20,7 @@ use syn::{FnArg, Item, ItemFn, PatType, ReturnType, Signature, Type};
 ///
 /// ```ignore
 /// fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-///     lambda_runtime::tracing::init_default_subscriber();
+///     lambda_durable::logging::init_subscriber();
 ///     tokio::runtime::Builder::new_multi_thread()
 ///         .enable_all()
 ///         .build()?
@@ -91,7 +91,7 @@ fn generate(function: &ItemFn) -> TokenStream2 {
         #function
 
         fn main() -> ::std::result::Result<(), ::lambda_durable::__macro_support::BoxError> {
-            ::lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+            ::lambda_durable::logging::init_subscriber();
             ::lambda_durable::__macro_support::tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
@@ -340,7 +340,7 @@ mod tests {
             pub async fn handler(event: Order, ctx: DurableContext) -> Result<Receipt, Error> { todo!() }
 
             fn main() -> ::std::result::Result<(), ::lambda_durable::__macro_support::BoxError> {
-                ::lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+                ::lambda_durable::logging::init_subscriber();
                 ::lambda_durable::__macro_support::tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
