@@ -548,11 +548,11 @@ where
 }
 
 /// Runs branches concurrently (see [`DurableContext::parallel`]).
-pub fn parallel<'a, R>(
+pub fn parallel<'a, 'b: 'a, R: 'b>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: BatchConfig,
-    branches: Vec<Branch<'a, R>>,
+    branches: Vec<Branch<'b, R>>,
 ) -> impl Future<Output = Result<BatchResult<R>, Error>> + Send + 'a
 where
     R: Serialize + DeserializeOwned + Send + 'a,

@@ -37,6 +37,21 @@ impl<R> fmt::Debug for Branch<'_, R> {
     }
 }
 
+impl<'a, R: 'a> Branch<'a, R> {
+    /// The same branch, for a batch that borrows for a shorter time (`Branch` is invariant
+    /// in its lifetime, which appears in what its body returns).
+    fn within<'b>(self) -> Branch<'b, R>
+    where
+        'a: 'b,
+    {
+        let body = self.body;
+        Branch {
+            name: self.name,
+            body: Box::new(move |ctx| -> BranchFuture<'b, R> { body(ctx) }),
+        }
+    }
+}
+
 impl<'a, R: Serialize + Send + 'a> Branch<'a, R> {
     /// The same branch with its value as JSON, for a parallel of branches of different
     /// types: recorded exactly as the typed branch would be.
@@ -776,15 +791,15 @@ impl DurableContext {
     ///     .into_results()
     /// }
     /// ```
-    pub fn parallel<'a, R>(
+    pub fn parallel<'a, 'b: 'a, R: 'b>(
         &'a self,
         name: impl Into<Name>,
-        branches: Vec<Branch<'a, R>>,
+        branches: Vec<Branch<'b, R>>,
     ) -> Parallel<'a, R> {
         Parallel {
             ctx: self,
             position: self.reserve(name.into()),
-            branches,
+            branches: branches.into_iter().map(Branch::within).collect(),
             settings: BatchSettings::default(),
             serdes: BatchSerdes {
                 item: self.default_serdes(),

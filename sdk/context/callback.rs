@@ -117,7 +117,8 @@ impl DurableContext {
     /// use lambda_durable::{DurableContext, Error};
     ///
     /// async fn signed(ctx: &DurableContext) -> Result<String, Error> {
-    ///     ctx.wait_for_callback::<String, _, _>("signature", |callback_id, _step| async move {
+    ///     // The result type (`String`) comes from where it is used.
+    ///     ctx.wait_for_callback("signature", |callback_id, _step| async move {
     ///         // e-mail a link carrying `callback_id` to the signer
     ///         Ok::<_, std::io::Error>(drop(callback_id))
     ///     })

@@ -147,6 +147,41 @@ impl DurableContext {
             serdes: self.default_serdes(),
         }
     }
+
+    /// [`step`](Self::step) for a body that cannot fail: it returns the value itself, so
+    /// neither `Ok(..)` nor an error type needs spelling out. A panic in it is still a
+    /// failed attempt, offered to the retry strategy.
+    ///
+    /// ```no_run
+    /// use lambda_durable::{DurableContext, Error};
+    ///
+    /// async fn greet(ctx: &DurableContext, name: String) -> Result<String, Error> {
+    ///     ctx.infallible_step("greeting", |_| async move { format!("hello {name}") })
+    ///         .await
+    /// }
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn infallible_step<F, Fut>(
+        &self,
+        name: impl Into<Name>,
+        body: F,
+    ) -> Step<
+        '_,
+        impl FnOnce(
+            StepContext,
+        ) -> futures_util::future::Map<
+            Fut,
+            fn(Fut::Output) -> Result<Fut::Output, std::convert::Infallible>,
+        >,
+    >
+    where
+        F: FnOnce(StepContext) -> Fut,
+        Fut: Future,
+    {
+        use futures_util::FutureExt;
+        let ok: fn(Fut::Output) -> Result<Fut::Output, std::convert::Infallible> = Ok;
+        self.step(name, move |step| body(step).map(ok))
+    }
 }
 
 impl<'a, F, S> Step<'a, F, S> {

@@ -23,21 +23,21 @@ pub trait BranchTuple<'a>: Sized {
     /// The branches, their values as JSON.
     #[doc(hidden)]
     fn into_json(self) -> Vec<Branch<'a, Value>>;
-
-    /// Each branch's item, its value read back as its own type.
-    #[doc(hidden)]
-    fn items(items: Vec<BatchItem<Value>>) -> Result<Self::Items, Error>;
 }
 
 /// A tuple of 2 to 8 [`BatchItem`]s of different types: the items of a
 /// [`TupleResult`].
-pub trait ItemTuple {
+pub trait ItemTuple: Sized {
     /// The tuple of the items' values, `(A, B, ...)`.
     type Values;
 
     /// Every value, or the error of the first item that has none.
     #[doc(hidden)]
     fn values(self) -> Result<Self::Values, Error>;
+
+    /// Each branch's item, its value read back as its own type.
+    #[doc(hidden)]
+    fn from_json(items: Vec<BatchItem<Value>>) -> Result<Self, Error>;
 }
 
 /// One branch's item with its value read back as `T`.
@@ -97,8 +97,16 @@ macro_rules! branch_tuple {
             fn into_json(self) -> Vec<Branch<'a, Value>> {
                 vec![$(self.$index.into_json()),+]
             }
+        }
 
-            fn items(items: Vec<BatchItem<Value>>) -> Result<Self::Items, Error> {
+        impl<$($value: DeserializeOwned),+> ItemTuple for ($(BatchItem<$value>,)+) {
+            type Values = ($($value,)+);
+
+            fn values(self) -> Result<Self::Values, Error> {
+                Ok(($(value(self.$index)?,)+))
+            }
+
+            fn from_json(items: Vec<BatchItem<Value>>) -> Result<Self, Error> {
                 let mut items = items.into_iter();
                 $(
                     let $branch = typed::<$value>(items.next().ok_or_else(|| {
@@ -106,14 +114,6 @@ macro_rules! branch_tuple {
                     })?)?;
                 )+
                 Ok(($($branch,)+))
-            }
-        }
-
-        impl<$($value),+> ItemTuple for ($(BatchItem<$value>,)+) {
-            type Values = ($($value,)+);
-
-            fn values(self) -> Result<Self::Values, Error> {
-                Ok(($(value(self.$index)?,)+))
             }
         }
     };
@@ -155,12 +155,12 @@ impl<I> TupleResult<I> {
 /// A parallel of branches of different types being configured; `.await` it to run it.
 /// Created by [`DurableContext::parallel_tuple`].
 #[must_use = "a parallel does nothing until it is awaited"]
-pub struct ParallelTuple<'a, T> {
+pub struct ParallelTuple<'a, I> {
     parallel: Parallel<'a, Value>,
-    branches: std::marker::PhantomData<fn() -> T>,
+    items: std::marker::PhantomData<fn() -> I>,
 }
 
-impl<'a, T> ParallelTuple<'a, T> {
+impl<'a, I> ParallelTuple<'a, I> {
     /// See [`Parallel::max_concurrency`].
     pub fn max_concurrency(mut self, limit: usize) -> Self {
         self.parallel = self.parallel.max_concurrency(limit);
@@ -207,14 +207,14 @@ impl DurableContext {
     ///     booked.into_values()
     /// }
     /// ```
-    pub fn parallel_tuple<'a, T: BranchTuple<'a>>(
+    pub fn parallel_tuple<'a, 'b: 'a, T: BranchTuple<'b>>(
         &'a self,
         name: impl Into<Name>,
         branches: T,
-    ) -> ParallelTuple<'a, T> {
+    ) -> ParallelTuple<'a, T::Items> {
         ParallelTuple {
             parallel: self.parallel(name, branches.into_json()),
-            branches: std::marker::PhantomData,
+            items: std::marker::PhantomData,
         }
     }
 }
@@ -231,11 +231,11 @@ impl<I: ItemTuple> TupleResult<I> {
     }
 }
 
-impl<'a, T> IntoFuture for ParallelTuple<'a, T>
+impl<'a, I> IntoFuture for ParallelTuple<'a, I>
 where
-    T: BranchTuple<'a> + 'a,
+    I: ItemTuple + 'a,
 {
-    type Output = Result<TupleResult<T::Items>, Error>;
+    type Output = Result<TupleResult<I>, Error>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -244,7 +244,7 @@ where
             let result: BatchResult<Value> = parallel.await?;
             let completion_reason = result.completion_reason();
             Ok(TupleResult {
-                items: T::items(result.into_items())?,
+                items: I::from_json(result.into_items())?,
                 completion_reason,
             })
         })

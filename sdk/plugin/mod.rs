@@ -30,7 +30,8 @@
 //! the service does not list the operations it changed while the execution was suspended
 //! (`UpdatedOperationIds`), the finished waits, callbacks and invokes are found by their
 //! end times; an invocation that writes nothing may then report them again in the next
-//! one.
+//! one. Either way, an invocation that fails before its first checkpoint leaves them
+//! listed as changed, and the next invocation reports their end again.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -432,7 +433,16 @@ impl InvocationTrace {
         hooks.dispatch("invocation-start", |plugin| {
             plugin.on_invocation_start(&info)
         });
-        for op in info.updated_operations.iter().filter(|op| op.is_terminal()) {
+        // The operations the service finishes itself; the SDK reports those it finishes
+        // when the service confirms them (a step listed as changed was reported then).
+        let service_finished = |op: &&OperationInfo| {
+            op.is_terminal()
+                && matches!(
+                    op.operation_type,
+                    OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke
+                )
+        };
+        for op in info.updated_operations.iter().filter(service_finished) {
             hooks.dispatch("operation-end", |plugin| plugin.on_operation_end(op));
         }
         Some(Self {

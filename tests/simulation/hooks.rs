@@ -51,6 +51,9 @@ pub struct Record {
     pub invocation_ends: usize,
     /// (execution, operation id) → operation-end calls.
     pub ends: HashMap<(String, String), usize>,
+    /// The operations the service finishes itself (waits, callbacks, invokes), which an
+    /// invocation that fails before it writes anything leaves listed as changed.
+    pub service_finished: std::collections::HashSet<String>,
     /// (execution, operation id, attempt) → user-function starts less ends.
     pub open_functions: HashMap<(String, String, Option<u32>), i64>,
     pub problems: Vec<String>,
@@ -95,6 +98,14 @@ impl Plugin for Checker {
                     "operation-end of {} with status {}",
                     info.id, info.status
                 ));
+            }
+            if matches!(
+                info.operation_type,
+                lambda_durable::wire::OperationType::Wait
+                    | lambda_durable::wire::OperationType::Callback
+                    | lambda_durable::wire::OperationType::ChainedInvoke
+            ) {
+                r.service_finished.insert(info.id.clone());
             }
             *r.ends
                 .entry((r.current.clone(), info.id.clone()))
