@@ -548,14 +548,14 @@ where
 }
 
 /// Runs branches concurrently (see [`DurableContext::parallel`]).
-pub fn parallel<'a, 'b: 'a, R: 'b>(
+pub fn parallel<'a, 'b: 'a, R>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: BatchConfig,
     branches: Vec<Branch<'b, R>>,
 ) -> impl Future<Output = Result<BatchResult<R>, Error>> + Send + 'a
 where
-    R: Serialize + DeserializeOwned + Send + 'a,
+    R: Serialize + DeserializeOwned + Send + 'b,
 {
     configure_batch!(ctx.parallel(name, branches), &config).into_future()
 }

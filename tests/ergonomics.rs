@@ -68,10 +68,7 @@ fn reservation(kind: &str, id: u32) -> lambda_durable::Branch<'static, String> {
 
 async fn trip(_: (), ctx: DurableContext) -> Result<Vec<String>, Error> {
     let branches = vec![reservation("flight", 1), reservation("hotel", 2)];
-    ctx.parallel("reservations", branches)
-        .await?
-        .into_results()
-        .map_err(Error::from)
+    ctx.parallel("reservations", branches).await?.into_results()
 }
 
 #[tokio::test]
