@@ -39,12 +39,12 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let exporter = InMemorySpanExporter::default();
 //! let config = OtelConfig::builder().exporter(exporter.clone()).build()?;
-//! let execution = LocalRunner::new(handler)
-//!     .plugin(ExecutionOtelPlugin::new(config))
-//!     .run(())
-//!     .await?;
+//! let runner = LocalRunner::new(handler).plugin(ExecutionOtelPlugin::new(config));
+//! let execution = runner.run(()).await?;
 //! assert_eq!(execution.result::<u32>()?, 42);
 //!
+//! // Each invocation's spans are exported when it ends. (The plugin owns the provider:
+//! // dropping the runner shuts it down, and the in-memory exporter forgets its spans.)
 //! let mut names: Vec<String> = exporter
 //!     .get_finished_spans()?
 //!     .into_iter()
