@@ -231,9 +231,11 @@ pub fn lambda_resource(service_name: Option<&str>) -> Resource {
             .split(',')
             .any(|pair| pair.split('=').next().map(str::trim) == Some("service.name"))
     });
+    // A service.name of OTEL_RESOURCE_ATTRIBUTES stays, unless named otherwise.
+    let fallback = if from_attributes { None } else { function };
     let service = env("OTEL_SERVICE_NAME")
         .or_else(|| service_name.map(str::to_string))
-        .or_else(|| if from_attributes { None } else { function });
+        .or(fallback);
     let builder = Resource::builder().with_attributes(attributes);
     match service {
         Some(service) => builder.with_service_name(service).build(),

@@ -9,7 +9,9 @@ mod support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, MutexGuard};
 
 use lambda_durable::plugin::Plugin;
 use lambda_durable_otel::attributes::*;
@@ -26,11 +28,11 @@ use serde_json::Value as Json;
 use support::scenarios::*;
 use support::*;
 
-static ENV: Mutex<()> = Mutex::new(());
+static ENV: Mutex<()> = Mutex::const_new(());
 
 /// The environment to oneself, with the variables the tests set cleared.
-fn env() -> MutexGuard<'static, ()> {
-    let guard = ENV.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+async fn env() -> MutexGuard<'static, ()> {
+    let guard = ENV.lock().await;
     for name in [
         "_X_AMZN_TRACE_ID",
         "OTEL_SERVICE_NAME",
@@ -116,7 +118,7 @@ fn otlp_attribute<'a>(span: &'a Json, key: &str) -> Option<&'a Json> {
 
 #[tokio::test]
 async fn otlp_json_over_http_reaches_a_collector() {
-    let _env = env();
+    let _env = env().await;
     let (address, requests) = collector(200);
     let exporter = OtlpJsonExporter::http(&format!("{address}/v1/traces"))
         .unwrap()
@@ -204,7 +206,7 @@ async fn otlp_json_over_http_reaches_a_collector() {
 
 #[tokio::test]
 async fn a_collector_error_fails_the_export() {
-    let _env = env();
+    let _env = env().await;
     let (address, _requests) = collector(500);
     // Spans to export, from a provider of their own.
     let memory = InMemorySpanExporter::default();
@@ -228,7 +230,7 @@ async fn a_collector_error_fails_the_export() {
 
 #[tokio::test]
 async fn the_otlp_endpoint_and_headers_come_from_the_environment() {
-    let _env = env();
+    let _env = env().await;
     let (address, requests) = collector(200);
     std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", format!("{address}/"));
     std::env::set_var(
@@ -282,7 +284,7 @@ async fn the_otlp_endpoint_and_headers_come_from_the_environment() {
 
 #[tokio::test]
 async fn the_service_name_is_otel_service_name_then_configured_then_the_function() {
-    let _env = env();
+    let _env = env().await;
     let service = |resource: opentelemetry_sdk::Resource| {
         resource
             .get(&Key::new("service.name"))
@@ -317,7 +319,7 @@ async fn the_service_name_is_otel_service_name_then_configured_then_the_function
 
 #[tokio::test]
 async fn the_trace_comes_from_the_x_ray_header() {
-    let _env = env();
+    let _env = env().await;
     let root = TraceId::from_hex("5759e988bd862e3fe1be46a994272793").unwrap();
     let segment = SpanId::from_hex("53995c3f42cd8ad8").unwrap();
     std::env::set_var(
@@ -362,7 +364,7 @@ async fn the_trace_comes_from_the_x_ray_header() {
 
 #[tokio::test]
 async fn a_given_provider_needs_the_durable_id_generator() {
-    let _env = env();
+    let _env = env().await;
     for with_generator in [true, false] {
         let exporter = InMemorySpanExporter::default();
         let builder = SdkTracerProvider::builder().with_simple_exporter(exporter.clone());
@@ -403,7 +405,7 @@ async fn a_given_provider_needs_the_durable_id_generator() {
 
 #[tokio::test]
 async fn the_file_exporter_writes_one_request_per_flush() {
-    let _env = env();
+    let _env = env().await;
     let path = std::env::temp_dir().join(format!("otel-test-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let config = OtelConfig::builder()
