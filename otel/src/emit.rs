@@ -61,6 +61,8 @@ pub(crate) struct Invocation {
     span: Span,
     /// The `Invocation` span's context.
     pub(crate) context: SpanContext,
+    /// When a hook last saw the invocation.
+    pub(crate) last_seen: SystemTime,
 }
 
 impl Emitter {
@@ -150,7 +152,24 @@ impl Emitter {
             execution_start,
             context: span.span_context().clone(),
             span,
+            last_seen: now,
         }
+    }
+
+    /// Ends the `Invocation` span of an invocation that never reported its end (it was cut
+    /// off, as by a crash): at the last moment a hook saw it, as `RETRY` (the service
+    /// invokes the function again), with no span status.
+    pub(crate) fn abandon_invocation(&self, invocation: Invocation) {
+        let Invocation {
+            mut span,
+            last_seen,
+            ..
+        } = invocation;
+        span.set_attribute(KeyValue::new(
+            INVOCATION_STATUS,
+            InvocationEndStatus::Retry.as_str(),
+        ));
+        span.end_with_timestamp(last_seen);
     }
 
     /// Ends an invocation at `at`: its `Invocation` span with how it ended and, when it

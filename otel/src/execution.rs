@@ -61,6 +61,15 @@ struct State {
     attempts: HashMap<(String, u32), Span>,
 }
 
+impl State {
+    /// Notes that a hook saw the running invocation at `now`.
+    fn seen(&mut self, now: SystemTime) {
+        if let Some(invocation) = &mut self.invocation {
+            invocation.last_seen = now;
+        }
+    }
+}
+
 impl ExecutionOtelPlugin {
     /// The plugin, with spans going where `config` says.
     pub fn new(config: OtelConfig) -> Self {
@@ -86,8 +95,12 @@ impl Plugin for ExecutionOtelPlugin {
     fn on_invocation_start(&self, info: &InvocationStartInfo) -> HookResult {
         let now = SystemTime::now();
         let mut state = self.state();
-        for (_, mut attempt) in state.attempts.drain() {
-            attempt.end_with_timestamp(now);
+        if let Some(stale) = state.invocation.take() {
+            // The previous invocation never reported its end: end what it left open.
+            for (_, mut attempt) in state.attempts.drain() {
+                attempt.end_with_timestamp(stale.last_seen);
+            }
+            self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
         state.invocation = Some(self.emitter.begin_invocation(
@@ -116,7 +129,8 @@ impl Plugin for ExecutionOtelPlugin {
 
     fn on_operation_end(&self, info: &OperationInfo) -> HookResult {
         let now = SystemTime::now();
-        let state = self.state();
+        let mut state = self.state();
+        state.seen(now);
         let Some(invocation) = state.invocation.as_ref() else {
             return Ok(());
         };
@@ -151,6 +165,7 @@ impl Plugin for ExecutionOtelPlugin {
 
     fn on_operation_change(&self, info: &OperationChangeInfo) -> HookResult {
         let mut state = self.state();
+        state.seen(SystemTime::now());
         for op in &info.updated_operations {
             state.recorded.insert(op.id.clone());
         }
@@ -163,7 +178,9 @@ impl Plugin for ExecutionOtelPlugin {
             return Ok(());
         }
         let attempt = op.attempt.unwrap_or(1);
+        let now = SystemTime::now();
         let mut state = self.state();
+        state.seen(now);
         let Some(invocation) = state.invocation.as_ref() else {
             return Ok(());
         };
@@ -178,7 +195,7 @@ impl Plugin for ExecutionOtelPlugin {
             parent: Some(&parent),
             trace_id: None,
             span_id: None,
-            start: SystemTime::now(),
+            start: now,
             attributes,
             links: vec![invocation.context.clone()],
         });
@@ -192,10 +209,12 @@ impl Plugin for ExecutionOtelPlugin {
             return Ok(());
         }
         let attempt = op.attempt.unwrap_or(1);
-        let Some(mut span) = self.state().attempts.remove(&(op.id.clone(), attempt)) else {
-            return Ok(());
-        };
-        end_attempt(&mut span, info);
+        let now = SystemTime::now();
+        let mut state = self.state();
+        state.seen(now);
+        if let Some(mut span) = state.attempts.remove(&(op.id.clone(), attempt)) {
+            end_attempt(&mut span, info, now);
+        }
         Ok(())
     }
 }

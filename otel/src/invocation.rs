@@ -52,6 +52,9 @@ pub struct InvocationOtelPlugin {
     state: Mutex<State>,
 }
 
+/// How many unfinished ancestors of an operation get a span opened for them at most.
+const MAX_NESTING: usize = 256;
+
 #[derive(Debug, Default)]
 struct State {
     invocation: Option<Invocation>,
@@ -97,6 +100,13 @@ impl InvocationOtelPlugin {
 }
 
 impl State {
+    /// Notes that a hook saw the running invocation at `now`.
+    fn seen(&mut self, now: SystemTime) {
+        if let Some(invocation) = &mut self.invocation {
+            invocation.last_seen = now;
+        }
+    }
+
     /// The span of operation `info` in this invocation: the open one, or a new one (with
     /// the spans of its unfinished ancestors that are not open yet).
     fn open(
@@ -105,8 +115,18 @@ impl State {
         info: &OperationInfo,
         now: SystemTime,
     ) -> Option<&mut OpenOperation> {
+        self.open_at_depth(emitter, info, now, 0)
+    }
+
+    fn open_at_depth(
+        &mut self,
+        emitter: &Emitter,
+        info: &OperationInfo,
+        now: SystemTime,
+        depth: usize,
+    ) -> Option<&mut OpenOperation> {
         if !self.open.contains_key(&info.id) {
-            let parent = self.parent_of(emitter, info.parent_id.as_deref(), now)?;
+            let parent = self.parent_of(emitter, info.parent_id.as_deref(), now, depth)?;
             let invocation = self.invocation.as_ref()?;
             let span = emitter.start(NewSpan {
                 name: operation_span_name(info),
@@ -129,12 +149,14 @@ impl State {
         self.open.get_mut(&info.id)
     }
 
-    /// The span context an operation with parent `parent_id` goes under.
+    /// The span context an operation with parent `parent_id` goes under, `depth` levels
+    /// below the operation reported.
     fn parent_of(
         &mut self,
         emitter: &Emitter,
         parent_id: Option<&str>,
         now: SystemTime,
+        depth: usize,
     ) -> Option<SpanContext> {
         let invocation = self.invocation.as_ref()?.context.clone();
         let Some(parent_id) = parent_id else {
@@ -145,14 +167,15 @@ impl State {
         }
         // A context still running whose child is reported before replay reaches the
         // context itself (a callback that finished while the execution was suspended).
+        // (Bounded, in case the parents the service reports ever loop.)
         match self
             .known
             .get(parent_id)
-            .filter(|parent| !parent.is_terminal())
+            .filter(|parent| !parent.is_terminal() && depth < MAX_NESTING)
             .cloned()
         {
             Some(parent) => self
-                .open(emitter, &parent, now)
+                .open_at_depth(emitter, &parent, now, depth + 1)
                 .map(|open| open.context.clone()),
             None => Some(invocation),
         }
@@ -179,9 +202,9 @@ impl Plugin for InvocationOtelPlugin {
         let now = SystemTime::now();
         let mut state = self.state();
         if let Some(stale) = state.invocation.take() {
-            // The previous invocation never ended (it crashed): end what it left open.
-            state.end_open(now);
-            drop(stale);
+            // The previous invocation never reported its end: end what it left open.
+            state.end_open(stale.last_seen);
+            self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
         state.invocation = Some(self.emitter.begin_invocation(
@@ -211,14 +234,17 @@ impl Plugin for InvocationOtelPlugin {
     }
 
     fn on_operation_start(&self, info: &OperationInfo) -> HookResult {
+        let now = SystemTime::now();
         let mut state = self.state();
-        state.open(&self.emitter, info, SystemTime::now());
+        state.seen(now);
+        state.open(&self.emitter, info, now);
         Ok(())
     }
 
     fn on_operation_end(&self, info: &OperationInfo) -> HookResult {
         let now = SystemTime::now();
         let mut state = self.state();
+        state.seen(now);
         state.known.insert(info.id.clone(), info.clone());
         if state.open(&self.emitter, info, now).is_none() {
             return Ok(());
@@ -247,6 +273,7 @@ impl Plugin for InvocationOtelPlugin {
 
     fn on_operation_change(&self, info: &OperationChangeInfo) -> HookResult {
         let mut state = self.state();
+        state.seen(SystemTime::now());
         for op in &info.updated_operations {
             state.known.insert(op.id.clone(), op.clone());
         }
@@ -261,6 +288,7 @@ impl Plugin for InvocationOtelPlugin {
         let attempt = op.attempt.unwrap_or(1);
         let now = SystemTime::now();
         let mut state = self.state();
+        state.seen(now);
         let Some(parent) = state.open(&self.emitter, op, now).map(|open| {
             open.last_attempt = Some(attempt);
             open.context.clone()
@@ -291,20 +319,22 @@ impl Plugin for InvocationOtelPlugin {
             return Ok(());
         }
         let attempt = op.attempt.unwrap_or(1);
-        let Some(mut span) = self.state().attempts.remove(&(op.id.clone(), attempt)) else {
-            return Ok(());
-        };
-        end_attempt(&mut span, info);
+        let now = SystemTime::now();
+        let mut state = self.state();
+        state.seen(now);
+        if let Some(mut span) = state.attempts.remove(&(op.id.clone(), attempt)) {
+            end_attempt(&mut span, info, now);
+        }
         Ok(())
     }
 }
 
 /// Ends an attempt span with the attempt's outcome.
-pub(crate) fn end_attempt(span: &mut Span, info: &UserFunctionEndInfo) {
+pub(crate) fn end_attempt(span: &mut Span, info: &UserFunctionEndInfo, at: SystemTime) {
     span.set_attribute(KeyValue::new(ATTEMPT_OUTCOME, info.outcome.as_str()));
     span.set_status(match info.outcome {
         UserFunctionOutcome::Succeeded => Status::Ok,
         _ => Status::error(error_description(info.error.as_ref(), "FAILED")),
     });
-    span.end_with_timestamp(SystemTime::now());
+    span.end_with_timestamp(at);
 }

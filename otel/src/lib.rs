@@ -15,9 +15,10 @@
 //! Both name spans `Workflow`, `Invocation`, the operation's name (its id when it has none)
 //! and `<name> attempt <n>`; all are INTERNAL; the `durable.*` attributes are listed in
 //! [`attributes`]. The `Workflow` span is exported once, by the invocation that ends the
-//! execution, with the same deterministic trace and span ids every invocation links to
-//! ([`ids`](crate::workflow_span_id)): the trace id is the X-Ray trace id of the
-//! invocation when there is one, else derived from the execution's start and ARN.
+//! execution, with the deterministic ids every invocation refers to
+//! ([`workflow_span_id`]; in the execution view, operation spans too:
+//! [`operation_span_id`]). The trace id is the X-Ray trace id of the invocation when there
+//! is one, else derived from the execution's start and ARN ([`derived_trace_id`]).
 //!
 //! [`OtelConfig`] says where spans go: a tracer provider the configuration owns, around
 //! any [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter) (by default an

@@ -801,3 +801,48 @@ async fn the_plugins_change_nothing_in_the_execution() {
     Spans::from(&invocation).check(View::Invocation);
     Spans::from(&execution).check(View::Execution);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_invocation_that_runs_out_of_time_ends_for_a_retry() {
+    for view in [View::Invocation, View::Execution] {
+        let runner = LocalRunner::new(success).fault(lambda_testing_fault::deadline());
+        let (execution, spans) = run(view, runner).await;
+        assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+        let invocations = spans.invocations(execution.arn());
+        let statuses: Vec<String> = invocations
+            .iter()
+            .map(|span| text(span, INVOCATION_STATUS).unwrap())
+            .collect();
+        assert_eq!(statuses, ["RETRY", "SUCCEEDED"], "{}", spans.tree());
+        assert_eq!(invocations[0].status, Status::Unset);
+        assert_eq!(spans.named("Workflow").len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_invocation_that_crashes_is_ended_by_the_next_one() {
+    for view in [View::Invocation, View::Execution] {
+        let runner = LocalRunner::new(success).fault(lambda_testing_fault::crash());
+        let (execution, spans) = run(view, runner).await;
+        assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+        let invocations = spans.invocations(execution.arn());
+        let statuses: Vec<String> = invocations
+            .iter()
+            .map(|span| text(span, INVOCATION_STATUS).unwrap())
+            .collect();
+        assert_eq!(statuses, ["RETRY", "SUCCEEDED"], "{}", spans.tree());
+        assert_eq!(spans.named("Workflow").len(), 1);
+    }
+}
+
+mod lambda_testing_fault {
+    use lambda_durable_testing::Fault;
+
+    pub(crate) fn deadline() -> Fault {
+        Fault::deadline().at_call(1)
+    }
+
+    pub(crate) fn crash() -> Fault {
+        Fault::crash().at_call(1)
+    }
+}
