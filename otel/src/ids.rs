@@ -246,6 +246,31 @@ mod tests {
     }
 
     #[test]
+    fn the_invocation_header_comes_before_the_environment_and_the_derived_id() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/e/1";
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        // (No other test of this binary reads the variable.)
+        std::env::set_var(
+            "_X_AMZN_TRACE_ID",
+            "Root=1-6955b900-000000000000000000000001;Sampled=1",
+        );
+        let from_header = execution_trace(
+            arn,
+            Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
+            start,
+        );
+        assert_eq!(
+            from_header.0.to_string(),
+            "5759e988bd862e3fe1be46a994272793"
+        );
+        let from_env = execution_trace(arn, Some("Sampled=1"), start);
+        assert_eq!(from_env.0.to_string(), "6955b900000000000000000000000001");
+        std::env::remove_var("_X_AMZN_TRACE_ID");
+        let derived = execution_trace(arn, None, start);
+        assert_eq!(derived, (derived_trace_id(arn, start), None));
+    }
+
+    #[test]
     fn derived_ids_are_stable_and_start_with_the_time() {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(0x6954_1234);
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/e/1";
