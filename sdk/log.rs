@@ -750,6 +750,39 @@ impl Operations {
         merged
     }
 
+    /// A log of the operations `infos` describe (their identity, status and times), for
+    /// the infos plugin tests make. Ids the service would refuse are left out.
+    pub(crate) fn from_infos(infos: &[crate::plugin::OperationInfo]) -> Self {
+        let millis = |time: Option<std::time::SystemTime>| {
+            time.and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|since| i64::try_from(since.as_millis()).ok())
+                .map(crate::wire::Timestamp::from_epoch_millis)
+        };
+        let operations = infos
+            .iter()
+            .filter_map(|info| {
+                let id = OperationId::try_from(info.id.as_str()).ok()?;
+                let mut op = Operation::new(id, info.status, info.operation_type);
+                op.name = info
+                    .name
+                    .as_deref()
+                    .and_then(|name| crate::wire::OperationName::try_from(name).ok());
+                op.parent_id = info
+                    .parent_id
+                    .as_deref()
+                    .and_then(|id| OperationId::try_from(id).ok());
+                op.sub_type = info
+                    .sub_type
+                    .as_deref()
+                    .and_then(|sub| crate::wire::OperationSubType::try_from(sub).ok());
+                op.start_timestamp = millis(info.start_time);
+                op.end_timestamp = millis(info.end_time);
+                Some(op)
+            })
+            .collect();
+        Self::new(operations)
+    }
+
     /// The infos of the operations (the EXECUTION operation aside) for which `keep` holds,
     /// in log order.
     pub(crate) fn infos(

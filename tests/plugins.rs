@@ -626,3 +626,43 @@ async fn a_virtual_context_is_reported_though_it_writes_no_checkpoint() {
     // The step's parent is the virtual context's own parent (the root).
     assert_eq!(inside.parent_id, None);
 }
+
+#[test]
+fn plugins_can_be_tested_with_infos_of_their_own() {
+    use lambda_durable::plugin::{InvocationEndStatus, JsonLogPlugin};
+
+    let buffer = Buffer::default();
+    let plugin = JsonLogPlugin::new().with_writer(buffer.clone());
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/e/1";
+    let mut step = OperationInfo::new("1", OperationType::Step, OperationStatus::Succeeded);
+    step.name = Some("greet".into());
+    step.attempt = Some(1);
+    plugin
+        .on_invocation_start(&InvocationStartInfo::new(arn))
+        .unwrap();
+    let change = OperationChangeInfo::new(arn, vec![step.clone()]);
+    assert_eq!(change.operations().len(), 1);
+    assert_eq!(change.operations()[0].name.as_deref(), Some("greet"));
+    plugin.on_operation_change(&change).unwrap();
+    plugin
+        .on_user_function_end(&UserFunctionEndInfo::new(step.clone(), None))
+        .unwrap();
+    plugin
+        .on_invocation_end(&InvocationEndInfo::new(arn, InvocationEndStatus::Succeeded))
+        .unwrap();
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let hooks: Vec<String> = text
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["hook"].to_string())
+        .collect();
+    assert_eq!(
+        hooks,
+        vec![
+            "\"invocation-start\"",
+            "\"operation-change\"",
+            "\"attempt-end\"",
+            "\"invocation-end\""
+        ]
+    );
+    assert!(text.lines().nth(1).unwrap().contains("\"inFullMap\":true"));
+}

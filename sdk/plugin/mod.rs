@@ -11,7 +11,7 @@
 //! | [`on_invocation_end`](Plugin::on_invocation_end) | once per invocation that started, after its outcome is final: a terminal status only from the invocation that ends the execution, `PENDING` from one that suspends, `RETRY` from one Lambda invokes again |
 //! | [`on_operation_start`](Plugin::on_operation_start) | live, before an operation's START is checkpointed (again for each retry of a step, with `is_replay`); on replay, once per invocation for each operation the code reaches that is recorded and not finished (a pending wait, retry, callback, invoke or an open context), with `is_replay` |
 //! | [`on_operation_end`](Plugin::on_operation_end) | once per operation over the whole execution, when it reaches a terminal status: after the checkpoint that finished it, or, for one the service finished while the execution was suspended (a wait, a callback, an invoke), in the next invocation |
-//! | [`on_operation_change`](Plugin::on_operation_change) | after each checkpoint response that reports operations new or with a changed status |
+//! | [`on_operation_change`](Plugin::on_operation_change) | after each checkpoint response that reports operations new or with a changed status (before the `operation-end` of the operations it finished) |
 //! | [`on_user_function_start`](Plugin::on_user_function_start) / [`on_user_function_end`](Plugin::on_user_function_end) | around every step attempt, wait-for-condition check and child-context body (map items and parallel branches included), on the task that runs it |
 //!
 //! Hooks never change an execution: a hook that returns an error or panics is logged and
@@ -154,6 +154,30 @@ pub struct OperationInfo {
 }
 
 impl OperationInfo {
+    /// An operation with these identity fields and nothing else known (no name, parent,
+    /// times, result, error or attempt; not a replay): for plugin tests, which set the
+    /// public fields they need.
+    pub fn new(
+        id: impl Into<String>,
+        operation_type: OperationType,
+        status: OperationStatus,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            operation_type,
+            sub_type: None,
+            name: None,
+            parent_id: None,
+            start_time: None,
+            end_time: None,
+            status,
+            result: None,
+            error: None,
+            attempt: None,
+            is_replay: false,
+        }
+    }
+
     /// Whether [`status`](Self::status) is terminal (`SUCCEEDED`, `FAILED`, `CANCELLED`,
     /// `TIMED_OUT`, `STOPPED`).
     pub fn is_terminal(&self) -> bool {
@@ -225,6 +249,22 @@ pub struct InvocationStartInfo {
     pub updated_operations: Vec<OperationInfo>,
 }
 
+impl InvocationStartInfo {
+    /// The start of a first invocation of `execution_arn` with no state (for plugin tests,
+    /// which set the public fields they need).
+    pub fn new(execution_arn: impl Into<String>) -> Self {
+        Self {
+            execution_arn: execution_arn.into(),
+            request_id: None,
+            trace_header: None,
+            is_first_invocation: true,
+            execution_start_time: None,
+            operations: Vec::new(),
+            updated_operations: Vec::new(),
+        }
+    }
+}
+
 /// What [`Plugin::on_invocation_end`] gets.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -245,6 +285,22 @@ pub struct InvocationEndInfo {
     /// How many operations the execution has at the end of the invocation (the EXECUTION
     /// operation aside).
     pub operation_count: usize,
+}
+
+impl InvocationEndInfo {
+    /// The end of a first invocation of `execution_arn` with `status` (for plugin tests,
+    /// which set the public fields they need).
+    pub fn new(execution_arn: impl Into<String>, status: InvocationEndStatus) -> Self {
+        Self {
+            execution_arn: execution_arn.into(),
+            request_id: None,
+            is_first_invocation: true,
+            execution_start_time: None,
+            status,
+            error: None,
+            operation_count: 0,
+        }
+    }
 }
 
 /// What [`Plugin::on_operation_change`] gets.
@@ -279,6 +335,19 @@ impl std::fmt::Debug for OperationChangeInfo {
     }
 }
 
+impl OperationChangeInfo {
+    /// A change of `updated_operations` in an execution that holds exactly them (for plugin
+    /// tests).
+    pub fn new(execution_arn: impl Into<String>, updated_operations: Vec<OperationInfo>) -> Self {
+        Self {
+            execution_arn: execution_arn.into(),
+            operation_count: updated_operations.len(),
+            log: Arc::new(crate::log::Operations::from_infos(&updated_operations)),
+            updated_operations,
+        }
+    }
+}
+
 /// What [`Plugin::on_user_function_start`] gets.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -289,6 +358,16 @@ pub struct UserFunctionStartInfo {
     /// For a child context: whether its body runs again only to replay its checkpointed
     /// children (its result was too large to store).
     pub is_replaying_children: bool,
+}
+
+impl UserFunctionStartInfo {
+    /// The start of `operation`'s code (for plugin tests).
+    pub fn new(operation: OperationInfo) -> Self {
+        Self {
+            operation,
+            is_replaying_children: false,
+        }
+    }
 }
 
 /// How user code ended.
@@ -323,6 +402,22 @@ pub struct UserFunctionEndInfo {
     pub outcome: UserFunctionOutcome,
     /// Its error, when it failed.
     pub error: Option<ErrorObject>,
+}
+
+impl UserFunctionEndInfo {
+    /// The end of `operation`'s code: failed with `error`, or succeeded without one (for
+    /// plugin tests).
+    pub fn new(operation: OperationInfo, error: Option<ErrorObject>) -> Self {
+        Self {
+            operation,
+            is_replaying_children: false,
+            outcome: match error {
+                Some(_) => UserFunctionOutcome::Failed,
+                None => UserFunctionOutcome::Succeeded,
+            },
+            error,
+        }
+    }
 }
 
 /// The registered plugins of a runtime, and the dispatch of hooks to them.
