@@ -790,17 +790,15 @@ impl CloudExecution {
             if answer.done {
                 continue;
             }
-            while let (Some(next), Some(every)) = (answer.next_heartbeat, answer.heartbeat_every) {
-                if next > now || next >= answer.at {
-                    break;
-                }
-                match heartbeat(&self.client, &answer.callback_id).await {
-                    Ok(()) => answer.next_heartbeat = Some(next + every),
-                    Err(err) if is_too_late(&err) => {
-                        answer.done = true;
-                        break;
+            // One heartbeat when one is due (a late one stands for those missed: each
+            // restarts the callback's heartbeat timeout), then the next one interval later.
+            if let (Some(next), Some(every)) = (answer.next_heartbeat, answer.heartbeat_every) {
+                if next <= now && next < answer.at {
+                    match heartbeat(&self.client, &answer.callback_id).await {
+                        Ok(()) => answer.next_heartbeat = Some(now.max(next) + every),
+                        Err(err) if is_too_late(&err) => answer.done = true,
+                        Err(err) => return Err(err),
                     }
-                    Err(err) => return Err(err),
                 }
             }
             if answer.done || answer.at > now {
@@ -933,7 +931,11 @@ where
         .iter()
         .find_map(|key| body.get(key)?.as_str())
         // `aws.protocols#Name:` prefixes and the like: the name is the last part.
-        .map(|code| code.rsplit(['#', ':']).find(|part| !part.is_empty()).unwrap_or(code))
+        .map(|code| {
+            code.rsplit(['#', ':'])
+                .find(|part| !part.is_empty())
+                .unwrap_or(code)
+        })
         .filter(|code| code.ends_with("Exception"))
         .map(str::to_string)
 }
@@ -1175,20 +1177,34 @@ async fn read_execution(
 /// payload is kept as sent: AWS's emulator (1.4.0) marks every callback and context error
 /// so, with the whole error.
 fn readable_history(events: &mut [Event], described: &Described) {
-    fn keep(error: Option<&mut lambda_durable::wire::EventError>) {
-        if let Some(error) = error.filter(|error| error.payload.is_some()) {
-            error.truncated = Some(false);
-        }
-    }
     for event in events.iter_mut() {
-        keep(event.step_failed_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.context_failed_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.callback_failed_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.callback_timed_out_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.chained_invoke_failed_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.chained_invoke_timed_out_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.chained_invoke_stopped_details.as_mut().and_then(|d| d.error.as_mut()));
-        keep(event.wait_cancelled_details.as_mut().and_then(|d| d.error.as_mut()));
+        let errors = [
+            event.step_failed_details.as_mut().map(|d| &mut d.error),
+            event.context_failed_details.as_mut().map(|d| &mut d.error),
+            event.callback_failed_details.as_mut().map(|d| &mut d.error),
+            event
+                .callback_timed_out_details
+                .as_mut()
+                .map(|d| &mut d.error),
+            event
+                .chained_invoke_failed_details
+                .as_mut()
+                .map(|d| &mut d.error),
+            event
+                .chained_invoke_timed_out_details
+                .as_mut()
+                .map(|d| &mut d.error),
+            event
+                .chained_invoke_stopped_details
+                .as_mut()
+                .map(|d| &mut d.error),
+            event.wait_cancelled_details.as_mut().map(|d| &mut d.error),
+        ];
+        for error in errors.into_iter().flatten().flatten() {
+            if error.payload.is_some() {
+                error.truncated = Some(false);
+            }
+        }
     }
     for event in events {
         match event.event_type {

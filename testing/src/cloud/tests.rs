@@ -653,8 +653,14 @@ async fn responder_failures_and_heartbeats_are_sent() {
         .iter()
         .map(|seen| seen.path.rsplit('/').next().unwrap())
         .collect();
-    // Heartbeats at 100 and 200 ms, the answer at 250 ms (each at the first poll due).
-    assert_eq!(kinds, vec!["heartbeat", "heartbeat", "fail"], "{kinds:?}");
+    // Heartbeats every 100 ms or later (a late one is not made up for), none after the
+    // answer, which comes once, at 250 ms or later.
+    let (last, heartbeats) = kinds.split_last().unwrap();
+    assert_eq!(*last, "fail", "{kinds:?}");
+    assert!(
+        (1..=2).contains(&heartbeats.len()) && heartbeats.iter().all(|kind| *kind == "heartbeat"),
+        "{kinds:?}"
+    );
     let failure = calls.last().unwrap().json();
     assert_eq!(failure["ErrorType"], "Rejected");
     assert_eq!(failure["ErrorMessage"], "over budget");
@@ -990,7 +996,9 @@ async fn errors_marked_truncated_but_sent_whole_are_kept_and_results_are_not() {
          "CallbackFailedDetails": {"Error": {"Payload": {"ErrorType": "Rejected", "ErrorMessage": "no"},
                                              "Truncated": true}}},
     ]});
-    let execution = read_with_history(failed, "RUNNING", json!({})).await.unwrap();
+    let execution = read_with_history(failed, "RUNNING", json!({}))
+        .await
+        .unwrap();
     let callback = execution.operation("approval").unwrap();
     let error = callback
         .callback_details
@@ -1005,7 +1013,9 @@ async fn errors_marked_truncated_but_sent_whole_are_kept_and_results_are_not() {
          "StepSucceededDetails": {"Result": {"Payload": "[1, 2", "Truncated": true}}},
     ]});
     match read_with_history(cut, "RUNNING", json!({})).await {
-        Err(RunnerError::Service { message, .. }) => assert!(message.contains("truncated"), "{message}"),
+        Err(RunnerError::Service { message, .. }) => {
+            assert!(message.contains("truncated"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
