@@ -10,8 +10,8 @@ use super::store::StoredOp;
 use super::timeline;
 use super::RunnerError;
 use lambda_durable::wire::{
-    DurableExecutionInvocationOutput, ErrorObject, Event, ExecutionStatus, InvocationStatus,
-    Operation,
+    DurableExecutionInvocationOutput, ErrorObject, Event, EventType, ExecutionStatus,
+    InvocationStatus, Operation,
 };
 
 /// Counters of the service calls the SDK made.
@@ -92,14 +92,32 @@ pub(crate) struct InvocationRecord {
     pub(crate) error: Option<ErrorObject>,
 }
 
-/// A durable execution run on the local runner: its status, result, operations, history
-/// and invocations.
+/// Where an [`Execution`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// Run by the local runner, which saw every invocation and service call.
+    Local,
+    /// Read from the durable-execution service (or AWS's emulator) by the cloud runner:
+    /// only what its `GetDurableExecution` and `GetDurableExecutionHistory` answers say.
+    Service,
+}
+
+/// A durable execution: its status, result, operations, history and invocations.
 ///
 /// Returned by [`LocalRunner::run`](super::LocalRunner::run), and by
 /// [`RunningExecution::snapshot`](super::RunningExecution::snapshot) in the step-by-step
-/// mode.
+/// mode, for an execution the local runner ran; and by
+/// [`CloudRunner::run`](super::CloudRunner::run) and [`CloudExecution`](super::CloudExecution)
+/// for an execution of a deployed function, read from the service's
+/// `GetDurableExecution` and `GetDurableExecutionHistory` answers. Both answer the same
+/// questions the same way: status, result, error, operations (rebuilt from the history
+/// events), history and timeline. What only the local runner can know (how each
+/// invocation ended, the counters of the service calls, the executions started by chained
+/// invokes, the virtual clock) is documented on each method;
+/// [`is_from_service`](Self::is_from_service) tells the two apart.
 #[derive(Debug, Clone)]
 pub struct Execution {
+    pub(crate) source: Source,
     pub(crate) arn: String,
     pub(crate) status: ExecutionStatus,
     pub(crate) input: String,
@@ -129,21 +147,32 @@ impl Execution {
     }
 
     /// The name of the function the execution runs (`local-function` by default for the
-    /// runner's own handler, the registered name for a chained invoke's target).
+    /// runner's own handler, the registered name for a chained invoke's target; for an
+    /// execution read from the service, the name in its function ARN).
     pub fn function_name(&self) -> &str {
         &self.function_name
+    }
+
+    /// Whether the execution was read from the durable-execution service by the cloud
+    /// runner ([`CloudRunner`](super::CloudRunner)), rather than run by the local runner.
+    pub fn is_from_service(&self) -> bool {
+        self.source == Source::Service
     }
 
     /// The executions this one started by invoking durable functions registered with
     /// [`LocalRunner::register`](super::LocalRunner::register), in the order they started.
     /// Each has its own ARN, operations, history and invocations, and its own children.
+    ///
+    /// Empty for an execution read from the service: the executions its chained invokes
+    /// started are executions of other functions, which the cloud runner does not fetch.
     pub fn children(&self) -> &[Execution] {
         &self.children
     }
 
     /// `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `STOPPED` once the execution finished;
     /// `RUNNING` when it is suspended with nothing that can fire (for example waiting for a
-    /// callback).
+    /// callback), or, for an execution read from the service, when it had not finished
+    /// when it was read.
     pub fn status(&self) -> ExecutionStatus {
         self.status
     }
@@ -212,28 +241,53 @@ impl Execution {
         self.operations().iter().find(|op| op.id.as_str() == id)
     }
 
-    /// The history events, oldest first (`EventId` counts from 1).
+    /// The history events, oldest first (`EventId` counts from 1). For an execution read
+    /// from the service, its events as the service returned them (with execution data).
     pub fn history(&self) -> &[Event] {
         self.history.get_or_init(|| history::materialize(self))
     }
 
     /// The number of invocations of the handler.
+    ///
+    /// For an execution read from the service, the number of `InvocationCompleted` events
+    /// in its history: the service records one per invocation that ended (AWS's emulator
+    /// 1.4.0 records none for an invocation that ended with a function error), so an
+    /// invocation still running is not counted.
     pub fn invocations(&self) -> usize {
-        self.invocations.len()
+        match self.source {
+            Source::Local => self.invocations.len(),
+            Source::Service => self
+                .history()
+                .iter()
+                .filter(|event| event.event_type == EventType::InvocationCompleted)
+                .count(),
+        }
     }
 
     /// How each invocation ended, in order.
+    ///
+    /// Empty for an execution read from the service: its history says when invocations
+    /// ended, not what the handler returned (see [`history`](Self::history) for its
+    /// `InvocationCompleted` events).
     pub fn invocation_outcomes(&self) -> impl Iterator<Item = &InvocationOutcome> {
         self.invocations.iter().map(|record| &record.outcome)
     }
 
     /// Counters of the service calls made for this execution.
+    ///
+    /// All zero for an execution read from the service, which does not report the calls
+    /// the function made.
     pub fn stats(&self) -> RunnerStats {
         self.stats
     }
 
     /// How much virtual time passed from the execution's start until it finished (or
     /// until now, while it runs).
+    ///
+    /// For an execution read from the service, the time between its start and its end
+    /// (or its last event, while it runs) by the service's timestamps: real time on AWS;
+    /// on AWS's emulator started with `--skip-time`, real time plus the waits and retry
+    /// delays it skipped.
     pub fn elapsed(&self) -> std::time::Duration {
         std::time::Duration::from_millis(
             u64::try_from(self.now_ms.saturating_sub(self.start_ms)).unwrap_or_default(),
@@ -241,7 +295,9 @@ impl Execution {
     }
 
     /// A readable account of the execution: one line per invocation and per history
-    /// event, each with the virtual time since the start.
+    /// event, each with the virtual time since the start (for an execution read from the
+    /// service, the time by its events' timestamps; its invocations show as the
+    /// `InvocationCompleted` events the service recorded, without their outcome).
     ///
     /// ```text
     /// +0s     execution started: {"orderId":42}

@@ -1,4 +1,5 @@
-//! The local runner: runs durable handlers in-process, with no AWS account.
+//! The local runner: runs durable handlers in-process, with no AWS account; and the cloud
+//! runner, which runs the same tests against a deployed function.
 //!
 //! [`LocalRunner`] emulates the durable-execution service: it keeps the operation log of
 //! each execution, validates every checkpoint with the service's rules (a request that
@@ -74,10 +75,37 @@
 //! [`RunningExecution::send_callback_failure`], [`RunningExecution::send_callback_heartbeat`],
 //! [`RunningExecution::pending_callbacks`]) or by responders
 //! ([`LocalRunner::on_callback`]); their timeouts fire on the virtual clock.
+//!
+//! [`CloudRunner`] starts executions of a deployed durable function (on AWS, or on AWS's
+//! local emulator) and reads them back as the same [`Execution`], so that a test's
+//! assertions run unchanged against the service. [`DurableRunner`] and [`ExecutionHandle`]
+//! are what both runners do; [`TestRunner::from_env`] picks the cloud runner when
+//! `LAMBDA_DURABLE_TEST_FUNCTION` names a function, and the local runner otherwise:
+//!
+//! ```no_run
+//! use lambda_durable::wire::ExecutionStatus;
+//! use lambda_durable::{DurableContext, Error};
+//! use lambda_durable_testing::{DurableRunner, LocalRunner, TestRunner};
+//!
+//! async fn handler(n: u32, ctx: DurableContext) -> Result<u32, Error> {
+//!     ctx.step("double", |_| async move { Ok::<_, std::io::Error>(n * 2) }).await
+//! }
+//!
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! // `cargo test` runs it in-process; LAMBDA_DURABLE_TEST_FUNCTION=doubler:live cargo test
+//! // runs it against the alias `live` of the deployed function `doubler`.
+//! let runner = TestRunner::from_env(LocalRunner::new(handler))?;
+//! let execution = runner.run(21).await?;
+//! assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+//! assert_eq!(execution.result::<u32>()?, 42);
+//! # Ok(()) }
+//! ```
 
 mod callback;
+mod cloud;
 mod execution;
 mod fault;
+mod generic;
 mod history;
 mod recorded;
 mod replay;
@@ -93,15 +121,17 @@ mod tests;
 pub use callback::{
     CallbackMatcher, CallbackResponder, CallbackResponse, PendingCallback, SendCallbackError,
 };
+pub use cloud::{CloudExecution, CloudRunner, StartMode, FUNCTION_ENV, START_ENV, STOP_ERROR_TYPE};
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
+pub use generic::{DurableRunner, ExecutionHandle, TestExecution, TestRunner};
 pub use recorded::{check_recorded, RecordedExecution, RECORDED_EXECUTION_FORMAT};
 pub use replay::Replay;
 pub use runner::{LocalRunner, RunningExecution};
 
 use lambda_durable::wire::ExecutionStatus;
 
-/// Why the local runner could not run an execution, or read its result.
+/// Why a runner could not run an execution, or read its result.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunnerError {
@@ -131,10 +161,56 @@ pub enum RunnerError {
         /// The execution's error (`type: message`), if it failed with one.
         error: Option<String>,
     },
-    /// A callback responder ([`LocalRunner::on_callback`]) answered with something the
-    /// service refuses (a result over 1 MiB, for example).
-    #[error("a callback responder's answer was refused: {0}")]
+    /// A callback responder ([`LocalRunner::on_callback`], [`CloudRunner::on_callback`])
+    /// answered with something the service refuses (a result over 1 MiB, for example);
+    /// or, through [`ExecutionHandle`] and [`CloudExecution`], the service refused to
+    /// complete a callback (unknown or already completed, timed out, invalid).
+    #[error("the callback could not be completed: {0}")]
     Callback(SendCallbackError),
+    /// A call to the durable-execution service failed (the cloud runner's calls, and the
+    /// start route of AWS's emulator), or its answer could not be read.
+    #[error("{call}{}: {message}", arn_suffix(.arn))]
+    Service {
+        /// The API call (`Invoke`, `GetDurableExecution`, `GetDurableExecutionHistory`,
+        /// `StopDurableExecution`, `SendDurableExecutionCallbackSuccess`, ...,
+        /// `start-durable-execution` for the emulator's route).
+        call: &'static str,
+        /// The execution's ARN, when the call was about one.
+        arn: Option<String>,
+        /// The service's error code (`ResourceNotFoundException`, ...), when it sent one.
+        code: Option<String>,
+        /// What went wrong: the service's message, a connection error, or what in its answer
+        /// could not be read.
+        message: String,
+    },
+    /// The cloud runner gave up waiting: the execution did not finish, or did not reach the
+    /// awaited state, within the runner's [timeout](CloudRunner::timeout). The runner
+    /// stopped it (`StopDurableExecution`), so that it does not run on.
+    #[error(
+        "the execution {arn} did not {awaited} within {}s; {}",
+        waited.as_secs_f64(),
+        stop_outcome(.stop_error)
+    )]
+    Timeout {
+        /// The execution's ARN.
+        arn: String,
+        /// What the runner waited for (`finish`, `create a callback ...`).
+        awaited: String,
+        /// How long it waited.
+        waited: std::time::Duration,
+        /// Why the execution could not be stopped, if it could not.
+        stop_error: Option<String>,
+    },
+    /// A test waited for a callback ([`ExecutionHandle::wait_for_callback`]), but the
+    /// execution finished, or (on the local runner) was suspended with nothing that can fire,
+    /// without a pending callback that matches.
+    #[error("the execution {arn} has no pending callback that matches (status {status})")]
+    NoPendingCallback {
+        /// The execution's ARN.
+        arn: String,
+        /// Its status then.
+        status: ExecutionStatus,
+    },
     /// No execution of this run has the ARN.
     #[error("no execution of this run has the ARN {arn}")]
     UnknownExecution {
@@ -168,6 +244,19 @@ pub(crate) fn error_object(error_type: &str, message: &str) -> lambda_durable::w
         it.error_type = Some(error_type.to_string());
         it.error_message = Some(message.to_string());
     })
+}
+
+fn arn_suffix(arn: &Option<String>) -> String {
+    arn.as_ref()
+        .map(|arn| format!(" ({arn})"))
+        .unwrap_or_default()
+}
+
+fn stop_outcome(stop_error: &Option<String>) -> String {
+    match stop_error {
+        None => "the runner stopped it".to_string(),
+        Some(error) => format!("stopping it failed too: {error}"),
+    }
 }
 
 fn error_suffix(error: &Option<String>) -> String {

@@ -16,7 +16,7 @@ use lambda_durable::wire::{
     ErrorObject, ExecutionStatus, GetDurableExecutionHistoryResponse, Operation, OperationType,
 };
 
-mod events;
+pub(crate) mod events;
 
 /// The `format` of the files [`RecordedExecution::save`] writes.
 pub const RECORDED_EXECUTION_FORMAT: &str = "lambda-durable/recorded-execution/1";
@@ -265,6 +265,7 @@ impl RecordedExecution {
             .max()
             .unwrap_or(start_ms);
         Execution {
+            source: crate::execution::Source::Local,
             arn: self.execution_arn.clone(),
             status: self.status,
             input: self.input(),

@@ -180,7 +180,7 @@ impl Functions {
 /// `my-function` from `my-function`, `my-function:prod`,
 /// `arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST` and
 /// `123456789012:function:my-function`.
-fn bare_name(function_name: &str) -> &str {
+pub(crate) fn bare_name(function_name: &str) -> &str {
     let rest = match function_name.find(":function:") {
         Some(at) => function_name
             .get(at + ":function:".len()..)

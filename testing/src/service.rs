@@ -1347,6 +1347,7 @@ impl ExecutionRecord {
     /// A copy of everything recorded so far.
     pub(crate) fn snapshot(&self) -> Execution {
         Execution {
+            source: crate::execution::Source::Local,
             arn: self.arn.clone(),
             status: self.status,
             input: self.input.clone(),
@@ -1370,6 +1371,7 @@ impl ExecutionRecord {
     pub(crate) fn take(&mut self) -> Execution {
         let now_ms = self.end_or_now();
         Execution {
+            source: crate::execution::Source::Local,
             arn: self.arn.clone(),
             status: self.status,
             input: std::mem::take(&mut self.input),

@@ -15,6 +15,8 @@ pub(crate) fn render(execution: &Execution) -> String {
     let mut invocations = execution.invocations.iter().peekable();
     let mut completed = execution.invocations.iter();
     let mut inside = false;
+    // Invocations known only by the service's InvocationCompleted events.
+    let mut service_invocations = 0;
     for event in execution.history() {
         let id = event.event_id.get();
         while let Some(record) = invocations.next_if(|record| record.first_event_id <= id) {
@@ -31,7 +33,14 @@ pub(crate) fn render(execution: &Execution) -> String {
             .as_ref()
             .map_or(0, |ts| ts.epoch_millis() - execution.start_ms);
         let text = if event.event_type == EventType::InvocationCompleted {
-            inside_text(completed.next())
+            match completed.next() {
+                Some(record) => inside_text(Some(record)),
+                None if execution.is_from_service() => {
+                    service_invocations += 1;
+                    service_invocation_text(service_invocations, event)
+                }
+                None => inside_text(None),
+            }
         } else {
             describe(event, execution.start_ms)
         };
@@ -46,7 +55,8 @@ pub(crate) fn render(execution: &Execution) -> String {
 fn line(out: &mut String, offset_ms: i64, indent: bool, text: &str) {
     let offset = format!("+{}", seconds(offset_ms));
     let indent = if indent { "  " } else { "" };
-    let _ = writeln!(out, "{offset:<8}{indent}{text}");
+    // At least one space after the offset, also after a long one (`+3610.168s`).
+    let _ = writeln!(out, "{offset:<7} {indent}{text}");
 }
 
 /// `5s`, `1.5s`.
@@ -81,6 +91,40 @@ fn inside_text(record: Option<&InvocationRecord>) -> String {
         InvocationOutcome::Rejected { reason, .. } => format!("output rejected: {reason}"),
     };
     format!("invocation {} ended: {how}", record.number)
+}
+
+/// An invocation of an execution read from the service: its number, request id, duration
+/// and function error, as its `InvocationCompleted` event has them.
+fn service_invocation_text(number: usize, event: &Event) -> String {
+    let mut text = format!("invocation {number} ended");
+    let Some(details) = &event.invocation_completed_details else {
+        return text;
+    };
+    let mut about = Vec::new();
+    if let Some(request_id) = &details.request_id {
+        about.push(format!("request {request_id}"));
+    }
+    if let (Some(start), Some(end)) = (&details.start_timestamp, &details.end_timestamp) {
+        about.push(format!(
+            "ran {}",
+            seconds(end.epoch_millis() - start.epoch_millis())
+        ));
+    }
+    if !about.is_empty() {
+        let _ = write!(text, " ({})", about.join(", "));
+    }
+    if let Some(error) = details
+        .error
+        .as_ref()
+        .and_then(|error| error.payload.as_ref())
+    {
+        let _ = write!(
+            text,
+            ": function error ({})",
+            shorten(&describe_error(error))
+        );
+    }
+    text
 }
 
 /// `step "charge"`, or `step 6b86b273` for an unnamed one.
@@ -350,6 +394,14 @@ mod tests {
         assert_eq!(seconds(0), "0s");
         assert_eq!(seconds(5000), "5s");
         assert_eq!(seconds(1500), "1.500s");
+    }
+
+    #[test]
+    fn long_offsets_stay_apart_from_the_text() {
+        let mut out = String::new();
+        line(&mut out, 0, false, "start");
+        line(&mut out, 3_610_168, true, "wait");
+        assert_eq!(out, "+0s     start\n+3610.168s   wait\n");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Lambda binary is `src/main.rs`; this file is not part of it.
 
 use hello::{process_order, Order};
-use lambda_durable_testing::LocalRunner;
+use lambda_durable_testing::{CallbackResponse, LocalRunner};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -19,7 +19,12 @@ async fn main() -> Result<(), BoxError> {
         cents: 1250,
         items: vec!["book".to_string(), "lamp".to_string()],
     };
+    // Orders above 1,000.00 wait for a manager's approval; here a responder gives it at once.
     let execution = LocalRunner::new(process_order)
+        .on_callback(
+            "approval",
+            CallbackResponse::json(serde_json::json!({"by": "hello-local"})),
+        )
         .run(serde_json::to_value(&order)?)
         .await?;
     println!("{}", execution.timeline());

@@ -1,5 +1,6 @@
-//! A durable order workflow: validate an order, charge the card (the payment gateway times
-//! out on the first attempt, so the step is retried), wait for a cool-off period, then ship.
+//! A durable order workflow: validate an order, have a manager approve it when it is large,
+//! charge the card (the payment gateway times out on the first attempt, so the step is
+//! retried), wait for a cool-off period, then ship.
 
 use std::time::Duration;
 
@@ -18,6 +19,20 @@ pub struct Order {
     pub items: Vec<String>,
 }
 
+/// Orders above this amount (in cents, so 1,000.00) wait for a manager's approval.
+pub const APPROVAL_THRESHOLD_CENTS: u64 = 100_000;
+
+/// How long a manager has to answer before the order fails.
+pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A manager's approval: the result the approval callback is completed with
+/// (`{"by": "grace"}`). A manager who rejects the order fails the callback instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Who approved the order.
+    pub by: String,
+}
+
 /// What the workflow returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -27,6 +42,9 @@ pub struct Receipt {
     pub charge: String,
     /// Tracking number of the shipment.
     pub tracking: String,
+    /// Who approved the order, for an order above [`APPROVAL_THRESHOLD_CENTS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 /// Errors of the workflow's steps.
@@ -45,7 +63,8 @@ pub enum OrderError {
 /// # Errors
 ///
 /// [`Error::StepFailed`] when a step fails for good (an invalid order, or a payment that
-/// keeps timing out).
+/// keeps timing out), [`Error::CallbackFailed`] when a manager rejects the order and
+/// [`Error::CallbackTimedOut`] when no manager answers within [`APPROVAL_TIMEOUT`].
 pub async fn process_order(order: Order, ctx: DurableContext) -> Result<Receipt, Error> {
     let checked = order.clone();
     let order_id = ctx
@@ -56,6 +75,23 @@ pub async fn process_order(order: Order, ctx: DurableContext) -> Result<Receipt,
             Ok(checked.id)
         })
         .await?;
+
+    // A large order waits until a manager completes the callback "approval": its id is
+    // logged here, and is in the execution's history (its CallbackStarted event).
+    let mut approved_by = None;
+    if order.cents > APPROVAL_THRESHOLD_CENTS {
+        let id = order_id.clone();
+        let approval: Approval = ctx
+            .wait_for_callback("approval", |callback_id, step| async move {
+                step.logger().info(format_args!(
+                    "order {id} waits for approval: callback id {callback_id}"
+                ));
+                Ok::<_, OrderError>(())
+            })
+            .timeout(APPROVAL_TIMEOUT)
+            .await?;
+        approved_by = Some(approval.by);
+    }
 
     let cents = order.cents;
     let charge = ctx
@@ -89,5 +125,6 @@ pub async fn process_order(order: Order, ctx: DurableContext) -> Result<Receipt,
         order: order_id,
         charge,
         tracking,
+        approved_by,
     })
 }
