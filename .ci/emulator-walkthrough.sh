@@ -29,6 +29,16 @@ marker='<!-- emulator-walkthrough:'
 limit="${WALKTHROUGH_TIMEOUT:-1800}"
 started=$SECONDS
 
+# curl, ps and setsid come with Debian's curl, procps and util-linux: installed when missing.
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v ps >/dev/null || missing+=(procps)
+command -v setsid >/dev/null || missing+=(util-linux)
+if [[ ${#missing[@]} -gt 0 ]] && command -v apt-get >/dev/null; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null || true
+fi
 for tool in python3 curl ps setsid; do
   command -v "$tool" >/dev/null || { echo "emulator-walkthrough: $tool is required" >&2; exit 1; }
 done

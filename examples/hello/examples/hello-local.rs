@@ -13,7 +13,7 @@ async fn main() -> Result<(), BoxError> {
     // stdout (CloudWatch on Lambda), as JSON when the function's log format is JSON
     // (`AWS_LAMBDA_LOG_FORMAT`), at the level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
     // else INFO.
-    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+    lambda_durable::logging::init_subscriber();
     let order = Order {
         id: "order-42".to_string(),
         cents: 1250,

@@ -9,6 +9,6 @@ async fn main() -> Result<(), lambda_durable::lambda_runtime::Error> {
     // stdout (CloudWatch), as JSON when the function's log format is JSON
     // (`AWS_LAMBDA_LOG_FORMAT`), at the level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
     // else INFO.
-    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+    lambda_durable::logging::init_subscriber();
     lambda_durable::run(process_order).await
 }

@@ -10,7 +10,7 @@ use otel_example::{plugin, ship_order, View};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_durable::lambda_runtime::Error> {
-    lambda_durable::lambda_runtime::tracing::init_default_subscriber();
+    lambda_durable::logging::init_subscriber();
     // The plugin flushes the spans at the end of every invocation, before Lambda may
     // freeze the process.
     let config = OtelConfig::builder().build()?;
