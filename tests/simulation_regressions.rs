@@ -2,7 +2,7 @@
 //!
 //! Every test is ignored while its bug is open; remove the `#[ignore]` with the fix. The
 //! seed that found each one is in its documentation (`SIM_SEED=<n> SIM_FEATURES=all cargo
-//! test --features testing --test simulation -- replay_seed --nocapture` replays it).
+//! test --test simulation -- replay_seed --nocapture` replays it).
 // `fn .. -> impl Future + Send` spells out the bound `now_values` needs.
 #![allow(clippy::unwrap_used, clippy::manual_async_fn)]
 
