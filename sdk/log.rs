@@ -668,18 +668,9 @@ impl Operations {
         let attempt = (update.type_ == OperationType::Step)
             .then(|| u32::try_from(recorded.unwrap_or(0).saturating_add(1)).unwrap_or(u32::MAX));
         let info = crate::plugin::OperationInfo {
-            id: update.id.to_string(),
-            operation_type: update.type_,
-            sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
-            name: update.name.as_ref().map(|name| name.to_string()),
-            parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
-            start_time: Some(std::time::SystemTime::now()),
-            end_time: None,
-            status: crate::wire::OperationStatus::Started,
-            result: None,
-            error: None,
             attempt,
             is_replay: recorded.is_some(),
+            ..crate::plugin::OperationInfo::starting(update)
         };
         observer
             .hooks

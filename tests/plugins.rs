@@ -666,3 +666,51 @@ fn plugins_can_be_tested_with_infos_of_their_own() {
     );
     assert!(text.lines().nth(1).unwrap().contains("\"inFullMap\":true"));
 }
+
+/// Simulation seed 18 (shrunk): a parallel completes on a failed branch while another
+/// branch's wait is still running. The service ends that wait later, outside the state any
+/// invocation receives: it gets no `operation-end`, and everything the SDK sees ends once.
+async fn abandoned_wait(_: (), ctx: DurableContext) -> Result<(), Error> {
+    let branches = vec![
+        lambda_durable::branch("waits", |ctx| async move {
+            ctx.wait("sim-n3", Duration::from_secs(1)).await
+        }),
+        lambda_durable::branch("fails", |_| async move { Err::<(), _>(Boom) }),
+    ];
+    ctx.parallel("sim-n2", branches)
+        .completion(lambda_durable::CompletionConfig::all_successful())
+        .await?;
+    ctx.step("sim-n4", |step| async move {
+        if step.attempt() == 1 {
+            return Err(Boom);
+        }
+        Ok(())
+    })
+    .retry(presets::fixed(Duration::from_secs(1)))
+    .await
+}
+
+#[tokio::test]
+async fn a_wait_abandoned_in_a_finished_parallel_never_ends_and_nothing_ends_twice() {
+    let recorder = Arc::new(Recorder::default());
+    let execution = LocalRunner::new(abandoned_wait)
+        .shared_plugin(recorder.clone())
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    let wait = execution.operation("sim-n3").unwrap();
+    assert_eq!(wait.status, OperationStatus::Succeeded);
+    let ends = recorder.ends.lock().unwrap().clone();
+    assert!(
+        !ends.iter().any(|op| op.id == wait.id.as_str()),
+        "{ends:#?}"
+    );
+    for name in ["sim-n2", "sim-n4", "fails"] {
+        let count = ends
+            .iter()
+            .filter(|op| op.name.as_deref() == Some(name))
+            .count();
+        assert_eq!(count, 1, "{name}: {ends:#?}");
+    }
+}

@@ -178,6 +178,21 @@ impl OperationInfo {
         }
     }
 
+    /// The operation an update about to be checkpointed describes, starting now.
+    pub(crate) fn starting(update: &crate::wire::OperationUpdate) -> Self {
+        Self {
+            sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
+            name: update.name.as_ref().map(|name| name.to_string()),
+            parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
+            start_time: Some(SystemTime::now()),
+            ..Self::new(
+                update.id.to_string(),
+                update.type_,
+                OperationStatus::Started,
+            )
+        }
+    }
+
     /// Whether [`status`](Self::status) is terminal (`SUCCEEDED`, `FAILED`, `CANCELLED`,
     /// `TIMED_OUT`, `STOPPED`).
     pub fn is_terminal(&self) -> bool {
@@ -587,21 +602,10 @@ impl UserFunctionTrace {
         is_replaying_children: bool,
     ) -> Option<Self> {
         let hooks = hooks?;
-        let update = update();
         let start = UserFunctionStartInfo {
             operation: OperationInfo {
-                id: update.id.to_string(),
-                operation_type: update.type_,
-                sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
-                name: update.name.as_ref().map(|name| name.to_string()),
-                parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
-                start_time: Some(SystemTime::now()),
-                end_time: None,
-                status: OperationStatus::Started,
-                result: None,
-                error: None,
                 attempt,
-                is_replay: false,
+                ..OperationInfo::starting(&update())
             },
             is_replaying_children,
         };
@@ -649,21 +653,7 @@ impl SyntheticOperation {
         update: impl FnOnce() -> crate::wire::OperationUpdate,
     ) -> Option<Self> {
         let hooks = hooks?;
-        let update = update();
-        let info = OperationInfo {
-            id: update.id.to_string(),
-            operation_type: update.type_,
-            sub_type: update.sub_type.as_ref().map(|sub| sub.to_string()),
-            name: update.name.as_ref().map(|name| name.to_string()),
-            parent_id: update.parent_id.as_ref().map(|id| id.to_string()),
-            start_time: Some(SystemTime::now()),
-            end_time: None,
-            status: OperationStatus::Started,
-            result: None,
-            error: None,
-            attempt: None,
-            is_replay: false,
-        };
+        let info = OperationInfo::starting(&update());
         hooks.dispatch("operation-start", |plugin| plugin.on_operation_start(&info));
         Some(Self {
             hooks: hooks.clone(),
