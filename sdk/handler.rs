@@ -228,7 +228,11 @@ pub(crate) async fn execute(
     );
     let ctx = DurableContext::root(Arc::clone(&exec), replaying);
     let store_for_hooks = Arc::clone(&exec.operations);
-    let span = tracing::info_span!("durable_invocation", execution_arn = %arn);
+    let span = tracing::info_span!(
+        "durable_invocation",
+        durable.execution.arn = %arn,
+        durable.invocation.first = !replaying,
+    );
 
     // A panic while the handler is built or polled fails the execution like an error
     // would, instead of unwinding through the runtime (queued updates are still written).

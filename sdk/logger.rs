@@ -47,17 +47,19 @@ impl InvocationLog {
 /// for real). Records are `tracing` events with the target `lambda_durable::user` and
 /// these fields, when they apply:
 ///
-/// | field | what |
-/// |---|---|
-/// | `execution_arn` | the durable execution's ARN |
-/// | `request_id` | the Lambda request id of the invocation (not on the local runner) |
-/// | `tenant_id` | the tenant of the invocation, for tenant-isolated functions |
-/// | `parent_id` | in a child context, the id of its CONTEXT operation |
-/// | `operation_id`, `operation_name`, `attempt` | in a step or a condition check: its id, name and attempt (from 1) |
+/// | field | in JSON logs | what |
+/// |---|---|---|
+/// | `durable.execution.arn` | `executionArn` | the durable execution's ARN |
+/// | `request_id` | `requestId` | the Lambda request id of the invocation (not on the local runner) |
+/// | `tenant_id` | `tenantId` | the tenant of the invocation, for tenant-isolated functions |
+/// | `durable.operation.parent_id` | `parentId` | in a child context, the id of its CONTEXT operation |
+/// | `durable.operation.id`, `durable.operation.name`, `durable.attempt.number` | `operationId`, `operationName`, `attempt` | in a step or a condition check: its id, name and attempt (from 1) |
 ///
-/// Install a subscriber to see them, for example
-/// [`logging::init_subscriber()`](crate::logging::init_subscriber) (flat JSON lines with
-/// `message` and `executionArn` at the top level when `AWS_LAMBDA_LOG_FORMAT=JSON`).
+/// The `durable.*` names are those of the SDK's `tracing` spans and of the OpenTelemetry
+/// attributes of `lambda-durable-otel`. Install a subscriber to see the records, for
+/// example [`logging::init_subscriber()`](crate::logging::init_subscriber) (flat JSON lines
+/// with the names of the second column, and `message` and `executionArn` at the top level,
+/// when `AWS_LAMBDA_LOG_FORMAT=JSON`).
 ///
 /// ```no_run
 /// use lambda_durable::{DurableContext, Error};
@@ -90,15 +92,16 @@ macro_rules! level {
             if self.suppressed() {
                 return;
             }
-            tracing::$level!(
+            tracing::event!(
                 target: USER_TARGET,
-                execution_arn = %self.invocation.execution_arn,
+                tracing::Level::$level,
+                durable.execution.arn = %self.invocation.execution_arn,
                 request_id = self.invocation.request_id.as_deref(),
                 tenant_id = self.invocation.tenant_id.as_deref(),
-                parent_id = self.parent_id.as_deref(),
-                operation_id = self.operation_id.as_deref(),
-                operation_name = self.operation_name.as_deref(),
-                attempt = self.attempt,
+                durable.operation.parent_id = self.parent_id.as_deref(),
+                durable.operation.id = self.operation_id.as_deref(),
+                durable.operation.name = self.operation_name.as_deref(),
+                durable.attempt.number = self.attempt,
                 "{message}"
             );
         }
@@ -150,18 +153,18 @@ impl Logger {
 
     level!(
         /// Logs `message` at `ERROR` level, unless [suppressed](Self::suppressed).
-        error, error
+        error, ERROR
     );
     level!(
         /// Logs `message` at `WARN` level, unless [suppressed](Self::suppressed).
-        warn, warn
+        warn, WARN
     );
     level!(
         /// Logs `message` at `INFO` level, unless [suppressed](Self::suppressed).
-        info, info
+        info, INFO
     );
     level!(
         /// Logs `message` at `DEBUG` level, unless [suppressed](Self::suppressed).
-        debug, debug
+        debug, DEBUG
     );
 }

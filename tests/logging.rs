@@ -74,12 +74,12 @@ async fn records_carry_the_execution_and_the_operation() {
 
     let root = capture.only("before the wait");
     assert_eq!(root.level, tracing::Level::INFO);
-    assert_eq!(root.field("execution_arn"), Some(execution.arn()));
+    assert_eq!(root.field("durable.execution.arn"), Some(execution.arn()));
     for absent in [
-        "operation_id",
-        "operation_name",
-        "attempt",
-        "parent_id",
+        "durable.operation.id",
+        "durable.operation.name",
+        "durable.attempt.number",
+        "durable.operation.parent_id",
         "request_id",
         "tenant_id",
     ] {
@@ -87,15 +87,21 @@ async fn records_carry_the_execution_and_the_operation() {
     }
 
     let step = capture.only("charging");
-    assert_eq!(step.field("execution_arn"), Some(execution.arn()));
-    assert_eq!(step.field("operation_id"), Some(operation_id("1").as_str()));
-    assert_eq!(step.field("operation_name"), Some("charge"));
-    assert_eq!(step.field("attempt"), Some("1"));
+    assert_eq!(step.field("durable.execution.arn"), Some(execution.arn()));
+    assert_eq!(
+        step.field("durable.operation.id"),
+        Some(operation_id("1").as_str())
+    );
+    assert_eq!(step.field("durable.operation.name"), Some("charge"));
+    assert_eq!(step.field("durable.attempt.number"), Some("1"));
 
     let child = capture.only("shipping");
     assert_eq!(child.level, tracing::Level::WARN);
-    assert_eq!(child.field("parent_id"), Some(operation_id("3").as_str()));
-    assert_eq!(child.field("operation_id"), None);
+    assert_eq!(
+        child.field("durable.operation.parent_id"),
+        Some(operation_id("3").as_str())
+    );
+    assert_eq!(child.field("durable.operation.id"), None);
 }
 
 /// Replays a recorded step between two records, on the Lambda path.
@@ -142,7 +148,7 @@ async fn on_lambda_records_carry_the_request_and_the_tenant_and_replay_is_quiet(
 
     assert_eq!(capture.messages(), ["after replaying"]);
     let record = capture.only("after replaying");
-    assert_eq!(record.field("execution_arn"), Some(ARN));
+    assert_eq!(record.field("durable.execution.arn"), Some(ARN));
     assert_eq!(
         record.field("request_id"),
         Some("8476a536-e9f4-11e8-9739-2dfe598c3fcd")
@@ -199,7 +205,12 @@ async fn the_json_format_puts_the_message_and_the_execution_arn_at_the_top_level
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .fmt_fields(JsonFields::new())
-        .event_format(DurableJson::default())
+        .event_format(DurableJson::default().enrich(
+            |record: &mut serde_json::Map<String, serde_json::Value>| {
+                let fields = record.len();
+                record.insert("fieldsBefore".into(), fields.into());
+            },
+        ))
         .with_writer(lines.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -217,6 +228,14 @@ async fn the_json_format_puts_the_message_and_the_execution_arn_at_the_top_level
     assert_eq!(charging["executionArn"], execution.arn());
     assert_eq!(charging["operationName"], "charge");
     assert_eq!(charging["attempt"], json!(1));
+    // The fields of the step's `tracing` span, under their JSON names.
+    assert_eq!(charging["operationType"], "STEP", "{charging}");
+    assert_eq!(charging["operationSubtype"], "Step", "{charging}");
+    // The enricher ran last, on the complete record.
+    assert!(
+        charging["fieldsBefore"].as_u64().is_some_and(|n| n >= 10),
+        "{charging}"
+    );
     assert_eq!(charging["level"], "INFO");
     assert!(charging.get("fields").is_none(), "{charging}");
     assert!(charging["timestamp"]
@@ -232,8 +251,9 @@ async fn the_json_format_puts_the_message_and_the_execution_arn_at_the_top_level
         execution.operation("ship").unwrap().id.as_str()
     );
     // Every record the handler made says which execution it belongs to.
-    for message in ["before the wait", "after the wait"] {
+    for (message, first) in [("before the wait", true), ("after the wait", false)] {
         let record = records.iter().find(|r| r["message"] == message).unwrap();
         assert_eq!(record["executionArn"], execution.arn(), "{record}");
+        assert_eq!(record["invocationFirst"], first, "{record}");
     }
 }

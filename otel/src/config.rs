@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter, TracerProviderBuilder};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanExporter, TracerProviderBuilder};
 use opentelemetry_sdk::Resource;
 
 use crate::ids::DurableIdGenerator;
@@ -16,6 +16,10 @@ pub const DEFAULT_INSTRUMENT_NAME: &str = "lambda-durable";
 /// The name of the execution's root span, unless
 /// [configured](OtelConfigBuilder::workflow_span_name).
 pub const DEFAULT_WORKFLOW_SPAN_NAME: &str = "Workflow";
+
+/// The environment variable with the share of executions an owned provider samples, unless
+/// [configured](OtelConfigBuilder::sampling_ratio).
+pub const SAMPLING_RATIO_VAR: &str = "OTEL_DURABLE_SAMPLING_RATIO";
 
 /// Where the plugins' spans go and how they are named, shared by
 /// [`InvocationOtelPlugin`](crate::InvocationOtelPlugin) and
@@ -56,6 +60,7 @@ impl OtelConfig {
         OtelConfigBuilder {
             source: Source::OtlpFromEnv,
             service_name: None,
+            sampling_ratio: None,
             instrument_name: Cow::Borrowed(DEFAULT_INSTRUMENT_NAME),
             workflow_span_name: Cow::Borrowed(DEFAULT_WORKFLOW_SPAN_NAME),
         }
@@ -90,6 +95,7 @@ enum Source {
 pub struct OtelConfigBuilder {
     source: Source,
     service_name: Option<String>,
+    sampling_ratio: Option<f64>,
     instrument_name: Cow<'static, str>,
     workflow_span_name: Cow<'static, str>,
 }
@@ -104,6 +110,7 @@ impl std::fmt::Debug for OtelConfigBuilder {
         f.debug_struct("OtelConfigBuilder")
             .field("source", &source)
             .field("service_name", &self.service_name)
+            .field("sampling_ratio", &self.sampling_ratio)
             .field("instrument_name", &self.instrument_name)
             .field("workflow_span_name", &self.workflow_span_name)
             .finish()
@@ -145,6 +152,19 @@ impl OtelConfigBuilder {
         self
     }
 
+    /// The share of executions an owned provider samples, from 0 (none) to 1 (all). The
+    /// decision is made on the trace id, which is the same in every invocation of an
+    /// execution, so an execution is traced in all its invocations or in none.
+    ///
+    /// Without it, [`OTEL_DURABLE_SAMPLING_RATIO`](SAMPLING_RATIO_VAR) gives the ratio, and
+    /// without that the provider's default sampler applies (`OTEL_TRACES_SAMPLER`, by
+    /// default every span). Your own [`provider`](Self::provider) keeps its sampler:
+    /// [`build`](Self::build) refuses both together.
+    pub fn sampling_ratio(mut self, ratio: f64) -> Self {
+        self.sampling_ratio = Some(ratio);
+        self
+    }
+
     /// The instrumentation scope name ([`DEFAULT_INSTRUMENT_NAME`] by default).
     pub fn instrument_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.instrument_name = name.into();
@@ -161,13 +181,39 @@ impl OtelConfigBuilder {
     ///
     /// # Errors
     ///
-    /// With the default OTLP exporter, [`ConfigError::Otlp`] when the endpoint the
-    /// environment gives is not a plain `http://` URL.
+    /// - [`ConfigError::Otlp`], with the default OTLP exporter, when the endpoint the
+    ///   environment gives is not a plain `http://` URL;
+    /// - [`ConfigError::SamplingRatio`] when the sampling ratio (configured, or from
+    ///   [`OTEL_DURABLE_SAMPLING_RATIO`](SAMPLING_RATIO_VAR)) is not a number from 0 to 1;
+    /// - [`ConfigError::ProviderOption`] when an option of an owned provider (the sampling
+    ///   ratio) is configured together with your own [`provider`](Self::provider).
     pub fn build(self) -> Result<OtelConfig, ConfigError> {
+        let sampling_ratio = match (self.sampling_ratio, &self.source) {
+            (Some(_), Source::Provider(_)) => {
+                return Err(ConfigError::ProviderOption("sampling_ratio"))
+            }
+            (_, Source::Provider(_)) => None,
+            (Some(ratio), _) => Some(valid_ratio(ratio, "the configured sampling ratio")?),
+            (None, _) => match std::env::var(SAMPLING_RATIO_VAR) {
+                Ok(text) if !text.trim().is_empty() => {
+                    let ratio = text.trim().parse::<f64>().map_err(|_| {
+                        ConfigError::SamplingRatio(format!("{SAMPLING_RATIO_VAR}={text:?}"))
+                    })?;
+                    Some(valid_ratio(
+                        ratio,
+                        &format!("{SAMPLING_RATIO_VAR}={text:?}"),
+                    )?)
+                }
+                _ => None,
+            },
+        };
         let owned = |install: Install, service_name: Option<&str>| {
-            let builder = SdkTracerProvider::builder()
+            let mut builder = SdkTracerProvider::builder()
                 .with_id_generator(DurableIdGenerator::default())
                 .with_resource(lambda_resource(service_name));
+            if let Some(ratio) = sampling_ratio {
+                builder = builder.with_sampler(Sampler::TraceIdRatioBased(ratio));
+            }
             install(builder).build()
         };
         let provider = match self.source {
@@ -199,6 +245,23 @@ pub enum ConfigError {
     /// The OTLP exporter could not be configured.
     #[error(transparent)]
     Otlp(#[from] OtlpError),
+    /// A sampling ratio that is not a number from 0 to 1 (the value, and where it came from).
+    #[error("the sampling ratio must be a number from 0 to 1, not {0}")]
+    SamplingRatio(String),
+    /// An option of the provider the configuration owns, given together with a provider of
+    /// your own (which keeps its own settings).
+    #[error(
+        "`{0}` configures the provider OtelConfig builds; set it on your own provider instead"
+    )]
+    ProviderOption(&'static str),
+}
+
+fn valid_ratio(ratio: f64, source: &str) -> Result<f64, ConfigError> {
+    if (0.0..=1.0).contains(&ratio) {
+        Ok(ratio)
+    } else {
+        Err(ConfigError::SamplingRatio(format!("{ratio} ({source})")))
+    }
 }
 
 /// The resource of an owned provider: the SDK's defaults and `OTEL_RESOURCE_ATTRIBUTES`,

@@ -2,10 +2,14 @@
 //! `Invocation` and `Workflow` spans of each invocation.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use lambda_durable::plugin::{InvocationEndInfo, InvocationEndStatus, InvocationStartInfo};
+use lambda_durable::plugin::{
+    InvocationEndInfo, InvocationEndStatus, InvocationStartInfo, OperationInfo,
+    UserFunctionEndInfo, UserFunctionOutcome,
+};
 use opentelemetry::trace::{
     Link, Span as _, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt,
     TraceFlags, TraceId, TraceState, Tracer as _, TracerProvider as _,
@@ -13,8 +17,10 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, Span};
 
+use crate::active::ActiveSpans;
 use crate::attributes::{
-    error_description, EXECUTION_ARN, EXECUTION_STATUS, INVOCATION_FIRST, INVOCATION_STATUS,
+    attempt_span_name, error_description, operation_identity, ATTEMPT_NUMBER, ATTEMPT_OUTCOME,
+    EXECUTION_ARN, EXECUTION_STATUS, INVOCATION_FIRST, INVOCATION_STATUS,
 };
 use crate::ids::{execution_trace, with_next_ids, workflow_span_id};
 use crate::OtelConfig;
@@ -241,4 +247,80 @@ pub(crate) fn context_of(trace_id: TraceId, span_id: SpanId) -> SpanContext {
         false,
         TraceState::NONE,
     )
+}
+
+/// The attempt spans open (step attempts and wait-for-condition checks), by operation id and
+/// attempt.
+#[derive(Debug, Default)]
+pub(crate) struct Attempts {
+    open: HashMap<(String, u32), Span>,
+}
+
+impl Attempts {
+    /// Starts the span of attempt `attempt` of `op` at `now`, under `parent`, linked to
+    /// `link`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start(
+        &mut self,
+        emitter: &Emitter,
+        active: &ActiveSpans,
+        invocation: &Invocation,
+        op: &OperationInfo,
+        attempt: u32,
+        parent: &SpanContext,
+        link: SpanContext,
+        now: SystemTime,
+    ) {
+        let mut attributes = operation_identity(&invocation.arn, op);
+        attributes.push(KeyValue::new(ATTEMPT_NUMBER, i64::from(attempt)));
+        let span = emitter.start(NewSpan {
+            name: attempt_span_name(op, attempt),
+            parent: Some(parent),
+            trace_id: None,
+            span_id: None,
+            start: now,
+            attributes,
+            links: vec![link],
+        });
+        active.attempt_started(&op.id, span.span_context().clone());
+        self.open.insert((op.id.clone(), attempt), span);
+    }
+
+    /// Ends the span of the attempt `info` reports on, with its outcome.
+    pub(crate) fn end(&mut self, active: &ActiveSpans, info: &UserFunctionEndInfo, at: SystemTime) {
+        let op = &info.operation;
+        let attempt = op.attempt.unwrap_or(1);
+        active.attempt_ended(&op.id);
+        let Some(mut span) = self.open.remove(&(op.id.clone(), attempt)) else {
+            return;
+        };
+        span.set_attribute(KeyValue::new(ATTEMPT_OUTCOME, info.outcome.as_str()));
+        span.set_status(match info.outcome {
+            UserFunctionOutcome::Succeeded => Status::Ok,
+            _ => Status::error(error_description(info.error.as_ref(), "FAILED")),
+        });
+        span.end_with_timestamp(at);
+    }
+
+    /// Ends the open attempt spans of operation `id` at `at`, without an outcome.
+    pub(crate) fn end_of(&mut self, id: &str, at: SystemTime) {
+        let keys: Vec<(String, u32)> = self
+            .open
+            .keys()
+            .filter(|(op, _)| op == id)
+            .cloned()
+            .collect();
+        for key in keys {
+            if let Some(mut span) = self.open.remove(&key) {
+                span.end_with_timestamp(at);
+            }
+        }
+    }
+
+    /// Ends every open attempt span at `at`, without an outcome.
+    pub(crate) fn end_all(&mut self, at: SystemTime) {
+        for (_, mut span) in self.open.drain() {
+            span.end_with_timestamp(at);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! [`ExecutionOtelPlugin`]: one `Workflow` span per execution, with one span per operation
 //! under it, across invocations.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -10,16 +10,14 @@ use lambda_durable::plugin::{
     UserFunctionEndInfo, UserFunctionStartInfo,
 };
 use opentelemetry::trace::Span as _;
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::trace::{SdkTracerProvider, Span};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use crate::active::ActiveSpans;
 use crate::attributes::{
-    attempt_span_name, has_attempts, operation_identity, operation_outcome, operation_span_name,
-    operation_status, ATTEMPT_NUMBER,
+    has_attempts, operation_identity, operation_outcome, operation_span_name, operation_status,
 };
-use crate::emit::{context_of, Emitter, Invocation, InvocationParent, NewSpan};
+use crate::emit::{context_of, Attempts, Emitter, Invocation, InvocationParent, NewSpan};
 use crate::ids::operation_span_id;
-use crate::invocation::end_attempt;
 use crate::OtelConfig;
 
 /// The execution view: the execution is one `Workflow` span, with one span per operation
@@ -48,6 +46,7 @@ use crate::OtelConfig;
 #[derive(Debug)]
 pub struct ExecutionOtelPlugin {
     emitter: Emitter,
+    active: ActiveSpans,
     state: Mutex<State>,
 }
 
@@ -57,8 +56,7 @@ struct State {
     /// The ids of the operations the service has a record of (the invocation's state, then
     /// the checkpoint responses). An operation that ends without one is a virtual context.
     recorded: HashSet<String>,
-    /// The attempt spans open, by operation id and attempt.
-    attempts: HashMap<(String, u32), Span>,
+    attempts: Attempts,
 }
 
 impl State {
@@ -75,8 +73,15 @@ impl ExecutionOtelPlugin {
     pub fn new(config: OtelConfig) -> Self {
         Self {
             emitter: Emitter::new(config),
+            active: ActiveSpans::default(),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The spans of the code that is running, for log correlation and propagation. An
+    /// operation's span is the one it will have when it finishes (its deterministic id).
+    pub fn active_spans(&self) -> ActiveSpans {
+        self.active.clone()
     }
 
     /// The tracer provider the spans are created with.
@@ -97,17 +102,16 @@ impl Plugin for ExecutionOtelPlugin {
         let mut state = self.state();
         if let Some(stale) = state.invocation.take() {
             // The previous invocation never reported its end: end what it left open.
-            for (_, mut attempt) in state.attempts.drain() {
-                attempt.end_with_timestamp(stale.last_seen);
-            }
+            state.attempts.end_all(stale.last_seen);
             self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
-        state.invocation = Some(self.emitter.begin_invocation(
-            info,
-            InvocationParent::Workflow,
-            now,
-        ));
+        let invocation = self
+            .emitter
+            .begin_invocation(info, InvocationParent::Workflow, now);
+        self.active
+            .begin(&info.execution_arn, invocation.context.clone());
+        state.invocation = Some(invocation);
         state.recorded = info.operations.iter().map(|op| op.id.clone()).collect();
         Ok(())
     }
@@ -115,15 +119,27 @@ impl Plugin for ExecutionOtelPlugin {
     fn on_invocation_end(&self, info: &InvocationEndInfo) -> HookResult {
         let now = SystemTime::now();
         let mut state = self.state();
-        for (_, mut attempt) in state.attempts.drain() {
-            attempt.end_with_timestamp(now);
-        }
+        state.attempts.end_all(now);
         if let Some(invocation) = state.invocation.take() {
             self.emitter.end_invocation(invocation, info, now);
         }
         *state = State::default();
         drop(state);
+        self.active.end();
         self.emitter.flush();
+        Ok(())
+    }
+
+    fn on_operation_start(&self, info: &OperationInfo) -> HookResult {
+        let mut state = self.state();
+        state.seen(SystemTime::now());
+        if let Some(invocation) = state.invocation.as_ref() {
+            let span = context_of(
+                invocation.workflow.trace_id(),
+                operation_span_id(&invocation.arn, &info.id),
+            );
+            self.active.operation_started(&info.id, span);
+        }
         Ok(())
     }
 
@@ -131,6 +147,7 @@ impl Plugin for ExecutionOtelPlugin {
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
+        self.active.operation_ended(&info.id);
         let Some(invocation) = state.invocation.as_ref() else {
             return Ok(());
         };
@@ -181,40 +198,40 @@ impl Plugin for ExecutionOtelPlugin {
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
-        let Some(invocation) = state.invocation.as_ref() else {
+        let State {
+            invocation,
+            attempts,
+            ..
+        } = &mut *state;
+        let Some(invocation) = invocation.as_ref() else {
             return Ok(());
         };
         let parent = context_of(
             invocation.workflow.trace_id(),
             operation_span_id(&invocation.arn, &op.id),
         );
-        let mut attributes = operation_identity(&invocation.arn, op);
-        attributes.push(KeyValue::new(ATTEMPT_NUMBER, i64::from(attempt)));
-        let span = self.emitter.start(NewSpan {
-            name: attempt_span_name(op, attempt),
-            parent: Some(&parent),
-            trace_id: None,
-            span_id: None,
-            start: now,
-            attributes,
-            links: vec![invocation.context.clone()],
-        });
-        state.attempts.insert((op.id.clone(), attempt), span);
+        let link = invocation.context.clone();
+        attempts.start(
+            &self.emitter,
+            &self.active,
+            invocation,
+            op,
+            attempt,
+            &parent,
+            link,
+            now,
+        );
         Ok(())
     }
 
     fn on_user_function_end(&self, info: &UserFunctionEndInfo) -> HookResult {
-        let op = &info.operation;
-        if !has_attempts(op) {
+        if !has_attempts(&info.operation) {
             return Ok(());
         }
-        let attempt = op.attempt.unwrap_or(1);
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
-        if let Some(mut span) = state.attempts.remove(&(op.id.clone(), attempt)) {
-            end_attempt(&mut span, info, now);
-        }
+        state.attempts.end(&self.active, info, now);
         Ok(())
     }
 }

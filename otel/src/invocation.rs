@@ -7,17 +7,18 @@ use std::time::SystemTime;
 
 use lambda_durable::plugin::{
     HookResult, InvocationEndInfo, InvocationStartInfo, OperationChangeInfo, OperationInfo, Plugin,
-    UserFunctionEndInfo, UserFunctionOutcome, UserFunctionStartInfo,
+    UserFunctionEndInfo, UserFunctionStartInfo,
 };
-use opentelemetry::trace::{Span as _, SpanContext, Status};
+use opentelemetry::trace::{Span as _, SpanContext};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SdkTracerProvider, Span};
 
+use crate::active::ActiveSpans;
 use crate::attributes::{
-    attempt_span_name, error_description, has_attempts, operation_identity, operation_outcome,
-    operation_span_name, operation_status, ATTEMPT_NUMBER, ATTEMPT_OUTCOME, OPERATION_STATUS,
+    has_attempts, operation_identity, operation_outcome, operation_span_name, operation_status,
+    OPERATION_STATUS,
 };
-use crate::emit::{Emitter, Invocation, InvocationParent, NewSpan};
+use crate::emit::{Attempts, Emitter, Invocation, InvocationParent, NewSpan};
 use crate::OtelConfig;
 
 /// The invocation view: each Lambda invocation is an `Invocation` span, with a span for
@@ -49,6 +50,7 @@ use crate::OtelConfig;
 #[derive(Debug)]
 pub struct InvocationOtelPlugin {
     emitter: Emitter,
+    active: ActiveSpans,
     state: Mutex<State>,
 }
 
@@ -60,8 +62,7 @@ struct State {
     invocation: Option<Invocation>,
     /// The operation spans open in this invocation, by operation id.
     open: HashMap<String, OpenOperation>,
-    /// The attempt spans open, by operation id and attempt.
-    attempts: HashMap<(String, u32), Span>,
+    attempts: Attempts,
     /// The operations as last reported (the invocation's state, then the changes), to open
     /// the span of an operation whose child is reported first.
     known: HashMap<String, OperationInfo>,
@@ -83,8 +84,14 @@ impl InvocationOtelPlugin {
     pub fn new(config: OtelConfig) -> Self {
         Self {
             emitter: Emitter::new(config),
+            active: ActiveSpans::default(),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The spans of the code that is running, for log correlation and propagation.
+    pub fn active_spans(&self) -> ActiveSpans {
+        self.active.clone()
     }
 
     /// The tracer provider the spans are created with.
@@ -112,21 +119,23 @@ impl State {
     fn open(
         &mut self,
         emitter: &Emitter,
+        active: &ActiveSpans,
         info: &OperationInfo,
         now: SystemTime,
     ) -> Option<&mut OpenOperation> {
-        self.open_at_depth(emitter, info, now, 0)
+        self.open_at_depth(emitter, active, info, now, 0)
     }
 
     fn open_at_depth(
         &mut self,
         emitter: &Emitter,
+        active: &ActiveSpans,
         info: &OperationInfo,
         now: SystemTime,
         depth: usize,
     ) -> Option<&mut OpenOperation> {
         if !self.open.contains_key(&info.id) {
-            let parent = self.parent_of(emitter, info.parent_id.as_deref(), now, depth)?;
+            let parent = self.parent_of(emitter, active, info.parent_id.as_deref(), now, depth)?;
             let invocation = self.invocation.as_ref()?;
             let span = emitter.start(NewSpan {
                 name: operation_span_name(info),
@@ -138,6 +147,7 @@ impl State {
                 links: vec![invocation.workflow.clone()],
             });
             self.opened += 1;
+            active.operation_started(&info.id, span.span_context().clone());
             let operation = OpenOperation {
                 context: span.span_context().clone(),
                 span,
@@ -154,6 +164,7 @@ impl State {
     fn parent_of(
         &mut self,
         emitter: &Emitter,
+        active: &ActiveSpans,
         parent_id: Option<&str>,
         now: SystemTime,
         depth: usize,
@@ -175,7 +186,7 @@ impl State {
             .cloned()
         {
             Some(parent) => self
-                .open_at_depth(emitter, &parent, now, depth + 1)
+                .open_at_depth(emitter, active, &parent, now, depth + 1)
                 .map(|open| open.context.clone()),
             None => Some(invocation),
         }
@@ -183,9 +194,7 @@ impl State {
 
     /// Ends every open span at `at`, children first, as still running.
     fn end_open(&mut self, at: SystemTime) {
-        for (_, mut attempt) in self.attempts.drain() {
-            attempt.end_with_timestamp(at);
-        }
+        self.attempts.end_all(at);
         let mut open: Vec<OpenOperation> = self.open.drain().map(|(_, open)| open).collect();
         open.sort_by_key(|open| std::cmp::Reverse(open.order));
         for mut operation in open {
@@ -207,11 +216,12 @@ impl Plugin for InvocationOtelPlugin {
             self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
-        state.invocation = Some(self.emitter.begin_invocation(
-            info,
-            InvocationParent::Upstream,
-            now,
-        ));
+        let invocation = self
+            .emitter
+            .begin_invocation(info, InvocationParent::Upstream, now);
+        self.active
+            .begin(&info.execution_arn, invocation.context.clone());
+        state.invocation = Some(invocation);
         state.known = info
             .operations
             .iter()
@@ -229,6 +239,7 @@ impl Plugin for InvocationOtelPlugin {
         }
         *state = State::default();
         drop(state);
+        self.active.end();
         self.emitter.flush();
         Ok(())
     }
@@ -237,7 +248,7 @@ impl Plugin for InvocationOtelPlugin {
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
-        state.open(&self.emitter, info, now);
+        state.open(&self.emitter, &self.active, info, now);
         Ok(())
     }
 
@@ -246,23 +257,14 @@ impl Plugin for InvocationOtelPlugin {
         let mut state = self.state();
         state.seen(now);
         state.known.insert(info.id.clone(), info.clone());
-        if state.open(&self.emitter, info, now).is_none() {
+        if state.open(&self.emitter, &self.active, info, now).is_none() {
             return Ok(());
         }
         let Some(mut operation) = state.open.remove(&info.id) else {
             return Ok(());
         };
-        let attempts: Vec<(String, u32)> = state
-            .attempts
-            .keys()
-            .filter(|(id, _)| *id == info.id)
-            .cloned()
-            .collect();
-        for key in attempts {
-            if let Some(mut attempt) = state.attempts.remove(&key) {
-                attempt.end_with_timestamp(now);
-            }
-        }
+        self.active.operation_ended(&info.id);
+        state.attempts.end_of(&info.id, now);
         for attribute in operation_outcome(info, operation.last_attempt) {
             operation.span.set_attribute(attribute);
         }
@@ -289,52 +291,45 @@ impl Plugin for InvocationOtelPlugin {
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
-        let Some(parent) = state.open(&self.emitter, op, now).map(|open| {
-            open.last_attempt = Some(attempt);
-            open.context.clone()
-        }) else {
+        let Some(parent) = state
+            .open(&self.emitter, &self.active, op, now)
+            .map(|open| {
+                open.last_attempt = Some(attempt);
+                open.context.clone()
+            })
+        else {
             return Ok(());
         };
-        let Some(invocation) = state.invocation.as_ref() else {
+        let State {
+            invocation,
+            attempts,
+            ..
+        } = &mut *state;
+        let Some(invocation) = invocation.as_ref() else {
             return Ok(());
         };
-        let mut attributes = operation_identity(&invocation.arn, op);
-        attributes.push(KeyValue::new(ATTEMPT_NUMBER, i64::from(attempt)));
-        let span = self.emitter.start(NewSpan {
-            name: attempt_span_name(op, attempt),
-            parent: Some(&parent),
-            trace_id: None,
-            span_id: None,
-            start: now,
-            attributes,
-            links: vec![invocation.workflow.clone()],
-        });
-        state.attempts.insert((op.id.clone(), attempt), span);
+        let link = invocation.workflow.clone();
+        attempts.start(
+            &self.emitter,
+            &self.active,
+            invocation,
+            op,
+            attempt,
+            &parent,
+            link,
+            now,
+        );
         Ok(())
     }
 
     fn on_user_function_end(&self, info: &UserFunctionEndInfo) -> HookResult {
-        let op = &info.operation;
-        if !has_attempts(op) {
+        if !has_attempts(&info.operation) {
             return Ok(());
         }
-        let attempt = op.attempt.unwrap_or(1);
         let now = SystemTime::now();
         let mut state = self.state();
         state.seen(now);
-        if let Some(mut span) = state.attempts.remove(&(op.id.clone(), attempt)) {
-            end_attempt(&mut span, info, now);
-        }
+        state.attempts.end(&self.active, info, now);
         Ok(())
     }
-}
-
-/// Ends an attempt span with the attempt's outcome.
-pub(crate) fn end_attempt(span: &mut Span, info: &UserFunctionEndInfo, at: SystemTime) {
-    span.set_attribute(KeyValue::new(ATTEMPT_OUTCOME, info.outcome.as_str()));
-    span.set_status(match info.outcome {
-        UserFunctionOutcome::Succeeded => Status::Ok,
-        _ => Status::error(error_description(info.error.as_ref(), "FAILED")),
-    });
-    span.end_with_timestamp(at);
 }

@@ -79,6 +79,7 @@
 //! }
 //! ```
 
+mod active;
 pub mod attributes;
 mod config;
 mod emit;
@@ -87,9 +88,10 @@ mod ids;
 mod invocation;
 mod otlp;
 
+pub use active::{ActiveSpans, LogCorrelation};
 pub use config::{
     lambda_resource, ConfigError, OtelConfig, OtelConfigBuilder, DEFAULT_INSTRUMENT_NAME,
-    DEFAULT_WORKFLOW_SPAN_NAME,
+    DEFAULT_WORKFLOW_SPAN_NAME, SAMPLING_RATIO_VAR,
 };
 pub use execution::ExecutionOtelPlugin;
 pub use ids::{

@@ -41,6 +41,7 @@ async fn env() -> MutexGuard<'static, ()> {
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_DURABLE_SAMPLING_RATIO",
     ] {
         std::env::remove_var(name);
     }
@@ -444,4 +445,52 @@ async fn the_file_exporter_writes_one_request_per_flush() {
     assert!(first_request.iter().all(|span| span["name"] != "Workflow"));
     drop(plugin);
     std::fs::remove_file(&path).unwrap();
+}
+
+#[tokio::test]
+async fn the_sampling_ratio_comes_from_the_environment() {
+    let _env = env().await;
+    let sampled = |ratio: &str| {
+        std::env::set_var("OTEL_DURABLE_SAMPLING_RATIO", ratio);
+        OtelConfig::builder()
+            .exporter(InMemorySpanExporter::default())
+            .build()
+    };
+    for bad in ["half", "2", "-1"] {
+        let error = sampled(bad).unwrap_err();
+        assert!(
+            error.to_string().contains("OTEL_DURABLE_SAMPLING_RATIO"),
+            "{error}"
+        );
+    }
+    // Zero: nothing is exported; the configured ratio wins over the variable.
+    let exporter = InMemorySpanExporter::default();
+    std::env::set_var("OTEL_DURABLE_SAMPLING_RATIO", "0");
+    let config = OtelConfig::builder()
+        .exporter(exporter.clone())
+        .build()
+        .unwrap();
+    let plugin: Arc<dyn Plugin> = Arc::new(InvocationOtelPlugin::new(config));
+    LocalRunner::new(wait_resume)
+        .shared_plugin(Arc::clone(&plugin))
+        .run(())
+        .await
+        .unwrap();
+    assert!(exporter.get_finished_spans().unwrap().is_empty());
+    drop(plugin);
+    let exporter = InMemorySpanExporter::default();
+    let config = OtelConfig::builder()
+        .exporter(exporter.clone())
+        .sampling_ratio(1.0)
+        .build()
+        .unwrap();
+    let plugin: Arc<dyn Plugin> = Arc::new(InvocationOtelPlugin::new(config));
+    LocalRunner::new(wait_resume)
+        .shared_plugin(Arc::clone(&plugin))
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(exporter.get_finished_spans().unwrap().len(), 7);
+    drop(plugin);
+    std::env::remove_var("OTEL_DURABLE_SAMPLING_RATIO");
 }

@@ -823,11 +823,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "map",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("map", self.position, "CONTEXT", "Map");
         let Map {
             ctx,
             position,
@@ -866,11 +862,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "parallel",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("parallel", self.position, "CONTEXT", "Parallel");
         let branches = self
             .branches
             .into_iter()

@@ -212,11 +212,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "create_callback",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("create_callback", self.position, "CALLBACK", self.sub_type);
         Box::pin(self.register().instrument(span))
     }
 }
@@ -400,10 +396,11 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
+        let span = operation_span!(
             "wait_for_callback",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
+            self.position,
+            "CONTEXT",
+            "WaitForCallback"
         );
         let WaitForCallback {
             ctx,

@@ -108,11 +108,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "child_context",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("child_context", self.position, "CONTEXT", self.sub_type);
         let ChildContext {
             ctx,
             position,
@@ -203,10 +199,11 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
+        let span = operation_span!(
             "virtual_context",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
+            self.position,
+            "CONTEXT",
+            DEFAULT_SUB_TYPE
         );
         let VirtualContext {
             ctx,

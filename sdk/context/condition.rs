@@ -167,11 +167,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<S, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "wait_for_condition",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("wait_for_condition", self.position, "STEP", SUB_TYPE);
         Box::pin(self.run().instrument(span))
     }
 }

@@ -130,12 +130,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<R, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "invoke",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-            function = %self.function_name,
-        );
+        let span = operation_span!("invoke", self.position, "CHAINED_INVOKE", SUB_TYPE, function = %self.function_name);
         Box::pin(self.run().instrument(span))
     }
 }

@@ -13,6 +13,22 @@ use crate::wire::{
     OperationAction, OperationId, OperationName, OperationSubType, OperationType, OperationUpdate,
 };
 
+/// The `tracing` span of an operation, with the fields the OpenTelemetry plugins name the
+/// same way: `durable.operation.id`, `durable.operation.name`, `durable.operation.type` and
+/// `durable.operation.subtype` (and any extra fields given).
+macro_rules! operation_span {
+    ($span:literal, $position:expr, $type:literal, $sub_type:expr $(, $($field:tt)+)?) => {
+        tracing::info_span!(
+            $span,
+            durable.operation.id = %$position.id,
+            durable.operation.name = $position.name_str(),
+            durable.operation.type = $type,
+            durable.operation.subtype = $sub_type
+            $(, $($field)+)?
+        )
+    };
+}
+
 mod batch;
 mod callback;
 mod child;

@@ -25,6 +25,7 @@ const SUB_TYPE: &str = "Step";
 pub struct StepContext {
     attempt: u32,
     operation_id: String,
+    execution_arn: Arc<str>,
     logger: Logger,
     cancelled: tokio::sync::watch::Receiver<bool>,
 }
@@ -40,6 +41,7 @@ impl StepContext {
         let context = Self {
             attempt,
             operation_id: op.position.id.to_string(),
+            execution_arn: Arc::clone(&op.ctx.exec().log.execution_arn),
             logger: Logger::for_step(
                 &op.ctx.exec().log,
                 &op.position.id,
@@ -74,6 +76,11 @@ impl StepContext {
     /// The step's operation id.
     pub fn operation_id(&self) -> &str {
         &self.operation_id
+    }
+
+    /// The ARN of the durable execution the step belongs to.
+    pub fn execution_arn(&self) -> &str {
+        &self.execution_arn
     }
 
     /// A logger whose records carry the step's id, name and attempt. Step bodies only run
@@ -260,11 +267,12 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
+        let span = operation_span!(
             "step",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-            attempt = tracing::field::Empty,
+            self.position,
+            "STEP",
+            self.sub_type,
+            durable.attempt.number = tracing::field::Empty
         );
         Box::pin(self.run().instrument(span))
     }
@@ -362,7 +370,7 @@ impl<'c, S> Attempt<'c, S> {
     {
         let op = &self.op;
         let exec = Arc::clone(op.exec());
-        tracing::Span::current().record("attempt", attempt);
+        tracing::Span::current().record("durable.attempt.number", i64::from(attempt));
         if exec.deadline_reached() {
             return self.cut(CutCause::NotStarted, attempt).await;
         }

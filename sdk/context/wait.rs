@@ -44,11 +44,7 @@ impl DurableContext {
         duration: Duration,
     ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
         let position = self.reserve(name.into());
-        let span = tracing::info_span!(
-            "wait",
-            operation_id = %position.id,
-            operation_name = position.name_str(),
-        );
+        let span = operation_span!("wait", position, "WAIT", SUB_TYPE);
         async move {
             let op = Op::open(self, position, OperationType::Wait, SUB_TYPE, "wait")?;
             let seconds = wait_seconds(duration).map_err(|message| op.invalid(message))?;

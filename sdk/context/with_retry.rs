@@ -117,11 +117,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let span = tracing::info_span!(
-            "with_retry",
-            operation_id = %self.position.id,
-            operation_name = self.position.name_str(),
-        );
+        let span = operation_span!("with_retry", self.position, "CONTEXT", SUB_TYPE);
         let WithRetry {
             ctx,
             position,
