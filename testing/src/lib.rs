@@ -107,6 +107,7 @@ mod execution;
 mod fault;
 mod generic;
 mod history;
+mod latency;
 mod recorded;
 mod replay;
 mod runner;
@@ -125,6 +126,7 @@ pub use cloud::{CloudExecution, CloudRunner, StartMode, FUNCTION_ENV, START_ENV,
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
 pub use generic::{DurableRunner, ExecutionHandle, TestExecution, TestRunner};
+pub use latency::Latency;
 pub use recorded::{check_recorded, RecordedExecution, RECORDED_EXECUTION_FORMAT};
 pub use replay::Replay;
 pub use runner::{LocalRunner, RunningExecution};

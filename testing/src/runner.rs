@@ -17,6 +17,7 @@ use super::callback::{
 };
 use super::execution::{Execution, InvocationOutcome, RunnerStats};
 use super::fault::Fault;
+use super::latency::Latency;
 use super::replay::Replay;
 use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, SharedRecord};
 use super::RunnerError;
@@ -57,6 +58,7 @@ struct RunnerConfig {
     log_during_replay: bool,
     default_serdes: Option<CustomSerdes>,
     plugins: Plugins,
+    real_time: bool,
 }
 
 /// The instrumentation plugins a runner gives the SDK.
@@ -270,6 +272,7 @@ impl LocalRunner {
                 log_during_replay: false,
                 default_serdes: None,
                 plugins: Plugins::default(),
+                real_time: false,
             },
             functions: Functions::default(),
         }
@@ -524,6 +527,7 @@ impl LocalRunner {
             faults: self.config.faults.clone(),
             max_consecutive_failures: self.config.max_consecutive_failures,
             execution_timeout: self.config.execution_timeout.map(timeout_seconds),
+            real_time: self.config.real_time,
         };
         let record = self.service.create_execution(payload, config.clone())?;
         let arn = lock(&record).arn.clone();
@@ -548,6 +552,45 @@ impl LocalRunner {
             },
             children: Vec::new(),
         })
+    }
+
+    /// Makes every call to the local service take `latency`: each checkpoint and state call
+    /// of the SDK, and each invocation of the function by the service. For benchmarks and
+    /// tests of what round trips cost; without it calls are answered at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_durable::{DurableContext, Error};
+    /// use lambda_durable_testing::{Latency, LocalRunner};
+    ///
+    /// async fn handler(_: (), ctx: DurableContext) -> Result<u32, Error> {
+    ///     ctx.step("answer", |_| async { Ok::<_, std::io::Error>(42) }).await
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let started = tokio::time::Instant::now();
+    /// LocalRunner::new(handler)
+    ///     .latency(Latency::fixed(Duration::from_millis(15)))
+    ///     .run(())
+    ///     .await?;
+    /// // The service's invoke, and one checkpoint call for the step.
+    /// assert!(started.elapsed() >= Duration::from_millis(30));
+    /// # Ok(()) }
+    /// ```
+    pub fn latency(self, latency: Latency) -> Self {
+        self.service.set_latency(latency);
+        self
+    }
+
+    /// Runs the execution in real time: the service's clock follows tokio's clock, so that
+    /// time passes while the handler runs, and between invocations the runner waits for the
+    /// next timer (a wait, a retry delay, a callback answered later) instead of jumping to
+    /// it. Off by default: tests run at once whatever the workflow waits for. With tokio's
+    /// clock paused (`start_paused = true`) real time still runs at once, in order.
+    pub fn real_time(mut self, on: bool) -> Self {
+        self.config.real_time = on;
+        self
     }
 
     /// Whether the loggers of durable contexts ([`DurableContext::logger`]) also emit the
@@ -656,6 +699,7 @@ impl LocalRunner {
             faults: Vec::new(),
             max_consecutive_failures: u32::MAX,
             execution_timeout: None,
+            real_time: false,
         };
         let service = Arc::new(LocalService::default());
         let record = service.adopt(ExecutionRecord::for_replay(execution, config));
@@ -1078,6 +1122,11 @@ impl RunningExecution {
             {
                 return Ok(());
             }
+            // In real time, the timer fires when tokio's clock gets there.
+            let at = lock(&self.record).instant_of(due);
+            if let Some(at) = at {
+                tokio::time::sleep_until(at).await;
+            }
             self.advance_to(due);
         }
     }
@@ -1280,6 +1329,11 @@ async fn invoke(
         begun
     };
     service.count_invocation();
+    // The service's call to the function takes as long as any other call.
+    let latency = service.call_latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let raw = {
         let invocation = function.invoke(input, context);
         tokio::pin!(invocation);

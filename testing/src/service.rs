@@ -11,12 +11,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use super::execution::{Execution, InvocationOutcome, InvocationRecord, RunnerStats};
 use super::fault::{Fault, FaultKind};
 use super::history::{Details, EventRecord, InvokeRecord, RetryRecord};
+use super::latency::Latency;
 use super::store::{CallbackState, ContextState, OpDetails, StepState, StoredOp};
 use super::validate;
 use super::RunnerError;
@@ -77,6 +79,8 @@ pub(crate) struct ExecutionConfig {
     pub(crate) max_consecutive_failures: u32,
     /// `ExecutionTimeout` in seconds (1 to 31,622,400), if the execution has one.
     pub(crate) execution_timeout: Option<i64>,
+    /// Whether the clock follows tokio's clock instead of jumping to the next timer.
+    pub(crate) real_time: bool,
 }
 
 /// Counters of the whole service, across executions.
@@ -101,6 +105,8 @@ pub(crate) struct LocalService {
     /// What execution ids derive from: random, so that two runners give their executions
     /// different ids (and replay-safe values), unless a test fixes it.
     id_seed: AtomicU64,
+    /// How long each call takes, and the generator of its jitter.
+    latency: Mutex<(Latency, fastrand::Rng)>,
 }
 
 impl Default for LocalService {
@@ -110,6 +116,7 @@ impl Default for LocalService {
             totals: Totals::default(),
             next_execution: AtomicU64::new(0),
             id_seed: AtomicU64::new(fastrand::u64(..)),
+            latency: Mutex::new((Latency::NONE, fastrand::Rng::new())),
         }
     }
 }
@@ -133,6 +140,19 @@ impl LocalService {
     /// `seed`, for reproducible runs.
     pub(crate) fn set_id_seed(&self, seed: u64) {
         self.id_seed.store(seed, Ordering::Relaxed);
+        lock(&self.latency).1.seed(seed);
+    }
+
+    /// Makes every call take `latency`.
+    pub(crate) fn set_latency(&self, latency: Latency) {
+        lock(&self.latency).0 = latency;
+    }
+
+    /// How long the next call takes.
+    pub(crate) fn call_latency(&self) -> Duration {
+        let mut latency = lock(&self.latency);
+        let (latency, rng) = &mut *latency;
+        latency.sample(rng)
     }
 
     /// Creates an execution that has not been invoked yet, at the start of the virtual
@@ -220,6 +240,7 @@ impl LocalService {
             Err(err) => return Reply::Done(Err(err)),
         };
         let mut record = lock(&shared);
+        record.sync_clock();
         record.stats.checkpoint_calls += 1;
         self.totals.checkpoint_calls.fetch_add(1, Ordering::Relaxed);
         let call = record.stats.checkpoint_calls;
@@ -280,6 +301,7 @@ impl LocalService {
     ) -> Result<GetDurableExecutionStateResponse, ServiceError> {
         let shared = self.record(arn)?;
         let mut record = lock(&shared);
+        record.sync_clock();
         record.stats.get_state_calls += 1;
         self.totals.get_state_calls.fetch_add(1, Ordering::Relaxed);
         let call = record.stats.get_state_calls;
@@ -325,7 +347,11 @@ impl DurableService for LocalService {
         request: &'a CheckpointDurableExecutionRequest,
     ) -> BoxFuture<'a, Result<CheckpointDurableExecutionResponse, ServiceError>> {
         Box::pin(async move {
-            match self.checkpoint_now(arn, request) {
+            let latency = self.call_latency();
+            travel(latency / 2).await;
+            let reply = self.checkpoint_now(arn, request);
+            travel(latency - latency / 2).await;
+            match reply {
                 Reply::Done(result) => result,
                 Reply::Late(result, at) => {
                     tokio::time::sleep_until(at).await;
@@ -350,7 +376,20 @@ impl DurableService for LocalService {
         arn: &'a str,
         request: &'a GetDurableExecutionStateRequest,
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
-        Box::pin(async move { self.get_state_now(arn, request) })
+        Box::pin(async move {
+            let latency = self.call_latency();
+            travel(latency / 2).await;
+            let reply = self.get_state_now(arn, request);
+            travel(latency - latency / 2).await;
+            reply
+        })
+    }
+}
+
+/// A call's way to or from the service.
+async fn travel(time: Duration) {
+    if !time.is_zero() {
+        tokio::time::sleep(time).await;
     }
 }
 
@@ -394,6 +433,8 @@ pub(crate) struct ExecutionRecord {
     config: ExecutionConfig,
     /// The virtual clock, in epoch milliseconds.
     now: i64,
+    /// With a clock in real time: an instant of tokio's clock and the clock's reading then.
+    clock_base: Option<(tokio::time::Instant, i64)>,
     start: i64,
     input: String,
     ops: Vec<StoredOp>,
@@ -486,6 +527,7 @@ impl ExecutionRecord {
         let mut record = Self {
             arn,
             execution_id,
+            clock_base: config.real_time.then(|| (tokio::time::Instant::now(), now)),
             config,
             now,
             start: now,
@@ -554,6 +596,9 @@ impl ExecutionRecord {
         Self {
             arn: execution.arn.clone(),
             execution_id,
+            clock_base: config
+                .real_time
+                .then(|| (tokio::time::Instant::now(), execution.now_ms)),
             config,
             now: execution.now_ms,
             start: execution.start_ms,
@@ -650,6 +695,7 @@ impl ExecutionRecord {
         ),
         RunnerError,
     > {
+        self.sync_clock();
         if self.status != ExecutionStatus::Running {
             return Err(RunnerError::Finished {
                 status: self.status,
@@ -706,6 +752,7 @@ impl ExecutionRecord {
     /// Ends the running invocation: judges its outcome, records `InvocationCompleted` and
     /// completes the execution when the outcome says so.
     pub(crate) fn end_invocation(&mut self, raw: RawOutcome) -> InvocationOutcome {
+        self.sync_clock();
         let live = self.live.take();
         if let Some(live) = &live {
             live.ended.send_replace(true);

@@ -38,6 +38,7 @@ fn config() -> ExecutionConfig {
         faults: Vec::new(),
         max_consecutive_failures: 3,
         execution_timeout: None,
+        real_time: false,
     }
 }
 

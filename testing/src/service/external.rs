@@ -95,6 +95,23 @@ impl ExecutionRecord {
             })
     }
 
+    /// With a clock in real time: moves it to where tokio's clock says, firing every timer
+    /// due by then.
+    pub(crate) fn sync_clock(&mut self) {
+        if let Some((instant, millis)) = self.clock_base {
+            let elapsed = i64::try_from(instant.elapsed().as_millis()).unwrap_or(i64::MAX);
+            self.advance_to(millis.saturating_add(elapsed));
+        }
+    }
+
+    /// With a clock in real time: the instant of tokio's clock at which the clock reads
+    /// `due`.
+    pub(crate) fn instant_of(&self, due: i64) -> Option<tokio::time::Instant> {
+        let (instant, millis) = self.clock_base?;
+        let ahead = u64::try_from(due.saturating_sub(millis)).unwrap_or(0);
+        Some(instant + std::time::Duration::from_millis(ahead))
+    }
+
     /// Moves the clock to `until` (never back), firing every timer due by then in order.
     pub(crate) fn advance_to(&mut self, until: i64) {
         while let Some(&(due, index, timer)) = self.timers.first() {
