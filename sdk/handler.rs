@@ -252,6 +252,7 @@ pub(crate) async fn execute(
     let mut cut = false;
     let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let tracker = Arc::new(WakeFlag::default());
+    let mut poller = Poller::new(&exec.operations);
 
     let outcome = std::future::poll_fn(|cx| {
         if let Some(err) = exec.fatal() {
@@ -287,7 +288,10 @@ pub(crate) async fn execute(
             parked: exec.parked_count(),
         };
         match replay::pending::when_pending(activity, state) {
-            PendingDecision::KeepRunning => Poll::Pending,
+            PendingDecision::KeepRunning => {
+                poller.tick(cx, &exec, activity, &checkpointer);
+                Poll::Pending
+            }
             PendingDecision::Suspend => Poll::Ready(Outcome::Quiescent),
             PendingDecision::Cut => {
                 cut = true;
@@ -395,6 +399,93 @@ pub(crate) async fn execute(
         trace.end(status, error, &store_for_hooks);
     }
     result
+}
+
+/// Asks the service what changed while work runs beside operations parked on it, when
+/// [`replay::pending::next_poll`] says, so that they resume within the invocation.
+struct Poller {
+    changes: tokio::sync::watch::Receiver<u64>,
+    /// Questions asked since an answer last changed the log.
+    unchanged: u32,
+    /// When the last question was asked (or the invocation started).
+    asked: tokio::time::Instant,
+    timer: Option<(tokio::time::Instant, std::pin::Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl Poller {
+    fn new(operations: &Operations) -> Self {
+        Self {
+            changes: operations.changes(),
+            unchanged: 0,
+            asked: tokio::time::Instant::now(),
+            timer: None,
+        }
+    }
+
+    /// Arms the timer of the next question, and asks when it is due.
+    fn tick(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        exec: &ExecutionState,
+        activity: Activity,
+        checkpointer: &Checkpointer,
+    ) {
+        if self.changes.has_changed().unwrap_or(false) {
+            self.changes.borrow_and_update();
+            self.unchanged = 0;
+        }
+        let parked = if activity.active > 0 && activity.parked > 0 {
+            let dues: Vec<Option<i64>> = exec
+                .parked_ids()
+                .iter()
+                .map(|id| exec.operations.due_millis(id))
+                .collect();
+            replay::pending::Parked {
+                earliest_due: dues.iter().flatten().copied().min(),
+                undated: dues.iter().any(Option::is_none),
+            }
+        } else {
+            replay::pending::Parked {
+                earliest_due: None,
+                undated: false,
+            }
+        };
+        let asked = i64::try_from(self.asked.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let since = exec
+            .operations
+            .since_answer()
+            .map_or(asked, |answered| answered.min(asked));
+        let now = exec.operations.service_now().unwrap_or(i64::MAX);
+        let Some(delay) = replay::pending::next_poll(activity, parked, now, since, self.unchanged)
+        else {
+            self.timer = None;
+            return;
+        };
+        let at =
+            tokio::time::Instant::now() + Duration::from_millis(u64::try_from(delay).unwrap_or(0));
+        // Re-armed only when the time moves by more than the spacing of questions.
+        let spacing =
+            Duration::from_millis(u64::try_from(replay::pending::MIN_POLL_SPACING_MS).unwrap_or(0));
+        let keep = self.timer.as_ref().is_some_and(|(armed, _)| {
+            let gap = if *armed > at {
+                *armed - at
+            } else {
+                at - *armed
+            };
+            gap < spacing
+        });
+        if !keep {
+            self.timer = Some((at, Box::pin(tokio::time::sleep_until(at))));
+        }
+        if let Some((_, sleep)) = &mut self.timer {
+            if sleep.as_mut().poll(cx).is_ready() {
+                self.timer = None;
+                self.asked = tokio::time::Instant::now();
+                self.unchanged = self.unchanged.saturating_add(1);
+                checkpointer.poll();
+            }
+        }
+    }
 }
 
 /// What the invocation keeps free before its hard deadline, so that the output still

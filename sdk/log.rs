@@ -592,8 +592,31 @@ impl Log {
 #[derive(Debug, Default)]
 pub(crate) struct Operations {
     log: Mutex<Log>,
+    /// Counts the merges of the service's answers, so that operations parked on the
+    /// service can look at their record again when it may have changed.
+    changes: tokio::sync::watch::Sender<u64>,
+    /// What the log tells of the service's clock (see [`service_now`](Self::service_now)).
+    clock: Mutex<ServiceClock>,
     /// The plugins that see what is merged into the log and what replay reaches.
     observer: Option<Observer>,
+}
+
+/// The service's clock as the log sees it: the latest timestamp of a record, when it was
+/// first seen, and when the service last answered.
+#[derive(Debug, Default)]
+struct ServiceClock {
+    latest: Option<(i64, tokio::time::Instant)>,
+    answered: Option<tokio::time::Instant>,
+}
+
+impl ServiceClock {
+    fn saw(&mut self, millis: impl Iterator<Item = i64>) {
+        if let Some(max) = millis.max() {
+            if self.latest.is_none_or(|(latest, _)| max > latest) {
+                self.latest = Some((max, tokio::time::Instant::now()));
+            }
+        }
+    }
 }
 
 /// The plugins of an observed log, and the execution it belongs to.
@@ -615,6 +638,11 @@ impl Operations {
     /// The log of the operations an invocation starts with: none of them visited yet.
     pub(crate) fn new(operations: Vec<Operation>) -> Self {
         let store = Self::default();
+        store
+            .clock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .saw(timestamps(&operations));
         store.insert(operations, false);
         store
     }
@@ -682,6 +710,21 @@ impl Operations {
     /// written by this invocation, so it counts as visited. Plugins hear of the operations
     /// that are new or changed status, and of those that ended.
     pub(crate) fn merge(self: &Arc<Self>, operations: Vec<Operation>) {
+        {
+            let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+            clock.answered = Some(tokio::time::Instant::now());
+            clock.saw(timestamps(&operations));
+        }
+        if operations.is_empty() {
+            return;
+        }
+        self.merge_records(operations);
+        // Wakes the parked operations: their records may have changed.
+        self.changes
+            .send_modify(|merges| *merges = merges.wrapping_add(1));
+    }
+
+    fn merge_records(self: &Arc<Self>, operations: Vec<Operation>) {
         let Some(observer) = &self.observer else {
             self.insert(operations, true);
             return;
@@ -818,6 +861,49 @@ impl Operations {
                 log.execution_start = record.start_millis;
             }
             log.upsert(id, record);
+        }
+    }
+
+    /// The service's time now, in epoch milliseconds, as far as the log tells: the latest
+    /// timestamp it holds, moved on by the time passed since it arrived. `None` before any
+    /// record has a timestamp.
+    pub(crate) fn service_now(&self) -> Option<i64> {
+        let clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let (latest, at) = clock.latest?;
+        let elapsed = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+        Some(latest.saturating_add(elapsed))
+    }
+
+    /// How long ago the service last answered a call of this invocation, in milliseconds;
+    /// `None` before the first answer.
+    pub(crate) fn since_answer(&self) -> Option<i64> {
+        let clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock
+            .answered
+            .map(|at| i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// A receiver that sees every merge of the service's answers into the log.
+    pub(crate) fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// When the operation with this id is due to be ready, in epoch milliseconds: the end
+    /// of a wait, the next attempt of a step or a check waiting to retry. `None` for
+    /// operations the service finishes at no set time (callbacks, chained invokes) and for
+    /// ids the log does not hold.
+    pub(crate) fn due_millis(&self, id: &str) -> Option<i64> {
+        let log = self.lock();
+        let record = log.position(id).and_then(|index| log.records.get(index))?;
+        match &record.details {
+            Details::Wait(wait) => wait
+                .scheduled_end_timestamp
+                .as_ref()
+                .map(Timestamp::epoch_millis),
+            Details::Step { next_attempt, .. } => {
+                next_attempt.as_deref().map(Timestamp::epoch_millis)
+            }
+            _ => None,
         }
     }
 
@@ -998,6 +1084,16 @@ impl Operations {
             .find(|op| op.type_ == ty)
             .and_then(|op| op.start_millis)
     }
+}
+
+/// The start and end timestamps of `operations`, in epoch milliseconds.
+fn timestamps(operations: &[Operation]) -> impl Iterator<Item = i64> + '_ {
+    operations.iter().flat_map(|op| {
+        [op.start_timestamp.as_ref(), op.end_timestamp.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(Timestamp::epoch_millis)
+    })
 }
 
 #[cfg(test)]

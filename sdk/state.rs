@@ -1,6 +1,7 @@
 //! State of one invocation: the operation log, the checkpoint writer, the fatal-error
 //! latch and the bookkeeping that tells when the handler can make no more progress.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,9 @@ pub(crate) struct ExecutionState {
     fatal: Mutex<Option<Error>>,
     active: AtomicUsize,
     suspended: AtomicUsize,
+    /// The operations parked until the service reports on them (by id, with how many
+    /// callers wait on each), to know when to ask the service about them.
+    parked: Mutex<HashMap<String, usize>>,
     /// Set when the invocation reaches its deadline: running step attempts end, and no new
     /// one starts.
     deadline: tokio::sync::watch::Sender<bool>,
@@ -42,6 +46,7 @@ impl ExecutionState {
             fatal: Mutex::new(None),
             active: AtomicUsize::new(0),
             suspended: AtomicUsize::new(0),
+            parked: Mutex::new(HashMap::new()),
             deadline: tokio::sync::watch::Sender::new(false),
             default_serdes: crate::serdes::DefaultSerdes::default(),
         }
@@ -126,6 +131,54 @@ impl ExecutionState {
         unreachable!("a pending future never completes")
     }
 
+    /// Parks the caller until `ready` gives a value: it is asked now, then again after
+    /// each answer of the service merged into the log (a checkpoint response, a poll), so
+    /// that an operation the service finishes while the invocation still runs (a wait
+    /// that ended, a callback completed, an invoke that returned, a step ready to retry)
+    /// resumes in place. Until then the caller counts as parked on the service, as with
+    /// [`park`](Self::park): once nothing else runs, the invocation suspends.
+    ///
+    /// In a replay-only scope a caller that is not ready at once is abandoned instead.
+    pub(crate) async fn park_until<R>(
+        self: &Arc<Self>,
+        id: &str,
+        mut ready: impl FnMut() -> Option<R>,
+    ) -> R {
+        let mut changes = self.operations.changes();
+        changes.borrow_and_update();
+        if let Some(value) = ready() {
+            return value;
+        }
+        if crate::context::scope::replay_only() {
+            abandon().await
+        }
+        self.suspended.fetch_add(1, Ordering::SeqCst);
+        let _guard = ActivityGuard {
+            state: Arc::clone(self),
+            suspended: true,
+        };
+        let _registered = ParkedId::register(self, id);
+        loop {
+            if changes.changed().await.is_err() {
+                // The log is gone with the invocation.
+                abandon().await
+            }
+            if let Some(value) = ready() {
+                return value;
+            }
+        }
+    }
+
+    /// The ids of the operations parked until the service reports on them.
+    pub(crate) fn parked_ids(&self) -> Vec<String> {
+        self.parked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// How many pieces of work that finish by themselves are under way (step bodies,
     /// checks, checkpoint calls).
     pub(crate) fn active_count(&self) -> usize {
@@ -170,6 +223,39 @@ impl ExecutionState {
 pub(crate) async fn abandon() -> ! {
     std::future::pending::<()>().await;
     unreachable!("a pending future never completes")
+}
+
+/// An id in [`ExecutionState::parked_ids`] while its guard lives.
+struct ParkedId<'a> {
+    state: &'a ExecutionState,
+    id: String,
+}
+
+impl<'a> ParkedId<'a> {
+    fn register(state: &'a ExecutionState, id: &str) -> Self {
+        *state
+            .parked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.to_string())
+            .or_default() += 1;
+        Self {
+            state,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl Drop for ParkedId<'_> {
+    fn drop(&mut self) {
+        let mut parked = self.state.parked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = parked.get_mut(&self.id) {
+            *count -= 1;
+            if *count == 0 {
+                parked.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// See [`ExecutionState::active`] and [`ExecutionState::park`].

@@ -120,6 +120,38 @@ async fn large_flat_map_replays_its_items() {
     );
 }
 
+/// Seed 1025406 (regression features), shrunk, found while operations learnt to resume in
+/// place: a parallel whose result is over 256 KiB is rebuilt on replay by running its
+/// branches in a replay-only scope. A completed callback in a branch must give its recorded
+/// result there; parking first (and so abandoning the branch) made the replay report the
+/// branch as failed (`ChildContextError`).
+#[tokio::test(flavor = "current_thread")]
+async fn completed_callback_in_a_large_parallel_replays_its_result() {
+    async fn handler(_: Value, ctx: DurableContext) -> Result<Value, Error> {
+        let branch = lambda_durable::branch("b0", |ctx: DurableContext| async move {
+            let callback = ctx.create_callback::<Value>("callback").await?;
+            let answer = callback.result().await?;
+            Ok::<_, Error>(json!({"answer": answer, "pad": "x".repeat(300 * 1024)}))
+        });
+        let batch = ctx.parallel("parallel", vec![branch]).await?;
+        ctx.wait("after", Duration::from_secs(1)).await?;
+        let answers: Vec<Value> = batch.succeeded().map(|v| v["answer"].clone()).collect();
+        Ok(json!(answers))
+    }
+    let runner =
+        LocalRunner::new(handler).on_callback("callback", CallbackResponse::json(json!(3)));
+    let execution = runner.run(json!({})).await.unwrap();
+    assert_eq!(
+        execution.status(),
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.error()
+    );
+    assert_eq!(execution.result::<Value>().unwrap(), json!([3]));
+    let replay = runner.replay(&execution).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}
+
 /// Runs `handler` (which pushes every `now()` it sees into the shared list) and returns
 /// the distinct values seen.
 async fn now_values<F, Fut>(handler: F, faults: &[Fault]) -> Vec<u128>

@@ -503,9 +503,14 @@ async fn wait_for_condition_checks_are_attempts() {
 
 #[tokio::test]
 async fn wait_for_callback_completed_by_a_responder() {
+    // Answered a second after its id is out: after the first invocation suspended (an
+    // answer while the submitter runs would resume the callback in place, in one
+    // invocation).
     let runner = || {
-        LocalRunner::new(wait_for_callback)
-            .on_callback("otel-callback", CallbackResponse::success("\"done\""))
+        LocalRunner::new(wait_for_callback).on_callback(
+            "otel-callback",
+            CallbackResponse::success("\"done\"").after(Duration::from_secs(1)),
+        )
     };
     let (execution, spans) = run(View::Invocation, runner()).await;
     assert_eq!(execution.result::<String>().unwrap(), "done");

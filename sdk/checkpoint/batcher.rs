@@ -64,6 +64,8 @@ const INVALID_TOKEN_ATTEMPTS: u32 = 3;
 enum Command {
     Update(Box<OperationUpdate>, Option<Ack>),
     Flush(Ack),
+    /// Ask the service for what changed: a request is made even with no update queued.
+    Poll,
 }
 
 /// Counters of what the batcher sent, for tests and benchmarks.
@@ -126,6 +128,12 @@ impl Checkpointer {
             .send(Command::Update(Box::new(update), Some(ack)))
             .map_err(|_| stopped())?;
         done.await.map_err(|_| stopped())?
+    }
+
+    /// Asks the service for the operations that changed (an empty checkpoint, or the next
+    /// request if updates are queued), without waiting: the answer is merged into the log.
+    pub(crate) fn poll(&self) {
+        let _ = self.tx.send(Command::Poll);
     }
 
     /// Waits until everything queued so far is written.
@@ -215,10 +223,12 @@ impl Batcher {
             pending.clear();
             pending.bytes = self.envelope_bound();
             let mut linger_until = None;
+            let mut poll = false;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
                     Command::Flush(ack) => pending.acks.push(ack),
+                    Command::Poll => poll = true,
                     Command::Update(update, ack) => {
                         let size = self.measure(&mut pending, &update);
                         let key = id_hash(update.id.as_str());
@@ -247,7 +257,7 @@ impl Batcher {
                     Ok(command) => Some(command),
                     // Nobody waits for what is queued: linger briefly, so a START that is not
                     // awaited can share a request with the update that follows it.
-                    Err(_) if pending.acks.is_empty() && !self.config.linger.is_zero() => {
+                    Err(_) if pending.acks.is_empty() && !poll && !self.config.linger.is_zero() => {
                         let deadline = *linger_until.get_or_insert_with(|| {
                             tokio::time::Instant::now() + self.config.linger
                         });
@@ -259,7 +269,7 @@ impl Batcher {
                     Err(_) => None,
                 };
             }
-            let result = if pending.updates.is_empty() {
+            let result = if pending.updates.is_empty() && !(poll && self.can_poll()) {
                 self.latched.as_ref().map_or(Ok(()), |err| Err(copy(err)))
             } else {
                 self.write(&mut pending.updates).await
@@ -333,6 +343,11 @@ impl Batcher {
             self.latched = Some(copy(err));
         }
         result
+    }
+
+    /// Whether an empty request may be sent: nothing failed and the execution runs.
+    fn can_poll(&self) -> bool {
+        self.latched.is_none() && !self.finished && self.token.is_ok()
     }
 
     /// The `ClientToken` of the next request.

@@ -12,6 +12,7 @@ use super::child::run_child;
 use super::lifecycle::Op;
 use super::{DurableContext, Name, Position};
 use crate::error::Error;
+use crate::log::OpRecord;
 use crate::replay::callback::{
     outcome, registration, submitter_failure, CallbackOutcome, Registration, WaitForCallbackFailure,
 };
@@ -302,7 +303,7 @@ impl<T, S: Decode<T>> Callback<T, S> {
             sub_type,
             "callback",
         )?;
-        let outcome = op.decide_again(|record| match outcome(record) {
+        let decide = |record: Option<&OpRecord>| match outcome(record) {
             CallbackOutcome::Park => None,
             CallbackOutcome::Succeeded(text) => Some(
                 serdes
@@ -317,14 +318,12 @@ impl<T, S: Decode<T>> Callback<T, S> {
                 operation: op.reference(),
                 error: Box::new(error),
             })),
-        });
-        match outcome {
-            Some(result) => {
-                op.finished();
-                result
-            }
-            None => op.park().await,
-        }
+        };
+        // Resumes as soon as the service reports the callback completed, also while this
+        // invocation runs.
+        let result = op.park_until(decide).await;
+        op.finished();
+        result
     }
 }
 

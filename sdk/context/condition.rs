@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::lifecycle::Op;
 use super::{DurableContext, Name, Position, StepContext};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
+use crate::log::OpRecord;
 use crate::replay::condition::{condition_decision, ConditionDecision};
 use crate::retry;
 use crate::serdes::{DefaultSerdes, Serdes};
@@ -207,24 +208,33 @@ where
             error: Box::new(error),
         };
         let replay_only = super::scope::replay_only();
-        let next = op
-            .decide(|record| match condition_decision(record, replay_only) {
-                ConditionDecision::Succeeded(text) => Next::Done(decode(text.unwrap_or("null"))),
-                ConditionDecision::Failed(error) => Next::Done(Err(failed(error))),
-                ConditionDecision::Park => Next::Park,
-                ConditionDecision::Abandon => Next::Abandon,
-                ConditionDecision::Check {
-                    attempt,
-                    start,
-                    state,
-                } => Next::Check {
-                    attempt,
-                    start,
-                    // The state of the last poll, if it survived; else the initial state.
-                    state: state.and_then(|text| serdes.deserialize(text).ok()),
-                },
-            })
-            .await;
+        let decide = |record: Option<&OpRecord>| match condition_decision(record, replay_only) {
+            ConditionDecision::Succeeded(text) => Next::Done(decode(text.unwrap_or("null"))),
+            ConditionDecision::Failed(error) => Next::Done(Err(failed(error))),
+            ConditionDecision::Park => Next::Park,
+            ConditionDecision::Abandon => Next::Abandon,
+            ConditionDecision::Check {
+                attempt,
+                start,
+                state,
+            } => Next::Check {
+                attempt,
+                start,
+                // The state of the last poll, if it survived; else the initial state.
+                state: state.and_then(|text| serdes.deserialize(text).ok()),
+            },
+        };
+        let mut next = op.decide(decide).await;
+        if let Next::Park = next {
+            // Waiting for the next check, which has not run in this invocation: it runs
+            // here if the service reports it due while the invocation still runs.
+            next = op
+                .park_until(|record| match decide(record) {
+                    Next::Park => None,
+                    other => Some(other),
+                })
+                .await;
+        }
         let (attempt, start, state) = match next {
             Next::Done(result) => {
                 op.finished();

@@ -204,14 +204,20 @@ impl<'a, R: Send + 'a, D: Decode<R> + 'a> Invoke<'a, R, D> {
             op.write(update).await?;
             next = op.decide_again(|record| decode(invoke_decision(record)));
         }
-        match next {
-            Next::Done(result) => {
-                op.finished();
-                result
+        let result = match next {
+            Next::Done(result) => result,
+            // Nothing recorded after a START: the service has not answered yet. Resumes as
+            // soon as it reports the invoke finished, also while this invocation runs.
+            Next::Start | Next::Park => {
+                op.park_until(|record| match decode(invoke_decision(record)) {
+                    Next::Done(result) => Some(result),
+                    Next::Start | Next::Park => None,
+                })
+                .await
             }
-            // Nothing recorded after a START: the service has not answered yet.
-            Next::Start | Next::Park => op.park().await,
-        }
+        };
+        op.finished();
+        result
     }
 }
 

@@ -132,9 +132,23 @@ impl<'c> Op<'c> {
     }
 
     /// Waits for the service for the rest of the invocation (see
-    /// [`ExecutionState::park`]).
+    /// [`ExecutionState::park`]): for an operation that cannot go on in this invocation
+    /// even when the service reports on it (a step whose body already ran).
     pub(crate) async fn park(&self) -> ! {
         self.exec().park().await
+    }
+
+    /// Waits for the service until `decide` gives a value from the operation's record: it
+    /// is asked again after every answer of the service (see
+    /// [`ExecutionState::park_until`]), so the operation resumes within this invocation
+    /// once the service reports it ready or finished.
+    pub(crate) async fn park_until<R>(
+        &self,
+        mut decide: impl FnMut(Option<&OpRecord>) -> Option<R>,
+    ) -> R {
+        let exec = Arc::clone(self.exec());
+        exec.park_until(self.position.id.as_str(), || self.decide_again(&mut decide))
+            .await
     }
 }
 

@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::lifecycle::Op;
 use super::{scope, DurableContext, Name, Position};
 use crate::error::{catch_panic, error_object, user_error_object, Error};
+use crate::log::OpRecord;
 use crate::logger::Logger;
 use crate::replay::step::{on_cut, step_decision, Cut, CutCause, StepDecision, StepSemantics};
 use crate::retry::{self, FailedAttempt, RetryDecision, RetryStrategy};
@@ -301,23 +302,31 @@ where
         op.check_sub_type(SUB_TYPE)?;
         let replay_only = scope::replay_only();
         // A recorded result is decoded while the log lends it, without a copy.
-        let next = op
-            .decide(
-                |record| match step_decision(record, semantics, replay_only) {
-                    StepDecision::Succeeded(result) => {
-                        Next::Done(decode(&serdes, &op, result.unwrap_or("null")))
-                    }
-                    StepDecision::Failed(error) => Next::Done(Err(Error::StepFailed {
-                        operation: op.reference(),
-                        error: Box::new(error),
-                    })),
-                    StepDecision::Park => Next::Park,
-                    StepDecision::Run { attempt, start } => Next::Run { attempt, start },
-                    StepDecision::Interrupted { attempt } => Next::Interrupted { attempt },
-                    StepDecision::Abandon => Next::Abandon,
-                },
-            )
-            .await;
+        let decide = |record: Option<&OpRecord>| match step_decision(record, semantics, replay_only)
+        {
+            StepDecision::Succeeded(result) => {
+                Next::Done(decode(&serdes, &op, result.unwrap_or("null")))
+            }
+            StepDecision::Failed(error) => Next::Done(Err(Error::StepFailed {
+                operation: op.reference(),
+                error: Box::new(error),
+            })),
+            StepDecision::Park => Next::Park,
+            StepDecision::Run { attempt, start } => Next::Run { attempt, start },
+            StepDecision::Interrupted { attempt } => Next::Interrupted { attempt },
+            StepDecision::Abandon => Next::Abandon,
+        };
+        let mut next = op.decide(decide).await;
+        if let Next::Park = next {
+            // Waiting to retry, and the body has not run in this invocation: the attempt
+            // runs here if the service reports it ready while the invocation still runs.
+            next = op
+                .park_until(|record| match decide(record) {
+                    Next::Park => None,
+                    other => Some(other),
+                })
+                .await;
+        }
         let attempt = Attempt {
             op,
             retry,

@@ -48,12 +48,7 @@ impl DurableContext {
         async move {
             let op = Op::open(self, position, OperationType::Wait, SUB_TYPE, "wait")?;
             let seconds = wait_seconds(duration).map_err(|message| op.invalid(message))?;
-            match op.decide(wait_decision).await {
-                WaitDecision::Done => {
-                    op.finished();
-                    Ok(())
-                }
-                WaitDecision::Park => op.park().await,
+            let decision = match op.decide(wait_decision).await {
                 WaitDecision::Start => {
                     let mut update = op.update(OperationAction::Start);
                     update.wait_options = Some(WaitOptions {
@@ -61,15 +56,18 @@ impl DurableContext {
                     });
                     op.write(update).await?;
                     // The service may already report the wait as over.
-                    match op.decide_again(wait_decision) {
-                        WaitDecision::Done => {
-                            op.finished();
-                            Ok(())
-                        }
-                        WaitDecision::Park | WaitDecision::Start => op.park().await,
-                    }
+                    op.decide_again(wait_decision)
                 }
+                decision => decision,
+            };
+            if decision != WaitDecision::Done {
+                // Resumes here if the service reports the wait over while the invocation
+                // still runs.
+                op.park_until(|record| (wait_decision(record) == WaitDecision::Done).then_some(()))
+                    .await;
             }
+            op.finished();
+            Ok(())
         }
         .instrument(span)
     }

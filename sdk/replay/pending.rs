@@ -60,9 +60,138 @@ pub(crate) fn when_pending(activity: Activity, deadline: Deadline) -> PendingDec
     }
 }
 
+/// What the invocation knows of the operations parked on the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Parked {
+    /// The earliest time one of them is due (the end of a wait, the next attempt of a step
+    /// or a check), in the service's epoch milliseconds.
+    pub(crate) earliest_due: Option<i64>,
+    /// Whether one of them is due at no set time (a callback, a chained invoke).
+    pub(crate) undated: bool,
+}
+
+/// The least time between two questions to the service, so that operations due within it
+/// share one.
+pub(crate) const MIN_POLL_SPACING_MS: i64 = 100;
+/// The time between questions about operations due at no set time (or overdue), doubled
+/// after each answer that changed nothing, up to [`MAX_POLL_INTERVAL_MS`].
+pub(crate) const FIRST_POLL_INTERVAL_MS: i64 = 1_000;
+/// See [`FIRST_POLL_INTERVAL_MS`].
+pub(crate) const MAX_POLL_INTERVAL_MS: i64 = 10_000;
+
+/// When to ask the service what changed, in milliseconds from `now` (both in the service's
+/// time), while the handler is pending; `None` to not ask.
+///
+/// Only while work runs beside operations parked on the service: an answer then lets them
+/// resume within the invocation. When nothing runs the invocation suspends instead (see
+/// [`when_pending`]): waiting idle is billed. An operation due at a set time is asked about
+/// when it is due; undated ones (and overdue ones) every second, backing off to every ten
+/// seconds while answers change nothing. `since_answer` is the time since the service last
+/// answered (any checkpoint call counts), `unchanged` the questions asked since an answer
+/// last changed the log.
+pub(crate) fn next_poll(
+    activity: Activity,
+    parked: Parked,
+    now: i64,
+    since_answer: i64,
+    unchanged: u32,
+) -> Option<i64> {
+    if activity.active == 0 || activity.parked == 0 {
+        return None;
+    }
+    let interval = FIRST_POLL_INTERVAL_MS
+        .saturating_mul(1 << unchanged.min(4))
+        .min(MAX_POLL_INTERVAL_MS);
+    let backed_off = interval.saturating_sub(since_answer).max(0);
+    let dated = parked
+        .earliest_due
+        .map(|due| if due > now { due - now } else { backed_off });
+    let undated = parked.undated.then_some(backed_off);
+    let delay = match (dated, undated) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        // Parked operations the log does not know: ask on the slow schedule.
+        (None, None) => backed_off,
+    };
+    Some(delay.max(MIN_POLL_SPACING_MS.saturating_sub(since_answer)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_poll_table() {
+        let running = Activity {
+            woken: false,
+            active: 1,
+            parked: 1,
+        };
+        let idle = Activity {
+            active: 0,
+            ..running
+        };
+        let nothing_parked = Activity {
+            parked: 0,
+            ..running
+        };
+        let due = |at| Parked {
+            earliest_due: Some(at),
+            undated: false,
+        };
+        let undated = Parked {
+            earliest_due: None,
+            undated: true,
+        };
+        let both = |at| Parked {
+            earliest_due: Some(at),
+            undated: true,
+        };
+        let rows = [
+            // activity, parked, now, since answer, unchanged -> delay
+            (idle, due(5_000), 0, 0, 0, None),
+            (nothing_parked, due(5_000), 0, 0, 0, None),
+            // Dated: when due.
+            (running, due(5_000), 1_000, 0, 0, Some(4_000)),
+            (running, due(1_050), 1_000, 10, 0, Some(90)),
+            (running, due(1_200), 1_000, 500, 0, Some(200)),
+            // Overdue: a second after the last answer, backing off.
+            (running, due(900), 1_000, 0, 0, Some(1_000)),
+            (running, due(900), 1_000, 400, 0, Some(600)),
+            (running, due(900), 1_000, 5_000, 3, Some(3_000)),
+            // Undated: every second, backing off to ten.
+            (running, undated, 0, 0, 0, Some(1_000)),
+            (running, undated, 0, 0, 1, Some(2_000)),
+            (running, undated, 0, 0, 2, Some(4_000)),
+            (running, undated, 0, 0, 3, Some(8_000)),
+            (running, undated, 0, 0, 4, Some(10_000)),
+            (running, undated, 0, 0, 40, Some(10_000)),
+            (running, undated, 0, 2_500, 0, Some(0)),
+            (running, undated, 0, 50, 0, Some(950)),
+            // The earlier of both.
+            (running, both(300), 0, 0, 0, Some(300)),
+            (running, both(3_000), 0, 0, 0, Some(1_000)),
+            // Unknown parked operations: the slow schedule.
+            (
+                running,
+                Parked {
+                    earliest_due: None,
+                    undated: false,
+                },
+                0,
+                0,
+                0,
+                Some(1_000),
+            ),
+        ];
+        for (activity, parked, now, since, unchanged, expected) in rows {
+            assert_eq!(
+                next_poll(activity, parked, now, since, unchanged),
+                expected,
+                "{activity:?} {parked:?} now {now} since {since} unchanged {unchanged}"
+            );
+        }
+    }
 
     #[test]
     fn when_pending_table() {

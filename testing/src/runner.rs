@@ -19,7 +19,9 @@ use super::execution::{Execution, InvocationOutcome, RunnerStats};
 use super::fault::Fault;
 use super::latency::Latency;
 use super::replay::Replay;
-use super::service::{ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, SharedRecord};
+use super::service::{
+    ExecutionConfig, ExecutionRecord, LocalService, RawOutcome, Responders, SharedRecord,
+};
 use super::RunnerError;
 use crate::error_object;
 use lambda_durable::lambda_runtime::Context as LambdaContext;
@@ -528,6 +530,7 @@ impl LocalRunner {
             max_consecutive_failures: self.config.max_consecutive_failures,
             execution_timeout: self.config.execution_timeout.map(timeout_seconds),
             real_time: self.config.real_time,
+            responders: Responders(Arc::new(self.functions.responders.clone())),
         };
         let record = self.service.create_execution(payload, config.clone())?;
         let arn = lock(&record).arn.clone();
@@ -700,6 +703,7 @@ impl LocalRunner {
             max_consecutive_failures: u32::MAX,
             execution_timeout: None,
             real_time: false,
+            responders: Responders::default(),
         };
         let service = Arc::new(LocalService::default());
         let record = service.adopt(ExecutionRecord::for_replay(execution, config));
@@ -1160,25 +1164,13 @@ impl RunningExecution {
     }
 
     fn respond_to_callbacks(&self, record: &SharedRecord) -> Result<(), RunnerError> {
-        let started = lock(record).take_new_callbacks();
-        for (index, pending) in started {
-            let responder = self
-                .functions
-                .responders
-                .iter()
-                .find(|(matcher, _)| matcher.matches(&pending));
-            let Some((_, responder)) = responder else {
-                continue;
-            };
-            let response = responder.respond(&pending);
-            if let Some(completion) = response.completion().map_err(RunnerError::Callback)? {
-                lock(record).deliver_callback(index, millis(response.delay()), completion);
-            }
-            if let Some(interval) = response.heartbeat_interval() {
-                lock(record).deliver_heartbeats(index, millis(interval), millis(response.delay()));
-            }
+        let mut record = lock(record);
+        if let Some(err) = record.responder_error.take() {
+            return Err(RunnerError::Callback(err));
         }
-        Ok(())
+        record
+            .respond_to_new_callbacks()
+            .map_err(RunnerError::Callback)
     }
 
     async fn start_invokes(&mut self, record: &SharedRecord) -> Result<(), RunnerError> {

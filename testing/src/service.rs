@@ -67,7 +67,7 @@ fn invalid_parameter(message: &str) -> ServiceError {
 
 mod external;
 
-pub(crate) use external::{StartedInvoke, Timer};
+pub(crate) use external::{Responders, StartedInvoke, Timer};
 
 /// Settings of one execution.
 #[derive(Debug, Clone)]
@@ -81,6 +81,8 @@ pub(crate) struct ExecutionConfig {
     pub(crate) execution_timeout: Option<i64>,
     /// Whether the clock follows tokio's clock instead of jumping to the next timer.
     pub(crate) real_time: bool,
+    /// Who answers the callbacks the execution creates.
+    pub(crate) responders: Responders,
 }
 
 /// Counters of the whole service, across executions.
@@ -459,6 +461,8 @@ pub(crate) struct ExecutionRecord {
     callbacks: HashMap<String, usize>,
     /// Callbacks started since the runner last looked (for callback responders).
     new_callbacks: Vec<usize>,
+    /// What a callback responder answered that the service refused, for the runner.
+    pub(crate) responder_error: Option<crate::callback::SendCallbackError>,
     /// Chained invokes started since the runner last looked.
     new_invokes: Vec<StartedInvoke>,
     consecutive_failures: u32,
@@ -548,6 +552,7 @@ impl ExecutionRecord {
             callback_seq: 0,
             callbacks: HashMap::new(),
             new_callbacks: Vec::new(),
+            responder_error: None,
             new_invokes: Vec::new(),
             consecutive_failures: 0,
             cached: None,
@@ -619,6 +624,7 @@ impl ExecutionRecord {
             callback_seq: u64::try_from(callbacks.len()).unwrap_or(u64::MAX),
             callbacks,
             new_callbacks: Vec::new(),
+            responder_error: None,
             new_invokes: Vec::new(),
             consecutive_failures: 0,
             cached: None,
@@ -922,6 +928,12 @@ impl ExecutionRecord {
         if !self.live_token_matches(token) {
             return Err(invalid_parameter(INVALID_TOKEN));
         }
+        // The outside systems answer the callbacks whose ids are out (with the answer to an
+        // earlier call); what is due by now happens before this request.
+        if let Err(err) = self.respond_to_new_callbacks() {
+            self.responder_error.get_or_insert(err);
+        }
+        self.advance_to(self.now);
         // Each update is measured once, for the request limit and for the statistics.
         let sizes: Vec<usize> = request
             .updates

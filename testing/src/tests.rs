@@ -39,6 +39,7 @@ fn config() -> ExecutionConfig {
         max_consecutive_failures: 3,
         execution_timeout: None,
         real_time: false,
+        responders: Default::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! by external systems, chained invokes finishing, and executions being stopped.
 
 use super::{Details, ExecutionRecord};
-use crate::callback::{PendingCallback, SendCallbackError};
+use crate::callback::{CallbackMatcher, CallbackResponder, PendingCallback, SendCallbackError};
 use crate::error_object;
 use crate::execution::InvocationOutcome;
 use crate::store::{Completion, OpDetails};
@@ -38,6 +38,24 @@ pub(crate) enum Timer {
     CallbackHeartbeat,
     /// The execution's `ExecutionTimeout` runs out.
     ExecutionTimeout,
+}
+
+/// The callback responders of a runner ([`crate::LocalRunner::on_callback`]): the service
+/// asks them about each callback as soon as the invocation that created it makes its next
+/// call (or ends), as an outside system answers once it got the callback id.
+/// One responder, and the callbacks it answers.
+pub(crate) type Responder = (
+    std::sync::Arc<dyn CallbackMatcher>,
+    std::sync::Arc<dyn CallbackResponder>,
+);
+
+#[derive(Clone, Default)]
+pub(crate) struct Responders(pub(crate) std::sync::Arc<Vec<Responder>>);
+
+impl std::fmt::Debug for Responders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} callback responders", self.0.len())
+    }
 }
 
 /// A chained invoke the runner has not run yet.
@@ -448,6 +466,37 @@ impl ExecutionRecord {
             .collect()
     }
 
+    /// Answers the callbacks started since the last look with the first responder that
+    /// matches each: schedules its completion (at once when it has no delay) and its
+    /// heartbeats.
+    ///
+    /// # Errors
+    ///
+    /// A completion the service refuses (too large).
+    pub(crate) fn respond_to_new_callbacks(&mut self) -> Result<(), SendCallbackError> {
+        if self.config.responders.0.is_empty() {
+            return Ok(());
+        }
+        let responders = std::sync::Arc::clone(&self.config.responders.0);
+        for (index, pending) in self.take_new_callbacks() {
+            let Some((_, responder)) = responders
+                .iter()
+                .find(|(matcher, _)| matcher.matches(&pending))
+            else {
+                continue;
+            };
+            let response = responder.respond(&pending);
+            let delay = millis(response.delay());
+            if let Some(completion) = response.completion()? {
+                self.deliver_callback(index, delay, completion);
+            }
+            if let Some(interval) = response.heartbeat_interval() {
+                self.deliver_heartbeats(index, millis(interval), delay);
+            }
+        }
+        Ok(())
+    }
+
     /// The callbacks started since the last call that are still waiting, with their
     /// operation indexes.
     pub(crate) fn take_new_callbacks(&mut self) -> Vec<(usize, PendingCallback)> {
@@ -531,4 +580,8 @@ impl ExecutionRecord {
         self.finish(ExecutionStatus::Stopped, None, Some(error));
         Ok(())
     }
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

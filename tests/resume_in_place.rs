@@ -1,0 +1,154 @@
+//! Operations the service finishes while the invocation still runs (a wait that ends, a
+//! callback answered, a step or check due again) resume in place instead of in a later
+//! invocation; when nothing runs, the invocation suspends as before. Timed on tokio's paused
+//! clock with the runner in real time, so the assertions are exact.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use lambda_durable::wire::ExecutionStatus;
+use lambda_durable::{branch, DurableContext, Error};
+use lambda_durable_testing::{CallbackResponse, LocalRunner, PendingCallback};
+use tokio::time::Instant;
+
+/// A branch with one step that takes `seconds`.
+fn long_step(seconds: u64) -> lambda_durable::Branch<'static, ()> {
+    branch("long", move |ctx: DurableContext| async move {
+        ctx.step("long step", move |_| async move {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+    })
+}
+
+/// `waits` waits of 1 s, then a step, beside a step of `seconds`.
+async fn waits_beside_a_step(ctx: DurableContext, waits: u64, seconds: u64) -> Result<(), Error> {
+    let waiting = branch("waiting", move |ctx: DurableContext| async move {
+        for i in 0..waits {
+            ctx.wait(format!("wait {i}"), Duration::from_secs(1))
+                .await?;
+        }
+        ctx.step("after the waits", |_| async { Ok::<_, std::io::Error>(()) })
+            .await
+    });
+    ctx.parallel("both", vec![long_step(seconds), waiting])
+        .await?;
+    Ok(())
+}
+
+fn millis(op: &lambda_durable::wire::Operation) -> (i64, i64) {
+    (
+        op.start_timestamp.as_ref().unwrap().epoch_millis(),
+        op.end_timestamp.as_ref().unwrap().epoch_millis(),
+    )
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn waits_beside_a_running_step_resume_in_place() {
+    let started = Instant::now();
+    let execution = LocalRunner::new(|_: (), ctx| waits_beside_a_step(ctx, 5, 7))
+        .real_time(true)
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+    assert_eq!(started.elapsed(), Duration::from_secs(7));
+    // The waits ran one after the other while the step ran, each as soon as the one before
+    // it ended.
+    let first = millis(execution.operation("wait 0").unwrap());
+    let last = millis(execution.operation("wait 4").unwrap());
+    assert_eq!(first.1 - first.0, 1000);
+    assert!(last.1 - first.0 < 6000, "{first:?} {last:?}");
+    let after = millis(execution.operation("after the waits").unwrap());
+    let step = millis(execution.operation("long step").unwrap());
+    assert!(after.1 < step.1, "{after:?} before {step:?}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_wait_alone_still_suspends_the_invocation() {
+    let started = Instant::now();
+    let execution = LocalRunner::new(|_: (), ctx| waits_beside_a_step(ctx, 3, 1))
+        .real_time(true)
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    // The first wait is still running when the step ends; nothing runs beside the others.
+    assert_eq!(execution.invocations(), 4, "{}", execution.timeline());
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+}
+
+async fn callbacks(count: u64, ctx: DurableContext) -> Result<u64, Error> {
+    let mut approvals = 0;
+    for i in 0..count {
+        let approved: bool = ctx
+            .wait_for_callback(format!("approval {i}"), |_id, _step| async {
+                Ok::<_, std::io::Error>(())
+            })
+            .await?;
+        approvals += u64::from(approved);
+    }
+    Ok(approvals)
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn callbacks_answered_while_the_submitter_runs_resume_in_place() {
+    let execution = LocalRunner::new(callbacks)
+        .on_callback(
+            |_: &PendingCallback| true,
+            CallbackResponse::json(true.into()),
+        )
+        .run(10)
+        .await
+        .unwrap();
+    assert_eq!(execution.result::<u64>().unwrap(), 10);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_callback_answered_later_resumes_in_place_while_a_step_runs() {
+    async fn handler(_: (), ctx: DurableContext) -> Result<usize, Error> {
+        let approval = branch("approval", |ctx: DurableContext| async move {
+            ctx.wait_for_callback::<bool, _, _>("approval", |_id, _step| async {
+                Ok::<_, std::io::Error>(())
+            })
+            .await
+        });
+        let work = branch("work", |ctx: DurableContext| async move {
+            ctx.step("work", |_| async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok::<_, std::io::Error>(false)
+            })
+            .await
+        });
+        let results = ctx.parallel("both", vec![approval, work]).await?;
+        Ok(results.success_count())
+    }
+    let started = Instant::now();
+    let execution = LocalRunner::new(handler)
+        .real_time(true)
+        .on_callback(
+            "approval",
+            CallbackResponse::json(true.into()).after(Duration::from_secs(3)),
+        )
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.result::<usize>().unwrap(), 2);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+    assert_eq!(started.elapsed(), Duration::from_secs(10));
+    // Asked about at a bounded rate: about once a second, backing off, while the step ran.
+    let stats = execution.stats();
+    assert!(stats.checkpoint_calls <= 12, "{stats:?}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_replay_of_an_execution_that_resumed_in_place_agrees() {
+    let runner = LocalRunner::new(|_: (), ctx| waits_beside_a_step(ctx, 2, 4)).real_time(true);
+    let execution = runner.run(()).await.unwrap();
+    assert_eq!(execution.invocations(), 1);
+    let replay = runner.replay(&execution).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}
