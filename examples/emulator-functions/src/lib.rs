@@ -39,6 +39,8 @@ pub const CHILD_CONTEXT: &str = "child-context";
 pub const MAP_ITEMS: &str = "map-items";
 /// Function name of [`parallel_branches`].
 pub const PARALLEL_BRANCHES: &str = "parallel-branches";
+/// Function name of [`wait_beside_step`].
+pub const WAIT_BESIDE_STEP: &str = "wait-beside-step";
 /// Function name of [`plain_double`] (a function without durable execution).
 pub const PLAIN_DOUBLE: &str = "plain-double";
 
@@ -60,6 +62,7 @@ pub async fn serve(name: &str) -> Result<(), BoxError> {
         CHILD_CONTEXT => lambda_durable::run(child_context).await,
         MAP_ITEMS => lambda_durable::run(map_items).await,
         PARALLEL_BRANCHES => lambda_durable::run(parallel_branches).await,
+        WAIT_BESIDE_STEP => lambda_durable::run(wait_beside_step).await,
         PLAIN_DOUBLE => lambda_runtime::run(lambda_runtime::service_fn(plain_double)).await,
         other => Err(format!("no function is called {other:?}").into()),
     }
@@ -441,6 +444,41 @@ pub async fn parallel_branches(_input: Value, ctx: DurableContext) -> Result<Vec
                 branch_ctx
                     .step("right step", |_| async {
                         Ok::<_, std::io::Error>("R".to_string())
+                    })
+                    .await
+            }),
+        ],
+    )
+    .await?
+    .into_results()
+}
+
+/// How long the step of [`wait_beside_step`] takes.
+pub const LONG_STEP: Duration = Duration::from_secs(5);
+
+/// A parallel of a step that takes [`LONG_STEP`] beside a 1 s wait and a step: the wait
+/// ends while the long step runs, and its branch goes on in the same invocation.
+///
+/// # Errors
+///
+/// [`Error::ChildContextFailed`] when a branch fails.
+pub async fn wait_beside_step(_input: Value, ctx: DurableContext) -> Result<Vec<String>, Error> {
+    ctx.parallel(
+        "both",
+        vec![
+            branch("work", |branch_ctx: DurableContext| async move {
+                branch_ctx
+                    .step("long step", |_| async {
+                        tokio::time::sleep(LONG_STEP).await;
+                        Ok::<_, std::io::Error>("work".to_string())
+                    })
+                    .await
+            }),
+            branch("timer", |branch_ctx: DurableContext| async move {
+                branch_ctx.wait("short wait", Duration::from_secs(1)).await?;
+                branch_ctx
+                    .step("after the wait", |_| async {
+                        Ok::<_, std::io::Error>("timer".to_string())
                     })
                     .await
             }),

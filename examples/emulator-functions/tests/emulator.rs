@@ -22,7 +22,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Event, EventType, ExecutionStatus};
 use emulator_functions::{
     CALLBACKS, CHILD_CONTEXT, FAILING, INVOKE_CHILD, INVOKE_PARENT, MAP_ITEMS, PARALLEL_BRANCHES,
-    PLAIN_DOUBLE, STEPS_RETRY, WAIT_RESUME,
+    PLAIN_DOUBLE, STEPS_RETRY, WAIT_BESIDE_STEP, WAIT_RESUME,
 };
 use lambda_durable_testing::LocalRunner;
 use serde_json::{json, Value};
@@ -293,6 +293,33 @@ async fn wait_suspends_and_resumes() {
         local_outline(emulator_functions::wait_resume, json!({"label": "w"})).await;
     assert_eq!(local, done.outline(), "local runner vs emulator");
     assert_eq!(status, lambda_durable::wire::ExecutionStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_wait_beside_a_running_step_resumes_in_place() {
+    let harness = Harness::builder("a_wait_beside_a_running_step_resumes_in_place")
+        .function(WAIT_BESIDE_STEP, Kind::Durable)
+        .start()
+        .await;
+    let arn = harness.start(WAIT_BESIDE_STEP, &json!({})).await;
+    let done = harness.wait_finished(&arn, FINISH).await;
+
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:#?}");
+    assert_eq!(done.result_json(), json!(["work", "timer"]));
+    // One invocation: the SDK asked the emulator about the wait when it was due, while the
+    // long step ran, and went on with the step after it.
+    assert_eq!(
+        statuses(&harness, &arn),
+        ["SUCCEEDED"],
+        "{:#?}",
+        done.outline()
+    );
+    let waited = only(&done, &EventType::WaitSucceeded, "short wait");
+    let after = only(&done, &EventType::StepSucceeded, "after the wait");
+    let long = only(&done, &EventType::StepSucceeded, "long step");
+    assert!(timestamp(after) <= timestamp(long), "{:#?}", done.outline());
+    assert!(timestamp(waited) <= timestamp(after));
+    assert_operation_ids(&harness, &done);
 }
 
 #[tokio::test]
