@@ -475,7 +475,9 @@ pub async fn wait_beside_step(_input: Value, ctx: DurableContext) -> Result<Vec<
                     .await
             }),
             branch("timer", |branch_ctx: DurableContext| async move {
-                branch_ctx.wait("short wait", Duration::from_secs(1)).await?;
+                branch_ctx
+                    .wait("short wait", Duration::from_secs(1))
+                    .await?;
                 branch_ctx
                     .step("after the wait", |_| async {
                         Ok::<_, std::io::Error>("timer".to_string())
