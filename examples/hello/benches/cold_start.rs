@@ -5,7 +5,7 @@
 //! `cargo bench -p hello --bench cold_start` prints, over several process starts (median and
 //! range): the time from spawning the process to its first `GET /runtime/invocation/next`,
 //! the first invocation (from handing out the event to the posted response) and the second,
-//! the same work in a warm process; the time from handing out the first event to its first
+//! the same work in a warm process; the time from handing out each event to its first
 //! checkpoint call; and the binary's size, as built and stripped. Each row is also printed as
 //! a JSON line (`json: {...}`). Options: `--runs N` (default 10).
 //!
@@ -212,6 +212,7 @@ struct Sample {
     first_invocation: Duration,
     second_invocation: Duration,
     first_checkpoint: Duration,
+    second_checkpoint: Duration,
     checkpoints: usize,
 }
 
@@ -259,11 +260,13 @@ async fn start_once(exe: &str) -> Result<Sample, BoxError> {
     let response1 = at(&|s| matches!(s, Seen::Response(1)))?;
     let response2 = at(&|s| matches!(s, Seen::Response(2)))?;
     let checkpoint1 = at(&|s| matches!(s, Seen::Checkpoint(1)))?;
+    let checkpoint2 = at(&|s| matches!(s, Seen::Checkpoint(2)))?;
     Ok(Sample {
         first_poll: next1 - spawned,
         first_invocation: response1 - next1,
         second_invocation: response2 - next2,
         first_checkpoint: checkpoint1 - next1,
+        second_checkpoint: checkpoint2 - next2,
         checkpoints: events
             .iter()
             .filter(|(_, seen)| matches!(seen, Seen::Checkpoint(1)))
@@ -314,7 +317,7 @@ fn main() -> Result<(), BoxError> {
     for _ in 0..runs {
         samples.push(runtime.block_on(start_once(exe))?);
     }
-    let rows: [(&str, &str, fn(&Sample) -> Duration); 4] = [
+    let rows: [(&str, &str, fn(&Sample) -> Duration); 5] = [
         (
             "first_poll",
             "process start to the first runtime API poll",
@@ -334,6 +337,11 @@ fn main() -> Result<(), BoxError> {
             "first_checkpoint",
             "first event to its first checkpoint call",
             |s| s.first_checkpoint,
+        ),
+        (
+            "second_checkpoint",
+            "second event to its first checkpoint call",
+            |s| s.second_checkpoint,
         ),
     ];
     println!("| what | median ms | range ms |");
