@@ -404,7 +404,8 @@ pub(crate) async fn execute(
 /// Asks the service what changed while work runs beside operations parked on it, when
 /// [`replay::pending::next_poll`] says, so that they resume within the invocation.
 struct Poller {
-    changes: tokio::sync::watch::Receiver<u64>,
+    /// The log's count of merged answers when the poller last looked.
+    merges: u64,
     /// Questions asked since an answer last changed the log.
     unchanged: u32,
     /// When the last question was asked (or the invocation started).
@@ -415,7 +416,7 @@ struct Poller {
 impl Poller {
     fn new(operations: &Operations) -> Self {
         Self {
-            changes: operations.changes(),
+            merges: operations.merges(),
             unchanged: 0,
             asked: tokio::time::Instant::now(),
             timer: None,
@@ -430,25 +431,24 @@ impl Poller {
         activity: Activity,
         checkpointer: &Checkpointer,
     ) {
-        if self.changes.has_changed().unwrap_or(false) {
-            self.changes.borrow_and_update();
+        if activity.active == 0 || activity.parked == 0 {
+            // Nothing to ask about (the common case: no cost).
+            self.timer = None;
+            return;
+        }
+        let merges = exec.operations.merges();
+        if merges != self.merges {
+            self.merges = merges;
             self.unchanged = 0;
         }
-        let parked = if activity.active > 0 && activity.parked > 0 {
-            let dues: Vec<Option<i64>> = exec
-                .parked_ids()
-                .iter()
-                .map(|id| exec.operations.due_millis(id))
-                .collect();
-            replay::pending::Parked {
-                earliest_due: dues.iter().flatten().copied().min(),
-                undated: dues.iter().any(Option::is_none),
-            }
-        } else {
-            replay::pending::Parked {
-                earliest_due: None,
-                undated: false,
-            }
+        let dues: Vec<Option<i64>> = exec
+            .parked_ids()
+            .iter()
+            .map(|id| exec.operations.due_millis(id))
+            .collect();
+        let parked = replay::pending::Parked {
+            earliest_due: dues.iter().flatten().copied().min(),
+            undated: dues.iter().any(Option::is_none),
         };
         let asked = i64::try_from(self.asked.elapsed().as_millis()).unwrap_or(i64::MAX);
         let since = exec

@@ -595,6 +595,8 @@ pub(crate) struct Operations {
     /// Counts the merges of the service's answers, so that operations parked on the
     /// service can look at their record again when it may have changed.
     changes: tokio::sync::watch::Sender<u64>,
+    /// How many answers that changed records were merged.
+    merges: std::sync::atomic::AtomicU64,
     /// What the log tells of the service's clock (see [`service_now`](Self::service_now)).
     clock: Mutex<ServiceClock>,
     /// The plugins that see what is merged into the log and what replay reaches.
@@ -719,9 +721,12 @@ impl Operations {
             return;
         }
         self.merge_records(operations);
+        self.merges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Wakes the parked operations: their records may have changed.
-        self.changes
-            .send_modify(|merges| *merges = merges.wrapping_add(1));
+        if self.changes.receiver_count() > 0 {
+            self.changes
+                .send_modify(|merges| *merges = merges.wrapping_add(1));
+        }
     }
 
     fn merge_records(self: &Arc<Self>, operations: Vec<Operation>) {
@@ -881,6 +886,11 @@ impl Operations {
         clock
             .answered
             .map(|at| i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// How many answers of the service that carried operations were merged so far.
+    pub(crate) fn merges(&self) -> u64 {
+        self.merges.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A receiver that sees every merge of the service's answers into the log.
