@@ -29,6 +29,7 @@
 pub mod declaration;
 
 mod generate;
+mod keywords;
 mod names;
 mod parse;
 mod validate;
