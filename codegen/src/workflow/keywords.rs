@@ -142,6 +142,7 @@ pub(crate) fn check(value: &Value, pointer: &str) -> Result<(), (String, String)
                 };
                 check_value(key, shape, child, &here)?;
             }
+            check_tuple(map, pointer)?;
             check_bounds(map, pointer)
         }
         other => Err((
@@ -300,6 +301,25 @@ fn check_type_name(name: &str, here: &str) -> Result<(), (String, String)> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    ))
+}
+
+/// `items` as an array makes a tuple, which the generator handles when its length is fixed.
+fn check_tuple(
+    map: &serde_json::Map<String, Value>,
+    pointer: &str,
+) -> Result<(), (String, String)> {
+    let Some(Value::Array(items)) = map.get("items") else {
+        return Ok(());
+    };
+    let len = items.len() as u64;
+    let fixed = |key: &str| map.get(key).and_then(Value::as_u64) == Some(len);
+    if fixed("minItems") && fixed("maxItems") {
+        return Ok(());
+    }
+    Err((
+        format!("{pointer}/items"),
+        format!("a tuple (`items` as an array of {len} schemas) needs `\"minItems\": {len}` and `\"maxItems\": {len}`; for a list of one type give `items` a single schema"),
     ))
 }
 

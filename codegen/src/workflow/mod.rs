@@ -28,6 +28,9 @@
 
 pub mod declaration;
 
+mod bundle;
+mod describe;
+
 mod generate;
 mod keywords;
 mod names;
