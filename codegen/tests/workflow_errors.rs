@@ -703,3 +703,60 @@ fn retry_filters_that_cannot_matter_are_rejected() {
     )
     .unwrap();
 }
+
+#[test]
+fn within_must_name_a_place_that_holds_operations() {
+    let ops = |within: &str| {
+        with_operations(json!([
+            {"kind": "child-context", "name": "group"},
+            {"kind": "parallel", "name": "both", "branches": ["left", "right"]},
+            {"kind": "step", "name": "plain"},
+            {"kind": "step", "name": "inner", "within": within}
+        ]))
+    };
+    assert_error(
+        ops("nowhere"),
+        "/operations/3/within",
+        "no child-context or map operation or parallel branch is named \"nowhere\"",
+    );
+    assert_error(
+        ops("plain"),
+        "/operations/3/within",
+        "\"plain\" is a step; operations run within a child-context or map operation, or a parallel branch",
+    );
+    assert_error(
+        ops("both"),
+        "/operations/3/within",
+        "\"both\" is a parallel; name one of its branches (\"left\", \"right\") instead",
+    );
+    for ok in ["group", "left"] {
+        generate(
+            Path::new(FILE),
+            &ops(ok).to_string(),
+            &WorkflowOptions::default(),
+        )
+        .unwrap();
+    }
+    assert_error(
+        with_operations(json!([
+            {"kind": "child-context", "name": "a", "within": "b"},
+            {"kind": "child-context", "name": "b", "within": "a"}
+        ])),
+        "/operations/0/within",
+        "the nesting is a cycle",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "child-context", "name": "a", "within": "a"}])),
+        "/operations/0/within",
+        "the nesting is a cycle",
+    );
+    assert_error(
+        with_operations(json!([
+            {"kind": "child-context", "name": "left"},
+            {"kind": "parallel", "name": "both", "branches": ["left", "right"]},
+            {"kind": "step", "name": "s", "within": "left"}
+        ])),
+        "/operations/2/within",
+        "names more than one place",
+    );
+}

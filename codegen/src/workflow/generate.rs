@@ -623,6 +623,9 @@ fn operation_doc(op: &Operation, pointer: &str) -> Vec<String> {
     doc.push(String::new());
     doc.push(format!(" Declared configuration (`{}`):", op.kind()));
     doc.push(String::new());
+    if let Some(within) = op.within() {
+        doc.push(format!(" - within: {}", escape_markdown(within)));
+    }
     for (label, value) in super::describe::configuration(op) {
         doc.push(format!(" - {label}: {}", escape_markdown(&value)));
     }

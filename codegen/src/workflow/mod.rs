@@ -27,6 +27,7 @@
 //! values. Every error names the file, the JSON pointer and the problem.
 
 pub mod declaration;
+pub mod export;
 
 mod bundle;
 mod describe;
@@ -34,6 +35,7 @@ mod describe;
 mod generate;
 mod keywords;
 mod names;
+mod nesting;
 mod parse;
 mod validate;
 
@@ -163,6 +165,27 @@ pub fn generate(
     text: &str,
     options: &WorkflowOptions,
 ) -> Result<String, CodegenError> {
+    let declaration = load(path, text)?;
+    generate::generate(path, &declaration, options)
+}
+
+/// Reads the declaration `path` and checks it as [`generate`] does, without generating
+/// anything (for the exports of [`export`]).
+///
+/// # Errors
+///
+/// [`CodegenError::Io`] when the file cannot be read, [`CodegenError::Json`] and
+/// [`CodegenError::Schema`] as for [`generate`].
+pub fn read_declaration(path: &Path) -> Result<declaration::Declaration, CodegenError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CodegenError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load(path, &text)
+}
+
+/// Reads and checks the declaration `text`.
+fn load(path: &Path, text: &str) -> Result<declaration::Declaration, CodegenError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|source| CodegenError::Json {
             path: path.to_path_buf(),
@@ -170,5 +193,5 @@ pub fn generate(
         })?;
     let declaration = parse::parse(path, &value)?;
     validate::validate(path, &declaration)?;
-    generate::generate(path, &declaration, options)
+    Ok(declaration)
 }

@@ -177,6 +177,10 @@ fn check_operations(check: &Checker<'_>, operations: &[Operation]) -> Checked {
         }
         check_operation(check, &base, op)?;
     }
+    for index in 0..operations.len() {
+        super::nesting::parent(operations, index)
+            .map_err(|message| check.fail(format!("/operations/{index}/within"), message))?;
+    }
     Ok(())
 }
 
