@@ -492,6 +492,7 @@ fn push_key(path: &mut String, name: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
 

@@ -360,6 +360,7 @@ fn check_bounds(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
 

@@ -22,9 +22,19 @@
 //! and in the crate, `mod order { lambda_durable::include_workflow!("order"); }`.
 //!
 //! Declarations are checked before anything is generated: their shape against the
-//! meta-schema, and then names the service would reject, duplicate names, names that
-//! collide once made Rust identifiers, `$ref`s to unknown definitions, and out-of-range
-//! values. Every error names the file, the JSON pointer and the problem.
+//! meta-schema, the JSON Schema keywords their schemas use (constructs the generator cannot
+//! handle, misspelt keywords and keyword values of the wrong shape are errors), and then
+//! names the service would reject, duplicate names, names that collide once made Rust
+//! identifiers, `$ref`s to unknown definitions, out-of-range values and configurations that
+//! cannot be right (zero delays, a `maxDelay` below the `initialDelay`, filters that can
+//! never matter). Every error names the file, the JSON pointer and the problem, in `Debug`
+//! as in `Display`, so a build script that returns it with `?` prints it readably.
+//!
+//! The generated `handler` checks an execution's input against the declared input schema
+//! before the handler runs, so every constraint of the declaration holds, also those the
+//! Rust types cannot express. Each generated method returns the runtime's builder with the
+//! declaration applied, so one call can still set a retry override, a tenant id, item names
+//! or a serdes, and documents the declared configuration.
 
 pub mod declaration;
 pub mod export;

@@ -330,7 +330,7 @@ fn check_rate(check: &Checker<'_>, pointer: &str, rate: Option<f64>) -> Checked 
             format!("{pointer}/backoffRate"),
             format!("backoffRate must be a non-negative number, got {rate}"),
         )),
-        Some(rate) if rate == 0.0 => Err(check.fail(
+        Some(0.0) => Err(check.fail(
             format!("{pointer}/backoffRate"),
             "a backoffRate of 0 makes every delay after the first zero; use 1 for equal delays",
         )),
