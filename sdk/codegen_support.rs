@@ -706,7 +706,7 @@ where
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let value = serde_json::Value::deserialize(deserializer)?;
-        match schema::InputSchema::parse(W::INPUT_SCHEMA) {
+        match compiled_schema(W::INPUT_SCHEMA) {
             Ok(schema) => {
                 if let Some(violation) = schema.check(&value) {
                     return Err(D::Error::custom(format_args!(
@@ -733,6 +733,23 @@ where
             workflow: PhantomData,
         })
     }
+}
+
+/// The compiled input schema of `text`, compiled once per process (each invocation of a
+/// declared workflow checks its input).
+fn compiled_schema(text: &'static str) -> Result<Arc<schema::InputSchema>, String> {
+    type Cache = std::sync::Mutex<Vec<(&'static str, Arc<schema::InputSchema>)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, compiled)) = cache.iter().find(|(known, _)| *known == text) {
+        return Ok(Arc::clone(compiled));
+    }
+    let compiled = Arc::new(schema::InputSchema::parse(text)?);
+    cache.push((text, Arc::clone(&compiled)));
+    Ok(compiled)
 }
 
 /// Adapts a handler taking the workflow type `W` to the plain handler shape that
@@ -800,6 +817,46 @@ mod tests {
             decide(fixed, "x", 2),
             RetryDecision::retry_after(Duration::from_secs(3))
         );
+    }
+
+    struct Declared;
+
+    impl DeclaredWorkflow for Declared {
+        const INPUT_SCHEMA: &'static str = r#"{"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 3}}}"#;
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Input {
+        n: i64,
+    }
+
+    #[test]
+    fn a_declared_input_is_checked_against_its_schema_then_deserialized() {
+        let ok: DeclaredInput<Input, Declared> =
+            serde_json::from_value(serde_json::json!({"n": 3})).expect("a valid input");
+        assert_eq!(ok.value.n, 3);
+        let err =
+            serde_json::from_value::<DeclaredInput<Input, Declared>>(serde_json::json!({"n": 2}))
+                .expect_err("below the minimum");
+        assert_eq!(
+            err.to_string(),
+            "$.n: 2 is less than the minimum 3 (the workflow's declared input schema)"
+        );
+        let err = serde_json::from_value::<DeclaredInput<Input, Declared>>(serde_json::json!({}))
+            .expect_err("missing n");
+        assert!(
+            err.to_string()
+                .contains("the required property \"n\" is missing"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn input_schemas_are_compiled_once() {
+        let first = compiled_schema(Declared::INPUT_SCHEMA).expect("compiles");
+        let second = compiled_schema(Declared::INPUT_SCHEMA).expect("compiles");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(compiled_schema("{").is_err());
     }
 
     #[test]

@@ -148,3 +148,50 @@ fn diagram_and_schema_print_one_export() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Enough operations that the output is larger than a pipe's buffer.
+    let dir = user_crate("pipe");
+    let operations: Vec<serde_json::Value> = (0..400)
+        .map(|index| serde_json::json!({"kind": "step", "name": format!("step {index}")}))
+        .collect();
+    let declaration =
+        serde_json::json!({"name": "big", "input": true, "output": true, "operations": operations});
+    std::fs::write(dir.join("workflows/big.json"), declaration.to_string()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lambda-durable-codegen"))
+        .args(["workflows/big.json"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, then close the pipe, as `| head` does.
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.success(), "{status:?}: {stderr}");
+    let full = codegen_in(&dir, &["workflows/big.json"]);
+    assert!(
+        full.stdout.len() > 256 * 1024,
+        "{} bytes",
+        full.stdout.len()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -38,21 +38,15 @@ Paths are relative to the current directory.";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("--schema") if args.len() == 1 => {
-            print!("{}", workflow::meta_schema());
-            Ok(())
-        }
-        Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
+        Some("--schema") if args.len() == 1 => emit(&workflow::meta_schema()),
+        Some("--help" | "-h" | "help") => emit(&format!("{USAGE}\n")),
         Some("export") => export_command(&args[1..]),
         Some("diagram") => diagram_command(&args[1..]),
         Some("schema") => schema_command(&args[1..]),
         Some(file) if args.len() == 1 && !file.starts_with('-') => {
             workflow::generate_file(Path::new(file), &workflow::WorkflowOptions::default())
-                .map(|source| print!("{source}"))
                 .map_err(Failure::Codegen)
+                .and_then(|source| emit(&source))
         }
         _ => Err(Failure::Usage(String::new())),
     };
@@ -60,6 +54,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Codegen(err)) => {
             eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Output(err)) => {
+            eprintln!("error: cannot write the output: {err}");
             ExitCode::FAILURE
         }
         Err(Failure::Stale(message)) => {
@@ -78,6 +76,7 @@ fn main() -> ExitCode {
 
 enum Failure {
     Codegen(CodegenError),
+    Output(std::io::Error),
     Stale(String),
     Usage(String),
 }
@@ -85,6 +84,19 @@ enum Failure {
 impl From<CodegenError> for Failure {
     fn from(err: CodegenError) -> Self {
         Failure::Codegen(err)
+    }
+}
+
+/// Writes `text` to stdout. A closed pipe (`... | head`) ends the output quietly.
+fn emit(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Output(err)),
+        _ => Ok(()),
     }
 }
 
@@ -142,15 +154,15 @@ fn export_command(args: &[String]) -> Result<(), Failure> {
                 inputs.join(" ")
             )));
         }
-        println!("{} up to date", out.display());
-        return Ok(());
+        return emit(&format!("{} up to date\n", out.display()));
     }
+    let mut report = String::new();
     for file in &files {
         for written in export::write(file, &out)? {
-            println!("wrote {}", written.display());
+            report.push_str(&format!("wrote {}\n", written.display()));
         }
     }
-    Ok(())
+    emit(&report)
 }
 
 fn diagram_command(args: &[String]) -> Result<(), Failure> {
@@ -164,11 +176,10 @@ fn diagram_command(args: &[String]) -> Result<(), Failure> {
     };
     let declaration = workflow::read_declaration(Path::new(file))?;
     if dot {
-        print!("{}", export::dot(&declaration));
+        emit(&export::dot(&declaration))
     } else {
-        print!("{}", export::mermaid(&declaration));
+        emit(&export::mermaid(&declaration))
     }
-    Ok(())
 }
 
 fn schema_command(args: &[String]) -> Result<(), Failure> {
@@ -187,8 +198,7 @@ fn schema_command(args: &[String]) -> Result<(), Failure> {
         Some((_, schema)) => {
             let text = serde_json::to_string_pretty(schema)
                 .unwrap_or_else(|err| unreachable!("a JSON value always serializes: {err}"));
-            println!("{text}");
-            Ok(())
+            emit(&format!("{text}\n"))
         }
         None => {
             let parts: Vec<&str> = schemas.iter().map(|(name, _)| name.as_str()).collect();
