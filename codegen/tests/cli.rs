@@ -195,3 +195,21 @@ fn a_closed_pipe_ends_the_output_quietly() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_schema_typify_rejects_is_one_error_line_not_a_panic() {
+    let dir = user_crate("typify");
+    std::fs::write(
+        dir.join("workflows/signs.json"),
+        r#"{"name": "signs", "input": {"enum": ["+", "-"]}, "output": true, "operations": []}"#,
+    )
+    .unwrap();
+    let output = codegen_in(&dir, &["workflows/signs.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr,
+        "error: workflows/signs.json at /input: cannot make a type: unsupported schema: Failed to make unique variant names for [+,-]\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -760,3 +760,36 @@ fn within_must_name_a_place_that_holds_operations() {
         "names more than one place",
     );
 }
+
+#[test]
+fn schemas_typify_cannot_make_types_of_are_errors_at_their_pointer() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [], "input": {"enum": [1, "a"]}}),
+        "/input/enum",
+        "the values mix number and string",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "string", "enum": ["dark blue", "Dark-Blue"]}}),
+        "/input/enum/1",
+        "\"Dark-Blue\" and \"dark blue\" make the same Rust variant name `DarkBlue`",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"allOf": [{"type": "string"}, {"type": "integer"}]}}),
+        "/input/allOf",
+        "nothing in common",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "array", "items": [{"type": "string"}]}}),
+        "/input/items",
+        "a tuple (`items` as an array of 1 schemas) needs `\"minItems\": 1` and `\"maxItems\": 1`",
+    );
+    // What typify itself rejects is caught (its panic too) and reported at the schema.
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [], "input": {"enum": ["+", "-"]}}),
+        "/input",
+        "cannot make a type: unsupported schema: Failed to make unique variant names",
+    );
+}

@@ -378,9 +378,31 @@ fn strip_foreign_formats(value: &mut Value) {
 
 /// Runs a typify call, turning its panics (it reports some unsupported schemas that way)
 /// into errors.
+///
+/// The panic hook is silenced meanwhile, so that a build script reports the error alone,
+/// not a panic message and backtrace before it. The hook is process-wide: a panic of
+/// another thread in that moment loses its message (not its effect).
 fn catch_typify<T>(f: impl FnOnce() -> Result<T, typify::Error>) -> Result<T, String> {
-    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(|err| err.to_string()),
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let caught = {
+        let _guard = HOOK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(f));
+        std::panic::set_hook(previous);
+        caught
+    };
+    match caught {
+        // typify's messages can hold a whole schema in `Debug` form: its first line says it.
+        Ok(result) => result.map_err(|err| {
+            let message = err.to_string();
+            match message.split_once('\n') {
+                Some((first, _)) => format!("{} (...)", first.trim_end_matches([' ', '{'])),
+                None => message,
+            }
+        }),
         Err(panic) => Err(format!(
             "unsupported schema: {}",
             panic

@@ -143,6 +143,8 @@ pub(crate) fn check(value: &Value, pointer: &str) -> Result<(), (String, String)
                 check_value(key, shape, child, &here)?;
             }
             check_tuple(map, pointer)?;
+            check_enum(map, pointer)?;
+            check_all_of(map, pointer)?;
             check_bounds(map, pointer)
         }
         other => Err((
@@ -314,6 +316,12 @@ fn check_tuple(
     };
     let len = items.len() as u64;
     let fixed = |key: &str| map.get(key).and_then(Value::as_u64) == Some(len);
+    if map.get("uniqueItems") == Some(&Value::Bool(true)) {
+        return Err((
+            format!("{pointer}/uniqueItems"),
+            "`uniqueItems` is not supported on a tuple (`items` as an array)".to_string(),
+        ));
+    }
     if fixed("minItems") && fixed("maxItems") {
         return Ok(());
     }
@@ -321,6 +329,108 @@ fn check_tuple(
         format!("{pointer}/items"),
         format!("a tuple (`items` as an array of {len} schemas) needs `\"minItems\": {len}` and `\"maxItems\": {len}`; for a list of one type give `items` a single schema"),
     ))
+}
+
+/// An `enum` the generator makes one Rust type of: its values (besides `null`) share one
+/// JSON type unless `type` says which, and strings make distinct variant names.
+fn check_enum(map: &serde_json::Map<String, Value>, pointer: &str) -> Result<(), (String, String)> {
+    let Some(Value::Array(values)) = map.get("enum") else {
+        return Ok(());
+    };
+    let here = format!("{pointer}/enum");
+    let mut kinds: Vec<&str> = values
+        .iter()
+        .filter(|value| !value.is_null())
+        .map(|value| match value {
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Bool(_) => "boolean",
+            Value::Array(_) => "array",
+            _ => "object",
+        })
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.len() > 1 && !map.contains_key("type") {
+        return Err((
+            here,
+            format!(
+                "the values mix {}; the generator makes one Rust type of an enum, so give them one type (or use `oneOf` with a `const` each)",
+                kinds.join(" and ")
+            ),
+        ));
+    }
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        let variant = heck::ToUpperCamelCase::to_upper_camel_case(text);
+        if let Some((_, earlier)) = seen
+            .iter()
+            .find(|(name, _)| !variant.is_empty() && *name == variant)
+        {
+            return Err((
+                format!("{here}/{index}"),
+                format!("{text:?} and {earlier:?} make the same Rust variant name `{variant}`; the generator cannot tell them apart"),
+            ));
+        }
+        if values[..index].contains(value) {
+            return Err((
+                format!("{here}/{index}"),
+                format!("{text:?} is listed twice"),
+            ));
+        }
+        seen.push((variant, text));
+    }
+    Ok(())
+}
+
+/// `allOf` parts whose `type`s have nothing in common: no value can match.
+fn check_all_of(
+    map: &serde_json::Map<String, Value>,
+    pointer: &str,
+) -> Result<(), (String, String)> {
+    let Some(Value::Array(parts)) = map.get("allOf") else {
+        return Ok(());
+    };
+    let types_of = |schema: &serde_json::Map<String, Value>| -> Option<Vec<String>> {
+        let mut names: Vec<String> = match schema.get("type")? {
+            Value::String(name) => vec![name.clone()],
+            Value::Array(names) => names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => return None,
+        };
+        // An integer is a number.
+        if names.iter().any(|name| name == "number") {
+            names.push("integer".to_string());
+        }
+        Some(names)
+    };
+    let mut common: Option<Vec<String>> = types_of(map);
+    for part in parts {
+        let Some(types) = part.as_object().and_then(types_of) else {
+            continue;
+        };
+        common = Some(match common {
+            None => types,
+            Some(common) => common
+                .into_iter()
+                .filter(|name| types.contains(name))
+                .collect(),
+        });
+        if common.as_ref().is_some_and(Vec::is_empty) {
+            return Err((
+                format!("{pointer}/allOf"),
+                "the `type`s of the `allOf` parts have nothing in common: no value can match"
+                    .to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Bounds that no value can meet: a minimum above the maximum, for numbers, lengths,
@@ -408,6 +518,36 @@ mod tests {
         assert_eq!(pointer, "/maximum");
         assert!(message.contains("no value can match"), "{message}");
         assert!(check(&json!({"exclusiveMinimum": true}), "").is_err());
+        let (pointer, message) = check(&json!({"enum": [1, "a", null]}), "").unwrap_err();
+        assert_eq!(pointer, "/enum");
+        assert!(message.contains("mix number and string"), "{message}");
+        assert!(check(
+            &json!({"type": ["integer", "string"], "enum": [1, "a"]}),
+            ""
+        )
+        .is_ok());
+        assert!(check(&json!({"enum": ["a", null]}), "").is_ok());
+        let (pointer, message) =
+            check(&json!({"enum": ["dark blue", "Dark-Blue"]}), "").unwrap_err();
+        assert_eq!(pointer, "/enum/1");
+        assert!(
+            message.contains("the same Rust variant name `DarkBlue`"),
+            "{message}"
+        );
+        let (pointer, _) = check(&json!({"enum": ["a", "a"]}), "").unwrap_err();
+        assert_eq!(pointer, "/enum/1");
+        let (pointer, message) = check(
+            &json!({"allOf": [{"type": "string"}, {"type": "integer"}]}),
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(pointer, "/allOf");
+        assert!(message.contains("nothing in common"), "{message}");
+        assert!(check(
+            &json!({"allOf": [{"type": "number"}, {"type": "integer"}]}),
+            ""
+        )
+        .is_ok());
         assert!(check(&json!({"oneOf": []}), "").is_err());
         assert!(check(&json!(3), "").is_err());
     }
