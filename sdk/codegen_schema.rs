@@ -677,6 +677,36 @@ mod tests {
     }
 
     #[test]
+    fn property_counts_false_schemas_and_unknown_refs() {
+        let schema = json!({"type": "object", "minProperties": 1, "maxProperties": 2,
+            "properties": {"never": false, "other": {"$ref": "#/definitions/Missing"}}});
+        assert_violation(
+            schema.clone(),
+            json!({}),
+            "$",
+            "0 properties, fewer than the minimum 1",
+        );
+        assert_violation(
+            schema.clone(),
+            json!({"a": 1, "b": 2, "c": 3}),
+            "$",
+            "3 properties, more than the maximum 2",
+        );
+        assert_violation(
+            schema.clone(),
+            json!({"never": 1}),
+            "$.never",
+            "no value is allowed here",
+        );
+        assert_violation(
+            schema,
+            json!({"other": 1}),
+            "$.other",
+            "the schema refers to unknown \"#/definitions/Missing\"",
+        );
+    }
+
+    #[test]
     fn a_bad_schema_is_an_error_not_a_panic() {
         assert!(InputSchema::parse("{").is_err());
         assert!(InputSchema::parse(r#"{"pattern": "("}"#).is_err());

@@ -793,3 +793,99 @@ fn schemas_typify_cannot_make_types_of_are_errors_at_their_pointer() {
         "cannot make a type: unsupported schema: Failed to make unique variant names",
     );
 }
+
+#[test]
+fn every_keyword_value_shape_is_checked() {
+    let input =
+        |schema: Value| json!({"name": "x", "output": true, "operations": [], "input": schema});
+    for (schema, pointer, fragment) in [
+        (
+            json!({"properties": []}),
+            "/input/properties",
+            "`properties` must be an object of schemas, got an array",
+        ),
+        (
+            json!({"anyOf": {}}),
+            "/input/anyOf",
+            "`anyOf` must be an array of schemas, got an object",
+        ),
+        (
+            json!({"allOf": []}),
+            "/input/allOf",
+            "`allOf` must not be empty",
+        ),
+        (
+            json!({"required": [1]}),
+            "/input/required/0",
+            "`required` lists property names (strings), got a number",
+        ),
+        (
+            json!({"required": "a"}),
+            "/input/required",
+            "`required` must be an array of property names, got a string",
+        ),
+        (
+            json!({"minimum": "1"}),
+            "/input/minimum",
+            "`minimum` must be a number, got a string",
+        ),
+        (
+            json!({"multipleOf": -2}),
+            "/input/multipleOf",
+            "`multipleOf` must be greater than 0, got -2",
+        ),
+        (
+            json!({"uniqueItems": "yes"}),
+            "/input/uniqueItems",
+            "`uniqueItems` must be a boolean, got a string",
+        ),
+        (
+            json!({"pattern": 5}),
+            "/input/pattern",
+            "`pattern` must be a string, got a number",
+        ),
+        (
+            json!({"enum": []}),
+            "/input/enum",
+            "`enum` must be a non-empty array of values, got an array",
+        ),
+        (
+            json!({"type": []}),
+            "/input/type",
+            "`type` must be a type name or a non-empty array of them",
+        ),
+        (
+            json!({"items": 3}),
+            "/input/items",
+            "a schema must be an object or a boolean, got a number",
+        ),
+        (
+            json!({"additionalProperties": "no"}),
+            "/input/additionalProperties",
+            "a schema must be an object or a boolean, got a string",
+        ),
+        (
+            json!({"type": "array", "items": [{"type": "string"}], "minItems": 1, "maxItems": 1, "uniqueItems": true}),
+            "/input/uniqueItems",
+            "`uniqueItems` is not supported on a tuple",
+        ),
+        (
+            json!({"propertyNames": {}}),
+            "/input/propertyNames",
+            "`propertyNames` is not supported",
+        ),
+        (json!({"$id": "x"}), "/input/$id", "`$id` is not supported"),
+    ] {
+        assert_error(input(schema), pointer, fragment);
+    }
+}
+
+#[test]
+fn an_empty_error_type_name_is_rejected() {
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a",
+            "retry": {"strategy": "default", "retryIf": {"errorTypes": [" "]}}}])),
+        "/operations/0/retry/retryIf/errorTypes/0",
+        "an error type name is empty",
+    );
+}

@@ -306,12 +306,14 @@ pub struct FixedRetry {
 pub struct NoRetry {}
 
 /// Which failures may be retried: once any filter is set, a failure is retried only if it
-/// matches at least one.
+/// matches at least one. An interrupted attempt of an at-most-once step
+/// (`StepInterruptedError`) is retried whatever the filters say.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetryFilter {
-    /// Regular expressions (ECMAScript syntax, searched, not anchored) matched against the
-    /// error message.
+    /// Regular expressions searched in the error message: ECMAScript (JavaScript `RegExp`)
+    /// syntax with no flags (case-sensitive, `.` stops at line breaks, `^`/`$` anchor at the
+    /// ends of the message), matching anywhere unless anchored.
     #[serde(default)]
     pub message_matches: Vec<String>,
     /// Substrings looked for in the error message.
