@@ -170,8 +170,12 @@ impl InputSchema {
 
     fn resolve(&self, target: &str) -> Option<&Value> {
         let name = target.strip_prefix("#/definitions/")?;
-        let name = name.replace("~1", "/").replace("~0", "~");
-        self.root.get("definitions")?.get(&name)
+        let definitions = self.root.get("definitions")?;
+        if name.contains('~') {
+            definitions.get(name.replace("~1", "/").replace("~0", "~"))
+        } else {
+            definitions.get(name)
+        }
     }
 
     fn check_string(&self, schema: &Map<String, Value>, text: &str) -> Option<String> {
