@@ -58,12 +58,14 @@ pub fn export(path: &Path, text: &str) -> Result<Vec<ExportedFile>, CodegenError
     for (part, schema) in schemas(&declaration) {
         let mut schema = schema;
         if let Value::Object(map) = &mut schema {
-            map.insert(
-                "$comment".to_string(),
-                Value::String(format!(
-                    "Exported from {source} by lambda-durable-codegen; regenerate it, do not edit."
-                )),
+            let note = format!(
+                "Exported from {source} by lambda-durable-codegen; regenerate it, do not edit."
             );
+            let comment = match map.get("$comment").and_then(Value::as_str) {
+                Some(own) => format!("{note} {own}"),
+                None => note,
+            };
+            map.insert("$comment".to_string(), Value::String(comment));
         }
         let mut contents = serde_json::to_string_pretty(&schema)
             .unwrap_or_else(|err| unreachable!("a JSON value always serializes: {err}"));
