@@ -9,6 +9,8 @@
 //! is turned into the runtime's builders here, never in generated code.
 
 use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,10 +23,14 @@ use crate::retry::{
 };
 use crate::wait_strategy::WaitStrategyConfig;
 
+#[path = "codegen_schema.rs"]
+mod schema;
+
 pub use crate::retry::Jitter;
 pub use crate::{
-    BatchResult, Branch, Callback, DeclaredError, DurableContext, Error, ErrorRecord, Nesting,
-    StepContext, StepSemantics, TypedError,
+    BatchResult, Branch, Callback, ChildContext, CreateCallback, DeclaredError, DurableContext,
+    Error, ErrorRecord, Invoke, Map, Nesting, Parallel, Step, StepContext, StepSemantics,
+    TypedError, WaitForCallback, WaitForCondition,
 };
 pub use ::regress;
 pub use ::serde;
@@ -257,17 +263,18 @@ impl StepConfig {
 }
 
 /// Runs a step (see [`DurableContext::step`]) with its declared name and configuration.
-pub fn step<'a, O, F, Fut, E>(
+///
+/// Returns the runtime's [`Step`] builder with the declaration applied, so that one call can
+/// still change what the plain API lets it change (`.retry(..)` replaces the declared retry
+/// policy, `.serdes(..)` the result's serialization) and keeps the rest of the declaration.
+pub fn step<'a, F, Fut>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: StepConfig,
     body: F,
-) -> impl Future<Output = Result<O, Error>> + Send + 'a
+) -> Step<'a, F>
 where
-    F: FnOnce(StepContext) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<O, E>> + Send + 'a,
-    O: Serialize + DeserializeOwned + Send + 'a,
-    E: Into<BoxError> + 'a,
+    F: FnOnce(StepContext) -> Fut,
 {
     let mut step = ctx.step(name, body);
     if let Some(semantics) = config.semantics {
@@ -279,27 +286,103 @@ where
     if let Some(timeout) = config.timeout {
         step = step.timeout(timeout);
     }
-    step.into_future()
+    step
 }
 
-/// Runs a step whose declaration names its error type `D`: the function fails with a `D`,
-/// recorded with its data, and the caller gets it back as [`DeclaredError::Declared`].
+/// Runs a step whose function takes a declared input value (see [`step`]).
+pub fn step_with_input<'a, I, F, Fut>(
+    ctx: &'a DurableContext,
+    name: &'static str,
+    config: StepConfig,
+    input: I,
+    body: F,
+) -> Step<'a, impl FnOnce(StepContext) -> Fut + Send + 'a>
+where
+    I: Send + 'a,
+    F: FnOnce(I, StepContext) -> Fut + Send + 'a,
+{
+    step(ctx, name, config, move |step_ctx| body(input, step_ctx))
+}
+
+/// The function of a step with a declared error type, its error recorded with its data.
+pub type DeclaredBody<'a, O> = Box<
+    dyn FnOnce(StepContext) -> Pin<Box<dyn Future<Output = Result<O, ErrorRecord>> + Send + 'a>>
+        + Send
+        + 'a,
+>;
+
+/// A step whose declaration names its error type `D`, being configured; `.await` it to run
+/// it. The function fails with a `D`, recorded with its data, and the caller gets it back as
+/// [`DeclaredError::Declared`]. Like [`Step`], one call can replace the declared retry policy
+/// or the result's serialization.
+#[must_use = "a step does nothing until it is awaited"]
+pub struct DeclaredStep<'a, O, D, S = crate::serdes::DefaultSerdes> {
+    step: Step<'a, DeclaredBody<'a, O>, S>,
+    error: PhantomData<fn() -> D>,
+}
+
+impl<'a, O, D, S> DeclaredStep<'a, O, D, S> {
+    /// Replaces the declared retry policy for this call (see [`Step::retry`]).
+    pub fn retry(self, strategy: impl RetryStrategy) -> Self {
+        Self {
+            step: self.step.retry(strategy),
+            error: PhantomData,
+        }
+    }
+
+    /// Replaces the declared retry policy for this call with a shared strategy (see
+    /// [`Step::retry_shared`]).
+    pub fn retry_shared(self, strategy: Arc<dyn RetryStrategy>) -> Self {
+        Self {
+            step: self.step.retry_shared(strategy),
+            error: PhantomData,
+        }
+    }
+
+    /// Records the result with `serdes` instead of JSON (see [`Step::serdes`]).
+    pub fn serdes<S2>(self, serdes: S2) -> DeclaredStep<'a, O, D, S2> {
+        DeclaredStep {
+            step: self.step.serdes(serdes),
+            error: PhantomData,
+        }
+    }
+}
+
+impl<'a, O, D, S> IntoFuture for DeclaredStep<'a, O, D, S>
+where
+    O: Send + 'a,
+    D: TypedError,
+    S: crate::serdes::Serdes<O> + 'a,
+{
+    type Output = Result<O, DeclaredError<D>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let step = self.step.into_future();
+        Box::pin(async move { step.await.map_err(DeclaredError::from) })
+    }
+}
+
+/// Runs a step whose declaration names its error type `D` (see [`DeclaredStep`]).
 pub fn typed_step<'a, O, D, F, Fut>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: StepConfig,
     body: F,
-) -> impl Future<Output = Result<O, DeclaredError<D>>> + Send + 'a
+) -> DeclaredStep<'a, O, D>
 where
     F: FnOnce(StepContext) -> Fut + Send + 'a,
     Fut: Future<Output = Result<O, D>> + Send + 'a,
-    O: Serialize + DeserializeOwned + Send + 'a,
+    O: Send + 'a,
     D: TypedError,
 {
-    let step = step(ctx, name, config, move |step_ctx| async move {
-        body(step_ctx).await.map_err(ErrorRecord::from)
+    let body: DeclaredBody<'a, O> = Box::new(move |step_ctx| {
+        Box::pin(async move { body(step_ctx).await.map_err(ErrorRecord::from) })
     });
-    async move { step.await.map_err(DeclaredError::from) }
+    DeclaredStep {
+        step: step(ctx, name, config, body),
+        error: PhantomData,
+    }
 }
 
 /// [`typed_step`] for a function that takes a declared input value.
@@ -309,33 +392,15 @@ pub fn typed_step_with_input<'a, I, O, D, F, Fut>(
     config: StepConfig,
     input: I,
     body: F,
-) -> impl Future<Output = Result<O, DeclaredError<D>>> + Send + 'a
+) -> DeclaredStep<'a, O, D>
 where
     I: Send + 'a,
     F: FnOnce(I, StepContext) -> Fut + Send + 'a,
     Fut: Future<Output = Result<O, D>> + Send + 'a,
-    O: Serialize + DeserializeOwned + Send + 'a,
+    O: Send + 'a,
     D: TypedError,
 {
     typed_step(ctx, name, config, move |step_ctx| body(input, step_ctx))
-}
-
-/// Runs a step whose function takes a declared input value.
-pub fn step_with_input<'a, I, O, F, Fut, E>(
-    ctx: &'a DurableContext,
-    name: &'static str,
-    config: StepConfig,
-    input: I,
-    body: F,
-) -> impl Future<Output = Result<O, Error>> + Send + 'a
-where
-    I: Send + 'a,
-    F: FnOnce(I, StepContext) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<O, E>> + Send + 'a,
-    O: Serialize + DeserializeOwned + Send + 'a,
-    E: Into<BoxError> + 'a,
-{
-    step(ctx, name, config, move |step_ctx| body(input, step_ctx))
 }
 
 /// Waits for a duration (see [`DurableContext::wait`]).
@@ -367,15 +432,13 @@ impl CallbackConfig {
     };
 }
 
-/// Creates a callback (see [`DurableContext::create_callback`]).
+/// Creates a callback (see [`DurableContext::create_callback`]) with its declared timeouts;
+/// the returned builder still takes `.serdes(..)`.
 pub fn create_callback<'a, T>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: CallbackConfig,
-) -> impl Future<Output = Result<Callback<T>, Error>> + Send + 'a
-where
-    T: Serialize + DeserializeOwned + Send + 'a,
-{
+) -> CreateCallback<'a, T> {
     let mut callback = ctx.create_callback::<T>(name);
     if let Some(timeout) = config.timeout {
         callback = callback.timeout(timeout);
@@ -383,22 +446,20 @@ where
     if let Some(timeout) = config.heartbeat_timeout {
         callback = callback.heartbeat_timeout(timeout);
     }
-    callback.into_future()
+    callback
 }
 
 /// Creates a callback, runs its submitter and waits for the result (see
-/// [`DurableContext::wait_for_callback`]).
-pub fn wait_for_callback<'a, T, F, Fut, E>(
+/// [`DurableContext::wait_for_callback`]). The returned builder still takes `.retry(..)`
+/// (replacing the submitter's declared retry policy) and `.serdes(..)`.
+pub fn wait_for_callback<'a, T, F, Fut>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: CallbackConfig,
     submitter: F,
-) -> impl Future<Output = Result<T, Error>> + Send + 'a
+) -> WaitForCallback<'a, T, F>
 where
-    T: Serialize + DeserializeOwned + Send + 'a,
-    F: FnOnce(String, StepContext) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<(), E>> + Send + 'a,
-    E: Into<BoxError> + 'a,
+    F: FnOnce(String, StepContext) -> Fut,
 {
     let mut callback = ctx.wait_for_callback::<T, F, Fut>(name, submitter);
     if let Some(timeout) = config.timeout {
@@ -410,7 +471,7 @@ where
     if let Some(retry) = config.retry {
         callback = callback.retry(SharedStrategy(retry.strategy()));
     }
-    callback.into_future()
+    callback
 }
 
 /// Lets a shared strategy be passed where an owned one is expected.
@@ -426,36 +487,33 @@ impl RetryStrategy for SharedStrategy {
     }
 }
 
-/// Invokes another function (see [`DurableContext::invoke`]).
+/// Invokes another function (see [`DurableContext::invoke`]). The returned builder still
+/// takes `.tenant_id(..)`, `.trace_header(..)` and `.result_serdes(..)`.
 pub fn invoke<'a, P, R>(
     ctx: &'a DurableContext,
     name: &'static str,
     function: impl Into<String>,
     payload: P,
-) -> impl Future<Output = Result<R, Error>> + Send + 'a
+) -> Invoke<'a, R>
 where
     P: Serialize,
-    R: DeserializeOwned + Send + 'a,
 {
-    ctx.invoke::<R>(name, function, payload).into_future()
+    ctx.invoke::<R>(name, function, payload)
 }
 
 /// Runs a body in a child context (see [`DurableContext::run_in_child_context`]), handing it
-/// the workflow type `W` wrapping the child context.
-pub fn child_context<'a, W, O, F, Fut, E>(
+/// the workflow type `W` wrapping the child context. The returned builder still takes
+/// `.serdes(..)`.
+pub fn child_context<'a, W, F, Fut>(
     ctx: &'a DurableContext,
     name: &'static str,
     body: F,
-) -> impl Future<Output = Result<O, Error>> + Send + 'a
+) -> ChildContext<'a, impl FnOnce(DurableContext) -> Fut + Send + 'a>
 where
     W: From<DurableContext>,
     F: FnOnce(W) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<O, E>> + Send + 'a,
-    O: Serialize + DeserializeOwned + Send + 'a,
-    E: Into<BoxError> + 'a,
 {
     ctx.run_in_child_context(name, move |child| body(W::from(child)))
-        .into_future()
 }
 
 /// Configuration of a map or parallel.
@@ -514,26 +572,24 @@ macro_rules! configure_batch {
 }
 
 /// Runs a function over items (see [`DurableContext::map`]), handing each the workflow
-/// type `W` wrapping the item's context.
-pub fn map<'a, W, I, R, F, Fut, E>(
+/// type `W` wrapping the item's context. The returned builder still takes
+/// `.item_namer(..)`, `.item_serdes(..)`, `.serdes(..)` and the batch settings, which
+/// replace the declared ones.
+pub fn map<'a, W, I, F, Fut>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: BatchConfig,
     items: Vec<I>,
     function: F,
-) -> impl Future<Output = Result<BatchResult<R>, Error>> + Send + 'a
+) -> Map<'a, I, impl Fn(DurableContext, I, usize) -> Fut + Send + Sync + 'a>
 where
     W: From<DurableContext>,
-    I: Send + 'a,
     F: Fn(W, I, usize) -> Fut + Send + Sync + 'a,
-    Fut: Future<Output = Result<R, E>> + Send + 'a,
-    R: Serialize + DeserializeOwned + Send + 'a,
-    E: Into<BoxError> + 'a,
 {
     let batch = ctx.map(name, items, move |item_ctx, item, index| {
         function(W::from(item_ctx), item, index)
     });
-    configure_batch!(batch, &config).into_future()
+    configure_batch!(batch, &config)
 }
 
 /// A named branch of a declared parallel, handing its body the workflow type `W`.
@@ -547,17 +603,15 @@ where
     crate::branch(name, move |branch_ctx| body(W::from(branch_ctx)))
 }
 
-/// Runs branches concurrently (see [`DurableContext::parallel`]).
-pub fn parallel<'a, 'b: 'a, R>(
+/// Runs branches concurrently (see [`DurableContext::parallel`]). The returned builder still
+/// takes `.item_serdes(..)`, `.serdes(..)` and the batch settings.
+pub fn parallel<'a, 'b: 'a, R: 'b>(
     ctx: &'a DurableContext,
     name: &'static str,
     config: BatchConfig,
     branches: Vec<Branch<'b, R>>,
-) -> impl Future<Output = Result<BatchResult<R>, Error>> + Send + 'a
-where
-    R: Serialize + DeserializeOwned + Send + 'b,
-{
-    configure_batch!(ctx.parallel(name, branches), &config).into_future()
+) -> Parallel<'a, R> {
+    configure_batch!(ctx.parallel(name, branches), &config)
 }
 
 /// Polling parameters of a wait-for-condition; `None` keeps the runtime's default.
@@ -587,20 +641,18 @@ impl Polling {
 }
 
 /// Polls `check` until `until` holds for the state (see
-/// [`DurableContext::wait_for_condition`]).
-pub fn wait_for_condition<'a, S, F, Fut, E, P>(
+/// [`DurableContext::wait_for_condition`]). The returned builder still takes `.serdes(..)`.
+pub fn wait_for_condition<'a, S, F, Fut, P>(
     ctx: &'a DurableContext,
     name: &'static str,
     polling: Polling,
     initial: S,
     check: F,
     until: P,
-) -> impl Future<Output = Result<S, Error>> + Send + 'a
+) -> WaitForCondition<'a, S, F>
 where
-    S: Serialize + DeserializeOwned + Send + 'static,
-    F: FnOnce(S, StepContext) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<S, E>> + Send + 'a,
-    E: Into<BoxError> + 'a,
+    S: Send + Sync + 'static,
+    F: FnOnce(S, StepContext) -> Fut,
     P: Fn(&S) -> bool + Send + Sync + 'static,
 {
     let mut strategy = WaitStrategyConfig::until(until);
@@ -621,21 +673,98 @@ where
     }
     ctx.wait_for_condition(name, initial, check)
         .strategy(strategy)
-        .into_future()
+}
+
+/// What the generated `Workflow` type of a declaration says about it.
+pub trait DeclaredWorkflow {
+    /// The JSON Schema of the workflow's input (with the definitions it refers to), which
+    /// an execution's input must match before the handler runs.
+    const INPUT_SCHEMA: &'static str;
+}
+
+/// The input of a declared workflow, checked against its declared schema (`W::INPUT_SCHEMA`)
+/// when it is deserialized: every constraint of the declaration holds, also those the Rust
+/// type cannot express (bounds, lengths, item counts, ...). A violation names the JSONPath
+/// of the offending value.
+pub struct DeclaredInput<I, W> {
+    /// The checked input.
+    pub value: I,
+    workflow: PhantomData<fn() -> W>,
+}
+
+impl<I: std::fmt::Debug, W> std::fmt::Debug for DeclaredInput<I, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<'de, I, W> serde::Deserialize<'de> for DeclaredInput<I, W>
+where
+    I: DeserializeOwned,
+    W: DeclaredWorkflow,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match compiled_schema(W::INPUT_SCHEMA) {
+            Ok(schema) => {
+                if let Some(violation) = schema.check(&value) {
+                    return Err(D::Error::custom(format_args!(
+                        "{}: {} (the workflow's declared input schema)",
+                        violation.path, violation.message
+                    )));
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the declared input schema does not parse; the input is not checked against it");
+            }
+        }
+        let value = serde_path_to_error::deserialize::<_, I>(value).map_err(|err| {
+            let path = err.path().to_string();
+            let path = if path == "." {
+                "$".to_string()
+            } else {
+                format!("$.{path}")
+            };
+            D::Error::custom(format_args!("{path}: {}", err.inner()))
+        })?;
+        Ok(DeclaredInput {
+            value,
+            workflow: PhantomData,
+        })
+    }
+}
+
+/// The compiled input schema of `text`, compiled once per process (each invocation of a
+/// declared workflow checks its input).
+fn compiled_schema(text: &'static str) -> Result<Arc<schema::InputSchema>, String> {
+    type Cache = std::sync::Mutex<Vec<(&'static str, Arc<schema::InputSchema>)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, compiled)) = cache.iter().find(|(known, _)| *known == text) {
+        return Ok(Arc::clone(compiled));
+    }
+    let compiled = Arc::new(schema::InputSchema::parse(text)?);
+    cache.push((text, Arc::clone(&compiled)));
+    Ok(compiled)
 }
 
 /// Adapts a handler taking the workflow type `W` to the plain handler shape that
-/// [`crate::run`] and the local runner take.
+/// [`crate::run`] and the local runner take. The event is checked against the workflow's
+/// declared input schema before the handler runs ([`DeclaredInput`]).
 pub fn handler<W, I, O, F, Fut, E>(
     handler: F,
-) -> impl Fn(I, DurableContext) -> Fut + Send + Sync + 'static
+) -> impl Fn(DeclaredInput<I, W>, DurableContext) -> Fut + Send + Sync + 'static
 where
-    W: From<DurableContext>,
+    W: From<DurableContext> + DeclaredWorkflow,
     F: Fn(I, W) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
-    move |input, ctx| handler(input, W::from(ctx))
+    move |input: DeclaredInput<I, W>, ctx| handler(input.value, W::from(ctx))
 }
 
 #[cfg(test)]
@@ -688,6 +817,46 @@ mod tests {
             decide(fixed, "x", 2),
             RetryDecision::retry_after(Duration::from_secs(3))
         );
+    }
+
+    struct Declared;
+
+    impl DeclaredWorkflow for Declared {
+        const INPUT_SCHEMA: &'static str = r#"{"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 3}}}"#;
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Input {
+        n: i64,
+    }
+
+    #[test]
+    fn a_declared_input_is_checked_against_its_schema_then_deserialized() {
+        let ok: DeclaredInput<Input, Declared> =
+            serde_json::from_value(serde_json::json!({"n": 3})).expect("a valid input");
+        assert_eq!(ok.value.n, 3);
+        let err =
+            serde_json::from_value::<DeclaredInput<Input, Declared>>(serde_json::json!({"n": 2}))
+                .expect_err("below the minimum");
+        assert_eq!(
+            err.to_string(),
+            "$.n: 2 is less than the minimum 3 (the workflow's declared input schema)"
+        );
+        let err = serde_json::from_value::<DeclaredInput<Input, Declared>>(serde_json::json!({}))
+            .expect_err("missing n");
+        assert!(
+            err.to_string()
+                .contains("the required property \"n\" is missing"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn input_schemas_are_compiled_once() {
+        let first = compiled_schema(Declared::INPUT_SCHEMA).expect("compiles");
+        let second = compiled_schema(Declared::INPUT_SCHEMA).expect("compiles");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(compiled_schema("{").is_err());
     }
 
     #[test]

@@ -2,7 +2,11 @@ use std::path::PathBuf;
 
 /// A failure of code generation. Each variant names the file and, where it applies, the
 /// JSON pointer of the part of the schema that is wrong.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same text as `Display` (`<file> at <pointer>: <message>`), so that a
+/// build script returning the error with `?` shows it as the CLI does, not as a struct with
+/// escaped quotes.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CodegenError {
     /// A schema file or folder could not be read.
@@ -62,6 +66,12 @@ pub enum CodegenError {
         /// The parser's message.
         message: String,
     },
+}
+
+impl std::fmt::Debug for CodegenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 fn pointer_suffix(pointer: &str) -> String {

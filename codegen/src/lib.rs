@@ -7,8 +7,10 @@
 //!   one edits a schema file and rebuilds.
 //! - [`workflow`] generates typed workflow helpers from a user's declaration files
 //!   (`workflows/*.json`): the declared types, and a `Workflow` struct whose methods are the
-//!   declared durable operations. A user's `build.rs` calls [`workflow::build`]; the binary
-//!   `lambda-durable-codegen` prints what a declaration generates.
+//!   declared durable operations. A user's `build.rs` calls [`workflow::build`];
+//!   [`workflow::export`] writes a declaration's JSON Schemas and diagrams (Mermaid, DOT).
+//!   The binary `lambda-durable-codegen` prints what a declaration generates and exports
+//!   the schemas and diagrams (`lambda-durable-codegen --help`).
 //!
 //! Every generator renders through one path ([`render`]): a token stream is parsed with
 //! `syn` and formatted with `prettyplease`, so the build scripts and the snapshot tests see

@@ -319,8 +319,8 @@ fn unknown_refs_are_rejected() {
 fn invalid_schemas_are_rejected() {
     assert_error(
         json!({"name": "x", "input": {"type": 5}, "output": true, "operations": []}),
-        "/input",
-        "not a valid JSON Schema",
+        "/input/type",
+        "`type` must be a type name or a non-empty array of them, got a number",
     );
     assert_error(
         json!({"name": "x", "input": {"type": "string", "pattern": "[a-"}, "output": true, "operations": []}),
@@ -437,4 +437,455 @@ fn a_step_error_must_be_a_type_of_its_own() {
         &WorkflowOptions::default(),
     )
     .unwrap();
+}
+
+#[test]
+fn the_debug_form_is_the_readable_one() {
+    // A build script that returns the error with `?` prints it with `Debug`.
+    let err = error_of(&with_operations(
+        json!([{"kind": "wait", "name": "w", "duration": {"seconds": 0}}]),
+    ));
+    let boxed: Box<dyn std::error::Error> = Box::new(err);
+    assert_eq!(format!("{boxed:?}"), boxed.to_string());
+    assert_eq!(
+        format!("{boxed:?}"),
+        "workflows/order.json at /operations/0/duration: duration must be 1 to 31622400 seconds, got 0"
+    );
+}
+
+#[test]
+fn schema_constructs_the_generator_cannot_handle_are_named() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [], "input": {
+            "type": "object",
+            "properties": {"kind": {"type": "string"}},
+            "if": {"properties": {"kind": {"const": "a"}}},
+            "then": {"required": ["a"]}
+        }}),
+        "/input/if",
+        "the generator cannot handle this schema: conditional schemas (`if`/`then`/`else`) are not supported",
+    );
+    for (keyword, fragment) in [
+        ("not", "`not` is not supported"),
+        ("patternProperties", "`patternProperties` is not supported"),
+        ("dependencies", "`dependencies` is not supported"),
+        ("$defs", "`$defs` is not supported"),
+        ("definitions", "nested `definitions` are not supported"),
+    ] {
+        assert_error(
+            json!({"name": "x", "input": true, "output": true, "operations": [],
+                   "definitions": {"A": {"type": "object", keyword: {}}}}),
+            &format!("/definitions/A/{}", keyword.replace('~', "~0")),
+            fragment,
+        );
+    }
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "s",
+            "output": {"type": "array", "items": {"type": "string", "contains": {}}}}])),
+        "/operations/0/output/items/contains",
+        "`contains` is not supported",
+    );
+}
+
+#[test]
+fn an_unknown_keyword_is_named_with_the_supported_ones() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "integer", "minimun": 1}}),
+        "/input/minimun",
+        "unknown JSON Schema keyword `minimun` (supported: `$ref`",
+    );
+    // Extensions are allowed.
+    let declaration = json!({"name": "x", "output": true, "operations": [],
+                             "input": {"type": "integer", "x-unit": "cents"}});
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_typo_in_a_keyword_value_lists_the_valid_values() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "object", "properties": {"n": {"type": "integr"}}}}),
+        "/input/properties/n/type",
+        "unknown type \"integr\"; the types are \"array\", \"boolean\", \"integer\", \"null\", \"number\", \"object\", \"string\"",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": ["string", "nul"]}}),
+        "/input/type/1",
+        "unknown type \"nul\"",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "array", "minItems": "2"}}),
+        "/input/minItems",
+        "`minItems` must be a non-negative integer, got a string",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "integer", "exclusiveMinimum": true}}),
+        "/input/exclusiveMinimum",
+        "must be a number (the bound itself",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "object", "required": ["a", "a"]}}),
+        "/input/required/1",
+        "lists \"a\" twice",
+    );
+    // Keyword values of the declaration itself list theirs too.
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a",
+            "retry": {"strategy": "exponential", "jitter": "ful"}}])),
+        "/operations/0/retry/jitter",
+        "unknown variant `ful`, expected one of `none`, `full`, `half`",
+    );
+}
+
+#[test]
+fn bounds_no_value_can_meet_are_rejected() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "integer", "minimum": 10, "maximum": 1}}),
+        "/input/maximum",
+        "`maximum` 1 is below `minimum` 10: no value can match",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "string", "minLength": 3, "maxLength": 2}}),
+        "/input/maxLength",
+        "no value can match",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "number", "exclusiveMinimum": 1, "exclusiveMaximum": 1}}),
+        "/input/exclusiveMaximum",
+        "no value can match",
+    );
+}
+
+#[test]
+fn zero_delays_are_rejected_with_a_reason() {
+    for (retry, field) in [
+        (
+            json!({"strategy": "exponential", "initialDelay": {"seconds": 0}}),
+            "initialDelay",
+        ),
+        (
+            json!({"strategy": "exponential", "maxDelay": {}}),
+            "maxDelay",
+        ),
+        (
+            json!({"strategy": "linear", "initialDelay": {"minutes": 0}}),
+            "initialDelay",
+        ),
+        (
+            json!({"strategy": "fixed", "interval": {"seconds": 0}}),
+            "interval",
+        ),
+    ] {
+        assert_error(
+            with_operations(json!([{"kind": "step", "name": "a", "retry": retry}])),
+            &format!("/operations/0/retry/{field}"),
+            &format!(
+                "a {field} of 0 seconds cannot be honoured: the service waits at least 1 second"
+            ),
+        );
+    }
+    assert_error(
+        with_operations(
+            json!([{"kind": "wait-for-condition", "name": "c", "state": true,
+            "polling": {"initialDelay": {"seconds": 0}}}]),
+        ),
+        "/operations/0/polling/initialDelay",
+        "cannot be honoured",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a", "timeout": {"seconds": 0}}])),
+        "/operations/0/timeout",
+        "duration must be 1 to",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a",
+            "retry": {"strategy": "exponential", "backoffRate": 0}}])),
+        "/operations/0/retry/backoffRate",
+        "a backoffRate of 0 makes every delay after the first zero",
+    );
+    // A zero increment is a constant delay, which is fine.
+    let declaration = with_operations(json!([{"kind": "step", "name": "a",
+        "retry": {"strategy": "linear", "increment": {"seconds": 0}}}]));
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_max_delay_below_the_initial_delay_is_rejected() {
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "exponential",
+            "initialDelay": {"minutes": 2}, "maxDelay": {"minutes": 1}}}]),
+        ),
+        "/operations/0/retry/maxDelay",
+        "maxDelay (60 s) is below initialDelay (120 s): every delay would be 60 s",
+    );
+    // Against the runtime's default cap (300 s) when no maxDelay is declared.
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "linear",
+            "initialDelay": {"minutes": 10}}}]),
+        ),
+        "/operations/0/retry/initialDelay",
+        "initialDelay (600 s) is above the default maxDelay (300 s)",
+    );
+    // Against the default initial delay (5 s) when only maxDelay is declared.
+    assert_error(
+        with_operations(
+            json!([{"kind": "wait-for-condition", "name": "c", "state": true,
+            "polling": {"maxDelay": {"seconds": 2}}}]),
+        ),
+        "/operations/0/polling/maxDelay",
+        "maxDelay (2 s) is below initialDelay (5 s)",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "callback", "name": "c", "submitter": {"retry": {
+            "strategy": "exponential", "initialDelay": {"seconds": 9}, "maxDelay": {"seconds": 8}}}}]),
+        ),
+        "/operations/0/submitter/retry/maxDelay",
+        "is below initialDelay",
+    );
+}
+
+#[test]
+fn retry_filters_that_cannot_matter_are_rejected() {
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "exponential",
+            "maxAttempts": 1, "retryIf": {"messageContains": ["busy"]}}}]),
+        ),
+        "/operations/0/retry/retryIf",
+        "retryIf has no effect: maxAttempts 1 never retries",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "step", "name": "a", "retry": {"strategy": "transient",
+            "retryIf": {"errorTypes": ["StepInterruptedError"]}}}]),
+        ),
+        "/operations/0/retry/retryIf/errorTypes/0",
+        "StepInterruptedError never happens here: only the attempts of an at-most-once step",
+    );
+    assert_error(
+        with_operations(
+            json!([{"kind": "callback", "name": "c", "submitter": {"retry": {
+            "strategy": "default", "retryIf": {"errorTypes": ["lambda_durable::StepInterruptedError"]}}}}]),
+        ),
+        "/operations/0/submitter/retry/retryIf/errorTypes/0",
+        "never happens here",
+    );
+    // On an at-most-once step an interrupted attempt is retried whatever retryIf says (the
+    // runtime's documented default), so a filter that names only other failures is fine.
+    let declaration = with_operations(json!([{"kind": "step", "name": "a",
+        "semantics": "at-most-once-per-retry",
+        "retry": {"strategy": "exponential", "retryIf": {"messageContains": ["timed out"], "errorTypes": ["StepInterruptedError"]}}}]));
+    generate(
+        Path::new(FILE),
+        &declaration.to_string(),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn within_must_name_a_place_that_holds_operations() {
+    let ops = |within: &str| {
+        with_operations(json!([
+            {"kind": "child-context", "name": "group"},
+            {"kind": "parallel", "name": "both", "branches": ["left", "right"]},
+            {"kind": "step", "name": "plain"},
+            {"kind": "step", "name": "inner", "within": within}
+        ]))
+    };
+    assert_error(
+        ops("nowhere"),
+        "/operations/3/within",
+        "no child-context or map operation or parallel branch is named \"nowhere\"",
+    );
+    assert_error(
+        ops("plain"),
+        "/operations/3/within",
+        "\"plain\" is a step; operations run within a child-context or map operation, or a parallel branch",
+    );
+    assert_error(
+        ops("both"),
+        "/operations/3/within",
+        "\"both\" is a parallel; name one of its branches (\"left\", \"right\") instead",
+    );
+    for ok in ["group", "left"] {
+        generate(
+            Path::new(FILE),
+            &ops(ok).to_string(),
+            &WorkflowOptions::default(),
+        )
+        .unwrap();
+    }
+    assert_error(
+        with_operations(json!([
+            {"kind": "child-context", "name": "a", "within": "b"},
+            {"kind": "child-context", "name": "b", "within": "a"}
+        ])),
+        "/operations/0/within",
+        "the nesting is a cycle",
+    );
+    assert_error(
+        with_operations(json!([{"kind": "child-context", "name": "a", "within": "a"}])),
+        "/operations/0/within",
+        "the nesting is a cycle",
+    );
+    assert_error(
+        with_operations(json!([
+            {"kind": "child-context", "name": "left"},
+            {"kind": "parallel", "name": "both", "branches": ["left", "right"]},
+            {"kind": "step", "name": "s", "within": "left"}
+        ])),
+        "/operations/2/within",
+        "names more than one place",
+    );
+}
+
+#[test]
+fn schemas_typify_cannot_make_types_of_are_errors_at_their_pointer() {
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [], "input": {"enum": [1, "a"]}}),
+        "/input/enum",
+        "the values mix number and string",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "string", "enum": ["dark blue", "Dark-Blue"]}}),
+        "/input/enum/1",
+        "\"Dark-Blue\" and \"dark blue\" make the same Rust variant name `DarkBlue`",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"allOf": [{"type": "string"}, {"type": "integer"}]}}),
+        "/input/allOf",
+        "nothing in common",
+    );
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [],
+               "input": {"type": "array", "items": [{"type": "string"}]}}),
+        "/input/items",
+        "a tuple (`items` as an array of 1 schemas) needs `\"minItems\": 1` and `\"maxItems\": 1`",
+    );
+    // What typify itself rejects is caught (its panic too) and reported at the schema.
+    assert_error(
+        json!({"name": "x", "output": true, "operations": [], "input": {"enum": ["+", "-"]}}),
+        "/input",
+        "cannot make a type: unsupported schema: Failed to make unique variant names",
+    );
+}
+
+#[test]
+fn every_keyword_value_shape_is_checked() {
+    let input =
+        |schema: Value| json!({"name": "x", "output": true, "operations": [], "input": schema});
+    for (schema, pointer, fragment) in [
+        (
+            json!({"properties": []}),
+            "/input/properties",
+            "`properties` must be an object of schemas, got an array",
+        ),
+        (
+            json!({"anyOf": {}}),
+            "/input/anyOf",
+            "`anyOf` must be an array of schemas, got an object",
+        ),
+        (
+            json!({"allOf": []}),
+            "/input/allOf",
+            "`allOf` must not be empty",
+        ),
+        (
+            json!({"required": [1]}),
+            "/input/required/0",
+            "`required` lists property names (strings), got a number",
+        ),
+        (
+            json!({"required": "a"}),
+            "/input/required",
+            "`required` must be an array of property names, got a string",
+        ),
+        (
+            json!({"minimum": "1"}),
+            "/input/minimum",
+            "`minimum` must be a number, got a string",
+        ),
+        (
+            json!({"multipleOf": -2}),
+            "/input/multipleOf",
+            "`multipleOf` must be greater than 0, got -2",
+        ),
+        (
+            json!({"uniqueItems": "yes"}),
+            "/input/uniqueItems",
+            "`uniqueItems` must be a boolean, got a string",
+        ),
+        (
+            json!({"pattern": 5}),
+            "/input/pattern",
+            "`pattern` must be a string, got a number",
+        ),
+        (
+            json!({"enum": []}),
+            "/input/enum",
+            "`enum` must be a non-empty array of values, got an array",
+        ),
+        (
+            json!({"type": []}),
+            "/input/type",
+            "`type` must be a type name or a non-empty array of them",
+        ),
+        (
+            json!({"items": 3}),
+            "/input/items",
+            "a schema must be an object or a boolean, got a number",
+        ),
+        (
+            json!({"additionalProperties": "no"}),
+            "/input/additionalProperties",
+            "a schema must be an object or a boolean, got a string",
+        ),
+        (
+            json!({"type": "array", "items": [{"type": "string"}], "minItems": 1, "maxItems": 1, "uniqueItems": true}),
+            "/input/uniqueItems",
+            "`uniqueItems` is not supported on a tuple",
+        ),
+        (
+            json!({"propertyNames": {}}),
+            "/input/propertyNames",
+            "`propertyNames` is not supported",
+        ),
+        (json!({"$id": "x"}), "/input/$id", "`$id` is not supported"),
+    ] {
+        assert_error(input(schema), pointer, fragment);
+    }
+}
+
+#[test]
+fn an_empty_error_type_name_is_rejected() {
+    assert_error(
+        with_operations(json!([{"kind": "step", "name": "a",
+            "retry": {"strategy": "default", "retryIf": {"errorTypes": [" "]}}}])),
+        "/operations/0/retry/retryIf/errorTypes/0",
+        "an error type name is empty",
+    );
 }

@@ -117,6 +117,20 @@ impl Operation {
             .collect()
     }
 
+    /// The operation (or parallel branch) this operation is declared to run in, if any.
+    pub fn within(&self) -> Option<&str> {
+        match self {
+            Operation::Step(op) => op.within.as_deref(),
+            Operation::Wait(op) => op.within.as_deref(),
+            Operation::Callback(op) => op.within.as_deref(),
+            Operation::Invoke(op) => op.within.as_deref(),
+            Operation::ChildContext(op) => op.within.as_deref(),
+            Operation::Map(op) => op.within.as_deref(),
+            Operation::Parallel(op) => op.within.as_deref(),
+            Operation::WaitForCondition(op) => op.within.as_deref(),
+        }
+    }
+
     /// The `kind` value of this operation in the file.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -141,6 +155,12 @@ pub struct StepOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// JSON Schema of a value the method takes and hands to the step's function. Absent: the
     /// function gets only the step context.
     #[serde(default)]
@@ -286,12 +306,14 @@ pub struct FixedRetry {
 pub struct NoRetry {}
 
 /// Which failures may be retried: once any filter is set, a failure is retried only if it
-/// matches at least one.
+/// matches at least one. An interrupted attempt of an at-most-once step
+/// (`StepInterruptedError`) is retried whatever the filters say.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetryFilter {
-    /// Regular expressions (ECMAScript syntax, searched, not anchored) matched against the
-    /// error message.
+    /// Regular expressions searched in the error message: ECMAScript (JavaScript `RegExp`)
+    /// syntax with no flags (case-sensitive, `.` stops at line breaks, `^`/`$` anchor at the
+    /// ends of the message), matching anywhere unless anchored.
     #[serde(default)]
     pub message_matches: Vec<String>,
     /// Substrings looked for in the error message.
@@ -352,6 +374,12 @@ pub struct WaitOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// How long to wait (at least 1 second, at most 366 days). Absent: the generated method
     /// takes the duration as an argument.
     #[serde(default)]
@@ -367,6 +395,12 @@ pub struct CallbackOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// JSON Schema of the result the callback is completed with. Absent: any JSON value.
     #[serde(default)]
     #[schemars(schema_with = "optional_json_schema")]
@@ -403,6 +437,12 @@ pub struct InvokeOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// The function to invoke (name or ARN, with a version or alias qualifier). Absent: the
     /// generated method takes it as an argument.
     #[serde(default)]
@@ -427,6 +467,12 @@ pub struct ChildContextOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// JSON Schema of the context's result. Absent: nothing (`()`).
     #[serde(default)]
     #[schemars(schema_with = "optional_json_schema")]
@@ -442,6 +488,12 @@ pub struct MapOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// JSON Schema of one item.
     #[schemars(schema_with = "json_schema")]
     pub input: Value,
@@ -470,6 +522,12 @@ pub struct ParallelOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// The branches' checkpoint names, in order; each is an argument of the generated method.
     #[schemars(length(min = 1))]
     pub branches: Vec<String>,
@@ -525,6 +583,12 @@ pub struct WaitForConditionOperation {
     /// Documentation of the generated method.
     #[serde(default)]
     pub description: Option<String>,
+    /// The child-context, map or parallel operation (or the parallel branch, by its name)
+    /// this operation runs in, for the diagrams and the method's documentation. Absent: the
+    /// workflow's top level. The generated code does not enforce it.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub within: Option<String>,
     /// JSON Schema of the state each check receives and returns; the final state is the
     /// operation's result.
     #[schemars(schema_with = "json_schema")]

@@ -101,6 +101,12 @@ pub(crate) fn generate(
         rt: rt.clone(),
         name: declaration.name.clone(),
         doc: workflow_doc(declaration),
+        input_schema: serde_json::to_string(&super::bundle::standalone(
+            declaration,
+            &declaration.input,
+            &format!("{} input", declaration.name),
+        ))
+        .unwrap_or_default(),
         input: types.top("/input"),
         output: types.top("/output"),
         methods,
@@ -334,14 +340,69 @@ fn type_suffix(op: &Operation, field: &str) -> &'static str {
 }
 
 fn to_schema(value: &Value) -> Result<schemars::schema::Schema, String> {
-    serde_json::from_value(value.clone()).map_err(|err| format!("not a valid JSON Schema: {err}"))
+    let mut value = value.clone();
+    strip_foreign_formats(&mut value);
+    serde_json::from_value(value).map_err(|err| format!("not a valid JSON Schema: {err}"))
+}
+
+/// String formats that typify makes into types of the standard library; the others
+/// (`date-time`, `date`, `uuid`, ...) would need crates a user's crate may not have, so
+/// those strings stay `String` (the runtime does not check formats either).
+const STD_STRING_FORMATS: &[&str] = &["ip", "ipv4", "ipv6"];
+
+fn strip_foreign_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_string_format =
+                map.get("format")
+                    .and_then(Value::as_str)
+                    .is_some_and(|format| {
+                        !STD_STRING_FORMATS.contains(&format)
+                            && !format.starts_with("int")
+                            && !format.starts_with("uint")
+                            && !matches!(format, "float" | "double")
+                    });
+            if is_string_format {
+                map.remove("format");
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+                    strip_foreign_formats(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_foreign_formats),
+        _ => {}
+    }
 }
 
 /// Runs a typify call, turning its panics (it reports some unsupported schemas that way)
 /// into errors.
+///
+/// The panic hook is silenced meanwhile, so that a build script reports the error alone,
+/// not a panic message and backtrace before it. The hook is process-wide: a panic of
+/// another thread in that moment loses its message (not its effect).
 fn catch_typify<T>(f: impl FnOnce() -> Result<T, typify::Error>) -> Result<T, String> {
-    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(|err| err.to_string()),
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let caught = {
+        let _guard = HOOK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(f));
+        std::panic::set_hook(previous);
+        caught
+    };
+    match caught {
+        // typify's messages can hold a whole schema in `Debug` form: its first line says it.
+        Ok(result) => result.map_err(|err| {
+            let message = err.to_string();
+            match message.split_once('\n') {
+                Some((first, _)) => format!("{} (...)", first.trim_end_matches([' ', '{'])),
+                None => message,
+            }
+        }),
         Err(panic) => Err(format!(
             "unsupported schema: {}",
             panic
@@ -524,6 +585,7 @@ struct WorkflowContext {
     rt: String,
     name: String,
     doc: Vec<String>,
+    input_schema: String,
     input: TopType,
     output: TopType,
     methods: Vec<String>,
@@ -580,7 +642,50 @@ fn operation_doc(op: &Operation, pointer: &str) -> Vec<String> {
         " Checkpoint name {:?}; declared at `{pointer}`.",
         op.name()
     ));
+    doc.push(String::new());
+    doc.push(format!(" Declared configuration (`{}`):", op.kind()));
+    doc.push(String::new());
+    if let Some(within) = op.within() {
+        doc.push(format!(" - within: {}", escape_markdown(within)));
+    }
+    for (label, value) in super::describe::configuration(op) {
+        doc.push(format!(" - {label}: {}", escape_markdown(&value)));
+    }
+    if let Some(options) = per_call_options(op) {
+        doc.push(String::new());
+        doc.push(format!(" {options}"));
+    }
     doc
+}
+
+/// Keeps rustdoc from reading declared text (patterns, names) as Markdown or HTML.
+fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What the returned builder lets a call change, without touching the declared rest.
+fn per_call_options(op: &Operation) -> Option<&'static str> {
+    Some(match op {
+        Operation::Step(_) => "Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.",
+        Operation::Callback(callback) if callback.submitter.is_some() => "Per call: `.retry(..)` replaces the submitter's declared retry policy, `.serdes(..)` the result's serialization.",
+        Operation::Callback(_) => "Per call: `.serdes(..)` replaces the result's serialization.",
+        Operation::Invoke(_) => "Per call: `.tenant_id(..)`, `.trace_header(..)` and `.result_serdes(..)`.",
+        Operation::ChildContext(_) => "Per call: `.serdes(..)` replaces the result's serialization.",
+        Operation::Map(_) => "Per call: `.item_namer(..)` names each item's context, `.item_serdes(..)` and `.serdes(..)` replace the serialization; batch settings (`.max_concurrency(..)`, `.completion(..)`, `.nesting(..)`) replace the declared ones.",
+        Operation::Parallel(_) => "Per call: `.item_serdes(..)` and `.serdes(..)` replace the serialization; batch settings replace the declared ones.",
+        Operation::WaitForCondition(_) => "Per call: `.serdes(..)` replaces the state's serialization.",
+        Operation::Wait(_) => return None,
+    })
 }
 
 #[derive(Serialize)]

@@ -22,14 +22,30 @@
 //! and in the crate, `mod order { lambda_durable::include_workflow!("order"); }`.
 //!
 //! Declarations are checked before anything is generated: their shape against the
-//! meta-schema, and then names the service would reject, duplicate names, names that
-//! collide once made Rust identifiers, `$ref`s to unknown definitions, and out-of-range
-//! values. Every error names the file, the JSON pointer and the problem.
+//! meta-schema, the JSON Schema keywords their schemas use (constructs the generator cannot
+//! handle, misspelt keywords and keyword values of the wrong shape are errors), and then
+//! names the service would reject, duplicate names, names that collide once made Rust
+//! identifiers, `$ref`s to unknown definitions, out-of-range values and configurations that
+//! cannot be right (zero delays, a `maxDelay` below the `initialDelay`, filters that can
+//! never matter). Every error names the file, the JSON pointer and the problem, in `Debug`
+//! as in `Display`, so a build script that returns it with `?` prints it readably.
+//!
+//! The generated `handler` checks an execution's input against the declared input schema
+//! before the handler runs, so every constraint of the declaration holds, also those the
+//! Rust types cannot express. Each generated method returns the runtime's builder with the
+//! declaration applied, so one call can still set a retry override, a tenant id, item names
+//! or a serdes, and documents the declared configuration.
 
 pub mod declaration;
+pub mod export;
+
+mod bundle;
+mod describe;
 
 mod generate;
+mod keywords;
 mod names;
+mod nesting;
 mod parse;
 mod validate;
 
@@ -159,6 +175,27 @@ pub fn generate(
     text: &str,
     options: &WorkflowOptions,
 ) -> Result<String, CodegenError> {
+    let declaration = load(path, text)?;
+    generate::generate(path, &declaration, options)
+}
+
+/// Reads the declaration `path` and checks it as [`generate`] does, without generating
+/// anything (for the exports of [`export`]).
+///
+/// # Errors
+///
+/// [`CodegenError::Io`] when the file cannot be read, [`CodegenError::Json`] and
+/// [`CodegenError::Schema`] as for [`generate`].
+pub fn read_declaration(path: &Path) -> Result<declaration::Declaration, CodegenError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CodegenError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load(path, &text)
+}
+
+/// Reads and checks the declaration `text`.
+fn load(path: &Path, text: &str) -> Result<declaration::Declaration, CodegenError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|source| CodegenError::Json {
             path: path.to_path_buf(),
@@ -166,5 +203,5 @@ pub fn generate(
         })?;
     let declaration = parse::parse(path, &value)?;
     validate::validate(path, &declaration)?;
-    generate::generate(path, &declaration, options)
+    Ok(declaration)
 }

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::declaration::{
     Completion, Declaration, DurationSpec, Operation, Polling, RetryFilter, RetryPolicy,
+    StepSemantics,
 };
+use super::keywords;
 use super::names;
 use super::parse::escape_pointer;
 use crate::CodegenError;
@@ -73,6 +75,8 @@ fn check_refs(check: &Checker<'_>, declaration: &Declaration) -> Checked {
         }
     }
     for (pointer, schema) in schemas {
+        keywords::check(schema, &pointer)
+            .map_err(|(pointer, message)| check.fail(pointer, message))?;
         walk_refs(check, declaration, schema, &mut pointer.clone())?;
     }
     Ok(())
@@ -173,6 +177,10 @@ fn check_operations(check: &Checker<'_>, operations: &[Operation]) -> Checked {
         }
         check_operation(check, &base, op)?;
     }
+    for index in 0..operations.len() {
+        super::nesting::parent(operations, index)
+            .map_err(|message| check.fail(format!("/operations/{index}/within"), message))?;
+    }
     Ok(())
 }
 
@@ -180,7 +188,17 @@ fn check_operation(check: &Checker<'_>, base: &str, op: &Operation) -> Checked {
     match op {
         Operation::Step(op) => {
             if let Some(retry) = &op.retry {
-                check_retry(check, &format!("{base}/retry"), retry)?;
+                let at_most_once = op.semantics == Some(StepSemantics::AtMostOncePerRetry);
+                check_retry(check, &format!("{base}/retry"), retry, at_most_once)?;
+            }
+            if let Some(timeout) = &op.timeout {
+                check_duration(
+                    check,
+                    &format!("{base}/timeout"),
+                    timeout,
+                    1,
+                    MAX_WAIT_SECONDS,
+                )?;
             }
         }
         Operation::Wait(op) => {
@@ -214,7 +232,7 @@ fn check_operation(check: &Checker<'_>, base: &str, op: &Operation) -> Checked {
                 )?;
             }
             if let Some(retry) = op.submitter.as_ref().and_then(|s| s.retry.as_ref()) {
-                check_retry(check, &format!("{base}/submitter/retry"), retry)?;
+                check_retry(check, &format!("{base}/submitter/retry"), retry, false)?;
             }
         }
         Operation::Invoke(op) => {
@@ -312,10 +330,24 @@ fn check_rate(check: &Checker<'_>, pointer: &str, rate: Option<f64>) -> Checked 
             format!("{pointer}/backoffRate"),
             format!("backoffRate must be a non-negative number, got {rate}"),
         )),
+        Some(0.0) => Err(check.fail(
+            format!("{pointer}/backoffRate"),
+            "a backoffRate of 0 makes every delay after the first zero; use 1 for equal delays",
+        )),
         _ => Ok(()),
     }
 }
 
+/// The delays of a backoff, each with the runtime's default used when it is not declared.
+struct Delays<'a> {
+    pointer: &'a str,
+    initial: (Option<&'a DurationSpec>, u64),
+    max: (Option<&'a DurationSpec>, u64),
+}
+
+/// Delays are at least 1 second (the service schedules attempts in whole seconds, so a
+/// zero delay would silently become one) and at most 366 days, and the initial delay may
+/// not exceed the cap, declared or default (every delay would be the cap).
 fn check_delays(
     check: &Checker<'_>,
     pointer: &str,
@@ -323,24 +355,58 @@ fn check_delays(
 ) -> Checked {
     for (field, delay) in delays {
         if let Some(delay) = delay {
-            check_duration(
-                check,
-                &format!("{pointer}/{field}"),
-                delay,
-                0,
-                MAX_WAIT_SECONDS,
-            )?;
+            let here = format!("{pointer}/{field}");
+            if delay.total_seconds() == Some(0) {
+                return Err(check.fail(
+                    here,
+                    format!("a {field} of 0 seconds cannot be honoured: the service waits at least 1 second between attempts; declare at least {{\"seconds\": 1}}"),
+                ));
+            }
+            check_duration(check, &here, delay, 1, MAX_WAIT_SECONDS)?;
         }
     }
     Ok(())
 }
 
-fn check_retry(check: &Checker<'_>, pointer: &str, retry: &RetryPolicy) -> Checked {
-    let filter = match retry {
+fn check_order(check: &Checker<'_>, delays: &Delays<'_>) -> Checked {
+    let seconds = |(declared, default): (Option<&DurationSpec>, u64)| {
+        declared
+            .and_then(DurationSpec::total_seconds)
+            .unwrap_or(default)
+    };
+    let (initial, max) = (seconds(delays.initial), seconds(delays.max));
+    if initial <= max {
+        return Ok(());
+    }
+    let pointer = delays.pointer;
+    Err(match (delays.initial.0, delays.max.0) {
+        (_, Some(_)) => check.fail(
+            format!("{pointer}/maxDelay"),
+            format!("maxDelay ({max} s) is below initialDelay ({initial} s): every delay would be {max} s; raise maxDelay or lower initialDelay"),
+        ),
+        _ => check.fail(
+            format!("{pointer}/initialDelay"),
+            format!("initialDelay ({initial} s) is above the default maxDelay ({max} s): every delay would be {max} s; declare a maxDelay of at least {initial} s"),
+        ),
+    })
+}
+
+/// The runtime's default delays (seconds) of the strategies with parameters.
+const EXPONENTIAL_DEFAULTS: (u64, u64) = (5, 300);
+const LINEAR_DEFAULTS: (u64, u64) = (1, 300);
+const POLLING_DEFAULTS: (u64, u64) = (5, 300);
+
+fn check_retry(
+    check: &Checker<'_>,
+    pointer: &str,
+    retry: &RetryPolicy,
+    at_most_once: bool,
+) -> Checked {
+    let (filter, max_attempts) = match retry {
         RetryPolicy::Default(preset)
         | RetryPolicy::Transient(preset)
         | RetryPolicy::ResourceAvailability(preset)
-        | RetryPolicy::Critical(preset) => preset.retry_if.as_ref(),
+        | RetryPolicy::Critical(preset) => (preset.retry_if.as_ref(), None),
         RetryPolicy::Exponential(params) => {
             check_attempts(check, pointer, params.max_attempts)?;
             check_rate(check, pointer, params.backoff_rate)?;
@@ -352,7 +418,15 @@ fn check_retry(check: &Checker<'_>, pointer: &str, retry: &RetryPolicy) -> Check
                     ("maxDelay", params.max_delay.as_ref()),
                 ],
             )?;
-            params.retry_if.as_ref()
+            check_order(
+                check,
+                &Delays {
+                    pointer,
+                    initial: (params.initial_delay.as_ref(), EXPONENTIAL_DEFAULTS.0),
+                    max: (params.max_delay.as_ref(), EXPONENTIAL_DEFAULTS.1),
+                },
+            )?;
+            (params.retry_if.as_ref(), params.max_attempts)
         }
         RetryPolicy::Linear(params) => {
             check_attempts(check, pointer, params.max_attempts)?;
@@ -361,26 +435,54 @@ fn check_retry(check: &Checker<'_>, pointer: &str, retry: &RetryPolicy) -> Check
                 pointer,
                 &[
                     ("initialDelay", params.initial_delay.as_ref()),
-                    ("increment", params.increment.as_ref()),
                     ("maxDelay", params.max_delay.as_ref()),
                 ],
             )?;
-            params.retry_if.as_ref()
+            if let Some(increment) = &params.increment {
+                check_duration(
+                    check,
+                    &format!("{pointer}/increment"),
+                    increment,
+                    0,
+                    MAX_WAIT_SECONDS,
+                )?;
+            }
+            check_order(
+                check,
+                &Delays {
+                    pointer,
+                    initial: (params.initial_delay.as_ref(), LINEAR_DEFAULTS.0),
+                    max: (params.max_delay.as_ref(), LINEAR_DEFAULTS.1),
+                },
+            )?;
+            (params.retry_if.as_ref(), params.max_attempts)
         }
         RetryPolicy::Fixed(params) => {
             check_attempts(check, pointer, params.max_attempts)?;
             check_delays(check, pointer, &[("interval", Some(&params.interval))])?;
-            params.retry_if.as_ref()
+            (params.retry_if.as_ref(), params.max_attempts)
         }
-        RetryPolicy::None(_) => None,
+        RetryPolicy::None(_) => (None, None),
     };
-    match filter {
-        Some(filter) => check_filter(check, &format!("{pointer}/retryIf"), filter),
-        None => Ok(()),
+    let Some(filter) = filter else {
+        return Ok(());
+    };
+    let here = format!("{pointer}/retryIf");
+    if max_attempts == Some(1) {
+        return Err(check.fail(
+            here,
+            "retryIf has no effect: maxAttempts 1 never retries; raise maxAttempts or drop retryIf",
+        ));
     }
+    check_filter(check, &here, filter, at_most_once)
 }
 
-fn check_filter(check: &Checker<'_>, pointer: &str, filter: &RetryFilter) -> Checked {
+fn check_filter(
+    check: &Checker<'_>,
+    pointer: &str,
+    filter: &RetryFilter,
+    at_most_once: bool,
+) -> Checked {
     for (index, pattern) in filter.message_matches.iter().enumerate() {
         if let Err(err) = regress::Regex::new(pattern) {
             return Err(check.fail(
@@ -389,8 +491,27 @@ fn check_filter(check: &Checker<'_>, pointer: &str, filter: &RetryFilter) -> Che
             ));
         }
     }
+    for (index, name) in filter.error_types.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(check.fail(
+                format!("{pointer}/errorTypes/{index}"),
+                "an error type name is empty",
+            ));
+        }
+        if !at_most_once
+            && (name == STEP_INTERRUPTED || name.ends_with(&format!("::{STEP_INTERRUPTED}")))
+        {
+            return Err(check.fail(
+                format!("{pointer}/errorTypes/{index}"),
+                format!("{STEP_INTERRUPTED} never happens here: only the attempts of an at-most-once step (\"semantics\": \"at-most-once-per-retry\") are interrupted"),
+            ));
+        }
+    }
     Ok(())
 }
+
+/// The recorded error type of an interrupted at-most-once attempt.
+const STEP_INTERRUPTED: &str = "StepInterruptedError";
 
 fn check_batch(
     check: &Checker<'_>,
@@ -433,5 +554,13 @@ fn check_polling(check: &Checker<'_>, pointer: &str, polling: &Polling) -> Check
             ("initialDelay", polling.initial_delay.as_ref()),
             ("maxDelay", polling.max_delay.as_ref()),
         ],
+    )?;
+    check_order(
+        check,
+        &Delays {
+            pointer,
+            initial: (polling.initial_delay.as_ref(), POLLING_DEFAULTS.0),
+            max: (polling.max_delay.as_ref(), POLLING_DEFAULTS.1),
+        },
     )
 }

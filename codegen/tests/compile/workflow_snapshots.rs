@@ -62,6 +62,10 @@ mod schema_defaults {
     include!("../snapshots/workflow/schema_defaults.rs");
 }
 
+mod schema_keywords {
+    include!("../snapshots/workflow/schema_keywords.rs");
+}
+
 mod step_errors_and_timeouts {
     include!("../snapshots/workflow/step_errors_and_timeouts.rs");
 }

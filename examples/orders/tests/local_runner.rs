@@ -223,3 +223,50 @@ async fn a_declined_card_is_not_retried() {
         Some("card declined")
     );
 }
+
+/// An input that breaks the declared input schema fails the execution before the handler
+/// runs, naming the JSONPath of the offending value and the broken constraint.
+#[tokio::test]
+async fn an_input_that_breaks_the_declaration_fails_before_the_handler_runs() {
+    for (input, path, fragment) in [
+        (
+            serde_json::json!({"id": "o-5", "customer": "eve@example.com",
+                "items": [{"sku": "lamp", "quantity": -1, "unitCents": 100}]}),
+            "$.items[0].quantity",
+            "-1 is less than the minimum 0",
+        ),
+        (
+            serde_json::json!({"id": "o-5", "items": []}),
+            "$",
+            "the required property \"customer\" is missing",
+        ),
+        (
+            serde_json::json!({"id": "o-5", "customer": 7, "items": []}),
+            "$.customer",
+            "expected string, got number 7",
+        ),
+    ] {
+        let execution = runner().run(input).await.unwrap();
+        assert_eq!(execution.status(), ExecutionStatus::Failed);
+        assert!(
+            execution
+                .operations()
+                .iter()
+                .all(|op| op.type_ == OperationType::Execution),
+            "the handler ran: {:?}",
+            execution.operations()
+        );
+        let message = execution
+            .error()
+            .unwrap()
+            .error_message
+            .clone()
+            .unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "{path}: {fragment} (the workflow's declared input schema)"
+            )),
+            "{message}"
+        );
+    }
+}

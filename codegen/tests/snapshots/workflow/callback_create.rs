@@ -34,6 +34,10 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "callbacks";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"callbacks input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -55,18 +59,23 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The callback operation "handle".
     ///
     /// Checkpoint name "handle"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`callback`):
+    ///
+    /// - timeout: 1h
+    /// - heartbeat timeout: 5m
+    ///
+    /// Per call: `.serdes(..)` replaces the result's serialization.
     pub fn handle(
         &self,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::lambda_durable::__codegen::Callback<::std::string::String>,
-            ::lambda_durable::__codegen::Error,
-        >,
-    > + ::std::marker::Send + '_ {
+    ) -> ::lambda_durable::__codegen::CreateCallback<'_, ::std::string::String> {
         ::lambda_durable::__codegen::create_callback(
             &self.ctx,
             "handle",
@@ -84,16 +93,18 @@ impl Workflow {
     /// The callback operation "any json".
     ///
     /// Checkpoint name "any json"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`callback`):
+    ///
+    /// - timeout: none
+    ///
+    /// Per call: `.serdes(..)` replaces the result's serialization.
     pub fn any_json(
         &self,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::lambda_durable::__codegen::Callback<
-                ::lambda_durable::__codegen::serde_json::Value,
-            >,
-            ::lambda_durable::__codegen::Error,
-        >,
-    > + ::std::marker::Send + '_ {
+    ) -> ::lambda_durable::__codegen::CreateCallback<
+        '_,
+        ::lambda_durable::__codegen::serde_json::Value,
+    > {
         ::lambda_durable::__codegen::create_callback(
             &self.ctx,
             "any json",
@@ -106,11 +117,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

@@ -67,6 +67,10 @@ impl ::std::default::Default for ShipInput {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "invokes";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"invokes input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -88,19 +92,23 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The invoke operation "ship".
     ///
     /// Checkpoint name "ship"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`invoke`):
+    ///
+    /// - function: arn:aws:lambda:eu-west-1:123456789012:function:ship:live
+    ///
+    /// Per call: `.tenant_id(..)`, `.trace_header(..)` and `.result_serdes(..)`.
     pub fn ship(
         &self,
         payload: ShipInput,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::string::String,
-            ::lambda_durable::__codegen::Error,
-        >,
-    > + ::std::marker::Send + '_ {
+    ) -> ::lambda_durable::__codegen::Invoke<'_, ::std::string::String> {
         ::lambda_durable::__codegen::invoke(
             &self.ctx,
             "ship",
@@ -111,21 +119,27 @@ impl Workflow {
     /// The invoke operation "ping".
     ///
     /// Checkpoint name "ping"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`invoke`):
+    ///
+    /// - function: given by the caller
+    ///
+    /// Per call: `.tenant_id(..)`, `.trace_header(..)` and `.result_serdes(..)`.
     pub fn ping(
         &self,
         function: impl ::std::convert::Into<::std::string::String>,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<bool, ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + '_ {
+    ) -> ::lambda_durable::__codegen::Invoke<'_, bool> {
         ::lambda_durable::__codegen::invoke(&self.ctx, "ping", function, ())
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

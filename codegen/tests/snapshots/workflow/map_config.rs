@@ -64,6 +64,10 @@ pub struct ResizeImagesOutput {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "map";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"map input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -85,20 +89,34 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The map operation "resize images".
     ///
     /// Checkpoint name "resize images"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`map`):
+    ///
+    /// - concurrency: at most 10 at once
+    /// - completion: done after 2 successes, tolerates 3 failures, tolerates 25% failures
+    /// - nesting: flat
+    ///
+    /// Per call: `.item_namer(..)` names each item's context, `.item_serdes(..)` and `.serdes(..)` replace the serialization; batch settings (`.max_concurrency(..)`, `.completion(..)`, `.nesting(..)`) replace the declared ones.
     pub fn resize_images<'a, F, Fut, E>(
         &'a self,
         items: ::std::vec::Vec<::std::string::String>,
         function: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::lambda_durable::__codegen::BatchResult<ResizeImagesOutput>,
-            ::lambda_durable::__codegen::Error,
-        >,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Map<
+        'a,
+        ::std::string::String,
+        impl ::std::ops::Fn(
+            ::lambda_durable::__codegen::DurableContext,
+            ::std::string::String,
+            usize,
+        ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'a,
+    >
     where
         F: ::std::ops::Fn(Self, ::std::string::String, usize) -> Fut
             + ::std::marker::Send + ::std::marker::Sync + 'a,
@@ -124,11 +142,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

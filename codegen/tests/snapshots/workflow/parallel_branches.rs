@@ -34,6 +34,10 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "parallel";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"parallel input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -55,21 +59,28 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The parallel operation "quotes".
     ///
     /// Checkpoint name "quotes"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`parallel`):
+    ///
+    /// - branches: carrier a, carrier b, type
+    /// - concurrency: unlimited
+    /// - completion: done after 1 successes
+    /// - nesting: nested (a child context per item)
+    ///
+    /// Per call: `.item_serdes(..)` and `.serdes(..)` replace the serialization; batch settings replace the declared ones.
     pub fn quotes<'a, F0, Fut0, E0, F1, Fut1, E1, F2, Fut2, E2>(
         &'a self,
         carrier_a: F0,
         carrier_b: F1,
         r#type: F2,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::lambda_durable::__codegen::BatchResult<i64>,
-            ::lambda_durable::__codegen::Error,
-        >,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Parallel<'a, i64>
     where
         F0: ::std::ops::FnOnce(Self) -> Fut0 + ::std::marker::Send + 'a,
         Fut0: ::std::future::Future<Output = ::std::result::Result<i64, E0>>
@@ -103,11 +114,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

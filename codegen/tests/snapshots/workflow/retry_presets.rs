@@ -34,6 +34,10 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "presets";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"presets input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -55,16 +59,25 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The step operation "default".
     ///
     /// Checkpoint name "default"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: preset default (6 attempts, 5s ×2 up to 1m, full jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn default<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -92,12 +105,18 @@ impl Workflow {
     /// The step operation "transient".
     ///
     /// Checkpoint name "transient"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: preset transient (3 attempts, 5s ×2 up to 5m, half jitter); only when the error type is Timeout
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn transient<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -125,12 +144,18 @@ impl Workflow {
     /// The step operation "resource".
     ///
     /// Checkpoint name "resource"; declared at `/operations/2`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: preset resource-availability (5 attempts, 5s ×2 up to 5m, full jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn resource<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -158,12 +183,18 @@ impl Workflow {
     /// The step operation "critical".
     ///
     /// Checkpoint name "critical"; declared at `/operations/3`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: preset critical (10 attempts, 1s ×1.5 up to 1m, no jitter); only when the message contains "busy"
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn critical<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -190,11 +221,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

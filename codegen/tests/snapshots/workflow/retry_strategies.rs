@@ -34,6 +34,10 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "strategies";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"strategies input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -55,16 +59,25 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The step operation "exponential".
     ///
     /// Checkpoint name "exponential"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: exponential (5 attempts, 2s ×1.5 up to 5m, half jitter); only when the message matches /time(d)? ?out/ or the message contains "busy" or the error type is Throttled
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn exponential<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -105,12 +118,18 @@ impl Workflow {
     /// The step operation "linear".
     ///
     /// Checkpoint name "linear"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: linear (4 attempts, 1s +3s up to 5m, no jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn linear<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -151,12 +170,18 @@ impl Workflow {
     /// The step operation "fixed".
     ///
     /// Checkpoint name "fixed"; declared at `/operations/2`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: fixed (3 attempts, 10s apart)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn fixed<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -188,12 +213,18 @@ impl Workflow {
     /// The step operation "never".
     ///
     /// Checkpoint name "never"; declared at `/operations/3`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: none (one attempt)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn never<'a, F, Fut, E>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<(), ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::Step<'a, F>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -216,11 +247,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

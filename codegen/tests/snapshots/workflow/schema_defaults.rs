@@ -124,6 +124,10 @@ pub mod defaults {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "defaults";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"properties\":{\"extra\":{\"default\":{\"a\":[1,2]}},\"mode\":{\"default\":\"fast\",\"type\":\"string\"},\"retries\":{\"default\":3,\"minimum\":0,\"type\":\"integer\"},\"tags\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"}},\"title\":\"defaults input\",\"type\":\"object\"}";
 /// The result of an execution of this workflow.
 pub type Output = ::lambda_durable::__codegen::serde_json::Value;
 /// Defaults and free-form values of the schemas reach serde and serde_json through the runtime.
@@ -143,13 +147,18 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {}
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

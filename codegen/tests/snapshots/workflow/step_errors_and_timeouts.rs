@@ -178,6 +178,10 @@ impl ::std::convert::TryFrom<::std::string::String> for GatewayError {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "payments";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"payments input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -199,20 +203,31 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The step operation "charge".
     ///
     /// Checkpoint name "charge"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: SDK default (6 attempts, 5s ×2 up to 1m, full jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: 30s per attempt
+    /// - error: declared type
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn charge<'a, F, Fut>(
         &'a self,
         input: u64,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::string::String,
-            ::lambda_durable::__codegen::DeclaredError<ChargeError>,
-        >,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::DeclaredStep<
+        'a,
+        ::std::string::String,
+        ChargeError,
+    >
     where
         F: ::std::ops::FnOnce(u64, ::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -237,15 +252,19 @@ impl Workflow {
     /// The step operation "refund".
     ///
     /// Checkpoint name "refund"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: SDK default (6 attempts, 5s ×2 up to 1m, full jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: none
+    /// - error: declared type
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn refund<'a, F, Fut>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            (),
-            ::lambda_durable::__codegen::DeclaredError<GatewayError>,
-        >,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::DeclaredStep<'a, (), GatewayError>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -266,15 +285,19 @@ impl Workflow {
     /// The step operation "notify".
     ///
     /// Checkpoint name "notify"; declared at `/operations/2`.
+    ///
+    /// Declared configuration (`step`):
+    ///
+    /// - retry: SDK default (6 attempts, 5s ×2 up to 1m, full jitter)
+    /// - semantics: at least once per retry
+    /// - timeout: 2m per attempt
+    /// - error: declared type
+    ///
+    /// Per call: `.retry(..)` replaces the declared retry policy, `.serdes(..)` the result's serialization; the rest of the declaration stays.
     pub fn notify<'a, F, Fut>(
         &'a self,
         body: F,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            (),
-            ::lambda_durable::__codegen::DeclaredError<GatewayError>,
-        >,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::DeclaredStep<'a, (), GatewayError>
     where
         F: ::std::ops::FnOnce(::lambda_durable::__codegen::StepContext) -> Fut
             + ::std::marker::Send + 'a,
@@ -315,11 +338,13 @@ impl ::lambda_durable::__codegen::TypedError for GatewayError {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

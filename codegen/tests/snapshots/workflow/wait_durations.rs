@@ -34,6 +34,10 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "waits";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"waits input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -55,10 +59,17 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The wait operation "a day and an hour".
     ///
     /// Checkpoint name "a day and an hour"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`wait`):
+    ///
+    /// - duration: 1d 1h
     pub fn a_day_and_an_hour(
         &self,
     ) -> impl ::std::future::Future<
@@ -73,6 +84,10 @@ impl Workflow {
     /// The wait operation "caller decides".
     ///
     /// Checkpoint name "caller decides"; declared at `/operations/1`.
+    ///
+    /// Declared configuration (`wait`):
+    ///
+    /// - duration: given by the caller
     pub fn caller_decides(
         &self,
         duration: ::std::time::Duration,
@@ -83,11 +98,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where

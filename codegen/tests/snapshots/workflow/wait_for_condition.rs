@@ -70,6 +70,10 @@ pub struct JobDoneState {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "condition";
+/// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
+/// match it before the handler runs: every constraint of the declaration holds, also those
+/// the Rust type cannot express.
+pub const INPUT_SCHEMA: &str = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"condition input\",\"type\":\"null\"}";
 /// The event that starts an execution of this workflow.
 pub type Input = ();
 /// The result of an execution of this workflow.
@@ -91,18 +95,25 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
         &self.ctx
     }
 }
+impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
+    const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+}
 impl Workflow {
     /// The wait-for-condition operation "job done".
     ///
     /// Checkpoint name "job done"; declared at `/operations/0`.
+    ///
+    /// Declared configuration (`wait-for-condition`):
+    ///
+    /// - polling: up to 10 checks, 5s ×2 up to 1m, full jitter
+    ///
+    /// Per call: `.serdes(..)` replaces the state's serialization.
     pub fn job_done<'a, F, Fut, E, P>(
         &'a self,
         initial: JobDoneState,
         check: F,
         until: P,
-    ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<JobDoneState, ::lambda_durable::__codegen::Error>,
-    > + ::std::marker::Send + 'a
+    ) -> ::lambda_durable::__codegen::WaitForCondition<'a, JobDoneState, F>
     where
         F: ::std::ops::FnOnce(
                 JobDoneState,
@@ -137,11 +148,13 @@ impl Workflow {
     }
 }
 /// Turns the typed handler of this workflow, `async fn(Input, Workflow) -> Result<Output, E>`,
-/// into the handler that `lambda_durable::run` and the local runner take.
+/// into the handler that `lambda_durable::run` and the local runner take. The execution's
+/// input is checked against [`INPUT_SCHEMA`] first: an input that breaks it fails the
+/// execution with the JSONPath of the offending value, and the handler does not run.
 pub fn handler<F, Fut, E>(
     handler: F,
 ) -> impl ::std::ops::Fn(
-    Input,
+    ::lambda_durable::__codegen::DeclaredInput<Input, Workflow>,
     ::lambda_durable::__codegen::DurableContext,
 ) -> Fut + ::std::marker::Send + ::std::marker::Sync + 'static
 where
