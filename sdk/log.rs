@@ -721,7 +721,8 @@ impl Operations {
             return;
         }
         self.merge_records(operations);
-        self.merges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.merges
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Wakes the parked operations: their records may have changed.
         if self.changes.receiver_count() > 0 {
             self.changes

@@ -7,7 +7,8 @@
 //! the first invocation (from handing out the event to the posted response) and the second,
 //! the same work in a warm process; the time from handing out each event to its first
 //! checkpoint call; and the binary's size, as built and stripped. Each row is also printed as
-//! a JSON line (`json: {...}`). Options: `--runs N` (default 10).
+//! a JSON line (`json: {...}`). Options: `--runs N` (default 10), `--log FILE` (one more
+//! start, with the function's records at every level written to FILE as JSON).
 //!
 //! The first invocation of `hello` with a small order validates it, runs the payment step
 //! (which fails its first attempt) and suspends for the retry: two checkpoint calls.
@@ -206,6 +207,9 @@ async fn answer(
     json(404, json!({"message": format!("no route for {path}")}))
 }
 
+/// A row of the table: its JSON key, what it measures, and the measure.
+type Row = (&'static str, &'static str, fn(&Sample) -> Duration);
+
 /// One process start.
 struct Sample {
     first_poll: Duration,
@@ -216,7 +220,7 @@ struct Sample {
     checkpoints: usize,
 }
 
-async fn start_once(exe: &str) -> Result<Sample, BoxError> {
+async fn start_once(exe: &str, log: Option<&str>) -> Result<Sample, BoxError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let address = serve(tx).await?;
     let spawned = Instant::now();
@@ -230,8 +234,12 @@ async fn start_once(exe: &str) -> Result<Sample, BoxError> {
         .env("AWS_LAMBDA_FUNCTION_NAME", "hello")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("RUST_LOG", "off")
-        .stdout(Stdio::null())
+        .env("RUST_LOG", if log.is_some() { "trace" } else { "off" })
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .stdout(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path)?),
+            None => Stdio::null(),
+        })
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
@@ -307,17 +315,27 @@ fn main() -> Result<(), BoxError> {
         .position(|a| a == "--runs")
         .and_then(|i| args.get(i + 1))
         .map_or(Ok(10), |r| r.parse())?;
+    let log = args
+        .iter()
+        .position(|a| a == "--log")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let exe = env!("CARGO_BIN_EXE_hello");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     // A warm-up start (the binary into the page cache).
-    runtime.block_on(start_once(exe))?;
+    runtime.block_on(start_once(exe, None))?;
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
-        samples.push(runtime.block_on(start_once(exe))?);
+        samples.push(runtime.block_on(start_once(exe, None))?);
     }
-    let rows: [(&str, &str, fn(&Sample) -> Duration); 5] = [
+    if let Some(log) = &log {
+        // One more start, its records (every level) in `log`, for a look at where the time
+        // goes; not counted.
+        runtime.block_on(start_once(exe, Some(log)))?;
+    }
+    let rows: [Row; 5] = [
         (
             "first_poll",
             "process start to the first runtime API poll",
