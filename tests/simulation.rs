@@ -84,16 +84,19 @@ const REGRESSION_SEEDS: &[u64] = &[
 fn mode_features(mode: &str) -> Features {
     match mode {
         "all" => Features::all(),
+        "realtime" => Features::real_time(),
         "regression" => Features::regression(),
         _ => Features::ci(),
     }
 }
 
-/// `SIM_FEATURES`: `all`, `regression` (the frozen set the regression seeds were found
-/// in) or `ci` (the default).
+/// `SIM_FEATURES`: `all`, `realtime` (`all` with the runner in real time: not passing yet,
+/// see `Features::real_time`), `regression` (the frozen set the regression seeds were
+/// found in) or `ci` (the default).
 fn env_mode() -> &'static str {
     match std::env::var("SIM_FEATURES").as_deref() {
         Ok("all") => "all",
+        Ok("realtime") => "realtime",
         Ok("regression") => "regression",
         _ => "ci",
     }

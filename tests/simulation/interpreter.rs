@@ -310,11 +310,15 @@ fn start_node<'a>(
                 abandonable: env.abandonable,
                 check: false,
             };
+            let takes = env.shared.program.step_time(id);
             let step = ctx
                 .step(name, move |step: StepContext| async move {
                     let op = step.operation_id().to_string();
                     let attempt = step.attempt();
                     shared.started(&op, attempt, info);
+                    if !takes.is_zero() {
+                        tokio::time::sleep(takes).await;
+                    }
                     if attempt <= fails {
                         if panics && attempt == 1 {
                             panic!("<<n{id} panic>>");

@@ -96,6 +96,7 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
         .plugin(crate::hooks::Faulty)
         .max_invocations(3000)
         .max_consecutive_failures(40)
+        .real_time(shared.program.real_time)
         // The same execution ids in every run of a scenario, so that replay-safe values
         // (which derive from them) are comparable between the runs.
         .seed(0x5eed);

@@ -80,6 +80,17 @@ pub struct Features {
     /// (`run_in_virtual_context`), which records no operation of its own. Chosen by id,
     /// not drawn, so that the programs of the other features stay what they were.
     pub virtual_contexts: bool,
+    /// The runner runs in real time (on the paused clock) and every step body takes a time
+    /// of its own (chosen by node id, not drawn), so that waits, retries and callback
+    /// answers fall due while other code runs and operations resume within an invocation.
+    ///
+    /// Off in `all` and `ci` until its failures are sorted out (`SIM_FEATURES=realtime`
+    /// turns it on): in real time a race (`any`, early-completing batches, heartbeats due
+    /// as an answer arrives) may end otherwise when faults shift the timing, which the
+    /// oracle's comparison with the fault-free run and its model do not allow for yet
+    /// (`SIM_FEATURES=realtime` seeds 244, 282 and 285); seed 370 reports an
+    /// operation-end hook twice (a chained invoke under `all`), not explained yet.
+    pub real_time: bool,
 }
 
 impl Features {
@@ -114,6 +125,15 @@ impl Features {
             deadlines: true,
             paused_clock: true,
             virtual_contexts: true,
+            real_time: false,
+        }
+    }
+
+    /// [`all`](Self::all) with the runner in real time ([`Features::real_time`]).
+    pub fn real_time() -> Self {
+        Self {
+            real_time: true,
+            ..Self::all()
         }
     }
 
@@ -135,6 +155,7 @@ impl Features {
             deadlines: false,
             paused_clock: false,
             virtual_contexts: false,
+            real_time: false,
             ..Self::ci()
         }
     }
@@ -398,12 +419,23 @@ pub struct Program {
     pub fail_at_end: bool,
     /// See [`Features::virtual_contexts`].
     pub virtual_contexts: bool,
+    /// See [`Features::real_time`].
+    pub real_time: bool,
 }
 
 impl Program {
     /// Whether the child context node `id` runs as a virtual context.
     pub fn is_virtual(&self, id: u32) -> bool {
         self.virtual_contexts && id % 3 == 1
+    }
+
+    /// How long the body of step node `id` takes with [`Features::real_time`]: 0 to 1.75 s.
+    pub fn step_time(&self, id: u32) -> std::time::Duration {
+        if self.real_time {
+            std::time::Duration::from_millis(250 * u64::from(id % 8))
+        } else {
+            std::time::Duration::ZERO
+        }
     }
 }
 
@@ -1382,6 +1414,8 @@ pub fn program_strategy(f: Features) -> BoxedStrategy<Program> {
                     body,
                     fail_at_end,
                     virtual_contexts: f.virtual_contexts,
+                    // Only on a paused clock: in real time the runs would take seconds.
+                    real_time: f.real_time && f.paused_clock,
                 },
                 &f,
             )
