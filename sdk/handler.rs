@@ -206,7 +206,7 @@ pub(crate) async fn execute(
         options.trace_id.as_deref(),
         !replaying,
         &store,
-        &updated_operation_ids,
+        updated_operation_ids.as_deref(),
     );
     let (checkpointer, batcher_task) = Checkpointer::spawn(
         service,

@@ -714,3 +714,68 @@ async fn a_wait_abandoned_in_a_finished_parallel_never_ends_and_nothing_ends_twi
         assert_eq!(count, 1, "{name}: {ends:#?}");
     }
 }
+
+/// Simulation seed 370 (`SIM_FEATURES=realtime`), shrunk: a chained invoke that finished
+/// while the execution was suspended, then steps whose retries fell due while the
+/// invocation ran. The invocation after them was told nothing changed while it was
+/// suspended (`UpdatedOperationIds: []`), read that as "not said", guessed from timestamps,
+/// and reported the invoke ended a second time.
+async fn invoke_beside_retried_steps(_: (), ctx: DurableContext) -> Result<(), Error> {
+    use std::future::{Future, IntoFuture};
+    use std::pin::Pin;
+    type Operand<'a> = Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>>;
+    fn flaky<'a>(ctx: &'a DurableContext, name: &'static str, millis: u64) -> Operand<'a> {
+        Box::pin(async move {
+            ctx.step(name, move |step| async move {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                if step.attempt() <= 2 {
+                    return Err(std::io::Error::other("not yet"));
+                }
+                Ok(serde_json::json!(step.attempt()))
+            })
+            .retry(presets::fixed(Duration::from_secs(1)).max_attempts(3))
+            .await
+        })
+    }
+    let ctx = &ctx;
+    let invoke: Operand<'_> = Box::pin(
+        ctx.invoke::<serde_json::Value>("invoke", "plain", serde_json::json!({}))
+            .into_future(),
+    );
+    let steps: Operand<'_> = Box::pin(async {
+        ctx.run_in_child_context("steps", |child| async move {
+            let operands = vec![flaky(&child, "a", 1500), flaky(&child, "b", 1750)];
+            Ok::<_, Error>(serde_json::Value::Array(child.all("both", operands).await?))
+        })
+        .await
+    });
+    ctx.all("all", vec![invoke, steps]).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_empty_list_of_updated_operations_reports_nothing_ended_again() {
+    async fn plain(_: serde_json::Value) -> Result<serde_json::Value, std::io::Error> {
+        Ok(serde_json::json!(1))
+    }
+    let recorder = Arc::new(Recorder::default());
+    let execution = LocalRunner::new(invoke_beside_retried_steps)
+        .register_plain("plain", plain)
+        .real_time(true)
+        .shared_plugin(recorder.clone())
+        .run(())
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    // The shape that matters: an invocation started with an empty list after the invoke
+    // was reported.
+    assert!(execution.invocations() >= 4, "{}", execution.timeline());
+    let ends = recorder.ends.lock().unwrap().clone();
+    for name in ["invoke", "a", "b", "steps"] {
+        let count = ends
+            .iter()
+            .filter(|op| op.name.as_deref() == Some(name))
+            .count();
+        assert_eq!(count, 1, "{name}: {ends:#?}\n{}", execution.timeline());
+    }
+}

@@ -267,7 +267,8 @@ fn envelope_fields_read_as_expected() {
     let input = parse_envelope();
     assert_eq!(input.durable_execution_arn.as_str(), ARN);
     assert_eq!(input.checkpoint_token.as_str(), "QmFzZTY0T3BhcXVlVG9rZW4=");
-    assert!(input.updated_operation_ids.is_empty());
+    // Absent: the envelope says nothing about what changed.
+    assert_eq!(input.updated_operation_ids, None);
     assert_eq!(input.input, None);
     let state = input.initial_execution_state.as_ref().unwrap();
     assert_eq!(state.next_marker.as_deref(), Some("bWFya2VyLXBhZ2UtMg=="));
@@ -545,8 +546,14 @@ fn unknown_fields_at_every_level_are_accepted_and_dropped() {
     with_extras["UpdatedOperationIds"] = json!(["c4ca4238a0b92382"]);
     with_extras["Input"] = json!({"raw": true});
     let input: DurableExecutionInvocationInput = wire::from_value(with_extras.clone()).unwrap();
-    assert_eq!(input.updated_operation_ids.len(), 1);
-    assert_eq!(input.updated_operation_ids[0].as_str(), "c4ca4238a0b92382");
+    let updated = input.updated_operation_ids.as_deref().unwrap();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].as_str(), "c4ca4238a0b92382");
+    assert_eq!(serde_json::to_value(&input).unwrap(), with_extras);
+    // An empty list is kept apart from an absent one: it says that nothing changed.
+    with_extras["UpdatedOperationIds"] = json!([]);
+    let input: DurableExecutionInvocationInput = wire::from_value(with_extras.clone()).unwrap();
+    assert_eq!(input.updated_operation_ids, Some(Vec::new()));
     assert_eq!(serde_json::to_value(&input).unwrap(), with_extras);
 }
 

@@ -27,9 +27,9 @@
 //! An operation that the service finishes after a context around it has finished (a wait
 //! in a parallel branch the parallel no longer waits for) is outside the state an
 //! invocation receives: no invocation sees it end, and it gets no `operation-end`. When
-//! the service does not list the operations it changed while the execution was suspended
-//! (`UpdatedOperationIds`), the finished waits, callbacks and invokes are found by their
-//! end times; an invocation that writes nothing may then report them again in the next
+//! the envelope has no list of the operations the service changed while the execution
+//! was suspended (`UpdatedOperationIds`; an empty list says that nothing changed), the
+//! finished waits, callbacks and invokes are found by their end times; an invocation that writes nothing may then report them again in the next
 //! one. Either way, an invocation that fails before its first checkpoint leaves them
 //! listed as changed, and the next invocation reports their end again.
 //!
@@ -258,9 +258,9 @@ pub struct InvocationStartInfo {
     pub operations: Vec<OperationInfo>,
     /// The operations the service changed while the execution was suspended (waits that
     /// ended, callbacks and invokes that finished, steps ready to retry): the envelope's
-    /// `UpdatedOperationIds` when the service sends them; otherwise the finished waits,
-    /// callbacks and invokes whose end is later than everything the previous invocations
-    /// wrote.
+    /// `UpdatedOperationIds` when the envelope has that list (empty: none); otherwise the
+    /// finished waits, callbacks and invokes whose end is later than everything the
+    /// previous invocations wrote.
     pub updated_operations: Vec<OperationInfo>,
 }
 
@@ -497,8 +497,8 @@ pub(crate) struct InvocationTrace {
 impl InvocationTrace {
     /// Fires `invocation-start` for the state in `log`, then `operation-end` for the
     /// operations the service finished while the execution was suspended: those in
-    /// `updated` that are terminal, or when the envelope lists none, those
-    /// [`finished_while_suspended`] finds.
+    /// `updated` that are terminal (an empty list: none), or when the envelope has no list,
+    /// those [`finished_while_suspended`] finds.
     pub(crate) fn start(
         hooks: &Hooks,
         arn: &str,
@@ -506,15 +506,16 @@ impl InvocationTrace {
         trace_header: Option<&str>,
         first: bool,
         log: &crate::log::Operations,
-        updated: &[crate::wire::OperationId],
+        updated: Option<&[crate::wire::OperationId]>,
     ) -> Option<Self> {
         if !hooks.is_active() {
             return None;
         }
         let execution_start = log.find_start(OperationType::Execution).and_then(time_of);
         let operations = log.infos(|_, _| true);
-        let updated_ids: Vec<&str> = if updated.is_empty() {
-            finished_while_suspended(operations.iter().map(|op| {
+        let updated_ids: Vec<&str> = match updated {
+            Some(updated) => updated.iter().map(|id| id.as_str()).collect(),
+            None => finished_while_suspended(operations.iter().map(|op| {
                 (
                     op.id.as_str(),
                     op.operation_type,
@@ -522,9 +523,7 @@ impl InvocationTrace {
                     op.start_time.and_then(millis_of),
                     op.end_time.and_then(millis_of),
                 )
-            }))
-        } else {
-            updated.iter().map(|id| id.as_str()).collect()
+            })),
         };
         let updated_operations: Vec<OperationInfo> = operations
             .iter()

@@ -749,7 +749,9 @@ impl ExecutionRecord {
                     it.next_marker = next_marker;
                     it.operations = operations;
                 }));
-                it.updated_operation_ids = updated;
+                // Always a list, empty when nothing changed while the execution was
+                // suspended (changes delivered to a running invocation do not count).
+                it.updated_operation_ids = Some(updated);
             },
         );
         Ok((input, crash_rx))

@@ -88,8 +88,8 @@ pub struct Features {
     /// turns it on): in real time a race (`any`, early-completing batches, heartbeats due
     /// as an answer arrives) may end otherwise when faults shift the timing, which the
     /// oracle's comparison with the fault-free run and its model do not allow for yet
-    /// (`SIM_FEATURES=realtime` seeds 244, 282 and 285); seed 370 reports an
-    /// operation-end hook twice (a chained invoke under `all`), not explained yet.
+    /// (`SIM_FEATURES=realtime` seeds 244, 282 and 285). (Its seed 370 found a real bug,
+    /// now `plugins::an_empty_list_of_updated_operations_reports_nothing_ended_again`.)
     pub real_time: bool,
 }
 
