@@ -14,6 +14,7 @@
 //!   dump, the mismatch and a shrunk program;
 //! - `soak` (ignored): `SIM_SEEDS=<count>` or `SIM_MINUTES=<m>` seeds on every core;
 //! - `all_features` (CI): the first seeds with every feature on;
+//! - `real_time` (CI): the first seeds with every feature on and the runner in real time;
 //! - `self_check`: an interpreter that misbehaves on replay must be caught;
 //! - `determinism` (CI): a scenario runs the same way twice;
 //! - `coverage` (ignored): what the seeds exercise (deadlines hit, heartbeats, replays).
@@ -212,6 +213,19 @@ fn all_features() {
         "{} seeds failed:\n{}",
         failures.len(),
         report(&failures, "all")
+    );
+}
+
+/// CI: the first seeds with every feature on and the runner in real time
+/// (`Features::real_time`), so that operations resume within invocations.
+#[test]
+fn real_time() {
+    let (failures, _) = run_seeds((0..CI_SEEDS / 4).collect(), "realtime", false, None);
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        report(&failures, "realtime")
     );
 }
 

@@ -84,12 +84,12 @@ pub struct Features {
     /// of its own (chosen by node id, not drawn), so that waits, retries and callback
     /// answers fall due while other code runs and operations resume within an invocation.
     ///
-    /// Off in `all` and `ci` until its failures are sorted out (`SIM_FEATURES=realtime`
-    /// turns it on): in real time a race (`any`, early-completing batches, heartbeats due
-    /// as an answer arrives) may end otherwise when faults shift the timing, which the
-    /// oracle's comparison with the fault-free run and its model do not allow for yet
-    /// (`SIM_FEATURES=realtime` seeds 244, 282 and 285). (Its seed 370 found a real bug,
-    /// now `plugins::an_empty_list_of_updated_operations_reports_nothing_ended_again`.)
+    /// In real time a race (`any`, early-completing batches, heartbeats due as an answer
+    /// arrives) may end otherwise when faults shift the timing, so the oracle does not
+    /// compare such runs with its model or with each other; it still checks the
+    /// invariants, the hooks' contract and every replay of what was recorded. Off in `all`
+    /// and `ci` for now (`SIM_FEATURES=realtime` turns it on); its seed 370 found a real
+    /// bug, now `plugins::an_empty_list_of_updated_operations_reports_nothing_ended_again`.
     pub real_time: bool,
 }
 
