@@ -110,8 +110,9 @@ pub(crate) fn next_poll(
     let delay = match (dated, undated) {
         (Some(a), Some(b)) => a.min(b),
         (Some(a), None) | (None, Some(a)) => a,
-        // Parked operations the log does not know: ask on the slow schedule.
-        (None, None) => backed_off,
+        // Only operations that cannot resume in this invocation (a step whose body already
+        // ran, waiting to retry): an answer would change nothing.
+        (None, None) => return None,
     };
     Some(delay.max(MIN_POLL_SPACING_MS.saturating_sub(since_answer)))
 }
@@ -171,7 +172,7 @@ mod tests {
             // The earlier of both.
             (running, both(300), 0, 0, 0, Some(300)),
             (running, both(3_000), 0, 0, 0, Some(1_000)),
-            // Unknown parked operations: the slow schedule.
+            // Nothing parked that could resume in place: no question.
             (
                 running,
                 Parked {
@@ -181,7 +182,7 @@ mod tests {
                 0,
                 0,
                 0,
-                Some(1_000),
+                None,
             ),
         ];
         for (activity, parked, now, since, unchanged, expected) in rows {
