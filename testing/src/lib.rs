@@ -107,6 +107,7 @@
 mod callback;
 mod cloud;
 mod crash_safety;
+mod declared;
 mod execution;
 mod fault;
 mod generic;
