@@ -154,6 +154,26 @@ pub fn build_with(
     write_all(&files, Path::new(&out_dir), options)
 }
 
+/// The declarations that the declaration `path` refers to through `$ref`s or an invoke's
+/// `workflow`, directly or not, sorted, each once, as paths joined onto `path`'s folder
+/// (`workflows/payments.json`). A build script that generates declarations itself prints a
+/// `cargo:rerun-if-changed` line for each ([`build`] does).
+///
+/// # Errors
+///
+/// As [`read_declaration`]: the declaration or one it refers to cannot be read or is
+/// wrong.
+pub fn references(path: &Path) -> Result<Vec<PathBuf>, CodegenError> {
+    let declaration = read_declaration(path)?;
+    let mut files: Vec<PathBuf> = declaration
+        .linked
+        .others()
+        .map(|(_, file)| file.shown.clone())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// The declarations outside `files` that `files` refer to, directly or not (the paths
 /// to watch); each must have its module named in `options`.
 fn referenced_files(

@@ -43,6 +43,17 @@ pub(crate) fn validate(path: &Path, declaration: &Declaration) -> Checked {
     if declaration.name.trim().is_empty() {
         return Err(check.fail("/name", "the workflow name is empty"));
     }
+    if let Some(function) = &declaration.function {
+        if function.is_empty() || function.len() > 256 {
+            return Err(check.fail(
+                "/function",
+                format!(
+                    "function name must be 1 to 256 characters, got {}",
+                    function.len()
+                ),
+            ));
+        }
+    }
     check_definitions(&check, declaration)?;
     check_refs(&check, declaration)?;
     check_operations(&check, &declaration.operations)
