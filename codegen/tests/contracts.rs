@@ -81,14 +81,23 @@ fn an_invoke_of_a_declared_workflow_takes_its_types_and_function() {
         ],
     );
     let source = generate_file(&dir.join("checkout.json"), &WorkflowOptions::default()).unwrap();
-    assert!(source.contains("pub type Input = super::payments::Money;"), "{source}");
-    assert!(source.contains("payload: super::payments::Input,"), "{source}");
+    assert!(
+        source.contains("pub type Input = super::payments::Money;"),
+        "{source}"
+    );
+    assert!(
+        source.contains("payload: super::payments::Input,"),
+        "{source}"
+    );
     assert!(
         source.contains("::lambda_durable::__codegen::Invoke<'_, super::payments::Output>"),
         "{source}"
     );
     assert!(source.contains("\"payments-service:live\","), "{source}");
-    assert!(source.contains("/// - workflow: declared in payments.json"), "{source}");
+    assert!(
+        source.contains("/// - workflow: declared in payments.json"),
+        "{source}"
+    );
     // The input check bundles the other file's definition.
     assert!(source.contains("payments.Money"), "{source}");
 
@@ -134,7 +143,10 @@ fn declarations_may_refer_to_each_other_without_a_type_cycle() {
         ],
     );
     let orders = generate_file(&dir.join("orders.json"), &WorkflowOptions::default()).unwrap();
-    assert!(orders.contains("payload: super::shipping::Input,"), "{orders}");
+    assert!(
+        orders.contains("payload: super::shipping::Input,"),
+        "{orders}"
+    );
     let shipping = generate_file(&dir.join("shipping.json"), &WorkflowOptions::default()).unwrap();
     assert!(
         shipping.contains("pub type Input = ::std::vec::Vec<super::orders::LineItem>;"),
@@ -146,9 +158,15 @@ fn declarations_may_refer_to_each_other_without_a_type_cycle() {
         .iter()
         .find(|file| file.name == "shipping.input.schema.json")
         .unwrap();
-    assert!(input.contents.contains("\"orders.LineItem\": {"), "{}", input.contents);
     assert!(
-        input.contents.contains("\"$ref\": \"#/definitions/orders.LineItem\""),
+        input.contents.contains("\"orders.LineItem\": {"),
+        "{}",
+        input.contents
+    );
+    assert!(
+        input
+            .contents
+            .contains("\"$ref\": \"#/definitions/orders.LineItem\""),
         "{}",
         input.contents
     );
@@ -185,7 +203,10 @@ fn a_missing_file_or_definition_is_an_error_at_the_reference() {
         "no-file.json",
         "no-file.json",
         "/input/$ref",
-        &["cannot read the declaration", "nowhere.json that this refers to"],
+        &[
+            "cannot read the declaration",
+            "nowhere.json that this refers to",
+        ],
     );
     assert_error(
         &dir,
@@ -338,26 +359,36 @@ fn a_payload_or_result_that_disagrees_with_the_callee_names_both_files() {
             ("payments.json", payments()),
             (
                 "wrong-type.json",
-                invoke(json!({"input": {"type": "object", "required": ["orderId", "amount"], "properties": {
-                    "orderId": {"type": "integer"}, "amount": {"$ref": "payments.json#/definitions/Money"}}}})),
+                invoke(
+                    json!({"input": {"type": "object", "required": ["orderId", "amount"], "properties": {
+                    "orderId": {"type": "integer"}, "amount": {"$ref": "payments.json#/definitions/Money"}}}}),
+                ),
             ),
             (
                 "extra-property.json",
-                invoke(json!({"output": {"type": "object", "required": ["paymentId"], "properties": {
-                    "paymentId": {"type": "string"}, "fee": {"type": "integer"}}}})),
+                invoke(
+                    json!({"output": {"type": "object", "required": ["paymentId"], "properties": {
+                    "paymentId": {"type": "string"}, "fee": {"type": "integer"}}}}),
+                ),
             ),
             (
                 "same-shape.json",
-                invoke(json!({"output": {"title": "Mine", "description": "annotations do not count", "type": "object",
-                    "required": ["paymentId"], "properties": {"paymentId": {"type": "string"}}}})),
+                invoke(
+                    json!({"output": {"title": "Mine", "description": "annotations do not count", "type": "object",
+                    "required": ["paymentId"], "properties": {"paymentId": {"type": "string"}}}}),
+                ),
             ),
             (
                 "wrong-function.json",
-                invoke(json!({"function": "arn:aws:lambda:us-east-1:123456789012:function:billing:live"})),
+                invoke(
+                    json!({"function": "arn:aws:lambda:us-east-1:123456789012:function:billing:live"}),
+                ),
             ),
             (
                 "qualified-function.json",
-                invoke(json!({"function": "arn:aws:lambda:us-east-1:123456789012:function:payments-service:canary"})),
+                invoke(
+                    json!({"function": "arn:aws:lambda:us-east-1:123456789012:function:payments-service:canary"}),
+                ),
             ),
         ],
     );
@@ -395,7 +426,11 @@ fn a_payload_or_result_that_disagrees_with_the_callee_names_both_files() {
         ],
     );
     // Another qualifier of the same function is the same function.
-    generate_file(&dir.join("qualified-function.json"), &WorkflowOptions::default()).unwrap();
+    generate_file(
+        &dir.join("qualified-function.json"),
+        &WorkflowOptions::default(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -522,7 +557,10 @@ fn a_file_name_that_makes_no_module_name_is_an_error() {
     // Named, it generates.
     let options = WorkflowOptions::default().module(dir.join("+++.json"), "crate::payments");
     let source = generate_file(&dir.join("checkout.json"), &options).unwrap();
-    assert!(source.contains("pub type Input = crate::payments::Input;"), "{source}");
+    assert!(
+        source.contains("pub type Input = crate::payments::Input;"),
+        "{source}"
+    );
 }
 
 #[test]
@@ -557,5 +595,8 @@ fn a_build_needs_the_module_of_a_declaration_it_does_not_generate() {
     let written = workflow::build_with(dir.join("workflows"), &options).unwrap();
     assert_eq!(written, vec![out.join("checkout.rs")]);
     let source = std::fs::read_to_string(out.join("checkout.rs")).unwrap();
-    assert!(source.contains("pub type Input = ::payments::workflow::Input;"), "{source}");
+    assert!(
+        source.contains("pub type Input = ::payments::workflow::Input;"),
+        "{source}"
+    );
 }

@@ -43,7 +43,9 @@ pub(crate) fn standalone(declaration: &Declaration, schema: &Value, title: &str)
                         _ => Map::new(),
                     };
                     let name = bundler.title_of(&key).unwrap_or(key);
-                    inlined.entry("title").or_insert_with(|| Value::String(name));
+                    inlined
+                        .entry("title")
+                        .or_insert_with(|| Value::String(name));
                     inlined
                 }
                 _ => map.clone(),
@@ -163,14 +165,16 @@ impl Bundler<'_> {
 
     /// The title an inlined definition gets: its name, without a file stem.
     fn title_of(&self, key: &str) -> Option<String> {
-        self.keys.iter().find(|(_, k)| *k == key).map(|(node, k)| match &node.1 {
-            Part::Definition(name) => name.clone(),
-            Part::Input | Part::Output => k.clone(),
-        })
+        self.keys
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map(|(node, k)| match &node.1 {
+                Part::Definition(name) => name.clone(),
+                Part::Input | Part::Output => k.clone(),
+            })
     }
 }
 
 fn contracts_escape(key: &str) -> String {
     super::parse::escape_pointer(key)
 }
-

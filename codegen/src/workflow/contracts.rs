@@ -307,11 +307,12 @@ pub(crate) fn link(path: &Path, declaration: &mut Declaration) -> Result<(), Cod
                 let other_key = linker.read(&current, other, &pointer)?;
                 if other_key == current {
                     let local = match &part {
-                        Part::Definition(_) => format!(
-                            "write {:?}",
-                            format!("#{}", part.pointer())
-                        ),
-                        Part::Input | Part::Output => "move the schema into `definitions` and refer to it there".to_string(),
+                        Part::Definition(_) => {
+                            format!("write {:?}", format!("#{}", part.pointer()))
+                        }
+                        Part::Input | Part::Output => {
+                            "move the schema into `definitions` and refer to it there".to_string()
+                        }
                     };
                     return Err(schema_error(
                         &file.shown,
@@ -361,7 +362,12 @@ struct Linker {
 impl Linker {
     /// Reads (once) the declaration `relative` refers to from the declaration `from`, for
     /// the reference at `pointer`; returns its key.
-    fn read(&mut self, from: &Path, relative: &str, pointer: &str) -> Result<PathBuf, CodegenError> {
+    fn read(
+        &mut self,
+        from: &Path,
+        relative: &str,
+        pointer: &str,
+    ) -> Result<PathBuf, CodegenError> {
         let from_shown = self.files[from].shown.clone();
         if let Some(problem) = file_problem(relative) {
             return Err(schema_error(&from_shown, pointer, problem));
@@ -415,7 +421,13 @@ fn check_cycles(linked: &Linked) -> Result<(), CodegenError> {
     for (file_key, file) in &linked.files {
         let declaration = &file.declaration;
         let mut parts = vec![Part::Input, Part::Output];
-        parts.extend(declaration.definitions.keys().cloned().map(Part::Definition));
+        parts.extend(
+            declaration
+                .definitions
+                .keys()
+                .cloned()
+                .map(Part::Definition),
+        );
         for part in parts {
             let node = (file_key.clone(), part);
             let Some(schema) = linked.schema(&node) else {
@@ -425,9 +437,7 @@ fn check_cycles(linked: &Linked) -> Result<(), CodegenError> {
             refs(schema, &node.1.pointer(), &mut found);
             let targets = found
                 .into_iter()
-                .filter_map(|(pointer, target)| {
-                    Some((pointer, linked.resolve(file_key, target)?))
-                })
+                .filter_map(|(pointer, target)| Some((pointer, linked.resolve(file_key, target)?)))
                 .collect();
             edges.insert(node, targets);
         }
@@ -633,7 +643,14 @@ struct Comparison<'a> {
 }
 
 /// Keywords whose values are schemas, or maps or lists of schemas.
-const SCHEMA_KEYWORDS: &[&str] = &["properties", "items", "additionalProperties", "allOf", "anyOf", "oneOf"];
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "properties",
+    "items",
+    "additionalProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+];
 
 impl Comparison<'_> {
     fn compare(
@@ -658,7 +675,10 @@ impl Comparison<'_> {
                 match node {
                     Some(node) => (
                         node.0.clone(),
-                        self.linked.schema(node).cloned().unwrap_or(Value::Bool(true)),
+                        self.linked
+                            .schema(node)
+                            .cloned()
+                            .unwrap_or(Value::Bool(true)),
                     ),
                     None => (side.0.to_path_buf(), side.1.clone()),
                 }
@@ -674,7 +694,11 @@ impl Comparison<'_> {
             .chain(b.keys())
             .filter(|key| !is_annotation(key))
             .collect();
-        let place = if at.is_empty() { "the root".to_string() } else { at.to_string() };
+        let place = if at.is_empty() {
+            "the root".to_string()
+        } else {
+            at.to_string()
+        };
         for key in keys {
             let here = format!("{at}/{}", escape_pointer(key));
             match (a.get(key.as_str()), b.get(key.as_str())) {
@@ -753,7 +777,12 @@ impl Comparison<'_> {
                     ));
                 }
                 for (index, (x, y)) in a.iter().zip(b).enumerate() {
-                    self.compare((ours.0, x), (theirs.0, y), &format!("{at}/{index}"), depth + 1)?;
+                    self.compare(
+                        (ours.0, x),
+                        (theirs.0, y),
+                        &format!("{at}/{index}"),
+                        depth + 1,
+                    )?;
                 }
                 Ok(())
             }
@@ -785,7 +814,9 @@ fn same_value(key: &str, a: &Value, b: &Value) -> bool {
     let as_set = |value: &Value| -> Option<BTreeSet<String>> {
         match value {
             Value::Array(items) => Some(items.iter().map(Value::to_string).collect()),
-            Value::String(one) if key == "type" => Some(BTreeSet::from([Value::String(one.clone()).to_string()])),
+            Value::String(one) if key == "type" => {
+                Some(BTreeSet::from([Value::String(one.clone()).to_string()]))
+            }
             _ => None,
         }
     };

@@ -365,9 +365,14 @@ fn mutable_schemas(declaration: &mut Declaration) -> Vec<(String, &mut Value)> {
                 ("error", op.error.as_mut()),
             ],
             Operation::Callback(op) => vec![("output", op.output.as_mut())],
-            Operation::Invoke(op) => vec![("input", op.input.as_mut()), ("output", op.output.as_mut())],
+            Operation::Invoke(op) => {
+                vec![("input", op.input.as_mut()), ("output", op.output.as_mut())]
+            }
             Operation::ChildContext(op) => vec![("output", op.output.as_mut())],
-            Operation::Map(op) => vec![("input", Some(&mut op.input)), ("output", op.output.as_mut())],
+            Operation::Map(op) => vec![
+                ("input", Some(&mut op.input)),
+                ("output", op.output.as_mut()),
+            ],
             Operation::Parallel(op) => vec![("output", op.output.as_mut())],
             Operation::WaitForCondition(op) => vec![("state", Some(&mut op.state))],
             Operation::Wait(_) => Vec::new(),
@@ -492,7 +497,13 @@ fn sanitize_type_name(name: &str) -> String {
     let cleaned: String = name
         .replace('\'', "")
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let out = cleaned.to_upper_camel_case();
     let out = match out.chars().next() {

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::contracts;
 use super::declaration::{
     Completion, Declaration, DurationSpec, Operation, Polling, RetryFilter, RetryPolicy,
     StepSemantics,
 };
-use super::contracts;
 use super::keywords;
 use super::names;
 use super::parse::escape_pointer;

@@ -144,7 +144,11 @@ async fn the_shipping_workflow_is_crash_safe() {
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(
-        report.baseline().result::<Shipment>().unwrap().tracking_number,
+        report
+            .baseline()
+            .result::<Shipment>()
+            .unwrap()
+            .tracking_number,
         "TRK-o-31-2"
     );
 }
