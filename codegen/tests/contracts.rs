@@ -600,3 +600,50 @@ fn a_build_needs_the_module_of_a_declaration_it_does_not_generate() {
         "{source}"
     );
 }
+
+#[test]
+fn a_step_error_of_another_declaration_is_rejected() {
+    let dir = folder(
+        "step-error",
+        &[
+            ("payments.json", payments()),
+            (
+                "checkout.json",
+                caller(
+                    json!({"type": "null"}),
+                    json!([{"kind": "step", "name": "pay", "error": {"$ref": "payments.json#/definitions/Money"}}]),
+                ),
+            ),
+        ],
+    );
+    assert_error(
+        &dir,
+        "checkout.json",
+        "checkout.json",
+        "/operations/0/error",
+        &[
+            "a step's error must be declared in this file",
+            "\"payments.json#/definitions/Money\" is another declaration's type",
+        ],
+    );
+}
+
+#[test]
+fn a_definition_may_be_another_declarations_type() {
+    let dir = folder(
+        "alias",
+        &[
+            ("payments.json", payments()),
+            (
+                "checkout.json",
+                json!({
+                    "name": "checkout", "input": {"$ref": "#/definitions/Amount"}, "output": {"type": "null"},
+                    "definitions": {"Amount": {"$ref": "payments.json#/definitions/Money"}},
+                    "operations": [{"kind": "map", "name": "each", "input": {"$ref": "payments.json#/definitions/Money"}}]
+                }),
+            ),
+        ],
+    );
+    let source = generate_file(&dir.join("checkout.json"), &WorkflowOptions::default()).unwrap();
+    assert!(source.contains("super::payments::Money"), "{source}");
+}

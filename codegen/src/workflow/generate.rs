@@ -75,6 +75,18 @@ pub(crate) fn generate(
             if step.error.is_some() {
                 let error_pointer = format!("{pointer}/error");
                 let ty = types.ty(&error_pointer).unwrap_or_default();
+                let external = step
+                    .error
+                    .as_ref()
+                    .and_then(super::contracts::only_ref)
+                    .filter(|target| super::contracts::split(target).0.is_some());
+                if let Some(target) = external {
+                    return Err(CodegenError::Schema {
+                        path: path.to_path_buf(),
+                        pointer: error_pointer,
+                        message: format!("a step's error must be declared in this file, where it is made this workflow's error type; {target:?} is another declaration's type: copy it into this file's definitions"),
+                    });
+                }
                 if !types.named_pointers.contains(&error_pointer) {
                     return Err(CodegenError::Schema {
                         path: path.to_path_buf(),
