@@ -680,6 +680,11 @@ pub trait DeclaredWorkflow {
     /// The JSON Schema of the workflow's input (with the definitions it refers to), which
     /// an execution's input must match before the handler runs.
     const INPUT_SCHEMA: &'static str;
+    /// The workflow's declared name.
+    const NAME: &'static str = "";
+    /// The function the workflow is declared to be deployed as (`function` in the
+    /// declaration, a name or ARN with a qualifier), if it is declared.
+    const FUNCTION: Option<&'static str> = None;
 }
 
 /// The input of a declared workflow, checked against its declared schema (`W::INPUT_SCHEMA`)

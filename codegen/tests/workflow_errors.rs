@@ -311,7 +311,22 @@ fn unknown_refs_are_rejected() {
     assert_error(
         json!({"name": "x", "input": {"$ref": "other.json#/Order"}, "output": true, "operations": []}),
         "/input/$ref",
-        "must point into this file's definitions",
+        "a reference into another declaration must point at its \"#/input\", \"#/output\" or \"#/definitions/<Name>\", not \"#/Order\"",
+    );
+    assert_error(
+        json!({"name": "x", "input": {"$ref": "#/properties/a"}, "output": true, "operations": []}),
+        "/input/$ref",
+        "must point into this file's definitions, like \"#/definitions/Order\", or into another declaration, like \"payments.json#/output\"",
+    );
+    assert_error(
+        json!({"name": "x", "input": {"$ref": "https://example.com/order.json#/input"}, "output": true, "operations": []}),
+        "/input/$ref",
+        "\"https://example.com/order.json\" is not a path relative to this file",
+    );
+    assert_error(
+        json!({"name": "x", "input": {"$ref": "/abs/order.json#/input"}, "output": true, "operations": []}),
+        "/input/$ref",
+        "is not a path relative to this file",
     );
 }
 

@@ -19,6 +19,9 @@
 //! [`LocalRunner::replay`] runs the handler once more over the complete log of a finished
 //! execution, from scratch, and reports whether it reached the same outcome without
 //! writing anything ([`Replay`]): a check that the handler is deterministic.
+//! [`LocalRunner::check_crash_safety`] goes further in one call: it runs the workflow once
+//! without faults, then once crashed after each of its checkpoint calls, and fails with the
+//! first crash point that changes how the execution ends ([`CrashSafetyReport`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -103,6 +106,8 @@
 
 mod callback;
 mod cloud;
+mod crash_safety;
+mod declared;
 mod execution;
 mod fault;
 mod generic;
@@ -123,6 +128,7 @@ pub use callback::{
     CallbackMatcher, CallbackResponder, CallbackResponse, PendingCallback, SendCallbackError,
 };
 pub use cloud::{CloudExecution, CloudRunner, StartMode, FUNCTION_ENV, START_ENV, STOP_ERROR_TYPE};
+pub use crash_safety::{CrashDivergence, CrashPoint, CrashSafetyError, CrashSafetyReport};
 pub use execution::{Execution, InvocationOutcome, RunnerStats};
 pub use fault::{Fault, FaultKind};
 pub use generic::{DurableRunner, ExecutionHandle, TestExecution, TestRunner};

@@ -757,6 +757,21 @@ impl LocalRunner {
     pub fn stats(&self) -> RunnerStats {
         self.service.totals()
     }
+
+    /// A runner with the same handler, functions, responders and settings but no faults,
+    /// over a [twin](LocalService::twin) of this runner's service: its first execution gets
+    /// the ARN this runner's next one would (for runs that are compared with each other).
+    pub(crate) fn fault_free_twin(&self) -> Self {
+        Self {
+            handler: self.handler.clone(),
+            service: Arc::new(self.service.twin()),
+            config: RunnerConfig {
+                faults: Vec::new(),
+                ..self.config.clone()
+            },
+            functions: self.functions.clone(),
+        }
+    }
 }
 
 /// An execution started by a chained invoke of a registered durable function.

@@ -145,6 +145,19 @@ impl LocalService {
         lock(&self.latency).1.seed(seed);
     }
 
+    /// A service with nothing in it whose executions get the ids (and calls the latency)
+    /// that this one's next execution would: the first execution of each twin has the same
+    /// ARN, so that repeated runs of a handler can be compared.
+    pub(crate) fn twin(&self) -> Self {
+        Self {
+            executions: Mutex::default(),
+            totals: Totals::default(),
+            next_execution: AtomicU64::new(self.next_execution.load(Ordering::Relaxed)),
+            id_seed: AtomicU64::new(self.id_seed.load(Ordering::Relaxed)),
+            latency: Mutex::new(lock(&self.latency).clone()),
+        }
+    }
+
     /// Makes every call take `latency`.
     pub(crate) fn set_latency(&self, latency: Latency) {
         lock(&self.latency).0 = latency;

@@ -24,6 +24,13 @@ pub struct Declaration {
     /// What the workflow does; becomes the documentation of the generated `Workflow`.
     #[serde(default)]
     pub description: Option<String>,
+    /// The Lambda function this workflow is deployed as (name or ARN, with a version or
+    /// alias qualifier). An `invoke` of this declaration (`workflow`) calls it unless it
+    /// names a function itself, and the local runner registers the workflow's handler
+    /// under it (`LocalRunner::register_workflow`).
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub function: Option<String>,
     /// JSON Schema of the event that starts an execution (the generated `Input` type).
     #[schemars(schema_with = "json_schema")]
     pub input: Value,
@@ -37,6 +44,34 @@ pub struct Declaration {
     pub definitions: BTreeMap<String, Value>,
     /// The durable operations, each a method of the generated `Workflow`.
     pub operations: Vec<Operation>,
+    /// The declarations this one refers to (`$ref`s into other files), read and checked
+    /// when the declaration is loaded.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) linked: super::contracts::Linked,
+}
+
+impl Declaration {
+    /// Every JSON Schema of the declaration with its JSON pointer: the input, the output,
+    /// the definitions and each operation's schemas.
+    pub(crate) fn all_schemas(&self) -> Vec<(String, &Value)> {
+        let mut schemas: Vec<(String, &Value)> = vec![
+            ("/input".to_string(), &self.input),
+            ("/output".to_string(), &self.output),
+        ];
+        for (key, schema) in &self.definitions {
+            schemas.push((
+                format!("/definitions/{}", super::parse::escape_pointer(key)),
+                schema,
+            ));
+        }
+        for (index, op) in self.operations.iter().enumerate() {
+            for (field, schema) in op.schemas() {
+                schemas.push((format!("/operations/{index}/{field}"), schema));
+            }
+        }
+        schemas
+    }
 }
 
 /// One durable operation. The `kind` decides the method's shape.
@@ -444,10 +479,20 @@ pub struct InvokeOperation {
     #[schemars(length(min = 1))]
     pub within: Option<String>,
     /// The function to invoke (name or ARN, with a version or alias qualifier). Absent: the
-    /// generated method takes it as an argument.
+    /// `function` of the invoked `workflow`'s declaration, else the generated method takes
+    /// it as an argument.
     #[serde(default)]
     #[schemars(length(min = 1))]
     pub function: Option<String>,
+    /// The declaration of the invoked workflow, relative to this file
+    /// (`"payments.json"`): the payload and result are typed by its `input` and `output`
+    /// (absent `input` and `output` default to `{"$ref": "payments.json#/input"}` and
+    /// `{"$ref": "payments.json#/output"}`; declared ones must agree with them), and its
+    /// `function` is the default target. An invoke whose `input` or `output` is a `$ref`
+    /// to another declaration's `input` or `output` invokes that workflow too.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub workflow: Option<String>,
     /// JSON Schema of the payload sent to the function. Absent: none (`()`, sent as `null`).
     #[serde(default)]
     #[schemars(schema_with = "optional_json_schema")]
@@ -627,7 +672,7 @@ fn json_schema(_: &mut SchemaGenerator) -> Schema {
     Schema::Object(SchemaObject {
         metadata: Some(Box::new(Metadata {
             description: Some(
-                "A JSON Schema (draft 7); `$ref`s point into this file's `definitions` as `#/definitions/Name`."
+                "A JSON Schema (draft 7); `$ref`s point into this file's `definitions` as `#/definitions/Name`, or into another declaration (relative to this file) as `other.json#/input`, `other.json#/output` or `other.json#/definitions/Name`."
                     .to_string(),
             ),
             ..Metadata::default()

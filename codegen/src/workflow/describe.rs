@@ -237,13 +237,18 @@ pub(crate) fn configuration(op: &Operation) -> Vec<(&'static str, String)> {
                 lines.push(("submitter retry", retry(submitter.retry.as_ref())));
             }
         }
-        Operation::Invoke(invoke) => lines.push((
-            "function",
-            invoke
-                .function
-                .clone()
-                .unwrap_or_else(|| "given by the caller".to_string()),
-        )),
+        Operation::Invoke(invoke) => {
+            if let Some(workflow) = &invoke.workflow {
+                lines.push(("workflow", format!("declared in {workflow}")));
+            }
+            lines.push((
+                "function",
+                invoke
+                    .function
+                    .clone()
+                    .unwrap_or_else(|| "given by the caller".to_string()),
+            ));
+        }
         Operation::ChildContext(_) => {}
         Operation::Map(map) => batch(
             &mut lines,

@@ -63,7 +63,7 @@ pub(crate) fn generate(
 ) -> Result<String, CodegenError> {
     let what = path.display().to_string();
     let rt = options.runtime_path.trim_end_matches("::").to_string();
-    let types = Types::build(path, declaration)?;
+    let types = Types::build(path, declaration, options)?;
     let tera = templates(&what)?;
 
     let mut methods = Vec::with_capacity(declaration.operations.len());
@@ -75,6 +75,18 @@ pub(crate) fn generate(
             if step.error.is_some() {
                 let error_pointer = format!("{pointer}/error");
                 let ty = types.ty(&error_pointer).unwrap_or_default();
+                let external = step
+                    .error
+                    .as_ref()
+                    .and_then(super::contracts::only_ref)
+                    .filter(|target| super::contracts::split(target).0.is_some());
+                if let Some(target) = external {
+                    return Err(CodegenError::Schema {
+                        path: path.to_path_buf(),
+                        pointer: error_pointer,
+                        message: format!("a step's error must be declared in this file, where it is made this workflow's error type; {target:?} is another declaration's type: copy it into this file's definitions"),
+                    });
+                }
                 if !types.named_pointers.contains(&error_pointer) {
                     return Err(CodegenError::Schema {
                         path: path.to_path_buf(),
@@ -100,6 +112,7 @@ pub(crate) fn generate(
     let workflow = WorkflowContext {
         rt: rt.clone(),
         name: declaration.name.clone(),
+        function: declaration.function.clone(),
         doc: workflow_doc(declaration),
         input_schema: serde_json::to_string(&super::bundle::standalone(
             declaration,
@@ -151,17 +164,35 @@ struct Request {
 }
 
 impl Types {
-    fn build(path: &Path, declaration: &Declaration) -> Result<Self, CodegenError> {
+    fn build(
+        path: &Path,
+        declaration: &Declaration,
+        options: &WorkflowOptions,
+    ) -> Result<Self, CodegenError> {
         let fail = |pointer: &str, message: String| CodegenError::Schema {
             path: path.to_path_buf(),
             pointer: pointer.to_string(),
             message,
         };
+        // References into other declarations become references to placeholder
+        // definitions, which typify replaces by the types generated for those
+        // declarations (`super::payments::Output`).
+        let mut externals = Externals::new(declaration, options);
+        let mut declaration = declaration.clone();
+        for (pointer, schema) in mutable_schemas(&mut declaration) {
+            externals
+                .rewrite(schema)
+                .map_err(|message| fail(&pointer, message))?;
+        }
+        let declaration = &declaration;
         let mut definitions = BTreeMap::new();
         for (key, schema) in &declaration.definitions {
             let pointer = format!("/definitions/{}", escape_pointer(key));
             let schema = to_schema(schema).map_err(|message| fail(&pointer, message))?;
             definitions.insert(key.clone(), schema);
+        }
+        for placeholder in externals.paths.keys() {
+            definitions.insert(placeholder.clone(), schemars::schema::Schema::Bool(true));
         }
 
         let mut requests = Vec::new();
@@ -196,6 +227,13 @@ impl Types {
         let mut settings = TypeSpaceSettings::default();
         settings.with_struct_builder(false);
         settings.with_derive("PartialEq".to_string());
+        for (placeholder, rust_path) in &externals.paths {
+            settings.with_replacement(
+                sanitize_type_name(placeholder),
+                rust_path,
+                std::iter::empty(),
+            );
+        }
         let mut space = TypeSpace::new(&settings);
         catch_typify(|| space.add_ref_types(definitions.clone()))
             .map_err(|message| fail("/definitions", format!("cannot make types: {message}")))?;
@@ -318,6 +356,177 @@ impl Types {
             alias: name != own,
             ty,
         }
+    }
+}
+
+/// The schemas of a declaration that may hold references, with their pointers.
+fn mutable_schemas(declaration: &mut Declaration) -> Vec<(String, &mut Value)> {
+    let mut schemas: Vec<(String, &mut Value)> = vec![
+        ("/input".to_string(), &mut declaration.input),
+        ("/output".to_string(), &mut declaration.output),
+    ];
+    for (key, schema) in declaration.definitions.iter_mut() {
+        schemas.push((format!("/definitions/{}", escape_pointer(key)), schema));
+    }
+    for (index, op) in declaration.operations.iter_mut().enumerate() {
+        let pointer = format!("/operations/{index}");
+        let fields: Vec<(&str, Option<&mut Value>)> = match op {
+            Operation::Step(op) => vec![
+                ("input", op.input.as_mut()),
+                ("output", op.output.as_mut()),
+                ("error", op.error.as_mut()),
+            ],
+            Operation::Callback(op) => vec![("output", op.output.as_mut())],
+            Operation::Invoke(op) => {
+                vec![("input", op.input.as_mut()), ("output", op.output.as_mut())]
+            }
+            Operation::ChildContext(op) => vec![("output", op.output.as_mut())],
+            Operation::Map(op) => vec![
+                ("input", Some(&mut op.input)),
+                ("output", op.output.as_mut()),
+            ],
+            Operation::Parallel(op) => vec![("output", op.output.as_mut())],
+            Operation::WaitForCondition(op) => vec![("state", Some(&mut op.state))],
+            Operation::Wait(_) => Vec::new(),
+        };
+        for (field, schema) in fields {
+            if let Some(schema) = schema {
+                schemas.push((format!("{pointer}/{field}"), schema));
+            }
+        }
+    }
+    schemas
+}
+
+/// The types of other declarations that a declaration's references name.
+struct Externals<'a> {
+    declaration: &'a Declaration,
+    options: &'a WorkflowOptions,
+    /// Placeholder definition -> Rust path of the type.
+    paths: BTreeMap<String, String>,
+    /// Rust path -> placeholder definition.
+    placeholders: BTreeMap<String, String>,
+    /// The sanitized names of the declaration's own definitions.
+    taken: std::collections::BTreeSet<String>,
+}
+
+impl<'a> Externals<'a> {
+    fn new(declaration: &'a Declaration, options: &'a WorkflowOptions) -> Self {
+        Self {
+            declaration,
+            options,
+            paths: BTreeMap::new(),
+            placeholders: BTreeMap::new(),
+            taken: declaration
+                .definitions
+                .keys()
+                .map(|key| sanitize_type_name(key))
+                .collect(),
+        }
+    }
+
+    /// Replaces every reference into another declaration in `value` by a reference to a
+    /// placeholder definition.
+    fn rewrite(&mut self, value: &mut Value) -> Result<(), String> {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get_mut("$ref") {
+                    if let (Some(_), _) = super::contracts::split(target) {
+                        let linked = &self.declaration.linked;
+                        let node = linked
+                            .resolve(linked.root(), target)
+                            .ok_or_else(|| format!("unresolved reference {target:?}"))?;
+                        let rust_path = self.rust_path(&node)?;
+                        let placeholder = self.placeholder(rust_path);
+                        *target = format!("#/definitions/{placeholder}");
+                    }
+                }
+                for (key, child) in map.iter_mut() {
+                    if !matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+                        self.rewrite(child)?;
+                    }
+                }
+                Ok(())
+            }
+            Value::Array(items) => items.iter_mut().try_for_each(|item| self.rewrite(item)),
+            _ => Ok(()),
+        }
+    }
+
+    fn placeholder(&mut self, rust_path: String) -> String {
+        if let Some(existing) = self.placeholders.get(&rust_path) {
+            return existing.clone();
+        }
+        let mut index = self.paths.len();
+        let placeholder = loop {
+            let candidate = format!("LambdaDurableExternal{index}");
+            if !self.taken.contains(&sanitize_type_name(&candidate)) {
+                break candidate;
+            }
+            index += 1;
+        };
+        self.paths.insert(placeholder.clone(), rust_path.clone());
+        self.placeholders.insert(rust_path, placeholder.clone());
+        placeholder
+    }
+
+    /// The Rust path of the type generated for `node` in its declaration's module.
+    fn rust_path(&self, node: &super::contracts::Node) -> Result<String, String> {
+        let linked = &self.declaration.linked;
+        let shown = linked.shown(&node.0);
+        let module = self.options.module_of(&node.0).map_or_else(
+            || default_module(&shown),
+            |module| Ok(module.trim_end_matches("::").to_string()),
+        )?;
+        let ty = match &node.1 {
+            super::contracts::Part::Input => "Input".to_string(),
+            super::contracts::Part::Output => "Output".to_string(),
+            super::contracts::Part::Definition(name) => sanitize_type_name(name),
+        };
+        Ok(format!("{module}::{ty}"))
+    }
+}
+
+/// The module of a declaration's generated code by default: a sibling module named after
+/// its file (`super::payments` for `payments.json`).
+fn default_module(file: &Path) -> Result<String, String> {
+    let stem = file
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    let module = names::module_name(stem).ok_or_else(|| {
+        format!(
+            "the file name of {} has no letters or digits to make the module name of its types from; name the module with WorkflowOptions::module",
+            file.display()
+        )
+    })?;
+    Ok(format!("super::{module}"))
+}
+
+/// The name typify gives the type of a definition (`line-item` -> `LineItem`).
+fn sanitize_type_name(name: &str) -> String {
+    use heck::ToUpperCamelCase;
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = cleaned.to_upper_camel_case();
+    let out = match out.chars().next() {
+        None => "X".to_string(),
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("X{out}"),
+    };
+    if out == "Self" {
+        format!("{out}_")
+    } else {
+        out
     }
 }
 
@@ -584,6 +793,7 @@ fn starts_path(previous: Option<&TokenTree>) -> bool {
 struct WorkflowContext {
     rt: String,
     name: String,
+    function: Option<String>,
     doc: Vec<String>,
     input_schema: String,
     input: TopType,

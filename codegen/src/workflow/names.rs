@@ -51,6 +51,13 @@ pub(crate) fn method_name(name: &str) -> Result<String, String> {
     Ok(escape(prefix_digit(snake, "op_")))
 }
 
+/// The snake_case module name for a declaration's file stem (`order-v2` -> `order_v2`),
+/// escaped when it is a keyword; `None` when the stem has no letters or digits.
+pub(crate) fn module_name(stem: &str) -> Option<String> {
+    let snake = stem.to_snake_case();
+    (!snake.is_empty()).then(|| escape(prefix_digit(snake, "workflow_")))
+}
+
 /// The UpperCamelCase stem for types named after an operation (`"charge card"` ->
 /// `ChargeCard`), `None` when the name has no letters or digits.
 pub(crate) fn type_stem(name: &str) -> Option<String> {

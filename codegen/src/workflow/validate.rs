@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::contracts;
 use super::declaration::{
     Completion, Declaration, DurationSpec, Operation, Polling, RetryFilter, RetryPolicy,
     StepSemantics,
@@ -42,6 +43,17 @@ pub(crate) fn validate(path: &Path, declaration: &Declaration) -> Checked {
     if declaration.name.trim().is_empty() {
         return Err(check.fail("/name", "the workflow name is empty"));
     }
+    if let Some(function) = &declaration.function {
+        if function.is_empty() || function.len() > 256 {
+            return Err(check.fail(
+                "/function",
+                format!(
+                    "function name must be 1 to 256 characters, got {}",
+                    function.len()
+                ),
+            ));
+        }
+    }
     check_definitions(&check, declaration)?;
     check_refs(&check, declaration)?;
     check_operations(&check, &declaration.operations)
@@ -62,19 +74,7 @@ fn check_definitions(check: &Checker<'_>, declaration: &Declaration) -> Checked 
 /// Every `$ref` of every schema must be `#/definitions/<a definition of this file>`, and
 /// every `pattern` must compile (the generated code compiles it again, expecting success).
 fn check_refs(check: &Checker<'_>, declaration: &Declaration) -> Checked {
-    let mut schemas: Vec<(String, &Value)> = vec![
-        ("/input".to_string(), &declaration.input),
-        ("/output".to_string(), &declaration.output),
-    ];
-    for (key, schema) in &declaration.definitions {
-        schemas.push((format!("/definitions/{}", escape_pointer(key)), schema));
-    }
-    for (index, op) in declaration.operations.iter().enumerate() {
-        for (field, schema) in op.schemas() {
-            schemas.push((format!("/operations/{index}/{field}"), schema));
-        }
-    }
-    for (pointer, schema) in schemas {
+    for (pointer, schema) in declaration.all_schemas() {
         keywords::check(schema, &pointer)
             .map_err(|(pointer, message)| check.fail(pointer, message))?;
         walk_refs(check, declaration, schema, &mut pointer.clone())?;
@@ -95,10 +95,24 @@ fn walk_refs(
                 let Some(target) = target.as_str() else {
                     return Err(check.fail(here, "`$ref` must be a string"));
                 };
+                let (file, target_pointer) = contracts::split(target);
+                if let Some(file) = file {
+                    // Into another declaration: checked once that file is read.
+                    if file.is_empty() {
+                        return Err(check.fail(here, "`$ref` is empty"));
+                    }
+                    if let Some(problem) = contracts::file_problem(file) {
+                        return Err(check.fail(here, problem));
+                    }
+                    if let Err(problem) = contracts::part(target_pointer) {
+                        return Err(check.fail(here, problem));
+                    }
+                    return walk_children(check, declaration, map, pointer);
+                }
                 let Some(name) = target.strip_prefix("#/definitions/") else {
                     return Err(check.fail(
                         here,
-                        format!("reference {target:?} must point into this file's definitions, like \"#/definitions/Order\""),
+                        format!("reference {target:?} must point into this file's definitions, like \"#/definitions/Order\", or into another declaration, like \"payments.json#/output\""),
                     ));
                 };
                 let name = name.replace("~1", "/").replace("~0", "~");
@@ -121,18 +135,7 @@ fn walk_refs(
                     ));
                 }
             }
-            for (key, child) in map {
-                // `enum`, `const`, `default` and `examples` hold data, not schemas.
-                if matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
-                    continue;
-                }
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(key));
-                walk_refs(check, declaration, child, pointer)?;
-                pointer.truncate(len);
-            }
-            Ok(())
+            walk_children(check, declaration, map, pointer)
         }
         Value::Array(items) => {
             for (index, child) in items.iter().enumerate() {
@@ -145,6 +148,26 @@ fn walk_refs(
         }
         _ => Ok(()),
     }
+}
+
+fn walk_children(
+    check: &Checker<'_>,
+    declaration: &Declaration,
+    map: &serde_json::Map<String, Value>,
+    pointer: &mut String,
+) -> Checked {
+    for (key, child) in map {
+        // `enum`, `const`, `default` and `examples` hold data, not schemas.
+        if matches!(key.as_str(), "enum" | "const" | "default" | "examples") {
+            continue;
+        }
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&escape_pointer(key));
+        walk_refs(check, declaration, child, pointer)?;
+        pointer.truncate(len);
+    }
+    Ok(())
 }
 
 fn check_operations(check: &Checker<'_>, operations: &[Operation]) -> Checked {

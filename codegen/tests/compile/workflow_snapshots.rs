@@ -18,6 +18,14 @@ mod child_context {
     include!("../snapshots/workflow/child_context.rs");
 }
 
+mod contract_callee {
+    include!("../snapshots/workflow/contract_callee.rs");
+}
+
+mod contract_caller {
+    include!("../snapshots/workflow/contract_caller.rs");
+}
+
 mod definitions_and_patterns {
     include!("../snapshots/workflow/definitions_and_patterns.rs");
 }

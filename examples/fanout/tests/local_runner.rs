@@ -144,3 +144,20 @@ fn image_urls_must_be_https() {
     let input = serde_json::json!({ "album": "a", "images": [{ "url": "ftp://x" }] });
     assert!(serde_json::from_value::<Album>(input).is_err());
 }
+
+/// One call: the fan-out (a map with its item contexts, a wait, a polled condition) ends
+/// the same whatever checkpoint call its invocation crashes after.
+#[tokio::test]
+async fn the_fan_out_is_crash_safe() {
+    let report = runner()
+        .check_crash_safety(album(&[
+            "https://img.example/a.jpg",
+            "https://img.example/b.jpg",
+            "https://img.example/c.jpg",
+        ]))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(report.baseline().status(), ExecutionStatus::Succeeded);
+    assert!(report.crash_points().len() >= 3, "{report}");
+    assert_eq!(report.interrupted().count(), 0, "{report}");
+}

@@ -273,3 +273,26 @@ async fn an_order_nobody_approves_times_out_after_a_day() {
     assert!(event_types(&execution).contains(&EventType::CallbackTimedOut));
     assert!(execution.operation("charge card").is_none());
 }
+
+/// One call: the workflow ends the same whatever checkpoint call its invocation crashes
+/// after: a small order, one a manager approves, and one nobody approves (its callback
+/// times out in every run).
+#[tokio::test]
+async fn the_workflow_is_crash_safe() {
+    let approved = LocalRunner::new(process_order)
+        .on_callback("approval", CallbackResponse::json(json!({"by": "grace"})));
+    for input in [order(1250, &["book"]), large_order()] {
+        let report = approved
+            .check_crash_safety(input)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(report.baseline().status(), ExecutionStatus::Succeeded);
+        assert!(!report.crash_points().is_empty());
+    }
+    let report = LocalRunner::new(process_order)
+        .on_callback("approval", CallbackResponse::ignore())
+        .check_crash_safety(large_order())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(report.baseline().status(), ExecutionStatus::Failed);
+}

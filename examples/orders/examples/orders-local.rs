@@ -4,7 +4,7 @@
 
 use lambda_durable_testing::{CallbackResponse, LocalRunner};
 use orders::order::{self, LineItem, Order};
-use orders::{process_order, shipping_service};
+use orders::{process_order, ship, shipping};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -22,7 +22,7 @@ async fn main() -> Result<(), BoxError> {
     // Locally, the shipping service is a registered function and the manager approves
     // every order an hour after being asked.
     let execution = LocalRunner::new(order::handler(process_order))
-        .register_plain("shipping-service:live", shipping_service)
+        .register_workflow(shipping::handler(ship))
         .on_callback(
             "manager approval",
             CallbackResponse::json(serde_json::json!({"approved": true, "manager": "grace"}))

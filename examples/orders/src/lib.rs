@@ -2,7 +2,13 @@
 //! (a gateway timeout is retried, a decline is not), ask a manager to approve large orders,
 //! ship through the shipping service's function, and notify the customer.
 //!
-//! The build script generates the typed helpers from the declaration; this crate only calls
+//! The shipping service is a declared workflow too (`workflows/shipping.json`), and the order
+//! workflow's "ship order" invoke names it (`"workflow": "shipping.json"`): the build checks
+//! that the two agree, and the invoke takes [`shipping::Input`] and returns
+//! [`shipping::Output`], the callee's own types. The shipping declaration refers back to the
+//! order's `LineItem`, so each module uses the other's types.
+//!
+//! The build script generates the typed helpers from the declarations; this crate only calls
 //! them. Each method of [`order::Workflow`] is one declared operation, with its checkpoint
 //! name, types and retry policy taken from the file.
 
@@ -13,10 +19,14 @@ pub mod order {
     lambda_durable::include_workflow!("order");
 }
 
-use order::{
-    Approval, Charge, ChargeRequest, Receipt, ReceiptStatus, ShipmentRequest, ValidatedOrder,
-    Workflow,
-};
+/// The types and helpers generated from `workflows/shipping.json`: the shipping service's
+/// workflow, which the order workflow invokes.
+pub mod shipping {
+    lambda_durable::include_workflow!("shipping");
+}
+
+use order::{Approval, Charge, ChargeRequest, Receipt, ReceiptStatus, ValidatedOrder, Workflow};
+use shipping::ShipmentRequest;
 
 /// Orders above this total (in cents) need a manager's approval.
 pub const APPROVAL_THRESHOLD_CENTS: u64 = 100_000;
@@ -154,19 +164,29 @@ async fn notify(message: String, step: lambda_durable::StepContext) -> Result<()
     Ok(())
 }
 
-/// A stand-in for the shipping service's function (`shipping-service`): answers a
-/// shipment request with a tracking number. Register it with the local runner to run the
-/// whole workflow locally.
+/// The shipping service's durable handler, written against the helpers generated from
+/// `workflows/shipping.json`: books a carrier for the parcels, waits for the pickup window
+/// and answers with the tracking number. Serve it with `shipping::handler(ship)` (the
+/// binary `shipping`), or register it with the local runner by its declaration
+/// (`LocalRunner::register_workflow(shipping::handler(ship))`, under the declared function
+/// `shipping-service:live`).
 ///
 /// # Errors
 ///
-/// When the request is not a shipment request.
-pub async fn shipping_service(
-    request: serde_json::Value,
-) -> Result<serde_json::Value, serde_json::Error> {
-    let request: ShipmentRequest = serde_json::from_value(request)?;
+/// The errors of the steps.
+pub async fn ship(
+    request: shipping::Input,
+    wf: shipping::Workflow,
+) -> Result<shipping::Output, lambda_durable::Error> {
     let parcels: u64 = request.items.iter().map(|item| item.quantity).sum();
-    Ok(serde_json::json!({
-        "trackingNumber": format!("TRK-{}-{parcels}", request.order_id)
-    }))
+    // The declaration says at least one parcel (`"minimum": 1`): a `NonZeroU64`.
+    let parcels = std::num::NonZeroU64::new(parcels).unwrap_or(std::num::NonZeroU64::MIN);
+    let order_id = request.order_id.clone();
+    let tracking_number = wf
+        .book_carrier(parcels, |parcels, _step| async move {
+            Ok::<_, std::io::Error>(format!("TRK-{order_id}-{parcels}"))
+        })
+        .await?;
+    wf.pickup_window().await?;
+    Ok(shipping::Shipment { tracking_number })
 }

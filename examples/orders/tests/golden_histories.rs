@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use lambda_durable::wire::ExecutionStatus;
 use lambda_durable_testing::{check_recorded, CallbackResponse, LocalRunner, RecordedExecution};
 use orders::order::{self, LineItem, Order};
-use orders::{process_order, shipping_service};
+use orders::{process_order, ship, shipping};
 
 fn histories() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/histories")
@@ -33,7 +33,7 @@ fn order(id: &str, items: &[(&str, u64, u64)]) -> Order {
 /// Runs the scenarios and saves them.
 async fn record() {
     let runner = LocalRunner::new(order::handler(process_order))
-        .register_plain("shipping-service:live", shipping_service)
+        .register_workflow(shipping::handler(ship))
         .on_callback(
             "manager approval",
             CallbackResponse::json(serde_json::json!({"approved": true, "manager": "grace"}))

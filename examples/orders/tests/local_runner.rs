@@ -4,7 +4,7 @@
 use lambda_durable::wire::{ExecutionStatus, OperationStatus, OperationType};
 use lambda_durable_testing::{CallbackResponse, LocalRunner};
 use orders::order::{self, LineItem, Order};
-use orders::{process_order, shipping_service};
+use orders::{process_order, ship, shipping};
 
 fn order(id: &str, customer: &str, items: &[(&str, u64, u64)]) -> Order {
     Order {
@@ -29,7 +29,7 @@ fn runner() -> LocalRunner {
 /// The workflow with a local shipping service and a manager who answers `approved`.
 fn runner_with_services(approved: bool) -> LocalRunner {
     runner()
-        .register_plain("shipping-service:live", shipping_service)
+        .register_workflow(shipping::handler(ship))
         .on_callback(
             "manager approval",
             CallbackResponse::json(serde_json::json!({"approved": approved, "manager": "grace"}))

@@ -5,7 +5,8 @@
 use lambda_durable::retry::presets;
 use lambda_durable::wire::ExecutionStatus;
 use lambda_durable_testing::LocalRunner;
-use orders::order::{self, Charge, ChargeRequest, Receipt, ReceiptStatus, ShipmentRequest};
+use orders::order::{self, Charge, ChargeRequest, Receipt, ReceiptStatus};
+use orders::shipping::ShipmentRequest;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -13,7 +14,11 @@ fn order() -> order::Order {
     order::Order {
         id: "o-20".to_string(),
         customer: "fay@example.com".to_string(),
-        items: vec![],
+        items: vec![order::LineItem {
+            sku: "kettle".to_string(),
+            quantity: 1,
+            unit_cents: 100,
+        }],
     }
 }
 
@@ -93,7 +98,7 @@ async fn ship_for_tenant(input: order::Order, wf: order::Workflow) -> Result<Rec
 #[tokio::test]
 async fn an_invoke_takes_a_tenant_id_and_keeps_its_declared_function() {
     let execution = LocalRunner::new(order::handler(ship_for_tenant))
-        .register_plain("shipping-service:live", orders::shipping_service)
+        .register_workflow(orders::shipping::handler(orders::ship))
         .run(order())
         .await
         .unwrap();

@@ -34,6 +34,9 @@ pub mod error {
 /// The name of this workflow, as declared.
 #[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
 pub const NAME: &str = "presets";
+/// The function this workflow is declared to be deployed as, if the declaration says.
+#[allow(dead_code, reason = "generated for the crate's use, which may not need it")]
+pub const FUNCTION: ::std::option::Option<&str> = ::std::option::Option::None;
 /// The JSON Schema of `Input`, with the definitions it refers to. An execution's input must
 /// match it before the handler runs: every constraint of the declaration holds, also those
 /// the Rust type cannot express.
@@ -61,6 +64,8 @@ impl ::std::convert::AsRef<::lambda_durable::__codegen::DurableContext> for Work
 }
 impl ::lambda_durable::__codegen::DeclaredWorkflow for Workflow {
     const INPUT_SCHEMA: &'static str = INPUT_SCHEMA;
+    const NAME: &'static str = NAME;
+    const FUNCTION: ::std::option::Option<&'static str> = FUNCTION;
 }
 impl Workflow {
     /// The step operation "default".
