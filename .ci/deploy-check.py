@@ -71,6 +71,19 @@ def package_name(crate_dir):
     return name.group(1) if name else None
 
 
+def binaries(crate_dir):
+    """The binaries of the crate in crate_dir: its main one (the package's name) and those
+    of src/bin/*.rs."""
+    names = set()
+    main = package_name(crate_dir)
+    if main is not None:
+        names.add(main)
+    bin_dir = os.path.join(crate_dir, "src", "bin")
+    if os.path.isdir(bin_dir):
+        names.update(f[:-3] for f in os.listdir(bin_dir) if f.endswith(".rs"))
+    return names
+
+
 def in_range(value, bounds):
     return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
@@ -90,15 +103,18 @@ def check_function(name, props, metadata, template_dir, arch, errors):
     if props.get("Handler") != "bootstrap":
         fail(f"Handler is {props.get('Handler')!r}, not bootstrap")
     code_uri = props.get("CodeUri")
-    binary = package_name(template_dir)
-    expected = os.path.join(REPO, "target", "lambda", str(binary))
-    if binary is None:
+    names = binaries(template_dir)
+    expected = {
+        os.path.join(REPO, "target", "lambda", name): name for name in sorted(names)
+    }
+    if package_name(template_dir) is None:
         fail("no crate (Cargo.toml with a [package] name) beside the template")
     elif not isinstance(code_uri, str):
         fail(f"CodeUri is {code_uri!r}, not a path")
-    elif os.path.normpath(os.path.join(template_dir, code_uri)) != expected:
-        fail(f"CodeUri {code_uri!r} is not {os.path.relpath(expected, template_dir)}/ "
-             f"(cargo lambda's output for the binary {binary})")
+    elif os.path.normpath(os.path.join(template_dir, code_uri)) not in expected:
+        choices = ", ".join(f"{os.path.relpath(path, template_dir)}/" for path in expected)
+        fail(f"CodeUri {code_uri!r} is none of {choices} "
+             f"(cargo lambda's output for the crate's binaries)")
     if not in_range(props.get("Timeout"), INVOCATION_TIMEOUT):
         fail(f"Timeout is {props.get('Timeout')!r}, not a number of seconds from 1 to 900")
     if not in_range(props.get("MemorySize"), MEMORY_MB):
