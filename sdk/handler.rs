@@ -59,8 +59,15 @@ where
     Arc::new(
         move |event: Value, source: &'static str, ctx: DurableContext| {
             let event = crate::wire::from_value::<E>(event).map_err(|err| {
+                // An event type that checks the whole document itself (a declared workflow's
+                // input) names the path in its message.
+                let detail = if err.path() == "." {
+                    err.message().to_string()
+                } else {
+                    err.to_string()
+                };
                 HandlerFailure::Sdk(Error::invalid_input(format!(
-                    "the event from {source} does not match the handler's event type: {err}"
+                    "the event from {source} does not match the handler's event type: {detail}"
                 )))
             });
             let fut = event.map(|event| handler(event, ctx));

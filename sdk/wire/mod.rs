@@ -107,6 +107,11 @@ impl WireError {
     pub fn path(&self) -> &str {
         &self.path
     }
+
+    /// What is wrong with the value at [`path`](Self::path).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 /// Parses a wire document, naming the path of the first value that does not match.

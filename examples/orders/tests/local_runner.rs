@@ -263,8 +263,8 @@ async fn an_input_that_breaks_the_declaration_fails_before_the_handler_runs() {
             .clone()
             .unwrap_or_default();
         assert!(
-            message.contains(&format!(
-                "{path}: {fragment} (the workflow's declared input schema)"
+            message.ends_with(&format!(
+                "does not match the handler's event type: {path}: {fragment} (the workflow's declared input schema)"
             )),
             "{message}"
         );
