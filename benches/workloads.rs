@@ -264,16 +264,35 @@ async fn run_latency_once(workload: &str, n: u64, latency: Duration) -> Result<S
     timed(runner, n).await
 }
 
+/// In W6 (`n` items, every tenth failing once, `concurrency` slots), the round trip in which
+/// the last failing item runs its first attempt, at best: each round trip starts an item in
+/// every free slot, and a failing item keeps its slot until its retry, a second later.
+fn last_failure_wave(n: u64, concurrency: u64) -> u64 {
+    let (mut next, mut held, mut wave, mut last) = (0, 0, 0, 0);
+    while next < n && held < concurrency {
+        wave += 1;
+        let started = (concurrency - held).min(n - next);
+        for item in next..next + started {
+            if item % 10 == 0 {
+                held += 1;
+                last = wave;
+            }
+        }
+        next += started;
+    }
+    last
+}
+
 /// The theoretical minimum of a latency workload: the round trips on its critical path
 /// times `latency`, plus the waits it requires. A round trip is one service call, or the
 /// service's invoke of the function.
 fn minimum(workload: &str, n: u64, latency: Duration) -> Duration {
     let trips = |count: u64| latency * u32::try_from(count).unwrap_or(u32::MAX);
     match workload {
-        // The invoke; a failing item's first attempt (START queued with its RETRY), the
-        // retry delay, the poll that sees the retry ready, the second attempt. The other
-        // items run beside it.
-        "W6" => Duration::from_secs(1) + trips(4),
+        // The invoke; the round trips until the last failing item has run its first attempt
+        // (items take a round trip each, and every failing item holds its slot until its
+        // retry: see `last_failure_wave`), its retry delay, its second attempt.
+        "W6" => Duration::from_secs(1) + trips(1 + last_failure_wave(n, 10) + 1),
         // The invoke; per wait, its START and the poll that sees it over; the step runs
         // beside them (or longer).
         "W7" => trips(1) + (LONG_STEP).max(Duration::from_secs(n) + trips(2 * n)),
