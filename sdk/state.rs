@@ -122,11 +122,7 @@ impl ExecutionState {
         if crate::context::scope::replay_only() {
             abandon().await
         }
-        self.suspended.fetch_add(1, Ordering::SeqCst);
-        let _guard = ActivityGuard {
-            state: Arc::clone(self),
-            suspended: true,
-        };
+        let _guard = self.parked();
         std::future::pending::<()>().await;
         unreachable!("a pending future never completes")
     }
@@ -152,11 +148,7 @@ impl ExecutionState {
         if crate::context::scope::replay_only() {
             abandon().await
         }
-        self.suspended.fetch_add(1, Ordering::SeqCst);
-        let _guard = ActivityGuard {
-            state: Arc::clone(self),
-            suspended: true,
-        };
+        let _guard = self.parked();
         let _registered = ParkedId::register(self, id);
         loop {
             if changes.changed().await.is_err() {
@@ -166,6 +158,15 @@ impl ExecutionState {
             if let Some(value) = ready() {
                 return value;
             }
+        }
+    }
+
+    /// Counts the caller as parked on the service until the guard is dropped.
+    fn parked(self: &Arc<Self>) -> ActivityGuard {
+        self.suspended.fetch_add(1, Ordering::SeqCst);
+        ActivityGuard {
+            state: Arc::clone(self),
+            suspended: true,
         }
     }
 

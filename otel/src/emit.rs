@@ -115,12 +115,13 @@ impl Emitter {
         span
     }
 
-    /// Starts an invocation: its `Invocation` span, and the context of the execution's
-    /// `Workflow` span.
+    /// Starts an invocation: its `Invocation` span (which `active` makes the span of the
+    /// code that runs), and the context of the execution's `Workflow` span.
     pub(crate) fn begin_invocation(
         &self,
         info: &InvocationStartInfo,
         parent: InvocationParent,
+        active: &ActiveSpans,
         now: SystemTime,
     ) -> Invocation {
         let execution_start = info.execution_start_time.unwrap_or(now);
@@ -152,6 +153,7 @@ impl Emitter {
             ],
             links: Vec::new(),
         });
+        active.begin(&info.execution_arn, span.span_context().clone());
         Invocation {
             arn: info.execution_arn.clone(),
             workflow,

@@ -106,12 +106,12 @@ impl Plugin for ExecutionOtelPlugin {
             self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
-        let invocation = self
-            .emitter
-            .begin_invocation(info, InvocationParent::Workflow, now);
-        self.active
-            .begin(&info.execution_arn, invocation.context.clone());
-        state.invocation = Some(invocation);
+        state.invocation = Some(self.emitter.begin_invocation(
+            info,
+            InvocationParent::Workflow,
+            &self.active,
+            now,
+        ));
         state.recorded = info.operations.iter().map(|op| op.id.clone()).collect();
         Ok(())
     }

@@ -216,12 +216,12 @@ impl Plugin for InvocationOtelPlugin {
             self.emitter.abandon_invocation(stale);
         }
         *state = State::default();
-        let invocation = self
-            .emitter
-            .begin_invocation(info, InvocationParent::Upstream, now);
-        self.active
-            .begin(&info.execution_arn, invocation.context.clone());
-        state.invocation = Some(invocation);
+        state.invocation = Some(self.emitter.begin_invocation(
+            info,
+            InvocationParent::Upstream,
+            &self.active,
+            now,
+        ));
         state.known = info
             .operations
             .iter()

@@ -229,10 +229,7 @@ where
             // Waiting for the next check, which has not run in this invocation: it runs
             // here if the service reports it due while the invocation still runs.
             next = op
-                .park_until(|record| match decide(record) {
-                    Next::Park => None,
-                    other => Some(other),
-                })
+                .park_while(decide, |next| matches!(next, Next::Park))
                 .await;
         }
         let (attempt, start, state) = match next {

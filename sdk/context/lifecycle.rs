@@ -150,6 +150,18 @@ impl<'c> Op<'c> {
         exec.park_until(self.position.id.as_str(), || self.decide_again(&mut decide))
             .await
     }
+
+    /// Waits for the service while `parked` holds for what `decide` makes of the record
+    /// (see [`park_until`](Self::park_until)), and returns the first decision that is not
+    /// parked.
+    pub(crate) async fn park_while<R>(
+        &self,
+        mut decide: impl FnMut(Option<&OpRecord>) -> R,
+        parked: impl Fn(&R) -> bool,
+    ) -> R {
+        self.park_until(|record| Some(decide(record)).filter(|next| !parked(next)))
+            .await
+    }
 }
 
 /// What is wrong with a sub type chosen in place of `default`, if anything (see

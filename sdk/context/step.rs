@@ -321,10 +321,7 @@ where
             // Waiting to retry, and the body has not run in this invocation: the attempt
             // runs here if the service reports it ready while the invocation still runs.
             next = op
-                .park_until(|record| match decide(record) {
-                    Next::Park => None,
-                    other => Some(other),
-                })
+                .park_while(decide, |next| matches!(next, Next::Park))
                 .await;
         }
         let attempt = Attempt {

@@ -63,7 +63,7 @@ impl DurableContext {
             if decision != WaitDecision::Done {
                 // Resumes here if the service reports the wait over while the invocation
                 // still runs.
-                op.park_until(|record| (wait_decision(record) == WaitDecision::Done).then_some(()))
+                op.park_while(wait_decision, |decision| *decision != WaitDecision::Done)
                     .await;
             }
             op.finished();
