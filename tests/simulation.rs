@@ -216,11 +216,20 @@ fn all_features() {
     );
 }
 
+/// The real-time seeds that once failed: 370 found an operation-end reported twice (now
+/// `plugins::an_empty_list_of_updated_operations_reports_nothing_ended_again`); 244, 282 and
+/// 285 found races the oracle compared as if timing could not decide them.
+const REAL_TIME_REGRESSION_SEEDS: &[u64] = &[244, 282, 285, 370];
+
 /// CI: the first seeds with every feature on and the runner in real time
-/// (`Features::real_time`), so that operations resume within invocations.
+/// (`Features::real_time`), so that operations resume within invocations, and the real-time
+/// seeds that once failed.
 #[test]
 fn real_time() {
-    let (failures, _) = run_seeds((0..CI_SEEDS / 4).collect(), "realtime", false, None);
+    let seeds = (0..CI_SEEDS / 4)
+        .chain(REAL_TIME_REGRESSION_SEEDS.iter().copied())
+        .collect();
+    let (failures, _) = run_seeds(seeds, "realtime", false, None);
     assert!(
         failures.is_empty(),
         "{} seeds failed:\n{}",
