@@ -107,6 +107,7 @@ mod replay;
 pub mod retry;
 pub mod serdes;
 pub mod service;
+mod signal;
 mod state;
 pub mod wait_strategy;
 pub mod wire;

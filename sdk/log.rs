@@ -592,9 +592,13 @@ impl Log {
 #[derive(Debug, Default)]
 pub(crate) struct Operations {
     log: Mutex<Log>,
-    /// Counts the merges of the service's answers, so that operations parked on the
-    /// service can look at their record again when it may have changed.
-    changes: tokio::sync::watch::Sender<u64>,
+    /// Changes at each merge of the service's answers and each write of queued updates,
+    /// so that operations parked on the service can look at their record again when it
+    /// may have changed.
+    changes: crate::signal::Signal,
+    /// The number of the last queued update that is written (see
+    /// [`written`](Self::written)).
+    written: std::sync::atomic::AtomicU64,
     /// How many answers that changed records were merged.
     merges: std::sync::atomic::AtomicU64,
     /// What the log tells of the service's clock (see [`service_now`](Self::service_now)).
@@ -724,10 +728,21 @@ impl Operations {
         self.merges
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Wakes the parked operations: their records may have changed.
-        if self.changes.receiver_count() > 0 {
-            self.changes
-                .send_modify(|merges| *merges = merges.wrapping_add(1));
-        }
+        self.changes.bump();
+    }
+
+    /// Notes that the checkpoint writer wrote update `number` (numbered from 1 as they
+    /// are queued) and every one before it, and merged the answer (or failed to write them:
+    /// either way they are no longer under way).
+    pub(crate) fn mark_written(&self, number: u64) {
+        self.written
+            .fetch_max(number, std::sync::atomic::Ordering::SeqCst);
+        self.changes.bump();
+    }
+
+    /// See [`mark_written`](Self::mark_written).
+    pub(crate) fn written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn merge_records(self: &Arc<Self>, operations: Vec<Operation>) {
@@ -894,9 +909,10 @@ impl Operations {
         self.merges.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// A receiver that sees every merge of the service's answers into the log.
-    pub(crate) fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.changes.subscribe()
+    /// A watcher that sees every merge of the service's answers into the log, and every
+    /// write of queued updates.
+    pub(crate) fn changes(&self) -> crate::signal::Watcher {
+        self.changes.watch()
     }
 
     /// When the operation with this id is due to be ready, in epoch milliseconds: the end

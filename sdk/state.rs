@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::batcher::Checkpointer;
+use crate::context::restart;
 use crate::error::Error;
 use crate::log::Operations;
 use crate::logger::InvocationLog;
@@ -106,9 +107,13 @@ impl ExecutionState {
     /// checkpoint being written) until the guard is dropped.
     pub(crate) fn active(self: &Arc<Self>) -> ActivityGuard {
         self.active.fetch_add(1, Ordering::SeqCst);
+        // The branches it runs in count it too (see `crate::context::restart`).
+        let branches = restart::enclosing();
+        restart::start_work(&branches);
         ActivityGuard {
             state: Arc::clone(self),
             suspended: false,
+            branches,
         }
     }
 
@@ -127,6 +132,25 @@ impl ExecutionState {
         unreachable!("a pending future never completes")
     }
 
+    /// Parks an operation that ran an attempt in this invocation and waits for the service
+    /// to schedule the next one, which it cannot start by itself (its body is spent): as
+    /// [`park`](Self::park), except that inside a branch that can run again in place the
+    /// operation `id` is registered with it, and the branch runs again once the service
+    /// reports the operation ready (see `crate::context::restart`).
+    pub(crate) async fn park_for_next_attempt(self: &Arc<Self>, id: &str) -> ! {
+        if crate::context::scope::replay_only() {
+            abandon().await
+        }
+        let Some(_stuck) = restart::stuck(id) else {
+            self.park().await
+        };
+        let _guard = self.parked();
+        // Asked about when it is due, like the operations that resume by themselves.
+        let _registered = ParkedId::register(self, id);
+        std::future::pending::<()>().await;
+        unreachable!("a pending future never completes")
+    }
+
     /// Parks the caller until `ready` gives a value: it is asked now, then again after
     /// each answer of the service merged into the log (a checkpoint response, a poll), so
     /// that an operation the service finishes while the invocation still runs (a wait
@@ -141,7 +165,6 @@ impl ExecutionState {
         mut ready: impl FnMut() -> Option<R>,
     ) -> R {
         let mut changes = self.operations.changes();
-        changes.borrow_and_update();
         if let Some(value) = ready() {
             return value;
         }
@@ -151,10 +174,7 @@ impl ExecutionState {
         let _guard = self.parked();
         let _registered = ParkedId::register(self, id);
         loop {
-            if changes.changed().await.is_err() {
-                // The log is gone with the invocation.
-                abandon().await
-            }
+            changes.changed().await;
             if let Some(value) = ready() {
                 return value;
             }
@@ -167,6 +187,7 @@ impl ExecutionState {
         ActivityGuard {
             state: Arc::clone(self),
             suspended: true,
+            branches: Vec::new(),
         }
     }
 
@@ -195,7 +216,7 @@ impl ExecutionState {
     pub(crate) fn enqueue(&self, update: crate::wire::OperationUpdate) {
         if !crate::context::scope::replay_only() {
             self.operations.live_start(&update);
-            self.checkpointer.enqueue(update);
+            restart::queued(self.checkpointer.enqueue(update));
         }
     }
 
@@ -263,10 +284,13 @@ impl Drop for ParkedId<'_> {
 pub(crate) struct ActivityGuard {
     state: Arc<ExecutionState>,
     suspended: bool,
+    /// The branches that count the work too.
+    branches: Vec<Arc<restart::RestartScope>>,
 }
 
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
+        restart::end_work(&self.branches);
         let counter = if self.suspended {
             &self.state.suspended
         } else {

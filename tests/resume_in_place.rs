@@ -152,3 +152,133 @@ async fn a_replay_of_an_execution_that_resumed_in_place_agrees() {
     let replay = runner.replay(&execution).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// A map of `items` at concurrency 2: item 0 runs a step that fails its first attempt
+/// (retried after 1 s) after a step that succeeds; the others run a step of `seconds`.
+/// Counts the runs of each body.
+async fn a_retry_beside_long_items(
+    ctx: DurableContext,
+    items: usize,
+    seconds: u64,
+    runs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> Result<Vec<u32>, Error> {
+    let retry = lambda_durable::retry::ExponentialBackoff::new()
+        .max_attempts(3)
+        .initial_delay(Duration::from_secs(1))
+        .jitter(lambda_durable::retry::Jitter::None);
+    ctx.map(
+        "items",
+        (0..items).collect(),
+        move |item_ctx, i: usize, _| {
+            let runs = runs.clone();
+            let retry = retry.clone();
+            async move {
+                if i == 0 {
+                    let log = runs.clone();
+                    item_ctx
+                        .step("before", move |_| async move {
+                            log.lock().unwrap().push("before".into());
+                            Ok::<_, std::io::Error>(())
+                        })
+                        .await?;
+                    let log = runs.clone();
+                    return item_ctx
+                        .step("flaky", move |step| async move {
+                            log.lock()
+                                .unwrap()
+                                .push(format!("flaky {}", step.attempt()));
+                            if step.attempt() == 1 {
+                                return Err(std::io::Error::other("not yet"));
+                            }
+                            Ok(step.attempt())
+                        })
+                        .retry(retry)
+                        .await;
+                }
+                item_ctx
+                    .step("long", move |_| async move {
+                        tokio::time::sleep(Duration::from_secs(seconds)).await;
+                        Ok::<_, std::io::Error>(0)
+                    })
+                    .await
+            }
+        },
+    )
+    .max_concurrency(2)
+    .await?
+    .into_results()
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_map_item_waiting_to_retry_runs_again_in_place_while_others_run() {
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = runs.clone();
+    let started = Instant::now();
+    let execution =
+        LocalRunner::new(move |_: (), ctx| a_retry_beside_long_items(ctx, 2, 5, log.clone()))
+            .real_time(true)
+            .run(())
+            .await
+            .unwrap();
+    assert_eq!(execution.result::<Vec<u32>>().unwrap(), vec![2, 0]);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    // The item ran again from its start: the step before the retry replayed its record.
+    assert_eq!(*runs.lock().unwrap(), ["before", "flaky 1", "flaky 2"]);
+    // The second attempt ran when the service made it ready, a second after the first.
+    let flaky = execution.operation("flaky").unwrap();
+    let (start, end) = millis(flaky);
+    assert!((1000..1100).contains(&(end - start)), "{start} {end}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_map_item_waiting_to_retry_frees_its_slot_for_the_next_item() {
+    // Three items at concurrency 2: the third starts when the retried item ends, while the
+    // long one still runs, all in one invocation.
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = runs.clone();
+    let started = Instant::now();
+    let execution =
+        LocalRunner::new(move |_: (), ctx| a_retry_beside_long_items(ctx, 3, 3, log.clone()))
+            .real_time(true)
+            .run(())
+            .await
+            .unwrap();
+    assert_eq!(execution.result::<Vec<u32>>().unwrap(), vec![2, 0, 0]);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+    // Item 2 starts when the retried item ends, at 1 s, and ends 3 s later (not when the
+    // long item ends, at 3 s).
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(4) && elapsed < Duration::from_millis(4200),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_map_item_waiting_to_retry_with_nothing_else_running_suspends() {
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = runs.clone();
+    let execution =
+        LocalRunner::new(move |_: (), ctx| a_retry_beside_long_items(ctx, 1, 0, log.clone()))
+            .real_time(true)
+            .run(())
+            .await
+            .unwrap();
+    assert_eq!(execution.result::<Vec<u32>>().unwrap(), vec![2]);
+    assert_eq!(execution.invocations(), 2, "{}", execution.timeline());
+    assert_eq!(*runs.lock().unwrap(), ["before", "flaky 1", "flaky 2"]);
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_replay_of_a_map_item_that_ran_again_in_place_agrees() {
+    let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = runs.clone();
+    let runner =
+        LocalRunner::new(move |_: (), ctx| a_retry_beside_long_items(ctx, 3, 3, log.clone()))
+            .real_time(true);
+    let execution = runner.run(()).await.unwrap();
+    assert_eq!(execution.invocations(), 1);
+    let replay = runner.replay(&execution).await.unwrap();
+    assert_eq!(replay.mismatches(), Vec::<String>::new());
+}

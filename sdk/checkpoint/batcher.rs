@@ -62,7 +62,9 @@ type Ack = oneshot::Sender<Result<(), Error>>;
 const INVALID_TOKEN_ATTEMPTS: u32 = 3;
 
 enum Command {
-    Update(Box<OperationUpdate>, Option<Ack>),
+    /// An update, who waits for it (if anyone), and its number: updates are numbered from
+    /// 1 in the order they are queued.
+    Update(Box<OperationUpdate>, Option<Ack>, u64),
     Flush(Ack),
     /// Ask the service for what changed: a request is made even with no update queued.
     Poll,
@@ -79,6 +81,9 @@ pub(crate) struct BatcherStats {
 #[derive(Clone)]
 pub(crate) struct Checkpointer {
     tx: mpsc::UnboundedSender<Command>,
+    /// The number of the last update queued; held while an update is numbered and sent,
+    /// so that numbers follow the order of the queue.
+    queued: Arc<std::sync::Mutex<u64>>,
 }
 
 impl Checkpointer {
@@ -112,21 +117,37 @@ impl Checkpointer {
             carry: None,
         };
         let handle = tokio::spawn(task.run(rx));
-        (Self { tx }, handle)
+        let checkpointer = Self {
+            tx,
+            queued: Arc::new(std::sync::Mutex::new(0)),
+        };
+        (checkpointer, handle)
     }
 
-    /// Queues an update without waiting for it to be written.
-    pub(crate) fn enqueue(&self, update: OperationUpdate) {
+    /// Numbers `update` and sends it to the batcher with `ack`; returns its number.
+    fn send_update(
+        &self,
+        update: OperationUpdate,
+        ack: Option<Ack>,
+    ) -> Result<u64, mpsc::error::SendError<Command>> {
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        *queued += 1;
+        self.tx
+            .send(Command::Update(Box::new(update), ack, *queued))
+            .map(|()| *queued)
+    }
+
+    /// Queues an update without waiting for it to be written; returns its number (see
+    /// [`Operations::written`]). Numbers start at 1; 0 when the writer is gone.
+    pub(crate) fn enqueue(&self, update: OperationUpdate) -> u64 {
         // A closed channel means the batcher is gone; the invocation is ending anyway.
-        let _ = self.tx.send(Command::Update(Box::new(update), None));
+        self.send_update(update, None).unwrap_or(0)
     }
 
     /// Queues an update and waits until it is written and the response merged.
     pub(crate) async fn checkpoint(&self, update: OperationUpdate) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Command::Update(Box::new(update), Some(ack)))
-            .map_err(|_| stopped())?;
+        self.send_update(update, Some(ack)).map_err(|_| stopped())?;
         done.await.map_err(|_| stopped())?
     }
 
@@ -224,18 +245,20 @@ impl Batcher {
             pending.bytes = self.envelope_bound();
             let mut linger_until = None;
             let mut poll = false;
+            let mut last = None;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
                     Command::Flush(ack) => pending.acks.push(ack),
                     Command::Poll => poll = true,
-                    Command::Update(update, ack) => {
+                    Command::Update(update, ack, number) => {
                         let size = self.measure(&mut pending, &update);
                         let key = id_hash(update.id.as_str());
                         if !pending.updates.is_empty() && !self.fits(&pending, size, key, &update) {
-                            self.carry = Some(Command::Update(update, ack));
+                            self.carry = Some(Command::Update(update, ack, number));
                             break;
                         }
+                        last = Some(number);
                         pending.bytes = add_update(pending.bytes, pending.updates.is_empty(), size);
                         let index = pending.updates.len();
                         pending
@@ -274,6 +297,9 @@ impl Batcher {
             } else {
                 self.write(&mut pending.updates).await
             };
+            if let Some(last) = last {
+                self.operations.mark_written(last);
+            }
             for ack in pending.acks.drain(..) {
                 let _ = ack.send(result.as_ref().map_err(copy).copied());
             }

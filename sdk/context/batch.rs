@@ -20,7 +20,27 @@ use crate::serdes::{DefaultSerdes, Serdes};
 use crate::wire::ErrorObject;
 
 type BranchFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, ErrorObject>> + Send + 'a>>;
-type BranchBody<'a, R> = Box<dyn FnOnce(DurableContext) -> BranchFuture<'a, R> + Send + 'a>;
+/// A branch's code, run once.
+type OnceBody<'a, R> = Box<dyn FnOnce(DurableContext) -> BranchFuture<'a, R> + Send + 'a>;
+
+/// A branch's code.
+enum BranchBody<'a, R> {
+    /// Runs once (a [`branch`] of a parallel).
+    Once(OnceBody<'a, R>),
+    /// Makes the code of each run: the branch can run again in place (a map item, whose
+    /// function and item the map keeps; see [`super::restart`]).
+    Again(Box<dyn FnMut() -> OnceBody<'a, R> + Send + 'a>),
+}
+
+impl<'a, R: 'a> BranchBody<'a, R> {
+    /// The code of one run.
+    fn once(self) -> OnceBody<'a, R> {
+        match self {
+            BranchBody::Once(body) => body,
+            BranchBody::Again(mut make) => make(),
+        }
+    }
+}
 type Predicate = Arc<dyn Fn(&BatchProgress) -> bool + Send + Sync>;
 
 /// One branch of a [`parallel`](DurableContext::parallel), made by [`branch`].
@@ -44,10 +64,10 @@ impl<'a, R: 'a> Branch<'a, R> {
     where
         'a: 'b,
     {
-        let body = self.body;
+        let body = self.body.once();
         Branch {
             name: self.name,
-            body: Box::new(move |ctx| -> BranchFuture<'b, R> { body(ctx) }),
+            body: BranchBody::Once(Box::new(move |ctx| -> BranchFuture<'b, R> { body(ctx) })),
         }
     }
 }
@@ -56,10 +76,10 @@ impl<'a, R: Serialize + Send + 'a> Branch<'a, R> {
     /// The same branch with its value as JSON, for a parallel of branches of different
     /// types: recorded exactly as the typed branch would be.
     pub(crate) fn into_json(self) -> Branch<'a, serde_json::Value> {
-        let body = self.body;
+        let body = self.body.once();
         Branch {
             name: self.name,
-            body: Box::new(move |ctx| {
+            body: BranchBody::Once(Box::new(move |ctx| {
                 Box::pin(async move {
                     let value = body(ctx).await?;
                     serde_json::to_value(value).map_err(|err| {
@@ -69,7 +89,7 @@ impl<'a, R: Serialize + Send + 'a> Branch<'a, R> {
                         )
                     })
                 })
-            }),
+            })),
         }
     }
 }
@@ -84,9 +104,9 @@ where
 {
     Branch {
         name: name.into(),
-        body: Box::new(move |ctx| {
+        body: BranchBody::Once(Box::new(move |ctx| {
             Box::pin(async move { body(ctx).await.map_err(user_error_object) })
-        }),
+        })),
     }
 }
 
@@ -811,7 +831,7 @@ impl DurableContext {
 
 impl<'a, I, F, Fut, R, E, S, B> IntoFuture for Map<'a, I, F, S, B>
 where
-    I: Send + 'a,
+    I: Clone + Send + 'a,
     F: Fn(DurableContext, I, usize) -> Fut + Send + Sync + 'a,
     Fut: Future<Output = Result<R, E>> + Send + 'a,
     R: Send + 'a,
@@ -840,12 +860,17 @@ where
             .map(|(index, item)| {
                 let name = namer.as_ref().map(|namer| Name::from(namer(&item, index)));
                 let function = Arc::clone(&function);
-                let body: BranchBody<'a, R> = Box::new(move |ctx| {
-                    Box::pin(
-                        async move { function(ctx, item, index).await.map_err(user_error_object) },
-                    )
-                });
-                (name, body)
+                // Each run of the item gets its own copy of the item.
+                let make = move || -> OnceBody<'a, R> {
+                    let item = item.clone();
+                    let function = Arc::clone(&function);
+                    Box::new(move |ctx| {
+                        Box::pin(async move {
+                            function(ctx, item, index).await.map_err(user_error_object)
+                        })
+                    })
+                };
+                (name, BranchBody::Again(Box::new(make)))
             })
             .collect();
         Box::pin(run_batch(ctx, position, MAP, branches, settings, serdes).instrument(span))
@@ -961,7 +986,7 @@ where
                         break;
                     };
                     started[index] = true;
-                    running.push(run_branch(
+                    running.push(start_branch(
                         &batch_ctx,
                         branch_position,
                         kind,
@@ -1054,12 +1079,12 @@ where
             continue;
         }
         let branch: BranchRun<'_, R> = Box::pin(run_branch(
-            batch_ctx,
+            batch_ctx.clone(),
             position,
             kind,
             nesting,
             Arc::clone(item_serdes),
-            body,
+            body.once(),
             index,
         ));
         runs.push(Scoped::replay_only(branch));
@@ -1096,9 +1121,10 @@ where
     })
 }
 
-/// Runs one branch; a fatal SDK error is returned as `Err` (the outer `Result`), a branch
-/// failure as the inner `Err`.
-async fn run_branch<'a, R>(
+/// Starts one branch (see [`run_branch`]): one that can run again in place does so when
+/// one of its operations is ready for an attempt it cannot start by itself (see
+/// [`super::restart`]).
+fn start_branch<'a, R>(
     batch_ctx: &DurableContext,
     position: Position,
     kind: BatchKind,
@@ -1106,13 +1132,62 @@ async fn run_branch<'a, R>(
     item_serdes: ItemSerdes<'a, R>,
     body: BranchBody<'a, R>,
     index: usize,
+) -> BranchRun<'a, R>
+where
+    R: Send + 'a,
+{
+    match body {
+        BranchBody::Once(body) => Box::pin(run_branch(
+            batch_ctx.clone(),
+            position,
+            kind,
+            nesting,
+            item_serdes,
+            body,
+            index,
+        )),
+        BranchBody::Again(mut make) => {
+            let batch_ctx = batch_ctx.clone();
+            let exec = Arc::clone(batch_ctx.exec());
+            Box::pin(super::restart::run_restartable(exec, move |again| {
+                // A run again replays what the branch recorded, as the next invocation
+                // would.
+                let ctx = if again {
+                    batch_ctx.replaying()
+                } else {
+                    batch_ctx.clone()
+                };
+                Box::pin(run_branch(
+                    ctx,
+                    position.again(),
+                    kind,
+                    nesting,
+                    Arc::clone(&item_serdes),
+                    make(),
+                    index,
+                ))
+            }))
+        }
+    }
+}
+
+/// Runs one branch; a fatal SDK error is returned as `Err` (the outer `Result`), a branch
+/// failure as the inner `Err`.
+async fn run_branch<'a, R>(
+    batch_ctx: DurableContext,
+    position: Position,
+    kind: BatchKind,
+    nesting: Nesting,
+    item_serdes: ItemSerdes<'a, R>,
+    body: OnceBody<'a, R>,
+    index: usize,
 ) -> (usize, Result<Result<R, ErrorObject>, ErrorObject>)
 where
     R: Send + 'a,
 {
     let outcome = match nesting {
         Nesting::Nested => {
-            match run_child(batch_ctx, position, kind.item_sub_type, item_serdes, body).await {
+            match run_child(&batch_ctx, position, kind.item_sub_type, item_serdes, body).await {
                 Ok(value) => Ok(Ok(value)),
                 Err(Error::ChildContextFailed { error, .. }) => Ok(Err(*error)),
                 Err(err) if err.is_fatal() => Err(err.to_error_object()),

@@ -318,7 +318,7 @@ where
                     ),
                 });
                 op.write(update).await?;
-                op.park().await
+                op.park_for_next_attempt().await
             }
             Err(err) => {
                 let error = error_object("WaitForConditionError", &err.to_string());

@@ -138,6 +138,16 @@ impl<'c> Op<'c> {
         self.exec().park().await
     }
 
+    /// Waits for the service to schedule the next attempt of an operation whose body ran
+    /// in this invocation (see [`ExecutionState::park_for_next_attempt`]): a branch that can
+    /// run again in place does so once the attempt is ready; elsewhere the attempt runs in
+    /// the next invocation.
+    pub(crate) async fn park_for_next_attempt(&self) -> ! {
+        self.exec()
+            .park_for_next_attempt(self.position.id.as_str())
+            .await
+    }
+
     /// Waits for the service until `decide` gives a value from the operation's record: it
     /// is asked again after every answer of the service (see
     /// [`ExecutionState::park_until`]), so the operation resumes within this invocation

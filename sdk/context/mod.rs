@@ -37,6 +37,7 @@ mod condition;
 mod helpers;
 mod invoke;
 pub(crate) mod lifecycle;
+pub(crate) mod restart;
 pub(crate) mod scope;
 mod step;
 mod tuple;
@@ -151,6 +152,20 @@ pub(crate) struct Position {
 }
 
 impl Position {
+    /// The same identity, for a branch that runs again in place.
+    pub(crate) fn again(&self) -> Position {
+        Position {
+            path: self.path.clone(),
+            id: self.id.clone(),
+            digest: self.digest,
+            name: self.name.clone(),
+            wire_name: self.wire_name.clone(),
+            parent_id: self.parent_id.clone(),
+            invalid_name: self.invalid_name.clone(),
+            clock: self.clock,
+        }
+    }
+
     pub(crate) fn name_str(&self) -> Option<&str> {
         self.name.as_deref()
     }
@@ -298,6 +313,21 @@ impl DurableContext {
                 namespace: Arc::new(Namespace::new(position.path.clone(), position.clock)),
                 parent_id,
                 replaying: Arc::new(AtomicBool::new(self.is_replaying())),
+            }),
+        }
+    }
+
+    /// This context (its namespace and parent) as replaying: for a branch that runs again
+    /// in place from its start, whose recorded operations replay as they would in the next
+    /// invocation. The original keeps its own flag.
+    pub(crate) fn replaying(&self) -> DurableContext {
+        DurableContext {
+            inner: Arc::new(ContextInner {
+                exec: Arc::clone(&self.inner.exec),
+                arn: Arc::clone(&self.inner.arn),
+                namespace: Arc::clone(&self.inner.namespace),
+                parent_id: self.inner.parent_id.clone(),
+                replaying: Arc::new(AtomicBool::new(true)),
             }),
         }
     }

@@ -512,7 +512,7 @@ impl<'c, S> Attempt<'c, S> {
                     delay_seconds = seconds,
                     "step attempt failed; retry scheduled"
                 );
-                op.park().await
+                op.park_for_next_attempt().await
             }
             RetryDecision::Stop => {
                 let mut update = op.update(OperationAction::Fail);

@@ -1,5 +1,7 @@
 //! Suspension: what an invocation does while its handler is pending, and at its deadline.
 
+use crate::wire::OperationStatus;
+
 /// What the handler was doing when it returned `Pending` to the invocation driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Activity {
@@ -117,6 +119,37 @@ pub(crate) fn next_poll(
     Some(delay.max(MIN_POLL_SPACING_MS.saturating_sub(since_answer)))
 }
 
+/// What a branch that can run again in place is doing (see
+/// [`crate::context::restart`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Branch {
+    /// Work of the branch under way that finishes by itself (step bodies, checks,
+    /// checkpoint calls).
+    pub(crate) active: usize,
+    /// Updates the branch queued without waiting are not written yet.
+    pub(crate) unwritten: bool,
+    /// The invocation reached its deadline: no attempt starts any more.
+    pub(crate) deadline_reached: bool,
+}
+
+/// Whether a branch runs again in place, given the statuses of its operations that wait
+/// for their next attempt after running one in this run of the branch (`None`: no record).
+///
+/// Only when one of them is no longer `PENDING` (the service made it `READY`, or finished
+/// it), and nothing of the branch is under way: a run dropped then loses nothing (whatever
+/// it queued is written, no body is cut short), and its replay returns what it recorded.
+pub(crate) fn run_again(
+    branch: Branch,
+    stuck: impl IntoIterator<Item = Option<OperationStatus>>,
+) -> bool {
+    if branch.active > 0 || branch.unwritten || branch.deadline_reached {
+        return false;
+    }
+    stuck
+        .into_iter()
+        .any(|status| status.is_some_and(|status| status != OperationStatus::Pending))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +265,43 @@ mod tests {
                 when_pending(activity, deadline),
                 expected,
                 "{activity:?}, {deadline:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn run_again_table() {
+        use OperationStatus::{Pending, Ready, Succeeded};
+        let idle = Branch {
+            active: 0,
+            unwritten: false,
+            deadline_reached: false,
+        };
+        let busy = Branch { active: 1, ..idle };
+        let unwritten = Branch {
+            unwritten: true,
+            ..idle
+        };
+        let late = Branch {
+            deadline_reached: true,
+            ..idle
+        };
+        let rows: [(Branch, Vec<Option<OperationStatus>>, bool); 9] = [
+            (idle, vec![], false),
+            (idle, vec![Some(Pending)], false),
+            (idle, vec![None], false),
+            (idle, vec![Some(Ready)], true),
+            (idle, vec![Some(Pending), Some(Ready)], true),
+            (idle, vec![Some(Succeeded)], true),
+            (busy, vec![Some(Ready)], false),
+            (unwritten, vec![Some(Ready)], false),
+            (late, vec![Some(Ready)], false),
+        ];
+        for (branch, stuck, expected) in rows {
+            assert_eq!(
+                run_again(branch, stuck.clone()),
+                expected,
+                "{branch:?} {stuck:?}"
             );
         }
     }
