@@ -979,6 +979,10 @@ impl ExecutionRecord {
             None
         };
         let operations = self.drain_dirty();
+        // The invocation now knows of every change (PROTOCOL.md 4.4: a change is reported
+        // by an in-flight checkpoint response, or by invoking the function again), so it
+        // does not need another invocation for them.
+        self.unseen_changes = false;
         let response = with(CheckpointDurableExecutionResponse::default(), |it| {
             it.checkpoint_token = next;
             it.new_execution_state = Some(with(CheckpointUpdatedExecutionState::default(), |it| {

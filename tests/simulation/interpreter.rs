@@ -126,6 +126,8 @@ struct Env {
     hx: String,
     scope: String,
     abandonable: bool,
+    /// The index of the innermost map item this code runs in (0 outside of any).
+    item: usize,
 }
 
 impl Env {
@@ -136,6 +138,7 @@ impl Env {
             digest,
             scope,
             abandonable: self.abandonable || abandonable,
+            item: self.item,
         }
     }
 }
@@ -196,6 +199,7 @@ pub fn handler(
                 hx: "root".to_string(),
                 scope: String::new(),
                 abandonable: false,
+                item: 0,
             };
             let (outcomes, digest) = run_seq(&ctx, &shared.program.body, env).await?;
             if shared.program.fail_at_end {
@@ -310,7 +314,7 @@ fn start_node<'a>(
                 abandonable: env.abandonable,
                 check: false,
             };
-            let takes = env.shared.program.step_time(id);
+            let takes = env.shared.program.step_time(id, env.item);
             let step = ctx
                 .step(name, move |step: StepContext| async move {
                     let op = step.operation_id().to_string();
@@ -502,11 +506,14 @@ fn start_node<'a>(
                     name,
                     (0..items).collect::<Vec<usize>>(),
                     move |item_ctx: DurableContext, i: usize, _| {
-                        let env = item_env.nested(
-                            item_digest(&item_env.digest, id, i),
-                            format!("{}/n{id}i{i}", item_env.scope),
-                            !plan.full,
-                        );
+                        let env = Env {
+                            item: i,
+                            ..item_env.nested(
+                                item_digest(&item_env.digest, id, i),
+                                format!("{}/n{id}i{i}", item_env.scope),
+                                !plan.full,
+                            )
+                        };
                         env.shared.visit(&format!("sim-n{id}-i{i}"));
                         async move {
                             let (outcomes, _) = run_seq(&item_ctx, body, env).await?;

@@ -429,10 +429,14 @@ impl Program {
         self.virtual_contexts && id % 3 == 1
     }
 
-    /// How long the body of step node `id` takes with [`Features::real_time`]: 0 to 1.75 s.
-    pub fn step_time(&self, id: u32) -> std::time::Duration {
+    /// How long the body of step node `id` takes with [`Features::real_time`]: 0 to 1.75 s,
+    /// shifted by the index of the map item it runs in (`item`).
+    pub fn step_time(&self, id: u32, item: usize) -> std::time::Duration {
         if self.real_time {
-            std::time::Duration::from_millis(250 * u64::from(id % 8))
+            // The items of a map take different times, so that an item waiting to retry
+            // can fall due while another still runs (and run again in place).
+            let slot = (u64::from(id) + 5 * item as u64) % 8;
+            std::time::Duration::from_millis(250 * slot)
         } else {
             std::time::Duration::ZERO
         }
@@ -1163,7 +1167,11 @@ fn retry_strategy(features: Features) -> BoxedStrategy<Retry> {
     if !features.retries {
         return Just(Retry::None).boxed();
     }
+    // In real time, retries due within a step's time are common: they resume in place
+    // (a map item runs again) while other work still runs.
+    let short = if features.real_time { 4 } else { 0 };
     prop_oneof![
+        short => (1u64..=2, 1u32..=3).prop_map(|(delay, max)| Retry::Fixed { delay, max }),
         1 => Just(Retry::Default),
         2 => Just(Retry::None),
         3 => (1u64..=20, 1u32..=4).prop_map(|(delay, max)| Retry::Fixed { delay, max }),
