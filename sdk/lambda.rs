@@ -90,6 +90,20 @@ enum ServiceSource {
     Custom(Arc<dyn DurableService>),
 }
 
+/// How long the runtime's start waits for the service's warm-up (see
+/// [`DurableService::warm_up`]); a warm-up that takes longer (credentials looked up far away)
+/// finishes in the background.
+const WARM_UP_WAIT: Duration = Duration::from_millis(250);
+
+/// Warms `service` up during init, waiting at most [`WARM_UP_WAIT`].
+async fn warm_up(service: &Arc<dyn DurableService>) {
+    let service = Arc::clone(service);
+    let warming = tokio::spawn(async move { service.warm_up().await });
+    if tokio::time::timeout(WARM_UP_WAIT, warming).await.is_err() {
+        tracing::debug!("the durable-execution client's warm-up goes on in the background");
+    }
+}
+
 impl ServiceSource {
     async fn resolve(self) -> Arc<dyn DurableService> {
         match self {
@@ -512,10 +526,12 @@ impl Runtime {
         // not known to be).
         let handler = erase(handler);
         Box::pin(async move {
+            let service = self.service.resolve().await;
+            warm_up(&service).await;
             HandlerService {
                 shared: Arc::new(Shared {
                     handler,
-                    service: self.service.resolve().await,
+                    service,
                     options: self.options,
                 }),
             }

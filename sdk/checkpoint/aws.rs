@@ -186,6 +186,79 @@ impl DurableService for AwsService {
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
         Box::pin(self.call_get_state(arn, request))
     }
+
+    /// Runs a checkpoint call through the AWS client up to the point where it would be
+    /// sent, and stops it there: the endpoint is resolved, credentials are loaded into the
+    /// client's cache, the request is signed, and the HTTP connector (with its TLS
+    /// settings) is created and cached, as the first real call would otherwise do. Nothing
+    /// is sent; the connection itself opens with the first call.
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let outcome = self
+                .client
+                .checkpoint_durable_execution()
+                .durable_execution_arn(WARM_UP_ARN)
+                .checkpoint_token("warm-up")
+                .client_token("warm-up")
+                .set_updates(Some(Vec::new()))
+                .customize()
+                .interceptor(StopBeforeSending)
+                .send()
+                .await;
+            let prepared = match &outcome {
+                Err(SdkError::DispatchFailure(_)) | Ok(_) => false,
+                Err(err) => std::error::Error::source(err)
+                    .is_some_and(|source| source.to_string() == STOPPED),
+            };
+            tracing::debug!(
+                prepared,
+                elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "the AWS client is warmed up"
+            );
+        })
+    }
+}
+
+/// A well-formed execution ARN for the warm-up call, which is never sent.
+const WARM_UP_ARN: &str =
+    "arn:aws:lambda:us-east-1:000000000000:function:warm-up:$LATEST/durable-execution/warm-up/0";
+
+/// What [`StopBeforeSending`] stops the call with.
+const STOPPED: &str = "stopped before sending: a warm-up call";
+
+/// Stops a call right before it is sent, once it is signed, after creating the HTTP
+/// connector the call would use (the client caches it for the calls that follow).
+#[derive(Debug)]
+struct StopBeforeSending;
+
+impl aws_sdk_lambda::config::Intercept for StopBeforeSending {
+    fn name(&self) -> &'static str {
+        "lambda-durable warm-up"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        components: &aws_sdk_lambda::config::RuntimeComponents,
+        config: &mut aws_sdk_lambda::config::ConfigBag,
+    ) -> Result<(), aws_sdk_lambda::error::BoxError> {
+        if let Some(client) = components.http_client() {
+            // The settings the client's orchestrator derives for every call, so that the
+            // connector made here is the one the calls find in the cache.
+            let timeouts = config.load::<TimeoutConfig>();
+            let mut settings =
+                aws_smithy_runtime_api::client::http::HttpConnectorSettings::builder();
+            settings.set_connect_timeout(timeouts.and_then(TimeoutConfig::connect_timeout));
+            settings.set_read_timeout(timeouts.and_then(TimeoutConfig::read_timeout));
+            let _connector = aws_sdk_lambda::config::HttpClient::http_connector(
+                &client,
+                &settings.build(),
+                components,
+            );
+        }
+        Err(STOPPED.into())
+    }
 }
 
 /// The modeled errors of an operation, classified.

@@ -58,6 +58,16 @@ pub trait DurableService: Send + Sync + 'static {
         arn: &'a str,
         request: &'a GetDurableExecutionStateRequest,
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>>;
+
+    /// Prepares what the first call would otherwise set up (an HTTP connector, TLS
+    /// settings, credentials, signing): called once when the runtime starts, during the
+    /// function's init, so that the first invocation's first checkpoint does not pay for
+    /// it. It must not fail or make a call the service would act on. The runtime waits for
+    /// it a short while (and lets it finish in the background after that). The default does
+    /// nothing; a wrapper should forward it to the service it wraps.
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// A shared service is a service: one instance (an emulation of the service in a test, a
@@ -77,6 +87,10 @@ impl<S: DurableService + ?Sized> DurableService for std::sync::Arc<S> {
         request: &'a GetDurableExecutionStateRequest,
     ) -> BoxFuture<'a, Result<GetDurableExecutionStateResponse, ServiceError>> {
         (**self).get_state(arn, request)
+    }
+
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        (**self).warm_up()
     }
 }
 

@@ -760,6 +760,13 @@ impl DurableContext {
     /// or at the first failure). Concurrent items share checkpoint calls. On replay a
     /// finished map returns its recorded result without running any item.
     ///
+    /// An item whose step failed an attempt and waits for its retry (or whose
+    /// [`wait_for_condition`](DurableContext::wait_for_condition) waits for its next check)
+    /// runs again in place once the service reports the attempt ready, if nothing else of
+    /// the item is under way: `function` is called again with a clone of the item, and the
+    /// operations the item already finished return their records. So a retry that falls due
+    /// while other items run does not wait for the next invocation.
+    ///
     /// ```no_run
     /// use lambda_durable::{DurableContext, Error};
     ///

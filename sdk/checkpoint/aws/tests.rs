@@ -738,3 +738,76 @@ fn the_client_retries_nothing_and_uses_our_timeouts() {
     assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
     assert_eq!(config.region().map(Region::as_ref), Some("eu-west-1"));
 }
+
+/// The HTTP connectors a client asked for (by their settings), and the requests sent.
+#[derive(Debug, Clone, Default)]
+struct Connectors {
+    settings: Arc<Mutex<Vec<(Option<Duration>, Option<Duration>)>>>,
+    sent: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[derive(Debug)]
+struct Answer(Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for Answer {
+    fn call(
+        &self,
+        _request: aws_sdk_lambda::config::http::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut response = HttpResponse::new(
+            200u16.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::from(r#"{"CheckpointToken":"next"}"#),
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/json");
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+#[tokio::test]
+async fn the_warm_up_prepares_the_connector_the_calls_use_and_sends_nothing() {
+    let seen = Connectors::default();
+    let client = {
+        let seen = seen.clone();
+        aws_smithy_runtime_api::client::http::http_client_fn(move |settings, _components| {
+            seen.settings
+                .lock()
+                .unwrap()
+                .push((settings.connect_timeout(), settings.read_timeout()));
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(Answer(Arc::clone(
+                &seen.sent,
+            )))
+        })
+    };
+    let service = AwsService::from_conf(
+        test_config("http://127.0.0.1:1")
+            .http_client(client)
+            .build(),
+    );
+    tokio::time::timeout(CALL_TIMEOUT, service.warm_up())
+        .await
+        .unwrap();
+    // A connector was made (signed request, credentials loaded), and nothing was sent.
+    assert_eq!(seen.settings.lock().unwrap().len(), 1);
+    assert_eq!(seen.sent.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A real call asks for a connector with the same settings: the AWS client's own HTTP
+    // client keeps connectors by these settings, so the call finds the one made at warm-up.
+    let response = tokio::time::timeout(
+        CALL_TIMEOUT,
+        service.checkpoint(ARN, &checkpoint_request(json!([]))),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        response.checkpoint_token.map(|t| t.to_string()).as_deref(),
+        Some("next")
+    );
+    assert_eq!(seen.sent.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let settings = seen.settings.lock().unwrap().clone();
+    assert_eq!(settings.len(), 2);
+    assert_eq!(settings[0], settings[1]);
+    assert_eq!(settings[0].0, Some(CONNECT_TIMEOUT));
+}
