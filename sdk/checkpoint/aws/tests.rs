@@ -739,10 +739,13 @@ fn the_client_retries_nothing_and_uses_our_timeouts() {
     assert_eq!(config.region().map(Region::as_ref), Some("eu-west-1"));
 }
 
+/// The connect and read timeouts of a connector's settings.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
 /// The HTTP connectors a client asked for (by their settings), and the requests sent.
 #[derive(Debug, Clone, Default)]
 struct Connectors {
-    settings: Arc<Mutex<Vec<(Option<Duration>, Option<Duration>)>>>,
+    settings: Arc<Mutex<Vec<Timeouts>>>,
     sent: Arc<std::sync::atomic::AtomicUsize>,
 }
 
