@@ -63,6 +63,11 @@
 //!             result
 //!         })
 //!     }
+//!
+//!     // Lets the AWS client prepare its first call during init.
+//!     fn warm_up(&self) -> BoxFuture<'_, ()> {
+//!         self.inner.warm_up()
+//!     }
 //! }
 //!
 //! async fn handler(_: (), ctx: DurableContext) -> Result<u32, Error> {

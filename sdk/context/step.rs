@@ -113,7 +113,9 @@ impl DurableContext {
     /// On the first run the body runs and its result is checkpointed; on replay the
     /// recorded result is returned without running the body. A failed attempt is offered
     /// to the retry strategy (by default 6 attempts with exponential backoff from 5 s): a
-    /// retry suspends the invocation until the service schedules the next attempt. When
+    /// retry waits for the service to schedule the next attempt, which runs in the next
+    /// invocation (or in place, inside a [`map`](DurableContext::map) item while other work
+    /// still runs: the item runs again from its start, replaying what it recorded). When
     /// the strategy gives up, the step fails with [`Error::StepFailed`], which carries the
     /// error type and message of the last attempt, the same on every replay.
     ///
