@@ -294,9 +294,10 @@ pub(crate) async fn execute(
             active: exec.active_count(),
             parked: exec.parked_count(),
         };
-        match replay::pending::when_pending(activity, state) {
+        let lingering = poller.linger(&exec, activity);
+        match replay::pending::when_pending(activity, state, lingering.is_some()) {
             PendingDecision::KeepRunning => {
-                poller.tick(cx, &exec, activity, &checkpointer);
+                poller.tick(cx, &exec, activity, lingering, &checkpointer);
                 Poll::Pending
             }
             PendingDecision::Suspend => Poll::Ready(Outcome::Quiescent),
@@ -418,6 +419,10 @@ struct Poller {
     /// When the last question was asked (or the invocation started).
     asked: tokio::time::Instant,
     timer: Option<(tokio::time::Instant, std::pin::Pin<Box<tokio::time::Sleep>>)>,
+    /// Since when nothing runs while operations are parked (the invocation lingers).
+    idle_since: Option<tokio::time::Instant>,
+    /// Wakes the invocation when lingering is over, to suspend then.
+    linger_end: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Poller {
@@ -427,27 +432,14 @@ impl Poller {
             unchanged: 0,
             asked: tokio::time::Instant::now(),
             timer: None,
+            idle_since: None,
+            linger_end: None,
         }
     }
 
-    /// Arms the timer of the next question, and asks when it is due.
-    fn tick(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        exec: &ExecutionState,
-        activity: Activity,
-        checkpointer: &Checkpointer,
-    ) {
-        if activity.active == 0 || activity.parked == 0 {
-            // Nothing to ask about (the common case: no cost).
-            self.timer = None;
-            return;
-        }
-        let merges = exec.operations.merges();
-        if merges != self.merges {
-            self.merges = merges;
-            self.unchanged = 0;
-        }
+    /// What the invocation knows of the operations parked on the service that can resume
+    /// in place, and the service's time now.
+    fn parked(exec: &ExecutionState) -> (replay::pending::Parked, i64) {
         let dues: Vec<Option<i64>> = exec
             .parked_ids()
             .iter()
@@ -457,22 +449,80 @@ impl Poller {
             earliest_due: dues.iter().flatten().copied().min(),
             undated: dues.iter().any(Option::is_none),
         };
+        (parked, exec.operations.service_now().unwrap_or(i64::MAX))
+    }
+
+    /// When nothing runs and operations are parked: whether the invocation waits for one
+    /// due soon instead of suspending ([`replay::pending::linger`]), as the window it waits
+    /// within.
+    fn linger(&mut self, exec: &ExecutionState, activity: Activity) -> Option<i64> {
+        if activity.woken || activity.active > 0 || activity.parked == 0 {
+            self.idle_since = None;
+            self.linger_end = None;
+            return None;
+        }
+        let window = replay::pending::linger_window(exec.operations.round_trip_millis());
+        if window == 0 {
+            return None;
+        }
+        let idle_since = *self
+            .idle_since
+            .get_or_insert_with(tokio::time::Instant::now);
+        let idle_for = i64::try_from(idle_since.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (parked, now) = Self::parked(exec);
+        if !replay::pending::linger(parked, now, idle_for, window) {
+            return None;
+        }
+        if self.linger_end.is_none() {
+            // Just past the longest wait, so that the invocation looks again then.
+            let longest = u64::try_from(window.saturating_mul(2).saturating_add(1)).unwrap_or(0);
+            let end = idle_since + Duration::from_millis(longest);
+            self.linger_end = Some(Box::pin(tokio::time::sleep_until(end)));
+        }
+        Some(window)
+    }
+
+    /// Arms the timer of the next question, and asks when it is due.
+    fn tick(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        exec: &ExecutionState,
+        activity: Activity,
+        lingering: Option<i64>,
+        checkpointer: &Checkpointer,
+    ) {
+        if activity.parked == 0 || (activity.active == 0 && lingering.is_none()) {
+            // Nothing to ask about (the common case: no cost).
+            self.timer = None;
+            return;
+        }
+        if let Some(end) = &mut self.linger_end {
+            // Registers the wake-up at the end of the wait.
+            let _ = end.as_mut().poll(cx);
+        }
+        let merges = exec.operations.merges();
+        if merges != self.merges {
+            self.merges = merges;
+            self.unchanged = 0;
+        }
+        let (parked, now) = Self::parked(exec);
         let asked = i64::try_from(self.asked.elapsed().as_millis()).unwrap_or(i64::MAX);
         let since = exec
             .operations
             .since_answer()
             .map_or(asked, |answered| answered.min(asked));
-        let now = exec.operations.service_now().unwrap_or(i64::MAX);
-        let Some(delay) = replay::pending::next_poll(activity, parked, now, since, self.unchanged)
+        let Some(delay) =
+            replay::pending::next_poll(activity, parked, now, since, self.unchanged, lingering)
         else {
             self.timer = None;
             return;
         };
         let at =
             tokio::time::Instant::now() + Duration::from_millis(u64::try_from(delay).unwrap_or(0));
-        // Re-armed only when the time moves by more than the spacing of questions.
-        let spacing =
-            Duration::from_millis(u64::try_from(replay::pending::MIN_POLL_SPACING_MS).unwrap_or(0));
+        // Re-armed only when the time moves by more than the spacing of questions (while
+        // lingering, a round trip).
+        let spacing = lingering.map_or(replay::pending::MIN_POLL_SPACING_MS, |window| window / 2);
+        let spacing = Duration::from_millis(u64::try_from(spacing).unwrap_or(0));
         let keep = self.timer.as_ref().is_some_and(|(armed, _)| {
             let gap = if *armed > at {
                 *armed - at

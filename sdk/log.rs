@@ -613,6 +613,8 @@ pub(crate) struct Operations {
 struct ServiceClock {
     latest: Option<(i64, tokio::time::Instant)>,
     answered: Option<tokio::time::Instant>,
+    /// The typical time of a call to the service, in microseconds (a moving average).
+    round_trip: Option<u64>,
 }
 
 impl ServiceClock {
@@ -893,6 +895,26 @@ impl Operations {
         let (latest, at) = clock.latest?;
         let elapsed = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
         Some(latest.saturating_add(elapsed))
+    }
+
+    /// Notes how long a call to the service took (from sending it to its answer).
+    pub(crate) fn note_round_trip(&self, took: std::time::Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        // A moving average that follows the latest calls (weight 1/4).
+        clock.round_trip = Some(match clock.round_trip {
+            None => micros,
+            Some(average) => average - average / 4 + micros / 4,
+        });
+    }
+
+    /// The typical time of a call to the service in this invocation, in milliseconds;
+    /// `None` before the first call.
+    pub(crate) fn round_trip_millis(&self) -> Option<i64> {
+        let clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock
+            .round_trip
+            .map(|micros| i64::try_from(micros / 1000).unwrap_or(i64::MAX))
     }
 
     /// How long ago the service last answered a call of this invocation, in milliseconds;

@@ -123,3 +123,58 @@ async fn in_real_time_timers_fire_while_the_handler_runs() {
     );
     assert_eq!(end.epoch_millis() - start.epoch_millis(), 1000, "{wait:?}");
 }
+
+/// A step of `millis` beside a wait of 1 s, then nothing.
+async fn step_then_idle_until_a_wait(millis: u64, ctx: DurableContext) -> Result<(), Error> {
+    let work = branch("work", move |ctx: DurableContext| async move {
+        ctx.step("work", move |_| async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+    });
+    let wait = branch("wait", |ctx: DurableContext| async move {
+        ctx.wait("a second", Duration::from_secs(1)).await
+    });
+    ctx.parallel("both", vec![work, wait]).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_invocation_waits_for_an_operation_due_sooner_than_a_new_invocation() {
+    // The step ends about 10 ms before the wait is due: less than two round trips, what a
+    // new invocation would take. The invocation waits, asks when the wait is due, and goes
+    // on in place.
+    let execution = LocalRunner::new(step_then_idle_until_a_wait)
+        .real_time(true)
+        .latency(Latency::fixed(CALL))
+        .run(990)
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    assert_eq!(execution.invocations(), 1, "{}", execution.timeline());
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_invocation_suspends_for_an_operation_due_later_than_a_new_invocation() {
+    // The wait is due about 100 ms after the step ends: suspending is cheaper.
+    let execution = LocalRunner::new(step_then_idle_until_a_wait)
+        .real_time(true)
+        .latency(Latency::fixed(CALL))
+        .run(900)
+        .await
+        .unwrap();
+    assert_eq!(execution.status(), ExecutionStatus::Succeeded);
+    assert_eq!(execution.invocations(), 2, "{}", execution.timeline());
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn without_latency_an_invocation_never_waits_idle() {
+    // Calls take no time, so a new invocation costs nothing to wait for.
+    let execution = LocalRunner::new(step_then_idle_until_a_wait)
+        .real_time(true)
+        .run(999)
+        .await
+        .unwrap();
+    assert_eq!(execution.invocations(), 2, "{}", execution.timeline());
+}

@@ -424,8 +424,12 @@ impl Batcher {
         let response = loop {
             attempt += 1;
             self.stats.calls.fetch_add(1, Ordering::Relaxed);
+            let sent = tokio::time::Instant::now();
             match self.service.checkpoint(&self.arn, &request).await {
-                Ok(response) => break response,
+                Ok(response) => {
+                    self.operations.note_round_trip(sent.elapsed());
+                    break response;
+                }
                 Err(err) => self.backoff_or_fail(err, attempt).await?,
             }
         };

@@ -47,11 +47,16 @@ pub(crate) enum PendingDecision {
 }
 
 /// Whether to suspend: only when no code can run or is running, and some live operation
-/// waits on the service. At the deadline, running attempts are cut first; once they have
-/// recorded their outcome (or the grace time is over) the invocation suspends if it can,
-/// and ends for a retry otherwise.
-pub(crate) fn when_pending(activity: Activity, deadline: Deadline) -> PendingDecision {
+/// waits on the service, unless the invocation `lingers` (see [`linger`]). At the deadline,
+/// running attempts are cut first; once they have recorded their outcome (or the grace time
+/// is over) the invocation suspends if it can, and ends for a retry otherwise.
+pub(crate) fn when_pending(
+    activity: Activity,
+    deadline: Deadline,
+    lingers: bool,
+) -> PendingDecision {
     let quiescent = !activity.woken && activity.active == 0 && activity.parked > 0;
+    let quiescent = quiescent && !(lingers && deadline == Deadline::Ahead);
     let settling = activity.woken || activity.active > 0;
     match deadline {
         _ if quiescent => PendingDecision::Suspend,
@@ -72,6 +77,35 @@ pub(crate) struct Parked {
     pub(crate) undated: bool,
 }
 
+/// The longest an invocation with nothing running waits for an operation due soon (see
+/// [`linger`]), in milliseconds.
+pub(crate) const MAX_LINGER_MS: i64 = 1_000;
+
+/// How long an invocation with nothing running may wait for an operation due soon rather
+/// than suspend, in milliseconds, given the typical time of a call to the service
+/// (`round_trip`): two calls, about what a new invocation takes to get back to the same
+/// point (the service's invoke, then the function's first call), without the request and
+/// the replay. 0 (never wait) before the first call.
+pub(crate) fn linger_window(round_trip: Option<i64>) -> i64 {
+    round_trip.map_or(0, |trip| trip.saturating_mul(2).clamp(0, MAX_LINGER_MS))
+}
+
+/// Whether an invocation with nothing running (for `idle_for` milliseconds, at the
+/// service's time `now`) waits instead of suspending: when an operation that resumes in
+/// place is due by the time a new invocation would take (`window`, see [`linger_window`])
+/// after it went idle. Waiting that long costs no more than suspending and being invoked
+/// again, and the operation resumes sooner. It waits at most twice the window (room for
+/// the question that finds the operation ready), then suspends.
+pub(crate) fn linger(parked: Parked, now: i64, idle_for: i64, window: i64) -> bool {
+    if window <= 0 || idle_for > window.saturating_mul(2) {
+        return false;
+    }
+    let idle_since = now.saturating_sub(idle_for);
+    parked
+        .earliest_due
+        .is_some_and(|due| due <= idle_since.saturating_add(window))
+}
+
 /// The least time between two questions to the service, so that operations due within it
 /// share one.
 pub(crate) const MIN_POLL_SPACING_MS: i64 = 100;
@@ -84,9 +118,10 @@ pub(crate) const MAX_POLL_INTERVAL_MS: i64 = 10_000;
 /// When to ask the service what changed, in milliseconds from `now` (both in the service's
 /// time), while the handler is pending; `None` to not ask.
 ///
-/// Only while work runs beside operations parked on the service: an answer then lets them
-/// resume within the invocation. When nothing runs the invocation suspends instead (see
-/// [`when_pending`]): waiting idle is billed. An operation due at a set time is asked about
+/// Only while work runs beside operations parked on the service, or while the invocation
+/// lingers for one due soon (`lingering` is then the window of [`linger`]): an answer then
+/// lets them resume within the invocation. When nothing runs the invocation suspends
+/// instead (see [`when_pending`]): waiting idle is billed. An operation due at a set time is asked about
 /// when it is due; undated ones (and overdue ones) every second, backing off to every ten
 /// seconds while answers change nothing. `since_answer` is the time since the service last
 /// answered (any checkpoint call counts), `unchanged` the questions asked since an answer
@@ -97,18 +132,27 @@ pub(crate) fn next_poll(
     now: i64,
     since_answer: i64,
     unchanged: u32,
+    lingering: Option<i64>,
 ) -> Option<i64> {
-    if activity.active == 0 || activity.parked == 0 {
+    if activity.parked == 0 {
         return None;
     }
+    // Nothing runs: only the operation lingered for is asked about, when it is due, with no
+    // more than one question per round trip (half the window).
+    let idle = match (activity.active, lingering) {
+        (0, None) => return None,
+        (0, Some(window)) => Some(window / 2),
+        _ => None,
+    };
     let interval = FIRST_POLL_INTERVAL_MS
         .saturating_mul(1 << unchanged.min(4))
         .min(MAX_POLL_INTERVAL_MS);
     let backed_off = interval.saturating_sub(since_answer).max(0);
+    let overdue = if idle.is_some() { 0 } else { backed_off };
     let dated = parked
         .earliest_due
-        .map(|due| if due > now { due - now } else { backed_off });
-    let undated = parked.undated.then_some(backed_off);
+        .map(|due| if due > now { due - now } else { overdue });
+    let undated = (parked.undated && idle.is_none()).then_some(backed_off);
     let delay = match (dated, undated) {
         (Some(a), Some(b)) => a.min(b),
         (Some(a), None) | (None, Some(a)) => a,
@@ -116,7 +160,8 @@ pub(crate) fn next_poll(
         // ran, waiting to retry): an answer would change nothing.
         (None, None) => return None,
     };
-    Some(delay.max(MIN_POLL_SPACING_MS.saturating_sub(since_answer)))
+    let spacing = idle.unwrap_or(MIN_POLL_SPACING_MS);
+    Some(delay.max(spacing.saturating_sub(since_answer)))
 }
 
 /// What a branch that can run again in place is doing (see
@@ -220,11 +265,99 @@ mod tests {
         ];
         for (activity, parked, now, since, unchanged, expected) in rows {
             assert_eq!(
-                next_poll(activity, parked, now, since, unchanged),
+                next_poll(activity, parked, now, since, unchanged, None),
                 expected,
                 "{activity:?} {parked:?} now {now} since {since} unchanged {unchanged}"
             );
         }
+    }
+
+    #[test]
+    fn next_poll_while_lingering() {
+        let idle = Activity {
+            woken: false,
+            active: 0,
+            parked: 1,
+        };
+        let due = |at| Parked {
+            earliest_due: Some(at),
+            undated: false,
+        };
+        let both = Parked {
+            earliest_due: Some(1_025),
+            undated: true,
+        };
+        let undated = Parked {
+            earliest_due: None,
+            undated: true,
+        };
+        let rows = [
+            // parked, now, since answer, lingering window -> delay
+            // Not lingering: nothing runs, no question.
+            (due(1_025), 1_000, 0, None, None),
+            // When due, no sooner than a round trip (half the window) after the last answer.
+            (due(1_025), 1_000, 0, Some(30), Some(25)),
+            (due(1_005), 1_000, 0, Some(30), Some(15)),
+            (due(1_005), 1_000, 40, Some(30), Some(5)),
+            // Overdue: at once, once a round trip has passed.
+            (due(990), 1_000, 40, Some(30), Some(0)),
+            (due(990), 1_000, 5, Some(30), Some(10)),
+            // Callbacks and invokes are not lingered for.
+            (undated, 1_000, 0, Some(30), None),
+            (both, 1_000, 0, Some(30), Some(25)),
+        ];
+        for (parked, now, since, window, expected) in rows {
+            assert_eq!(
+                next_poll(idle, parked, now, since, 0, window),
+                expected,
+                "{parked:?} now {now} since {since} window {window:?}"
+            );
+        }
+        // While work runs, lingering changes nothing.
+        let running = Activity { active: 1, ..idle };
+        assert_eq!(
+            next_poll(running, due(5_000), 1_000, 0, 0, Some(30)),
+            next_poll(running, due(5_000), 1_000, 0, 0, None)
+        );
+    }
+
+    #[test]
+    fn linger_table() {
+        let due = |at| Parked {
+            earliest_due: Some(at),
+            undated: false,
+        };
+        let undated = Parked {
+            earliest_due: None,
+            undated: true,
+        };
+        let rows = [
+            // parked, now, idle for, window -> lingers
+            // Due within the window after going idle.
+            (due(1_025), 1_000, 0, 30, true),
+            (due(1_030), 1_000, 0, 30, true),
+            (due(1_031), 1_000, 0, 30, false),
+            (due(1_025), 1_010, 10, 30, true),
+            // Overdue, or due now: waits for the question that finds it.
+            (due(990), 1_000, 0, 30, true),
+            // At most twice the window idle.
+            (due(1_025), 1_060, 60, 30, true),
+            (due(1_025), 1_061, 61, 30, false),
+            // No round trip measured: never.
+            (due(1_000), 1_000, 0, 0, false),
+            // Only dated operations.
+            (undated, 1_000, 0, 30, false),
+        ];
+        for (parked, now, idle_for, window, expected) in rows {
+            assert_eq!(
+                linger(parked, now, idle_for, window),
+                expected,
+                "{parked:?} now {now} idle {idle_for} window {window}"
+            );
+        }
+        assert_eq!(linger_window(None), 0);
+        assert_eq!(linger_window(Some(15)), 30);
+        assert_eq!(linger_window(Some(5_000)), MAX_LINGER_MS);
     }
 
     #[test]
@@ -262,11 +395,20 @@ mod tests {
                 parked,
             };
             assert_eq!(
-                when_pending(activity, deadline),
+                when_pending(activity, deadline, false),
                 expected,
                 "{activity:?}, {deadline:?}"
             );
         }
+        // Lingering keeps an idle invocation running, until the deadline is near.
+        let idle = Activity {
+            woken: false,
+            active: 0,
+            parked: 1,
+        };
+        assert_eq!(when_pending(idle, Ahead, true), KeepRunning);
+        assert_eq!(when_pending(idle, Reached { cut: false }, true), Suspend);
+        assert_eq!(when_pending(idle, GraceOver, true), Suspend);
     }
 
     #[test]

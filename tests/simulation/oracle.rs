@@ -100,6 +100,10 @@ fn runner_for(shared: &Arc<Shared>) -> LocalRunner {
         // The same execution ids in every run of a scenario, so that replay-safe values
         // (which derive from them) are comparable between the runs.
         .seed(0x5eed);
+    if let Some((latency, jitter)) = shared.program.latency() {
+        runner =
+            runner.latency(lambda_durable_testing::Latency::fixed(latency).with_jitter(jitter));
+    }
     let mut callbacks = Vec::new();
     for node in &shared.program.body {
         collect_callbacks(node, &mut callbacks);

@@ -429,6 +429,19 @@ impl Program {
         self.virtual_contexts && id % 3 == 1
     }
 
+    /// The time every call to the service takes with [`Features::real_time`] (and its
+    /// jitter): none, or 5, 15 or 40 ms (by the size of the program), so that invocations
+    /// also wait briefly for operations due sooner than a new invocation would take.
+    pub fn latency(&self) -> Option<(std::time::Duration, std::time::Duration)> {
+        let ms = [0, 5, 15, 40][self.body.len() % 4];
+        (self.real_time && ms > 0).then(|| {
+            (
+                std::time::Duration::from_millis(ms),
+                std::time::Duration::from_millis(ms / 5),
+            )
+        })
+    }
+
     /// How long the body of step node `id` takes with [`Features::real_time`]: 0 to 1.75 s,
     /// shifted by the index of the map item it runs in (`item`).
     pub fn step_time(&self, id: u32, item: usize) -> std::time::Duration {
