@@ -199,6 +199,20 @@ pub(crate) fn run_again(
 mod tests {
     use super::*;
 
+    /// Parked operations, the earliest due at `at`.
+    fn due(at: i64) -> Parked {
+        Parked {
+            earliest_due: Some(at),
+            undated: false,
+        }
+    }
+
+    /// Parked operations due at no set time.
+    const UNDATED: Parked = Parked {
+        earliest_due: None,
+        undated: true,
+    };
+
     #[test]
     fn next_poll_table() {
         let running = Activity {
@@ -213,14 +227,6 @@ mod tests {
         let nothing_parked = Activity {
             parked: 0,
             ..running
-        };
-        let due = |at| Parked {
-            earliest_due: Some(at),
-            undated: false,
-        };
-        let undated = Parked {
-            earliest_due: None,
-            undated: true,
         };
         let both = |at| Parked {
             earliest_due: Some(at),
@@ -239,14 +245,14 @@ mod tests {
             (running, due(900), 1_000, 400, 0, Some(600)),
             (running, due(900), 1_000, 5_000, 3, Some(3_000)),
             // Undated: every second, backing off to ten.
-            (running, undated, 0, 0, 0, Some(1_000)),
-            (running, undated, 0, 0, 1, Some(2_000)),
-            (running, undated, 0, 0, 2, Some(4_000)),
-            (running, undated, 0, 0, 3, Some(8_000)),
-            (running, undated, 0, 0, 4, Some(10_000)),
-            (running, undated, 0, 0, 40, Some(10_000)),
-            (running, undated, 0, 2_500, 0, Some(0)),
-            (running, undated, 0, 50, 0, Some(950)),
+            (running, UNDATED, 0, 0, 0, Some(1_000)),
+            (running, UNDATED, 0, 0, 1, Some(2_000)),
+            (running, UNDATED, 0, 0, 2, Some(4_000)),
+            (running, UNDATED, 0, 0, 3, Some(8_000)),
+            (running, UNDATED, 0, 0, 4, Some(10_000)),
+            (running, UNDATED, 0, 0, 40, Some(10_000)),
+            (running, UNDATED, 0, 2_500, 0, Some(0)),
+            (running, UNDATED, 0, 50, 0, Some(950)),
             // The earlier of both.
             (running, both(300), 0, 0, 0, Some(300)),
             (running, both(3_000), 0, 0, 0, Some(1_000)),
@@ -279,16 +285,8 @@ mod tests {
             active: 0,
             parked: 1,
         };
-        let due = |at| Parked {
-            earliest_due: Some(at),
-            undated: false,
-        };
         let both = Parked {
             earliest_due: Some(1_025),
-            undated: true,
-        };
-        let undated = Parked {
-            earliest_due: None,
             undated: true,
         };
         let rows = [
@@ -303,7 +301,7 @@ mod tests {
             (due(990), 1_000, 40, Some(30), Some(0)),
             (due(990), 1_000, 5, Some(30), Some(10)),
             // Callbacks and invokes are not lingered for.
-            (undated, 1_000, 0, Some(30), None),
+            (UNDATED, 1_000, 0, Some(30), None),
             (both, 1_000, 0, Some(30), Some(25)),
         ];
         for (parked, now, since, window, expected) in rows {
@@ -323,14 +321,6 @@ mod tests {
 
     #[test]
     fn linger_table() {
-        let due = |at| Parked {
-            earliest_due: Some(at),
-            undated: false,
-        };
-        let undated = Parked {
-            earliest_due: None,
-            undated: true,
-        };
         let rows = [
             // parked, now, idle for, window -> lingers
             // Due within the window after going idle.
@@ -346,7 +336,7 @@ mod tests {
             // No round trip measured: never.
             (due(1_000), 1_000, 0, 0, false),
             // Only dated operations.
-            (undated, 1_000, 0, 30, false),
+            (UNDATED, 1_000, 0, 30, false),
         ];
         for (parked, now, idle_for, window, expected) in rows {
             assert_eq!(
