@@ -599,6 +599,9 @@ pub(crate) struct Operations {
     /// The number of the last queued update that is written (see
     /// [`written`](Self::written)).
     written: std::sync::atomic::AtomicU64,
+    /// The typical time of a call to the service, in microseconds (a moving average; 0
+    /// before the first call).
+    round_trip: std::sync::atomic::AtomicU64,
     /// How many answers that changed records were merged.
     merges: std::sync::atomic::AtomicU64,
     /// What the log tells of the service's clock (see [`service_now`](Self::service_now)).
@@ -613,8 +616,6 @@ pub(crate) struct Operations {
 struct ServiceClock {
     latest: Option<(i64, tokio::time::Instant)>,
     answered: Option<tokio::time::Instant>,
-    /// The typical time of a call to the service, in microseconds (a moving average).
-    round_trip: Option<u64>,
 }
 
 impl ServiceClock {
@@ -899,22 +900,25 @@ impl Operations {
 
     /// Notes how long a call to the service took (from sending it to its answer).
     pub(crate) fn note_round_trip(&self, took: std::time::Duration) {
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
-        // A moving average that follows the latest calls (weight 1/4).
-        clock.round_trip = Some(match clock.round_trip {
-            None => micros,
-            Some(average) => average - average / 4 + micros / 4,
-        });
+        use std::sync::atomic::Ordering::Relaxed;
+        // At least 1 µs: 0 means no call yet.
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+        // A moving average that follows the latest calls (weight 1/4). One writer (the
+        // checkpoint writer), so a load and a store do.
+        let average = match self.round_trip.load(Relaxed) {
+            0 => micros,
+            average => (average - average / 4 + micros / 4).max(1),
+        };
+        self.round_trip.store(average, Relaxed);
     }
 
     /// The typical time of a call to the service in this invocation, in milliseconds;
     /// `None` before the first call.
     pub(crate) fn round_trip_millis(&self) -> Option<i64> {
-        let clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
-        clock
-            .round_trip
-            .map(|micros| i64::try_from(micros / 1000).unwrap_or(i64::MAX))
+        match self.round_trip.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            micros => Some(i64::try_from(micros / 1000).unwrap_or(i64::MAX)),
+        }
     }
 
     /// How long ago the service last answered a call of this invocation, in milliseconds;

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -20,21 +20,29 @@ use tokio::sync::Notify;
 pub(crate) struct Signal {
     value: Arc<AtomicU64>,
     notify: Arc<Notify>,
+    /// How many watchers there are: without any, a change wakes nobody (and costs no
+    /// lock).
+    watchers: Arc<AtomicUsize>,
 }
 
 impl Signal {
     /// Counts one change and wakes the watchers.
     pub(crate) fn bump(&self) {
         self.value.fetch_add(1, Ordering::SeqCst);
-        self.notify.notify_waiters();
+        // A watcher made after this load reads the new value as already seen.
+        if self.watchers.load(Ordering::SeqCst) > 0 {
+            self.notify.notify_waiters();
+        }
     }
 
     /// A watcher that sees the changes from now on.
     pub(crate) fn watch(&self) -> Watcher {
+        self.watchers.fetch_add(1, Ordering::SeqCst);
         Watcher {
             seen: self.value.load(Ordering::SeqCst),
             value: Arc::clone(&self.value),
             notify: Arc::clone(&self.notify),
+            watchers: Arc::clone(&self.watchers),
             waiting: None,
         }
     }
@@ -45,8 +53,15 @@ pub(crate) struct Watcher {
     seen: u64,
     value: Arc<AtomicU64>,
     notify: Arc<Notify>,
+    watchers: Arc<AtomicUsize>,
     /// Registered with the signal's waiters while a change is awaited.
     waiting: Option<Pin<Box<OwnedNotified>>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.watchers.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Watcher {

@@ -177,16 +177,18 @@ where
             future: run(restart),
         };
         // Wakes the branch when an answer of the service changes the log, or when queued
-        // updates are written.
-        let mut changes = exec.operations.changes();
+        // updates are written; made once an operation of the branch is stuck (the common
+        // case costs no wake-ups). Made after the stuck operation registered, it may miss
+        // an earlier change, which the check below sees in the log.
+        let mut changes = None;
         let again = std::future::poll_fn(|cx| {
             if let Poll::Ready(value) = Pin::new(&mut current).poll(cx) {
                 return Poll::Ready(Some(value));
             }
             if !scope.has_stuck() {
-                // Nothing to run again for: the common case costs no wake-ups.
                 return Poll::Pending;
             }
+            let changes = changes.get_or_insert_with(|| exec.operations.changes());
             while changes.poll_changed(cx).is_ready() {}
             if scope.wants_restart(&exec) {
                 Poll::Ready(None)
