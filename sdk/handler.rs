@@ -438,8 +438,8 @@ impl Poller {
     }
 
     /// What the invocation knows of the operations parked on the service that can resume
-    /// in place, and the service's time now.
-    fn parked(exec: &ExecutionState) -> (replay::pending::Parked, i64) {
+    /// in place, and the service's time now (if the log tells it).
+    fn parked(exec: &ExecutionState) -> (replay::pending::Parked, Option<i64>) {
         let dues: Vec<Option<i64>> = exec
             .parked_ids()
             .iter()
@@ -449,7 +449,7 @@ impl Poller {
             earliest_due: dues.iter().flatten().copied().min(),
             undated: dues.iter().any(Option::is_none),
         };
-        (parked, exec.operations.service_now().unwrap_or(i64::MAX))
+        (parked, exec.operations.service_now())
     }
 
     /// When nothing runs and operations are parked: whether the invocation waits for one
@@ -469,7 +469,10 @@ impl Poller {
             .idle_since
             .get_or_insert_with(tokio::time::Instant::now);
         let idle_for = i64::try_from(idle_since.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (parked, now) = Self::parked(exec);
+        // Without the service's time, when anything is due is unknown: no waiting.
+        let (parked, Some(now)) = Self::parked(exec) else {
+            return None;
+        };
         if !replay::pending::linger(parked, now, idle_for, window) {
             return None;
         }
@@ -506,6 +509,7 @@ impl Poller {
             self.unchanged = 0;
         }
         let (parked, now) = Self::parked(exec);
+        let now = now.unwrap_or(i64::MAX);
         let asked = i64::try_from(self.asked.elapsed().as_millis()).unwrap_or(i64::MAX);
         let since = exec
             .operations
