@@ -284,3 +284,101 @@ async fn a_replay_of_a_map_item_that_ran_again_in_place_agrees() {
     let replay = runner.replay(&execution).await.unwrap();
     assert_eq!(replay.mismatches(), Vec::<String>::new());
 }
+
+/// Items of `nesting` that run a step failing once (retried after 1 s) in a map nested in
+/// each item, beside an item running a step of 3 s; counts the runs of each body.
+async fn nested_retries(
+    ctx: DurableContext,
+    nesting: lambda_durable::Nesting,
+    runs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> Result<usize, Error> {
+    let retry = lambda_durable::retry::ExponentialBackoff::new()
+        .max_attempts(2)
+        .initial_delay(Duration::from_secs(1))
+        .jitter(lambda_durable::retry::Jitter::None);
+    let outer = ctx
+        .map("outer", vec![0u32, 1], move |item_ctx, i, _| {
+            let runs = runs.clone();
+            let retry = retry.clone();
+            async move {
+                if i == 1 {
+                    return item_ctx
+                        .step("long", |_| async {
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                            Ok::<_, std::io::Error>(1)
+                        })
+                        .await;
+                }
+                let inner = item_ctx
+                    .map("inner", vec![10u32, 11], move |inner_ctx, j, _| {
+                        let runs = runs.clone();
+                        let retry = retry.clone();
+                        async move {
+                            let log = runs.clone();
+                            inner_ctx
+                                .step(format!("first {j}"), move |_| async move {
+                                    log.lock().unwrap().push(format!("first {j}"));
+                                    Ok::<_, std::io::Error>(())
+                                })
+                                .await?;
+                            let log = runs.clone();
+                            inner_ctx
+                                .step(format!("flaky {j}"), move |step| async move {
+                                    log.lock()
+                                        .unwrap()
+                                        .push(format!("flaky {j} {}", step.attempt()));
+                                    if step.attempt() == 1 && j == 10 {
+                                        return Err(std::io::Error::other("not yet"));
+                                    }
+                                    Ok(j)
+                                })
+                                .retry(retry)
+                                .await
+                        }
+                    })
+                    .nesting(nesting)
+                    .await?;
+                Ok(inner.success_count() as u32)
+            }
+        })
+        .nesting(nesting)
+        .await?;
+    Ok(outer.success_count())
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn nested_and_flat_map_items_run_again_in_place() {
+    for nesting in [
+        lambda_durable::Nesting::Nested,
+        lambda_durable::Nesting::Flat,
+    ] {
+        let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = runs.clone();
+        let runner = LocalRunner::new(move |_: (), ctx| nested_retries(ctx, nesting, log.clone()))
+            .real_time(true);
+        let execution = runner.run(()).await.unwrap();
+        assert_eq!(execution.result::<usize>().unwrap(), 2, "{nesting:?}");
+        assert_eq!(
+            execution.invocations(),
+            1,
+            "{nesting:?}: {}",
+            execution.timeline()
+        );
+        // Only the inner item with the failing step ran again; its first step replayed.
+        let mut runs = runs.lock().unwrap().clone();
+        runs.sort();
+        assert_eq!(
+            runs,
+            [
+                "first 10",
+                "first 11",
+                "flaky 10 1",
+                "flaky 10 2",
+                "flaky 11 1"
+            ],
+            "{nesting:?}"
+        );
+        let replay = runner.replay(&execution).await.unwrap();
+        assert_eq!(replay.mismatches(), Vec::<String>::new(), "{nesting:?}");
+    }
+}
