@@ -107,13 +107,11 @@ impl ExecutionState {
     /// checkpoint being written) until the guard is dropped.
     pub(crate) fn active(self: &Arc<Self>) -> ActivityGuard {
         self.active.fetch_add(1, Ordering::SeqCst);
-        // The branches it runs in count it too (see `crate::context::restart`).
-        let branches = restart::enclosing();
-        restart::start_work(&branches);
         ActivityGuard {
             state: Arc::clone(self),
             suspended: false,
-            branches,
+            // The branches it runs in count it too (see `crate::context::restart`).
+            _branches: restart::Work::start(),
         }
     }
 
@@ -144,11 +142,9 @@ impl ExecutionState {
         let Some(_stuck) = restart::stuck(id) else {
             self.park().await
         };
-        let _guard = self.parked();
         // Asked about when it is due, like the operations that resume by themselves.
         let _registered = ParkedId::register(self, id);
-        std::future::pending::<()>().await;
-        unreachable!("a pending future never completes")
+        self.park().await
     }
 
     /// Parks the caller until `ready` gives a value: it is asked now, then again after
@@ -187,7 +183,7 @@ impl ExecutionState {
         ActivityGuard {
             state: Arc::clone(self),
             suspended: true,
-            branches: Vec::new(),
+            _branches: restart::Work::none(),
         }
     }
 
@@ -285,12 +281,11 @@ pub(crate) struct ActivityGuard {
     state: Arc<ExecutionState>,
     suspended: bool,
     /// The branches that count the work too.
-    branches: Vec<Arc<restart::RestartScope>>,
+    _branches: restart::Work,
 }
 
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
-        restart::end_work(&self.branches);
         let counter = if self.suspended {
             &self.state.suspended
         } else {

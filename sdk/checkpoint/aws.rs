@@ -195,7 +195,8 @@ impl DurableService for AwsService {
     fn warm_up(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let started = std::time::Instant::now();
-            let outcome = self
+            // Always an error (the call is stopped before it is sent); nothing to report.
+            let _stopped = self
                 .client
                 .checkpoint_durable_execution()
                 .durable_execution_arn(WARM_UP_ARN)
@@ -206,13 +207,7 @@ impl DurableService for AwsService {
                 .interceptor(StopBeforeSending)
                 .send()
                 .await;
-            let prepared = match &outcome {
-                Err(SdkError::DispatchFailure(_)) | Ok(_) => false,
-                Err(err) => std::error::Error::source(err)
-                    .is_some_and(|source| source.to_string() == STOPPED),
-            };
             tracing::debug!(
-                prepared,
                 elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "the AWS client is warmed up"
             );
@@ -223,9 +218,6 @@ impl DurableService for AwsService {
 /// A well-formed execution ARN for the warm-up call, which is never sent.
 const WARM_UP_ARN: &str =
     "arn:aws:lambda:us-east-1:000000000000:function:warm-up:$LATEST/durable-execution/warm-up/0";
-
-/// What [`StopBeforeSending`] stops the call with.
-const STOPPED: &str = "stopped before sending: a warm-up call";
 
 /// Stops a call right before it is sent, once it is signed, after creating the HTTP
 /// connector the call would use (the client caches it for the calls that follow).
@@ -257,7 +249,7 @@ impl aws_sdk_lambda::config::Intercept for StopBeforeSending {
                 components,
             );
         }
-        Err(STOPPED.into())
+        Err("stopped before sending: a warm-up call".into())
     }
 }
 

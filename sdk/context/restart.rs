@@ -34,6 +34,15 @@ pub(crate) struct RestartScope {
     /// The operations of the branch that wait for the service to schedule their next
     /// attempt after running one in this run of the branch (by id; an id once per waiter).
     stuck: Mutex<Vec<String>>,
+    /// The branch this one runs in, if any: it counts this one's work and updates too.
+    parent: Option<Arc<RestartScope>>,
+}
+
+impl RestartScope {
+    /// This scope and those it runs in, innermost first.
+    fn chain(self: &Arc<Self>) -> impl Iterator<Item = &RestartScope> {
+        std::iter::successors(Some(&**self), |scope| scope.parent.as_deref())
+    }
 }
 
 impl RestartScope {
@@ -71,41 +80,58 @@ thread_local! {
     static SCOPES: RefCell<Vec<Arc<RestartScope>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The restart scopes the code being polled runs in, innermost last (empty, without
-/// allocating, outside of any).
-pub(crate) fn enclosing() -> Vec<Arc<RestartScope>> {
-    SCOPES.with(|scopes| scopes.borrow().clone())
+/// The innermost restart scope the code being polled runs in, if any.
+fn innermost() -> Option<Arc<RestartScope>> {
+    SCOPES.with(|scopes| scopes.borrow().last().cloned())
 }
 
-/// Counts work under way in `scopes` (see [`enclosing`]) until [`end_work`].
-pub(crate) fn start_work(scopes: &[Arc<RestartScope>]) {
-    for scope in scopes {
-        scope.active.fetch_add(1, Ordering::SeqCst);
+/// Work under way (see [`ExecutionState::active`]) counted by the branches the code being
+/// polled runs in, until it is dropped.
+pub(crate) struct Work(Option<Arc<RestartScope>>);
+
+impl Work {
+    /// Starts counting work in the enclosing branches (nothing outside of any).
+    pub(crate) fn start() -> Self {
+        let scope = innermost();
+        if let Some(scope) = &scope {
+            for scope in scope.chain() {
+                scope.active.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        Self(scope)
+    }
+
+    /// Counts nothing.
+    pub(crate) fn none() -> Self {
+        Self(None)
     }
 }
 
-/// Ends work counted by [`start_work`].
-pub(crate) fn end_work(scopes: &[Arc<RestartScope>]) {
-    for scope in scopes {
-        scope.active.fetch_sub(1, Ordering::SeqCst);
+impl Drop for Work {
+    fn drop(&mut self) {
+        if let Some(scope) = &self.0 {
+            for scope in scope.chain() {
+                scope.active.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
     }
 }
 
 /// Notes that the code being polled queued update number `number` without waiting for
 /// it: its branches do not run again before it is written.
 pub(crate) fn queued(number: u64) {
-    SCOPES.with(|scopes| {
-        for scope in scopes.borrow().iter() {
+    if let Some(scope) = innermost() {
+        for scope in scope.chain() {
             scope.queued.fetch_max(number, Ordering::SeqCst);
         }
-    });
+    }
 }
 
 /// Registers the operation `id` as waiting for its next attempt in the innermost branch
 /// that can run again, if the code being polled runs in one; the registration ends with
 /// the guard.
 pub(crate) fn stuck(id: &str) -> Option<StuckGuard> {
-    let scope = SCOPES.with(|scopes| scopes.borrow().last().cloned())?;
+    let scope = innermost()?;
     scope
         .stuck
         .lock()
@@ -170,8 +196,13 @@ where
     F: FnMut(bool) -> Pin<Box<dyn Future<Output = T> + Send + 'a>>,
 {
     let mut restart = false;
+    // Polled inside the poll of the branch this one runs in, if any.
+    let parent = innermost();
     loop {
-        let scope = Arc::new(RestartScope::default());
+        let scope = Arc::new(RestartScope {
+            parent: parent.clone(),
+            ..RestartScope::default()
+        });
         let mut current = InScope {
             scope: Arc::clone(&scope),
             future: run(restart),
